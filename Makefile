@@ -1,0 +1,64 @@
+# alwidgets — everything a fresh machine needs is installed from here.
+#   make demo   create .venv, install, open the quickstart notebook in JupyterLab
+#   make test   create/update .venv, install test needs (incl. the browser), run the whole suite
+#   make bench  run the benchmarks and print tables
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+PORT   ?= 8888
+NOTEBOOK ?= notebooks/quickstart.ipynb
+
+.PHONY: demo test lint typecheck pytest browser-deps bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+# Stamps re-run an install only when pyproject.toml changes.
+$(VENV)/.lab: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[lab]"
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+$(VENV)/.bench: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[bench]"
+	touch $@
+
+demo: $(VENV)/.lab
+	$(VENV)/bin/jupyter lab --port=$(PORT) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
+
+# Debian's chromium for the real-browser test (never `playwright install`: it downloads).
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian chromium for the browser test"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs /usr/bin/chromium and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
+	fi
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check alwidgets tests benchmarks
+	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
+
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy alwidgets/exceptions.py alwidgets/strategies alwidgets/learner.py \
+		alwidgets/stopping.py alwidgets/simulation.py alwidgets/store.py
+
+pytest: $(VENV)/.test browser-deps
+	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.bench
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

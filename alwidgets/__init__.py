@@ -1,0 +1,98 @@
+"""alwidgets — active learning you can use inside a Jupyter notebook.
+
+The public surface, layer by layer (see ``DESIGN.md``):
+
+* :mod:`alwidgets.strategies` — pure-numpy utilities and batch selectors.
+* :class:`ActiveLearner` — a scikit-learn classifier plus a query strategy.
+* :mod:`alwidgets.stopping` — when to stop labeling.
+* :func:`simulate`, :func:`compare`, :func:`cost_reduction` — oracle loops and
+  the honest measure of the saving against random sampling.
+* :class:`SessionStore` — the durable, append-only record of every action.
+* :class:`ActiveLabeler` — the labeling app for notebooks.
+
+Names are imported lazily, so ``from alwidgets import SessionStore`` does not
+pull in ipywidgets or plotly.
+
+Examples
+--------
+>>> import alwidgets
+>>> "ActiveLearner" in alwidgets.__all__
+True
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from alwidgets._version import __version__
+from alwidgets.exceptions import (
+    ALWidgetsError,
+    DuplicateIdError,
+    EstimatorError,
+    InvalidInputError,
+    NotFittedError,
+    OptionalDependencyError,
+    StoreError,
+    StoreMismatchError,
+    UnknownLabelError,
+    UnknownStrategyError,
+)
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from alwidgets import datasets, display, stopping, strategies, widgets
+    from alwidgets.app import ActiveLabeler
+    from alwidgets.learner import ActiveLearner
+    from alwidgets.simulation import compare, cost_reduction, simulate
+    from alwidgets.store import SessionStore
+
+# public name -> module that defines it
+_LAZY = {
+    "ActiveLearner": "alwidgets.learner",
+    "SessionStore": "alwidgets.store",
+    "ActiveLabeler": "alwidgets.app",
+    "simulate": "alwidgets.simulation",
+    "compare": "alwidgets.simulation",
+    "cost_reduction": "alwidgets.simulation",
+}
+_SUBMODULES = {"strategies", "stopping", "datasets", "display", "widgets"}
+
+__all__ = [
+    "ALWidgetsError",
+    "ActiveLabeler",
+    "ActiveLearner",
+    "DuplicateIdError",
+    "EstimatorError",
+    "InvalidInputError",
+    "NotFittedError",
+    "OptionalDependencyError",
+    "SessionStore",
+    "StoreError",
+    "StoreMismatchError",
+    "UnknownLabelError",
+    "UnknownStrategyError",
+    "__version__",
+    "compare",
+    "cost_reduction",
+    "datasets",
+    "display",
+    "simulate",
+    "stopping",
+    "strategies",
+    "widgets",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"alwidgets.{name}")
+    else:
+        raise AttributeError(f"module 'alwidgets' has no attribute {name!r}")
+    globals()[name] = value  # cache: the next lookup skips __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

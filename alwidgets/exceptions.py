@@ -1,0 +1,109 @@
+"""Exceptions raised by alwidgets.
+
+Every error raised for bad input or an out-of-order call is a subclass of
+:class:`ALWidgetsError`, and also of the builtin exception a Python user would
+expect (``ValueError`` for bad values, ``TypeError`` for wrong types), so both
+``except ALWidgetsError`` and ``except ValueError`` work.
+
+Messages say what is wrong *and* what to do about it.
+
+Examples
+--------
+>>> from alwidgets.exceptions import ALWidgetsError, InvalidInputError
+>>> try:
+...     raise InvalidInputError("X has 3 rows but y has 2; pass one label per row.")
+... except ValueError as err:
+...     isinstance(err, ALWidgetsError)
+True
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ALWidgetsError",
+    "DuplicateIdError",
+    "EstimatorError",
+    "InvalidInputError",
+    "NotFittedError",
+    "OptionalDependencyError",
+    "StoreError",
+    "StoreMismatchError",
+    "UnknownLabelError",
+    "UnknownStrategyError",
+]
+
+
+class ALWidgetsError(Exception):
+    """Base class of every error alwidgets raises on purpose."""
+
+
+class InvalidInputError(ALWidgetsError, ValueError):
+    """Input data has the wrong shape, type or values (NaN/inf, one class only, ``n <= 0``)."""
+
+
+class UnknownLabelError(InvalidInputError):
+    """A label that is not one of the session's classes."""
+
+
+class DuplicateIdError(InvalidInputError):
+    """Item ids must be unique within a pool."""
+
+
+class UnknownStrategyError(ALWidgetsError, ValueError):
+    """A strategy name that is not registered."""
+
+
+class EstimatorError(ALWidgetsError, TypeError):
+    """The estimator cannot be used for active learning (e.g. it has no ``predict_proba``)."""
+
+
+class NotFittedError(ALWidgetsError, RuntimeError):
+    """A method that needs a fitted learner was called before ``fit``."""
+
+
+class StoreError(ALWidgetsError, OSError):
+    """The session store file cannot be opened, read or written."""
+
+
+class StoreMismatchError(StoreError, ValueError):
+    """The file is not a session store, or belongs to a session with other classes."""
+
+
+class OptionalDependencyError(ALWidgetsError, ImportError):
+    """An optional dependency is missing; the message names the extra to install."""
+
+
+def require(module: str, extra: str, purpose: str) -> object:
+    """Import an optional dependency lazily, or say which extra installs it.
+
+    Parameters
+    ----------
+    module : str
+        Importable module name, e.g. ``"pyarrow"``.
+    extra : str
+        Name of the alwidgets extra that installs it, e.g. ``"parquet"``.
+    purpose : str
+        What the caller wanted to do, for the message.
+
+    Returns
+    -------
+    module
+        The imported module.
+
+    Examples
+    --------
+    >>> require("json", "none", "read JSON").__name__
+    'json'
+    >>> require("not_a_real_module_xyz", "demo", "run the demo")
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.OptionalDependencyError: run the demo needs 'not_a_real_module_xyz'; install it with: pip install "alwidgets[demo]"
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise OptionalDependencyError(
+            f"{purpose} needs {module!r}; install it with: pip install \"alwidgets[{extra}]\""
+        ) from err
