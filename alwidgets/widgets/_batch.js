@@ -1,0 +1,412 @@
+// alwidgets BatchWidget front end: the current query batch as a grid of cards.
+//
+// The kernel owns the truth (store, ranking, undo); this file only shows it and
+// answers key presses at once. Every action is marked locally, sent with a sequence
+// number, and reconciled when the kernel replies ("ack" / "nack" / "undone").
+// When the last card of a batch is answered, the prefetched next batch (already in
+// the synced state) is shown without waiting for the kernel, and the kernel is told
+// which batch was adopted ("advance").
+//
+// Stable DOM for tests and notebooks:
+//   .alw-batch[data-batch]                        focusable root (tabindex=0)
+//   .alw-status[data-state]                       model status line
+//   .alw-card[data-key][data-item-id][data-status][data-saved][data-focused]
+//   .alw-btn[data-label][data-class-index]        one label button per class
+//   .alw-btn[data-action="skip"|"unsure"|"accept"]
+//   .alw-saved                                    the "saved" tick of a card
+//   .alw-notice                                   transient errors (aria-live)
+
+const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
+const STATUS_WORD = { label: "labeled", skip: "skipped", unsure: "unsure" };
+
+function el(tag, cls, text) {
+  const node = document.createElement(tag);
+  if (cls) node.className = cls;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function formatAge(seconds) {
+  if (seconds < 1.5) return "just now";
+  if (seconds < 90) return `${Math.round(seconds)} s ago`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
+  return `${Math.round(seconds / 3600)} h ago`;
+}
+
+function render({ model, el: host }) {
+  const root = el("div", "alw-batch");
+  root.tabIndex = 0;
+  root.setAttribute("data-lm-suppress-shortcuts", "true");
+  root.setAttribute("role", "application");
+  root.setAttribute(
+    "aria-label",
+    "Labeling batch: press a class key to label the highlighted card, " +
+      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo.",
+  );
+
+  const header = el("div", "alw-header");
+  const status = el("div", "alw-status");
+  const statusText = el("span", "alw-status-text");
+  const statusDetail = el("span", "alw-status-detail");
+  status.append(statusText, statusDetail);
+  const progress = el("div", "alw-progress");
+  header.append(status, progress);
+  const notice = el("div", "alw-notice");
+  notice.setAttribute("aria-live", "polite");
+  const grid = el("div", "alw-grid");
+  const legend = el("div", "alw-legend");
+  root.append(header, notice, grid, legend);
+  host.appendChild(root);
+
+  // ---- local state (never the source of truth) ----
+  let seq = 0;
+  const pending = new Map(); // seq -> {op: "answer"|"undo", key, action, class_index}
+  const history = []; // keys answered from this view, newest last (for optimistic undo)
+  let shown = { id: -1, cards: [] }; // the batch on screen
+  let adopted = null; // batch id we advanced to locally, until the kernel confirms
+  let focusKey = null;
+  let lastActionAt = performance.now();
+  let statusAt = performance.now();
+  let noticeTimer = null;
+  const cardNodes = new Map(); // key -> card element
+
+  const classes = () => model.get("classes") || [];
+  const keyToClass = () => {
+    const map = new Map();
+    classes().forEach((c, i) => {
+      if (c.key) map.set(String(c.key).toLowerCase(), i);
+    });
+    return map;
+  };
+
+  // Effective answer of a card: the kernel's answer, overlaid by actions not yet acked.
+  function answerOf(key) {
+    const saved = (model.get("answers") || {})[key] || null;
+    let ans = saved ? { ...saved, saved: true } : null;
+    const ops = [...pending.entries()].sort((a, b) => a[0] - b[0]);
+    for (const [, op] of ops) {
+      if (op.key !== key) continue;
+      ans = op.op === "undo" ? null : { action: op.action, class_index: op.class_index, saved: false };
+    }
+    return ans;
+  }
+
+  function showNotice(text, kind = "error") {
+    notice.textContent = text;
+    notice.dataset.kind = kind;
+    notice.classList.add("alw-visible");
+    clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => notice.classList.remove("alw-visible"), 5000);
+  }
+
+  // ---- header ----
+  function renderStatus() {
+    const s = model.get("status") || {};
+    status.dataset.state = s.state || "idle";
+    let text = s.text || "";
+    if (typeof s.age === "number") {
+      const age = s.age + (performance.now() - statusAt) / 1000;
+      text += `${text ? ", " : ""}trained ${formatAge(age)}`;
+    }
+    statusText.textContent = text;
+    statusDetail.textContent = s.detail ? ` · ${s.detail}` : "";
+    statusDetail.title = s.error || "";
+    const p = model.get("progress") || {};
+    progress.textContent = p.total ? `${p.labeled} / ${p.total} labeled` : "";
+  }
+  const ticker = setInterval(renderStatus, 1000);
+
+  function renderLegend() {
+    legend.replaceChildren();
+    const parts = classes()
+      .filter((c) => c.key)
+      .map((c) => [c.key, c.name]);
+    parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
+    parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
+    for (const [k, what] of parts) {
+      const item = el("span", "alw-legend-item");
+      item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
+      legend.append(item);
+    }
+  }
+
+  // ---- cards ----
+  function button(text, kbd, attrs) {
+    const b = el("button", "alw-btn");
+    b.type = "button";
+    b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
+    if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
+    b.append(document.createTextNode(text));
+    for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
+    return b;
+  }
+
+  function buildCard(card, index) {
+    const node = el("div", "alw-card");
+    node.dataset.key = card.key;
+    node.dataset.itemId = String(card.item_id);
+    node.dataset.index = String(index);
+    const top = el("div", "alw-card-top");
+    top.append(el("span", "alw-pos", String(index + 1)));
+    const why = el("span", "alw-why", card.why || "");
+    if (card.why_long) why.title = card.why_long;
+    const tick = el("span", "alw-saved", "✓ saved");
+    tick.title = "written to the session store";
+    top.append(why, tick);
+    const item = el("div", "alw-item");
+    item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
+    const suggest = el("div", "alw-suggest");
+    if (card.suggestion !== null && card.suggestion !== undefined) {
+      const c = classes()[card.suggestion];
+      suggest.append(document.createTextNode("model: "));
+      suggest.append(el("b", null, c ? c.name : "?"));
+      if (typeof card.confidence === "number") {
+        suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
+      }
+      suggest.dataset.suggestion = String(card.suggestion);
+    } else {
+      suggest.textContent = "no model yet";
+    }
+    const buttons = el("div", "alw-buttons");
+    classes().forEach((c, i) => {
+      const b = button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) });
+      if (i === card.suggestion) b.classList.add("alw-suggested");
+      buttons.append(b);
+    });
+    buttons.append(button("skip", "s", { "data-action": "skip" }));
+    buttons.append(button("unsure", "u", { "data-action": "unsure" }));
+    const err = el("div", "alw-card-error");
+    node.append(top, item, suggest, buttons, err);
+    return node;
+  }
+
+  function refreshCard(key) {
+    const node = cardNodes.get(key);
+    if (!node) return;
+    const ans = answerOf(key);
+    node.dataset.status = ans ? STATUS_WORD[ans.action] || ans.action : "pending";
+    node.dataset.saved = ans && ans.saved ? "true" : "false";
+    node.dataset.focused = key === focusKey ? "true" : "false";
+    if (ans && ans.action === "label") {
+      const c = classes()[ans.class_index];
+      node.dataset.answer = c ? c.name : "";
+    } else {
+      delete node.dataset.answer;
+    }
+    for (const b of node.querySelectorAll(".alw-btn")) {
+      const chosen =
+        ans &&
+        ((ans.action === "label" && b.dataset.classIndex === String(ans.class_index)) ||
+          (ans.action !== "label" && b.dataset.action === ans.action));
+      b.classList.toggle("alw-chosen", Boolean(chosen));
+    }
+  }
+
+  function refreshAll() {
+    for (const key of cardNodes.keys()) refreshCard(key);
+    root.dataset.batch = String(shown.id);
+  }
+
+  function showBatch(id, cards) {
+    const sameKeys =
+      id === shown.id &&
+      cards.length === shown.cards.length &&
+      cards.every((c, i) => c.key === shown.cards[i].key);
+    shown = { id, cards };
+    if (!sameKeys) {
+      cardNodes.clear();
+      grid.replaceChildren();
+      cards.forEach((card, i) => {
+        const node = buildCard(card, i);
+        cardNodes.set(card.key, node);
+        grid.append(node);
+      });
+      if (!cards.some((c) => c.key === focusKey)) focusKey = firstOpen() ?? (cards[0] || {}).key ?? null;
+      lastActionAt = performance.now();
+    }
+    grid.classList.toggle("alw-empty", cards.length === 0);
+    if (cards.length === 0) grid.append(el("div", "alw-empty-note", model.get("empty_text") || ""));
+    refreshAll();
+  }
+
+  function firstOpen(after = -1) {
+    const cards = shown.cards;
+    for (let step = 1; step <= cards.length; step++) {
+      const c = cards[(after + step) % cards.length];
+      if (!answerOf(c.key)) return c.key;
+    }
+    return null;
+  }
+
+  function focusCard(key, scroll = true) {
+    focusKey = key;
+    refreshAll();
+    const node = cardNodes.get(key);
+    if (node && scroll) node.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }
+
+  // ---- actions ----
+  function maybeAdvance() {
+    if (!shown.cards.length || shown.cards.some((c) => !answerOf(c.key))) return;
+    const kernelId = model.get("batch_id");
+    const nextId = model.get("next_batch_id");
+    const next = model.get("next_cards") || [];
+    if (adopted === null && kernelId !== shown.id) {
+      syncFromModel(); // the kernel moved on already (e.g. programmatic labels)
+    } else if (adopted === null && nextId > shown.id && next.length) {
+      adopted = nextId;
+      seq += 1;
+      model.send({ type: "advance", seq, batch: nextId, from_batch: shown.id });
+      showBatch(nextId, next);
+      focusCard(firstOpen() ?? (next[0] || {}).key ?? null);
+    } else {
+      // no prefetched batch (pool exhausted or kernel busy): the kernel will send one
+      root.dataset.waiting = "true";
+    }
+  }
+
+  function act(action, classIndex = null) {
+    const idx = shown.cards.findIndex((c) => c.key === focusKey);
+    if (idx < 0) return;
+    const card = shown.cards[idx];
+    const now = performance.now();
+    seq += 1;
+    pending.set(seq, { op: "answer", key: card.key, action, class_index: classIndex });
+    history.push(card.key);
+    model.send({
+      type: "action",
+      seq,
+      action,
+      key: card.key,
+      class_index: classIndex,
+      batch: shown.id,
+      seconds: (now - lastActionAt) / 1000,
+    });
+    lastActionAt = now;
+    const next = firstOpen(idx);
+    focusCard(next ?? card.key);
+    maybeAdvance();
+  }
+
+  function undo() {
+    seq += 1;
+    const key = history.length ? history.pop() : null;
+    pending.set(seq, { op: "undo", key });
+    model.send({ type: "undo", seq });
+    if (key && cardNodes.has(key)) focusCard(key);
+  }
+
+  function accept() {
+    const card = shown.cards.find((c) => c.key === focusKey);
+    if (!card) return;
+    if (card.suggestion === null || card.suggestion === undefined) {
+      showNotice("No model suggestion yet: label a few items from at least 2 classes.", "info");
+      return;
+    }
+    act("label", card.suggestion);
+  }
+
+  function move(delta) {
+    const n = shown.cards.length;
+    if (!n) return;
+    const idx = Math.max(0, shown.cards.findIndex((c) => c.key === focusKey));
+    focusCard(shown.cards[(idx + delta + n) % n].key);
+  }
+
+  root.addEventListener("keydown", (e) => {
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key === "Tab") return; // browser/OS shortcuts
+    e.preventDefault(); // every plain key stops here: nothing leaks into the notebook
+    e.stopPropagation();
+    if (e.repeat && e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    const cls = keyToClass();
+    if (cls.has(key)) act("label", cls.get(key));
+    else if (key in NAV) move(NAV[key]);
+    else if (key === "Enter") accept();
+    else if (key === "s") act("skip");
+    else if (key === "u") act("unsure");
+    else if (key === "Backspace" || key === "Delete") undo();
+    else if (key === "Escape") root.blur();
+  });
+
+  // Clicks: keep keyboard focus on the root (buttons never take it).
+  root.addEventListener("mousedown", (e) => {
+    if (e.target.closest(".alw-btn")) e.preventDefault();
+  });
+  root.addEventListener("click", (e) => {
+    const cardNode = e.target.closest(".alw-card");
+    const b = e.target.closest(".alw-btn");
+    if (cardNode && cardNode.dataset.key !== focusKey) focusCard(cardNode.dataset.key, false);
+    if (b && cardNode) {
+      if (b.dataset.classIndex !== undefined) act("label", Number(b.dataset.classIndex));
+      else if (b.dataset.action === "accept") accept();
+      else act(b.dataset.action);
+    }
+    if (!e.target.closest("a, summary, details")) root.focus({ preventScroll: true });
+  });
+
+  // ---- kernel -> view ----
+  model.on("msg:custom", (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
+      pending.delete(msg.seq);
+    }
+    if (msg.type === "nack") {
+      showNotice(msg.error || "The kernel could not save this action.");
+      const node = cardNodes.get(msg.key);
+      if (node) {
+        node.querySelector(".alw-card-error").textContent = msg.error || "";
+        node.dataset.error = "true";
+        setTimeout(() => {
+          delete node.dataset.error;
+          node.querySelector(".alw-card-error").textContent = "";
+        }, 5000);
+      }
+      const i = history.lastIndexOf(msg.key);
+      if (i >= 0) history.splice(i, 1);
+    }
+    if (msg.type === "undone" && msg.key && cardNodes.has(msg.key)) focusCard(msg.key);
+    if (msg.type === "advanced" && adopted === msg.batch) {
+      adopted = null;
+      syncFromModel();
+    }
+    if (msg.type === "notice") showNotice(msg.text || "", msg.kind || "info");
+    refreshAll();
+  });
+
+  function syncFromModel() {
+    const id = model.get("batch_id");
+    if (adopted !== null && id !== adopted) return; // kernel has not caught up with our advance
+    if (adopted !== null && id === adopted) adopted = null;
+    delete root.dataset.waiting;
+    showBatch(id, model.get("cards") || []);
+    if (!focusKey || !cardNodes.has(focusKey)) focusCard(firstOpen() ?? null, false);
+  }
+
+  model.on("change:cards", syncFromModel);
+  model.on("change:batch_id", syncFromModel);
+  model.on("change:answers", refreshAll);
+  model.on("change:next_cards", () => {
+    if (root.dataset.waiting) maybeAdvance();
+  });
+  model.on("change:status", () => {
+    statusAt = performance.now();
+    renderStatus();
+  });
+  model.on("change:progress", renderStatus);
+  model.on("change:classes", () => {
+    renderLegend();
+    shown = { id: -1, cards: [] };
+    syncFromModel();
+  });
+
+  renderLegend();
+  renderStatus();
+  syncFromModel();
+  // Focus on first render so keys work at once, without a click or hover.
+  requestAnimationFrame(() => root.focus({ preventScroll: true }));
+
+  return () => clearInterval(ticker);
+}
+
+export default { render };

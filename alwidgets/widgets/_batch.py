@@ -1,0 +1,155 @@
+"""The labeling batch: one anywidget holding the current and the prefetched next batch.
+
+The front end (``_batch.js``) shows the cards, answers key presses and clicks at
+once, and sends each action to the kernel as a message with a sequence number. This
+class only carries state and messages: it validates what the front end sends and
+hands it to a callback registered with :meth:`BatchWidget.on_action` (the app), which
+replies with :meth:`ack`, :meth:`nack`, :meth:`undone` or :meth:`advanced`. No
+ranking, storage or undo logic lives here.
+
+Messages from the front end (``content`` of a custom message)::
+
+    {"type": "action", "seq": 3, "action": "label", "key": "17", "class_index": 2,
+     "batch": 4, "seconds": 1.8}
+    {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
+    {"type": "undo", "seq": 5}
+    {"type": "advance", "seq": 6, "batch": 5, "from_batch": 4}
+
+Examples
+--------
+>>> w = BatchWidget(classes=[{"name": "cat", "key": "1"}, {"name": "dog", "key": "2"}])
+>>> seen = []
+>>> w.on_action(seen.append)
+>>> msg = {"type": "action", "seq": 1, "action": "label", "key": "0", "class_index": 1}
+>>> w._handle_msg({"content": {"data": {"method": "custom", "content": msg}}, "buffers": []})
+>>> seen[0]["action"], seen[0]["class_index"]
+('label', 1)
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import anywidget
+import traitlets
+
+__all__ = ["BatchWidget"]
+
+logger = logging.getLogger(__name__)
+
+_ACTIONS = {"label", "skip", "unsure"}
+_TYPES = {"action", "undo", "advance"}
+
+
+def _asset(name: str) -> str:
+    return resources.files("alwidgets.widgets").joinpath(name).read_text(encoding="utf-8")
+
+
+class BatchWidget(anywidget.AnyWidget):  # type: ignore[misc]
+    """Cards of the current query batch, with keyboard-first labeling.
+
+    Synced state (set by the app, read by the front end): ``classes``, ``cards``,
+    ``batch_id``, ``next_cards``, ``next_batch_id``, ``answers``, ``status``,
+    ``progress``. Actions come back as messages; see the module docstring.
+    """
+
+    _esm = _asset("_batch.js")
+    _css = _asset("_batch.css")
+
+    classes = traitlets.List(
+        traitlets.Dict(), help="One {'name': str, 'key': str} per class, in class order."
+    ).tag(sync=True)
+    cards = traitlets.List(
+        traitlets.Dict(),
+        help="Current batch: {'key', 'item_id', 'html', 'suggestion', 'confidence', 'why', ...}.",
+    ).tag(sync=True)
+    batch_id = traitlets.Int(-1, help="Id of the current batch (increases).").tag(sync=True)
+    next_cards = traitlets.List(traitlets.Dict(), help="Prefetched next batch.").tag(sync=True)
+    next_batch_id = traitlets.Int(-1, help="Id of the prefetched batch.").tag(sync=True)
+    answers = traitlets.Dict(
+        help="Durable answers of queued cards: key -> {'action', 'class_index'}."
+    ).tag(sync=True)
+    status = traitlets.Dict(help="Model status: {'state', 'text', 'age', 'detail', 'error'}.").tag(
+        sync=True
+    )
+    progress = traitlets.Dict(help="{'labeled': int, 'total': int}.").tag(sync=True)
+    empty_text = traitlets.Unicode(
+        "Nothing left to label in this pool.", help="Shown when the batch is empty."
+    ).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._action_handlers: list[Callable[[dict[str, Any]], None]] = []
+        #: The last messages sent to the front end (newest last), for debugging and tests.
+        self.sent: collections.deque[dict[str, Any]] = collections.deque(maxlen=64)
+        self.on_msg(self._on_front_end_msg)
+
+    # ---- front end -> kernel ----
+    def on_action(self, callback: Callable[[dict[str, Any]], None], remove: bool = False) -> None:
+        """Register (or remove) a callback receiving each validated front-end message."""
+        if remove:
+            self._action_handlers.remove(callback)
+        else:
+            self._action_handlers.append(callback)
+
+    def _on_front_end_msg(self, _: Any, content: Any, buffers: Any) -> None:
+        msg = self._parse(content)
+        if msg is None:
+            return
+        for handler in self._action_handlers:
+            handler(msg)
+
+    def _parse(self, content: Any) -> dict[str, Any] | None:
+        """Check a front-end message; reply with a nack when it is malformed."""
+        if not isinstance(content, dict) or content.get("type") not in _TYPES:
+            logger.warning("alwidgets: ignoring unknown front-end message %r", content)
+            return None
+        msg = dict(content)
+        seq = msg.get("seq")
+        msg["seq"] = int(seq) if isinstance(seq, int | float) else None
+        if msg["type"] == "action":
+            if msg.get("action") not in _ACTIONS or not isinstance(msg.get("key"), str):
+                self.nack(msg["seq"], msg.get("key"), f"malformed action {content!r}")
+                return None
+            ci = msg.get("class_index")
+            if msg["action"] == "label" and not (
+                isinstance(ci, int | float) and 0 <= int(ci) < len(self.classes)
+            ):
+                self.nack(msg["seq"], msg["key"], f"class index {ci!r} is not a class")
+                return None
+            msg["class_index"] = int(ci) if msg["action"] == "label" else None
+            seconds = msg.get("seconds")
+            msg["seconds"] = float(seconds) if isinstance(seconds, int | float) else None
+        if msg["type"] == "advance" and not isinstance(msg.get("batch"), int | float):
+            logger.warning("alwidgets: advance without a batch id: %r", content)
+            return None
+        return msg
+
+    # ---- kernel -> front end ----
+    def _reply(self, msg: dict[str, Any]) -> None:
+        self.sent.append(msg)
+        self.send(msg)
+
+    def ack(self, seq: int | None, key: str) -> None:
+        """Confirm that the action ``seq`` on card ``key`` is durable."""
+        self._reply({"type": "ack", "seq": seq, "key": key})
+
+    def nack(self, seq: int | None, key: str | None, error: str) -> None:
+        """Reject the action ``seq``: the front end un-marks the card and shows ``error``."""
+        self._reply({"type": "nack", "seq": seq, "key": key, "error": error})
+
+    def undone(self, seq: int | None, key: str | None) -> None:
+        """Report which card an undo re-opened (``None``: nothing to undo)."""
+        self._reply({"type": "undone", "seq": seq, "key": key})
+
+    def advanced(self, batch: int) -> None:
+        """Confirm that the kernel's current batch is now ``batch``."""
+        self._reply({"type": "advanced", "batch": batch})
+
+    def notice(self, text: str, kind: str = "info") -> None:
+        """Show a transient message above the cards."""
+        self._reply({"type": "notice", "text": text, "kind": kind})
