@@ -1,0 +1,261 @@
+"""LearningCurve: score against number of labels, live in the notebook."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.widgets._common import (
+    BASELINE_COLOR,
+    PALETTE,
+    DisplaysWidget,
+    base_layout,
+)
+
+__all__ = ["LearningCurve"]
+
+_SCORE_COLUMNS = ("score", "accuracy")
+_VERSION_COLUMNS = ("model_version", "version")
+
+
+def _as_frame(curve: Any) -> pd.DataFrame:
+    if isinstance(curve, pd.DataFrame):
+        return curve
+    if isinstance(curve, Mapping):
+        return pd.DataFrame(dict(curve))
+    raise InvalidInputError(
+        f"a learning curve must be a pandas DataFrame with columns 'n_labels' and 'score', "
+        f"got {type(curve).__name__}; e.g. pd.DataFrame({{'n_labels': [...], 'score': [...]}})."
+    )
+
+
+class LearningCurve(DisplaysWidget):
+    """A live learning curve: model score against the number of labels.
+
+    Wraps a plotly :class:`~plotly.graph_objects.FigureWidget` (``.widget``). The main
+    series exists from the start (empty), so :meth:`update` only changes its data and
+    never adds traces; every change is one ``batch_update`` that sends numpy arrays.
+
+    Parameters
+    ----------
+    metric_label : str, default "accuracy (eval set)"
+        Title of the y axis, e.g. ``"accuracy (CV)"`` or ``"macro F1 (eval set)"``.
+    name : str, default "active learning"
+        Legend name of the main series (the one :meth:`update` draws).
+    title : str, optional
+        Plot title.
+    height : int, default 280
+        Height in pixels.
+    target : float, optional
+        Draw a horizontal target line at this score (see :meth:`set_target`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lc = LearningCurve(metric_label="accuracy (CV)")
+    >>> lc.update(pd.DataFrame({"n_labels": [10, 20, 30], "score": [0.61, 0.74, 0.8]}))
+    >>> lc.widget.data[0].y.tolist()
+    [0.61, 0.74, 0.8]
+    >>> lc.set_baseline(pd.DataFrame({"n_labels": [10, 20, 30], "score": [0.6, 0.66, 0.7]}))
+    >>> lc.series
+    ['active learning', 'random']
+    """
+
+    def __init__(
+        self,
+        *,
+        metric_label: str = "accuracy (eval set)",
+        name: str = "active learning",
+        title: str | None = None,
+        height: int = 280,
+        target: float | None = None,
+    ) -> None:
+        self.metric_label = metric_label
+        self.name = name
+        self._index: dict[str, int] = {}
+        self._target: float | None = None
+        self.widget = go.FigureWidget(
+            layout=base_layout(height=height, title=title, x_title="labels", y_title=metric_label)
+        )
+        self.widget.update_layout(hovermode="closest")
+        self._add_trace(name, color=PALETTE[0], dash=None)
+        if target is not None:
+            self.set_target(target)
+
+    # ------------------------------------------------------------------ API
+    @property
+    def series(self) -> list[str]:
+        """Names of the series on the plot, in drawing order."""
+        return sorted(self._index, key=self._index.__getitem__)
+
+    @property
+    def target(self) -> float | None:
+        """The score of the target line, or ``None``."""
+        return self._target
+
+    def update(self, curve: pd.DataFrame | Mapping[str, Any]) -> None:
+        """Replace the main series with ``curve``.
+
+        Parameters
+        ----------
+        curve : DataFrame or mapping of columns
+            ``n_labels`` and ``score`` (``accuracy`` is accepted too), optionally
+            ``score_std`` (drawn as error bars) and ``model_version`` (shown on hover).
+            Rows with a missing score are dropped; rows are sorted by ``n_labels``.
+        """
+        self.update_series(self.name, curve)
+
+    def set_baseline(self, curve: pd.DataFrame | Mapping[str, Any], name: str = "random") -> None:
+        """Draw a reference curve (gray, dotted), e.g. random sampling."""
+        self.update_series(name, curve, baseline=True)
+
+    def update_series(
+        self,
+        name: str,
+        curve: pd.DataFrame | Mapping[str, Any],
+        *,
+        baseline: bool = False,
+    ) -> None:
+        """Add or replace the named series (one trace per name, created once).
+
+        Parameters
+        ----------
+        name : str
+            Legend name, e.g. a strategy when racing several.
+        curve : DataFrame or mapping of columns
+            As for :meth:`update`.
+        baseline : bool, default False
+            Style a *new* series as a reference (gray, dotted).
+        """
+        if not isinstance(name, str) or not name:
+            raise InvalidInputError(f"a series name must be a non-empty str, got {name!r}.")
+        x, y, std, hover = self._columns(_as_frame(curve))
+        if name not in self._index:
+            color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
+            self._add_trace(name, color=color, dash="dot" if baseline else None)
+        trace = self.widget.data[self._index[name]]
+        with self.widget.batch_update():
+            trace.x = x
+            trace.y = y
+            trace.text = hover
+            if std is None:
+                trace.error_y = {"visible": False}
+            else:
+                trace.error_y = {"type": "data", "array": std, "visible": True, "thickness": 1}
+
+    def remove_series(self, name: str) -> None:
+        """Remove a series added with :meth:`update_series` or :meth:`set_baseline`."""
+        if name == self.name:
+            raise InvalidInputError(
+                f"{name!r} is the main series and cannot be removed; call update() with "
+                "an empty DataFrame to clear it."
+            )
+        if name not in self._index:
+            raise InvalidInputError(f"no series named {name!r}; the plot has {self.series}.")
+        pos = self._index.pop(name)
+        self.widget.data = tuple(t for i, t in enumerate(self.widget.data) if i != pos)
+        self._index = {k: (v - 1 if v > pos else v) for k, v in self._index.items()}
+
+    def set_target(self, value: float | None, label: str | None = None) -> None:
+        """Draw a horizontal dashed line at ``value`` (``None`` removes it).
+
+        Examples
+        --------
+        >>> lc = LearningCurve()
+        >>> lc.set_target(0.9)
+        >>> lc.widget.layout.shapes[0].y0
+        0.9
+        >>> lc.set_target(None)
+        >>> len(lc.widget.layout.shapes)
+        0
+        """
+        if value is None:
+            self._target = None
+            with self.widget.batch_update():
+                self.widget.layout.shapes = ()
+                self.widget.layout.annotations = ()
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise InvalidInputError(f"the target must be a number or None, got {value!r}.")
+        target = float(value)
+        if not math.isfinite(target):
+            raise InvalidInputError(f"the target must be finite, got {value!r}.")
+        self._target = target
+        text = label if label is not None else f"target {target:g}"
+        line = {"color": BASELINE_COLOR, "width": 1, "dash": "dash"}
+        with self.widget.batch_update():
+            self.widget.layout.shapes = (
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "x0": 0,
+                    "x1": 1,
+                    "y0": target,
+                    "y1": target,
+                    "line": line,
+                },
+            )
+            self.widget.layout.annotations = (
+                {
+                    "xref": "paper",
+                    "x": 0,
+                    "xanchor": "left",
+                    "y": target,
+                    "yanchor": "bottom",
+                    "text": text,
+                    "showarrow": False,
+                    "font": {"size": 10},
+                },
+            )
+
+    # ------------------------------------------------------------- helpers
+    def _add_trace(self, name: str, *, color: str, dash: str | None) -> None:
+        self.widget.add_scatter(
+            x=np.empty(0, dtype=np.int64),
+            y=np.empty(0, dtype=np.float64),
+            mode="lines+markers",
+            name=name,
+            line={"color": color, "width": 2, "dash": dash},
+            marker={"size": 5, "color": color},
+            hovertemplate="<b>%{fullData.name}</b><br>%{x} labels: %{y:.3f}%{text}<extra></extra>",
+        )
+        self._index[name] = len(self.widget.data) - 1
+
+    @staticmethod
+    def _columns(
+        df: pd.DataFrame,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        score_col = next((c for c in _SCORE_COLUMNS if c in df.columns), None)
+        if "n_labels" not in df.columns or score_col is None:
+            raise InvalidInputError(
+                f"a learning curve needs columns 'n_labels' and 'score'; got {list(df.columns)}. "
+                "Rename your columns, e.g. df.rename(columns={'size': 'n_labels'})."
+            )
+        y_all = pd.to_numeric(df[score_col], errors="coerce").to_numpy(dtype=np.float64)
+        x_all = pd.to_numeric(df["n_labels"], errors="coerce").to_numpy(dtype=np.float64)
+        keep = np.isfinite(y_all) & np.isfinite(x_all)
+        order = np.argsort(x_all[keep], kind="stable")
+        x = x_all[keep][order]
+        y = y_all[keep][order]
+        if np.all(x == np.round(x)):
+            x = x.astype(np.int64)
+        std_col = next((c for c in (f"{score_col}_std", "score_std") if c in df.columns), None)
+        std = None
+        if std_col is not None:
+            s = pd.to_numeric(df[std_col], errors="coerce").to_numpy(dtype=np.float64)
+            std = np.nan_to_num(s[keep][order], nan=0.0)
+        version_col = next((c for c in _VERSION_COLUMNS if c in df.columns), None)
+        if version_col is None:
+            hover = np.full(len(x), "", dtype=object)
+        else:
+            versions = df[version_col].to_numpy(dtype=object)[keep][order]
+            hover = np.array(
+                ["" if v is None or v != v else f"<br>model v{v}" for v in versions], dtype=object
+            )
+        return x, y, std, hover

@@ -1,0 +1,234 @@
+"""SessionStats: a compact panel of labeling progress, pace and model status."""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+import ipywidgets as widgets
+
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.widgets._common import DisplaysWidget
+
+__all__ = ["STATS_KEYS", "SessionStats"]
+
+#: The keys :meth:`SessionStats.update` understands, with what each means.
+STATS_KEYS: dict[str, str] = {
+    "n_labeled": "int: items with a label",
+    "n_total": "int: items in the pool",
+    "budget": "int | None: labels planned; when set, the progress bar counts towards it",
+    "per_class": "Mapping[label, int]: labels per class, drawn in this order",
+    "n_skipped": "int: items skipped",
+    "n_unsure": "int: items marked unsure",
+    "labels_per_minute": "float | None: recent labeling pace",
+    "seconds_per_label": "float | None: median seconds spent per label",
+    "model_version": "int | str | None: version of the model that ranked the batch",
+    "model_status": "str | None: e.g. 'ready', 'training…', 'failed: <reason>'",
+    "score": "float | None: the latest evaluation score",
+    "metric": "str: name of the score, default 'accuracy'",
+    "hint": "str | None: a stopping hint, shown highlighted",
+}
+
+_INT_KEYS = ("n_labeled", "n_total", "budget", "n_skipped", "n_unsure")
+_FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score")
+_TEXT_KEYS = ("model_status", "metric", "hint")
+
+_MUTED = "opacity:0.7"
+_TRACK = (
+    "background:var(--jp-layout-color3, rgba(128,128,128,0.25));border-radius:3px;overflow:hidden"
+)
+_FILL = "background:var(--jp-brand-color1, #3b82f6);height:100%"
+
+
+def _bar(fraction: float, height_px: int, width: str = "100%") -> str:
+    pct = 100.0 * min(max(fraction, 0.0), 1.0)
+    return (
+        f'<div style="{_TRACK};height:{height_px}px;width:{width}">'
+        f'<div style="{_FILL};width:{pct:.1f}%"></div></div>'
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+class SessionStats(DisplaysWidget):
+    """A small HTML panel: labeled / total, labels per class, pace, model status, hint.
+
+    :meth:`update` takes a plain dict and *merges* it into what is shown, so callers
+    may send only what changed (e.g. the model status after a retrain); a value of
+    ``None`` clears that entry. The keys are listed in :data:`STATS_KEYS`; an unknown
+    key raises :class:`~alwidgets.InvalidInputError` (it is most likely a typo).
+
+    The panel is an :class:`ipywidgets.HTML` (``.widget``) styled with JupyterLab's
+    ``--jp-*`` theme variables (with fallbacks), so it reads in light and dark themes.
+    All text is HTML-escaped.
+
+    Parameters
+    ----------
+    stats : dict, optional
+        Initial values.
+
+    Examples
+    --------
+    >>> s = SessionStats()
+    >>> s.update({"n_labeled": 12, "n_total": 1797, "per_class": {"0": 7, "1": 5}})
+    >>> "12 / 1,797 labeled" in s.widget.value
+    True
+    >>> s.update({"model_status": "training…"})
+    >>> s.state["n_labeled"], s.state["model_status"]
+    (12, 'training…')
+    """
+
+    def __init__(self, stats: Mapping[str, Any] | None = None) -> None:
+        self._state: dict[str, Any] = {"n_labeled": 0, "metric": "accuracy"}
+        self.widget = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.widget.add_class("alw-stats")
+        self.update(stats or {})
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """A copy of the values currently shown."""
+        return dict(self._state)
+
+    @property
+    def html(self) -> str:
+        """The panel's current HTML."""
+        return str(self.widget.value)
+
+    def update(self, stats: Mapping[str, Any] | None = None, **more: Any) -> None:
+        """Merge ``stats`` (and keyword arguments) into the panel and redraw it once.
+
+        Raises
+        ------
+        InvalidInputError
+            For an unknown key or a value of the wrong type.
+        """
+        new = {**dict(stats or {}), **more}
+        unknown = sorted(set(new) - set(STATS_KEYS), key=str)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown stats key(s) {unknown}; SessionStats understands {list(STATS_KEYS)}."
+            )
+        for key, value in new.items():
+            self._check(key, value)
+        for key, value in new.items():
+            if value is None:
+                self._state.pop(key, None)
+            elif key == "per_class":
+                self._state[key] = {k: int(v) for k, v in value.items()}
+            elif key in _INT_KEYS:
+                self._state[key] = int(value)
+            elif key in _FLOAT_KEYS:
+                self._state[key] = float(value)
+            else:
+                self._state[key] = value
+        self.widget.value = self._render()
+
+    # ------------------------------------------------------------- helpers
+    @staticmethod
+    def _check(key: str, value: Any) -> None:
+        if value is None:
+            return
+        if key in _INT_KEYS:
+            ok = (
+                isinstance(value, numbers.Integral)
+                and not isinstance(value, bool)
+                and int(value) >= 0
+            )
+            if not ok:
+                raise InvalidInputError(f"stats[{key!r}] must be an int >= 0, got {value!r}.")
+        elif key in _FLOAT_KEYS:
+            ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+            if not ok:
+                raise InvalidInputError(f"stats[{key!r}] must be a number, got {value!r}.")
+        elif key in _TEXT_KEYS:
+            if not isinstance(value, str):
+                raise InvalidInputError(f"stats[{key!r}] must be a str, got {value!r}.")
+        elif key == "per_class":
+            ok = isinstance(value, Mapping) and all(
+                isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 0
+                for v in value.values()
+            )
+            if not ok:
+                raise InvalidInputError(
+                    f"stats['per_class'] must map each class to a count >= 0, got {value!r}."
+                )
+
+    def _render(self) -> str:
+        st = self._state
+        n = st.get("n_labeled", 0)
+        total = st.get("n_total")
+        budget = st.get("budget")
+        parts: list[str] = []
+
+        # progress line + bar
+        goal = budget if budget else total
+        if goal:
+            label = "budget" if budget else "labeled"
+            pct = f" ({100.0 * n / goal:.1f}%)"
+            head = f"<b>{n:,} / {goal:,} {label}</b>{pct}"
+            if budget and total:
+                head += f' <span style="{_MUTED}">· pool {total:,}</span>'
+            parts.append(f'<div class="alw-progress">{head}{_bar(n / goal, 6)}</div>')
+        else:
+            parts.append(f'<div class="alw-progress"><b>{n:,} labeled</b></div>')
+
+        # per-class counts as small bars
+        per_class: dict[Any, int] = st.get("per_class", {})
+        if per_class:
+            top = max(per_class.values()) or 1
+            rows = "".join(
+                f'<div style="display:flex;align-items:center;gap:6px;line-height:1.2">'
+                f'<span style="min-width:4em;max-width:12em;overflow:hidden;text-overflow:ellipsis;'
+                f'white-space:nowrap" title="{html.escape(str(k))}">{html.escape(str(k))}</span>'
+                f'<span style="flex:1">{_bar(v / top, 6)}</span>'
+                f'<span style="min-width:3em;text-align:right;font-variant-numeric:tabular-nums">'
+                f"{v:,}</span></div>"
+                for k, v in per_class.items()
+            )
+            parts.append(f'<div class="alw-per-class" style="margin-top:4px">{rows}</div>')
+
+        # pace and other actions
+        pace: list[str] = []
+        lpm = st.get("labels_per_minute")
+        if lpm is not None and math.isfinite(lpm):
+            pace.append(f"{lpm:.1f} labels/min")
+        spl = st.get("seconds_per_label")
+        if spl is not None and math.isfinite(spl):
+            pace.append(f"{_duration(spl)} per label (median)")
+        for key, word in (("n_skipped", "skipped"), ("n_unsure", "unsure")):
+            if st.get(key):
+                pace.append(f"{st[key]:,} {word}")
+        if pace:
+            parts.append(f'<div class="alw-pace" style="{_MUTED}">{" · ".join(pace)}</div>')
+
+        # model
+        model: list[str] = []
+        if st.get("model_version") is not None:
+            model.append(f"model v{html.escape(str(st['model_version']))}")
+        if st.get("model_status"):
+            model.append(html.escape(st["model_status"]))
+        score = st.get("score")
+        if score is not None and math.isfinite(score):
+            model.append(f"{html.escape(st.get('metric', 'accuracy'))} {score:.3f}")
+        if model:
+            parts.append(f'<div class="alw-model" style="{_MUTED}">{" · ".join(model)}</div>')
+
+        if st.get("hint"):
+            parts.append(
+                '<div class="alw-hint" style="margin-top:4px;padding:2px 6px;border-left:3px solid '
+                'var(--jp-warn-color1, #f59e0b);background:var(--jp-warn-color3, rgba(245,158,11,0.12))">'
+                f"{html.escape(st['hint'])}</div>"
+            )
+        body = "".join(parts)
+        return (
+            '<div class="alw-stats-panel" style="font-size:var(--jp-ui-font-size1, 13px);'
+            "color:var(--jp-ui-font-color1, inherit);display:flex;flex-direction:column;gap:3px;"
+            f'min-width:14em">{body}</div>'
+        )
