@@ -49,7 +49,7 @@ lint: $(VENV)/.test
 
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy alwidgets/exceptions.py alwidgets/strategies alwidgets/learner.py \
-		alwidgets/stopping.py alwidgets/simulation.py alwidgets/store.py
+		alwidgets/stopping.py alwidgets/simulation.py alwidgets/store
 
 pytest: $(VENV)/.test browser-deps
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \

@@ -1,0 +1,619 @@
+"""``SessionStore``: the durable, append-only record of a labeling session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import math
+import numbers
+import os
+import sqlite3
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.store._codec import (
+    QUERY_INFO,
+    Value,
+    encode_annotator,
+    encode_classes,
+    encode_item_id,
+    encode_label,
+    encode_query_info,
+)
+from alwidgets.store._schema import open_store
+
+if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
+    import pandas as pd
+
+__all__ = ["NothingToUndoWarning", "SessionStore"]
+
+_UNDO_TARGET_SQL = """
+SELECT id, action, item_id, label, annotator, shown_at, answered_at,
+       model_version, score, rank, strategy
+FROM events
+WHERE annotator = ? AND action != 'undo'
+  AND id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)
+ORDER BY id DESC LIMIT 1
+"""
+
+_INSERT_SQL = """
+INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
+                    model_version, score, rank, strategy, undoes)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+_EVENT_KEYS = (
+    "event_id",
+    "action",
+    "item_id",
+    "label",
+    "annotator",
+    "shown_at",
+    "answered_at",
+    "model_version",
+    "score",
+    "rank",
+    "strategy",
+)
+
+
+class NothingToUndoWarning(UserWarning):
+    """``SessionStore.undo`` found no action of that annotator left to undo."""
+
+
+def _default_annotator() -> str:
+    try:
+        return getpass.getuser() or "annotator"
+    except (OSError, KeyError):  # no login name in some containers
+        return "annotator"
+
+
+def _rowid(cursor: sqlite3.Cursor) -> int:
+    if cursor.lastrowid is None:  # pragma: no cover - every INSERT sets it
+        raise StoreError("SQLite did not report the id of the new row; retry the call.")
+    return int(cursor.lastrowid)
+
+
+def _utc(seconds: float | None) -> dt.datetime | None:
+    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+class SessionStore:
+    """An append-only, crash-safe log of labeling actions in one SQLite file.
+
+    Opening an existing file resumes its session; several processes (notebooks,
+    annotators) may write the same file at once. Every write is committed (WAL
+    journal, ``synchronous=FULL``: durable against process crashes and power
+    loss) before the call returns. Nothing is updated in place: an undo is an
+    event too.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The session file. Created if missing; resumed if it is a session store.
+    classes : sequence of int or str, optional
+        The allowed labels. Checked against the file's classes when resuming
+        (the same set is fine; the stored order is kept). ``None`` accepts any
+        int/str label, or adopts the classes stored in the file.
+    annotator : str, optional
+        Default annotator name for this object's actions; defaults to the login
+        name. Every write method can override it.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+    classes : list or None
+    annotator : str
+    session_id : str
+        Random id written when the file was created; the same for everyone
+        resuming that file.
+
+    Raises
+    ------
+    StoreMismatchError
+        The file is not a session store (not SQLite, or SQLite without our
+        meta data), uses a newer schema, or has other classes. The file is not
+        modified.
+    StoreError
+        The directory does not exist or is read-only.
+
+    Notes
+    -----
+    Undone and overridden events stay in :attr:`events`. The current label of
+    an item is its last label event (by commit order) that was not undone: with
+    several writers, the last writer wins. One connection per object, guarded
+    by a lock, so a background thread may use the same object.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from alwidgets.store import SessionStore
+    >>> tmp = tempfile.mkdtemp()
+    >>> path = os.path.join(tmp, "session.db")
+    >>> with SessionStore(path, classes=["cat", "dog"], annotator="ann") as store:
+    ...     _ = store.label(0, "cat", score=0.93, rank=0, strategy="margin")
+    ...     _ = store.label("img_7", "dog")
+    ...     _ = store.skip(3)
+    ...     store.labels["label"].to_dict()
+    {0: 'cat', 'img_7': 'dog'}
+
+    Reopening resumes the session:
+
+    >>> with SessionStore(path) as store:
+    ...     store.classes, len(store.events), store.undo(annotator="ann")["action"]
+    (['cat', 'dog'], 3, 'skip')
+    >>> import shutil; shutil.rmtree(tmp)
+    """
+
+    #: Breaks longer than this (seconds) do not count as active labeling time.
+    idle_seconds: float = 300.0
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        classes: Any = None,
+        annotator: str | None = None,
+    ) -> None:
+        if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+            raise InvalidInputError(
+                f"path must be a file path (str or pathlib.Path), got {path!r}."
+            )
+        wanted = encode_classes(classes)
+        self.annotator = _default_annotator() if annotator is None else encode_annotator(annotator)
+        self.path = Path(os.fspath(path)).expanduser().absolute()
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = None
+        self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        conn, meta = open_store(self.path, wanted)
+        self._conn = conn
+        self.classes: list[Value] | None = meta.classes
+        self.session_id: str = meta.session_id
+        self.created_at: str = meta.created_at
+        self.schema_version: int = meta.schema_version
+
+    # ------------------------------------------------------------------ plumbing
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(
+                    f"the session store {str(self.path)!r} is closed; open it again with "
+                    "SessionStore(path)."
+                )
+            try:
+                yield self._conn
+            except sqlite3.OperationalError as err:
+                raise StoreError(
+                    f"cannot use the session store {str(self.path)!r}: {err}. Check that the "
+                    "disk is not full and the file is writable."
+                ) from err
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``: committed (and fsynced) on exit."""
+        with self._connection() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+    def _annotator(self, annotator: str | None) -> str:
+        return self.annotator if annotator is None else encode_annotator(annotator)
+
+    def _record(
+        self,
+        action: str,
+        item_id: Any,
+        label: Any,
+        annotator: str | None,
+        query_info: dict[str, Any],
+    ) -> int:
+        unknown = sorted(set(query_info) - set(QUERY_INFO))
+        if unknown:
+            raise TypeError(
+                f"{action}() got unexpected keyword argument(s) {unknown}; accepted: "
+                f"annotator, {', '.join(QUERY_INFO)}."
+            )
+        item = encode_item_id(item_id)
+        value = None if label is None else encode_label(label, self.classes)
+        who = self._annotator(annotator)
+        answered_at = time.time()
+        info = encode_query_info(
+            answered_at=answered_at, **{k: query_info.get(k) for k in QUERY_INFO}
+        )
+        shown_at, model_version, score, rank, strategy = info
+        row = (action, item, value, who, shown_at, answered_at)
+        with self._transaction() as conn:
+            cursor = conn.execute(_INSERT_SQL, (*row, model_version, score, rank, strategy, None))
+        return _rowid(cursor)
+
+    # -------------------------------------------------------------------- writes
+    def label(
+        self, item_id: Any, label: Any, *, annotator: str | None = None, **query_info: Any
+    ) -> int:
+        """Record that ``item_id`` has label ``label``; durable when this returns.
+
+        Parameters
+        ----------
+        item_id : int or str
+            The item's id (its index value in the pool). NumPy ints become int.
+        label : int or str
+            One of :attr:`classes` (when the session has classes).
+        annotator : str, optional
+            Overrides :attr:`annotator` for this action.
+        **query_info
+            What the model said when the item was shown: ``shown_at`` (epoch
+            seconds or datetime; gives the seconds spent on the item),
+            ``model_version`` (int or str), ``score`` (float, NaN = none),
+            ``rank`` (int, 0 = first in the batch), ``strategy`` (str).
+
+        Returns
+        -------
+        int
+            The event id.
+
+        Raises
+        ------
+        UnknownLabelError
+            ``label`` is not one of :attr:`classes`.
+        InvalidInputError
+            Bad id, label (None/NaN) or query info. Nothing is written.
+        TypeError
+            An unknown keyword argument.
+
+        Examples
+        --------
+        >>> import os, tempfile, time
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> store = SessionStore(os.path.join(tmp, "s.db"), classes=["ham", "spam"])
+        >>> event_id = store.label(42, "spam", shown_at=time.time() - 2.5, model_version=3)
+        >>> store.labels["label"].to_dict()
+        {42: 'spam'}
+        >>> event = store.events.loc[event_id]
+        >>> int(event["model_version"]), bool(event["seconds"] >= 2.5)
+        (3, True)
+        >>> store.label(42, "eggs")
+        Traceback (most recent call last):
+        ...
+        alwidgets.exceptions.UnknownLabelError: label 'eggs' is not one of this session's classes ['ham', 'spam']; ...
+        >>> store.close(); import shutil; shutil.rmtree(tmp)
+        """
+        if label is None:
+            raise InvalidInputError(
+                "label is None; pass one of the classes, or use skip()/unsure()."
+            )
+        return self._record("label", item_id, label, annotator, query_info)
+
+    def skip(self, item_id: Any, *, annotator: str | None = None, **query_info: Any) -> int:
+        """Record that ``item_id`` was skipped (not labeled); see :meth:`label`.
+
+        Returns
+        -------
+        int
+            The event id.
+        """
+        return self._record("skip", item_id, None, annotator, query_info)
+
+    def unsure(self, item_id: Any, *, annotator: str | None = None, **query_info: Any) -> int:
+        """Record that the annotator was unsure about ``item_id``; see :meth:`label`.
+
+        Returns
+        -------
+        int
+            The event id.
+        """
+        return self._record("unsure", item_id, None, annotator, query_info)
+
+    def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
+        """Revert the annotator's last action that is not undone yet.
+
+        Repeated calls step further back. Other annotators' actions are never
+        touched. The undo is itself an event, durable when this returns.
+
+        Parameters
+        ----------
+        annotator : str, optional
+            Whose action to undo; defaults to :attr:`annotator`.
+
+        Returns
+        -------
+        dict or None
+            The undone event (``event_id``, ``action``, ``item_id``, ``label``,
+            ``annotator``, times as UTC datetimes, query info) plus
+            ``undo_event_id``; ``None`` when there is nothing to undo, in which
+            case a :class:`NothingToUndoWarning` says so and nothing is written.
+
+        Examples
+        --------
+        >>> import os, tempfile, warnings
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> store = SessionStore(os.path.join(tmp, "s.db"), annotator="bo")
+        >>> _ = store.label("a", 1); _ = store.label("a", 2)
+        >>> store.undo()["label"], store.labels["label"].tolist()
+        (2, [1])
+        >>> store.undo()["label"], len(store.labels)
+        (1, 0)
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     store.undo() is None, str(caught[0].message)
+        (True, "nothing to undo for annotator 'bo': all of their actions are undone already")
+        >>> store.close(); import shutil; shutil.rmtree(tmp)
+        """
+        who = self._annotator(annotator)
+        undo_id: int | None = None
+        with self._transaction() as conn:
+            row = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
+            if row is not None:
+                undone = ("undo", row[2], row[3], who, None, time.time())
+                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, None, row[0]))
+                undo_id = _rowid(cursor)
+        if row is None:
+            n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
+            why = "all of their actions are undone already" if n_any else "they have no actions"
+            warnings.warn(
+                f"nothing to undo for annotator {who!r}: {why}", NothingToUndoWarning, stacklevel=2
+            )
+            return None
+        event = dict(zip(_EVENT_KEYS, row, strict=True))
+        event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
+        event["undo_event_id"] = undo_id
+        return event
+
+    def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:
+        """Record a learning-curve point: a model trained on ``n_labels`` labels.
+
+        Parameters
+        ----------
+        version : int or str
+            The model version (the one later passed as ``model_version``).
+        n_labels : int
+            How many labels it was trained on.
+        **metrics
+            Numbers (or short strings) such as ``accuracy=0.91``; NaN is stored
+            as missing.
+
+        Returns
+        -------
+        int
+            The row id in :attr:`models`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     _ = store.log_model(1, 20, accuracy=0.71)
+        ...     _ = store.log_model(2, 30, accuracy=0.78)
+        ...     store.models[["version", "n_labels", "accuracy"]].to_dict("list")
+        {'version': [1, 2], 'n_labels': [20, 30], 'accuracy': [0.71, 0.78]}
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        value = encode_query_info(
+            shown_at=None,
+            model_version=version,
+            score=None,
+            rank=None,
+            strategy=None,
+            answered_at=0.0,
+        )[1]
+        if value is None:
+            raise InvalidInputError("version is None; pass the model's int or str version.")
+        if not isinstance(n_labels, numbers.Integral) or isinstance(n_labels, bool) or n_labels < 0:
+            raise InvalidInputError(f"n_labels must be a non-negative int, got {n_labels!r}.")
+        clean: dict[str, float | int | str | None] = {}
+        for key, metric in metrics.items():
+            if isinstance(metric, str) or metric is None:
+                clean[key] = metric
+            elif isinstance(metric, numbers.Real) and not isinstance(metric, bool):
+                number = float(metric) if not isinstance(metric, numbers.Integral) else int(metric)
+                if isinstance(number, float) and not math.isfinite(number):
+                    clean[key] = None
+                else:
+                    clean[key] = number
+            else:
+                raise InvalidInputError(
+                    f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
+                )
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO models (version, n_labels, time, metrics) VALUES (?, ?, ?, ?)",
+                (value, int(n_labels), time.time(), json.dumps(clean, allow_nan=False)),
+            )
+        return _rowid(cursor)
+
+    # --------------------------------------------------------------------- reads
+    def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        with self._connection() as conn:
+            return conn.execute(sql, params).fetchone()[0]
+
+    def _cached(self, name: str, table: str) -> pd.DataFrame:
+        """Compute a view, or reuse it while the table has no new rows."""
+        from alwidgets.store import _views
+
+        with self._connection() as conn:
+            key = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
+            hit = self._cache.get(name)
+            if hit is None or hit[0] != key:
+                build = getattr(_views, f"{name}_frame")
+                hit = (key, build(conn))
+                self._cache[name] = hit
+        return hit[1].copy()
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event, oldest first, indexed by ``event_id``.
+
+        Columns: ``action`` (label/skip/unsure/undo), ``item_id``, ``label``,
+        ``annotator``, ``shown_at`` and ``answered_at`` (UTC datetimes),
+        ``seconds`` (answered − shown), ``model_version``, ``score``, ``rank``,
+        ``strategy``, ``undoes`` (the event an undo reverts) and ``undone``
+        (whether a later undo reverted this event). ``item_id``/``label`` are
+        int64 or str columns (object when a session mixes both).
+        """
+        return self._cached("events", "events")
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        """Current label per item, in the order the items were labeled.
+
+        Index ``item_id``; columns ``label``, ``annotator``, ``time`` (UTC).
+        Cached until the next event, so reading it often is cheap.
+        """
+        return self._cached("labels", "events")
+
+    @property
+    def state(self) -> pd.DataFrame:
+        """Last action per item that is not undone.
+
+        Index ``item_id``; columns ``action`` (label/skip/unsure), ``label``
+        (missing unless labeled), ``annotator``, ``time``. Items not in it were
+        never answered (or all their actions were undone).
+        """
+        return self._cached("state", "events")
+
+    @property
+    def models(self) -> pd.DataFrame:
+        """Learning-curve points from :meth:`log_model`.
+
+        Columns ``version``, ``n_labels``, ``time`` and one column per metric.
+        """
+        return self._cached("models", "models")
+
+    def __len__(self) -> int:
+        """Number of events (all actions, undos included)."""
+        return int(self._scalar("SELECT count(*) FROM events"))
+
+    def stats(self) -> dict[str, Any]:
+        """Summary numbers for the session.
+
+        Returns
+        -------
+        dict
+            ``n_events``; ``n_items`` (items with a live action); ``n_labeled``
+            (items with a current label); ``n_labels``, ``n_skipped``,
+            ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
+            labels per class); ``per_annotator`` (live label actions per
+            annotator); ``active_minutes`` (time between an annotator's
+            answers, breaks over :attr:`idle_seconds` left out);
+            ``labels_per_minute``; ``median_seconds_per_label`` (answered −
+            shown, over label actions that know ``shown_at``). Rates are NaN
+            when undefined.
+
+        Examples
+        --------
+        >>> import os, tempfile, time
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["a", "b"]) as store:
+        ...     for i in range(3):
+        ...         _ = store.label(i, "a", shown_at=time.time() - 4.0)
+        ...     _ = store.skip(3)
+        ...     s = store.stats()
+        >>> s["per_class"], s["n_skipped"], round(s["median_seconds_per_label"])
+        ({'a': 3}, 1, 4)
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _views
+
+        with self._connection() as conn:
+            return _views.stats_dict(conn, self.idle_seconds)
+
+    def agreement(self) -> pd.DataFrame:
+        """Cohen's kappa per annotator pair, on the items both labeled.
+
+        Each annotator's own latest live label counts. Columns ``annotator_a``,
+        ``annotator_b``, ``n_items``, ``agreement`` (fraction identical) and
+        ``kappa`` (NaN when undefined: both gave one and the same label
+        throughout). Pairs without shared items are left out.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     for i, (a, b) in enumerate(["xx", "xy", "yy", "yy"]):
+        ...         _ = store.label(i, a, annotator="ann"); _ = store.label(i, b, annotator="bo")
+        ...     store.agreement().round(3).to_dict("records")
+        [{'annotator_a': 'ann', 'annotator_b': 'bo', 'n_items': 4, 'agreement': 0.75, 'kappa': 0.5}]
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _views
+
+        with self._connection() as conn:
+            return _views.agreement_frame(conn)
+
+    def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
+        """Write a view to CSV or Parquet, chosen by the file suffix.
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``.csv`` (``.csv.gz`` etc. compress) or ``.parquet`` (needs
+            ``pip install "alwidgets[parquet]"``). Written atomically.
+        what : {"labels", "events", "state", "models"}
+            Which view to write. ``"events"`` is the full, lossless log.
+
+        Returns
+        -------
+        pathlib.Path
+            Where the file was written. :func:`alwidgets.store.read_export`
+            reads it back with the exact values and dtypes; in CSV, id-like
+            columns get an ``<column>_type`` companion (``int``/``str``).
+        """
+        from alwidgets.store import _export
+
+        if what not in _export.EXPORTABLE:
+            raise InvalidInputError(
+                f"what={what!r} cannot be exported; choose one of {list(_export.EXPORTABLE)}."
+            )
+        frame = getattr(self, what)
+        return _export.export_frame(frame, path)
+
+    # ----------------------------------------------------------------- lifecycle
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn is None
+
+    def close(self) -> None:
+        """Close the file. Safe to call twice; every write was committed already."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+                self._cache.clear()
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self)} events"
+        return (
+            f"SessionStore({str(self.path)!r}, classes={self.classes!r}, "
+            f"annotator={self.annotator!r}, {state})"
+        )
