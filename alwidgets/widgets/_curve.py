@@ -99,21 +99,27 @@ class LearningCurve(DisplaysWidget):
         """The score of the target line, or ``None``."""
         return self._target
 
-    def update(self, curve: pd.DataFrame | Mapping[str, Any]) -> None:
+    def update(self, curve: pd.DataFrame | Mapping[str, Any], *, y: str | None = None) -> None:
         """Replace the main series with ``curve``.
 
         Parameters
         ----------
         curve : DataFrame or mapping of columns
-            ``n_labels`` and ``score`` (``accuracy`` is accepted too), optionally
-            ``score_std`` (drawn as error bars) and ``model_version`` (shown on hover).
-            Rows with a missing score are dropped; rows are sorted by ``n_labels``.
+            ``n_labels`` and ``score`` (or ``accuracy``, as in ``SessionStore.models``
+            and :func:`alwidgets.simulate`), optionally ``score_std`` (drawn as error
+            bars) and ``model_version`` or ``version`` (shown on hover). Rows with a
+            missing score are dropped; rows are sorted by ``n_labels``.
+        y : str, optional
+            The score column to draw when it is neither ``score`` nor ``accuracy``
+            (e.g. ``"f1"``); ``<y>_std`` gives its error bars.
         """
-        self.update_series(self.name, curve)
+        self.update_series(self.name, curve, y=y)
 
-    def set_baseline(self, curve: pd.DataFrame | Mapping[str, Any], name: str = "random") -> None:
+    def set_baseline(
+        self, curve: pd.DataFrame | Mapping[str, Any], name: str = "random", *, y: str | None = None
+    ) -> None:
         """Draw a reference curve (gray, dotted), e.g. random sampling."""
-        self.update_series(name, curve, baseline=True)
+        self.update_series(name, curve, baseline=True, y=y)
 
     def update_series(
         self,
@@ -121,6 +127,7 @@ class LearningCurve(DisplaysWidget):
         curve: pd.DataFrame | Mapping[str, Any],
         *,
         baseline: bool = False,
+        y: str | None = None,
     ) -> None:
         """Add or replace the named series (one trace per name, created once).
 
@@ -132,17 +139,19 @@ class LearningCurve(DisplaysWidget):
             As for :meth:`update`.
         baseline : bool, default False
             Style a *new* series as a reference (gray, dotted).
+        y : str, optional
+            The score column, as for :meth:`update`.
         """
         if not isinstance(name, str) or not name:
             raise InvalidInputError(f"a series name must be a non-empty str, got {name!r}.")
-        x, y, std, hover = self._columns(_as_frame(curve))
+        xs, ys, std, hover = self._columns(_as_frame(curve), y)
         if name not in self._index:
             color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
             self._add_trace(name, color=color, dash="dot" if baseline else None)
         trace = self.widget.data[self._index[name]]
         with self.widget.batch_update():
-            trace.x = x
-            trace.y = y
+            trace.x = xs
+            trace.y = ys
             trace.text = hover
             if std is None:
                 trace.error_y = {"visible": False}
@@ -229,9 +238,14 @@ class LearningCurve(DisplaysWidget):
 
     @staticmethod
     def _columns(
-        df: pd.DataFrame,
+        df: pd.DataFrame, y: str | None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
-        score_col = next((c for c in _SCORE_COLUMNS if c in df.columns), None)
+        candidates = _SCORE_COLUMNS if y is None else (y,)
+        score_col = next((c for c in candidates if c in df.columns), None)
+        if y is not None and score_col is None:
+            raise InvalidInputError(
+                f"the learning curve has no column {y!r}; its columns are {list(df.columns)}."
+            )
         if "n_labels" not in df.columns or score_col is None:
             raise InvalidInputError(
                 f"a learning curve needs columns 'n_labels' and 'score'; got {list(df.columns)}. "
@@ -241,8 +255,8 @@ class LearningCurve(DisplaysWidget):
         x_all = pd.to_numeric(df["n_labels"], errors="coerce").to_numpy(dtype=np.float64)
         keep = np.isfinite(y_all) & np.isfinite(x_all)
         order = np.argsort(x_all[keep], kind="stable")
-        x = x_all[keep][order]
-        y = y_all[keep][order]
+        x: np.ndarray = x_all[keep][order]
+        score: np.ndarray = y_all[keep][order]
         if np.all(x == np.round(x)):
             x = x.astype(np.int64)
         std_col = next((c for c in (f"{score_col}_std", "score_std") if c in df.columns), None)
@@ -258,4 +272,4 @@ class LearningCurve(DisplaysWidget):
             hover = np.array(
                 ["" if v is None or v != v else f"<br>model v{v}" for v in versions], dtype=object
             )
-        return x, y, std, hover
+        return x, score, std, hover

@@ -21,19 +21,40 @@ STATS_KEYS: dict[str, str] = {
     "n_total": "int: items in the pool",
     "budget": "int | None: labels planned; when set, the progress bar counts towards it",
     "per_class": "Mapping[label, int]: labels per class, drawn in this order",
+    "classes": "Sequence | None: class order for per_class; classes without labels show 0",
     "n_skipped": "int: items skipped",
     "n_unsure": "int: items marked unsure",
     "labels_per_minute": "float | None: recent labeling pace",
     "seconds_per_label": "float | None: median seconds spent per label",
+    "median_seconds_per_label": "float | None: the same (the name SessionStore.stats() uses)",
+    "active_minutes": "float | None: time spent labeling, breaks left out",
+    "per_annotator": "Mapping[str, int]: labels per annotator, shown when there are several",
     "model_version": "int | str | None: version of the model that ranked the batch",
     "model_status": "str | None: e.g. 'ready', 'training…', 'failed: <reason>'",
     "score": "float | None: the latest evaluation score",
     "metric": "str: name of the score, default 'accuracy'",
     "hint": "str | None: a stopping hint, shown highlighted",
+    # accepted so that SessionStore.stats() can be passed as is; not shown
+    "n_events": "int: events in the store (not shown)",
+    "n_items": "int: items with any action (not shown)",
+    "n_labels": "int: live label actions (not shown)",
+    "n_undo": "int: undo events (not shown)",
 }
+_ALIASES = {"median_seconds_per_label": "seconds_per_label"}
 
-_INT_KEYS = ("n_labeled", "n_total", "budget", "n_skipped", "n_unsure")
-_FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score")
+_INT_KEYS = (
+    "n_labeled",
+    "n_total",
+    "budget",
+    "n_skipped",
+    "n_unsure",
+    "n_events",
+    "n_items",
+    "n_labels",
+    "n_undo",
+)
+_FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
+_COUNT_MAPS = ("per_class", "per_annotator")
 _TEXT_KEYS = ("model_status", "metric", "hint")
 
 _MUTED = "opacity:0.7"
@@ -115,12 +136,15 @@ class SessionStats(DisplaysWidget):
             raise InvalidInputError(
                 f"unknown stats key(s) {unknown}; SessionStats understands {list(STATS_KEYS)}."
             )
+        new = {_ALIASES.get(k, k): v for k, v in new.items()}
         for key, value in new.items():
             self._check(key, value)
         for key, value in new.items():
             if value is None:
                 self._state.pop(key, None)
-            elif key == "per_class":
+            elif key == "classes":
+                self._state[key] = list(value)
+            elif key in _COUNT_MAPS:
                 self._state[key] = {k: int(v) for k, v in value.items()}
             elif key in _INT_KEYS:
                 self._state[key] = int(value)
@@ -150,15 +174,21 @@ class SessionStats(DisplaysWidget):
         elif key in _TEXT_KEYS:
             if not isinstance(value, str):
                 raise InvalidInputError(f"stats[{key!r}] must be a str, got {value!r}.")
-        elif key == "per_class":
+        elif key in _COUNT_MAPS:
             ok = isinstance(value, Mapping) and all(
                 isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= 0
                 for v in value.values()
             )
             if not ok:
                 raise InvalidInputError(
-                    f"stats['per_class'] must map each class to a count >= 0, got {value!r}."
+                    f"stats[{key!r}] must map each name to a count >= 0, got {value!r}."
                 )
+        elif key == "classes" and (
+            isinstance(value, str | bytes) or not hasattr(value, "__iter__")
+        ):
+            raise InvalidInputError(
+                f"stats['classes'] must be a list of classes, got {value!r}; e.g. ['cat', 'dog']."
+            )
 
     def _render(self) -> str:
         st = self._state
@@ -180,7 +210,12 @@ class SessionStats(DisplaysWidget):
             parts.append(f'<div class="alw-progress"><b>{n:,} labeled</b></div>')
 
         # per-class counts as small bars
-        per_class: dict[Any, int] = st.get("per_class", {})
+        per_class: dict[Any, int] = dict(st.get("per_class", {}))
+        if "classes" in st:  # the declared order, zeros included, then any others
+            order = {c: per_class.get(c, per_class.get(str(c), 0)) for c in st["classes"]}
+            shown = {str(c) for c in order}
+            order.update({k: v for k, v in per_class.items() if str(k) not in shown})
+            per_class = order
         if per_class:
             top = max(per_class.values()) or 1
             rows = "".join(
@@ -202,9 +237,16 @@ class SessionStats(DisplaysWidget):
         spl = st.get("seconds_per_label")
         if spl is not None and math.isfinite(spl):
             pace.append(f"{_duration(spl)} per label (median)")
+        active = st.get("active_minutes")
+        if active is not None and math.isfinite(active) and active > 0:
+            pace.append(f"{_duration(60.0 * active)} active")
         for key, word in (("n_skipped", "skipped"), ("n_unsure", "unsure")):
             if st.get(key):
                 pace.append(f"{st[key]:,} {word}")
+        annotators: dict[str, int] = st.get("per_annotator", {})
+        if len(annotators) > 1:
+            who = ", ".join(f"{html.escape(str(k))} {v:,}" for k, v in annotators.items())
+            pace.append(f"by {who}")
         if pace:
             parts.append(f'<div class="alw-pace" style="{_MUTED}">{" · ".join(pace)}</div>')
 
