@@ -1,0 +1,154 @@
+"""LearningCurve: a plotly FigureWidget driven headless (no kernel, no browser)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+from alwidgets import InvalidInputError
+from alwidgets.widgets import LearningCurve
+
+
+def curve(n: list[int], score: list[float], **extra: Any) -> pd.DataFrame:
+    return pd.DataFrame({"n_labels": n, "score": score, **extra})
+
+
+def test_starts_with_one_empty_series_and_axis_titles() -> None:
+    lc = LearningCurve(metric_label="accuracy (CV)")
+    fig = lc.widget
+    assert isinstance(fig, go.FigureWidget)
+    assert len(fig.data) == 1 and fig.data[0].type == "scatter"  # SVG, not scattergl
+    assert len(fig.data[0].x) == 0
+    assert fig.layout.xaxis.title.text == "labels"
+    assert fig.layout.yaxis.title.text == "accuracy (CV)"
+    assert lc.series == ["active learning"]
+
+
+def test_update_replaces_data_in_place_without_adding_traces() -> None:
+    lc = LearningCurve()
+    trace = lc.widget.data[0]
+    lc.update(curve([10, 20], [0.5, 0.6]))
+    lc.update(curve([10, 20, 30], [0.5, 0.6, 0.72]))
+    assert len(lc.widget.data) == 1
+    assert lc.widget.data[0] is trace  # same trace object: updated, not recreated
+    assert isinstance(trace.x, np.ndarray) and isinstance(trace.y, np.ndarray)
+    assert trace.x.tolist() == [10, 20, 30]
+    assert trace.y.tolist() == [0.5, 0.6, 0.72]
+
+
+def test_rows_are_sorted_and_missing_scores_dropped() -> None:
+    lc = LearningCurve()
+    lc.update(curve([30, 10, 20, 40], [0.8, np.nan, 0.7, None]))
+    assert lc.widget.data[0].x.tolist() == [20, 30]
+    assert lc.widget.data[0].y.tolist() == [0.7, 0.8]
+
+
+def test_accepts_store_models_columns_and_shows_version_on_hover() -> None:
+    models = pd.DataFrame({"version": [1, 2], "n_labels": [20, 30], "accuracy": [0.71, 0.78]})
+    lc = LearningCurve()
+    lc.update(models)
+    trace = lc.widget.data[0]
+    assert trace.y.tolist() == [0.71, 0.78]
+    assert list(trace.text) == ["<br>model v1", "<br>model v2"]
+    assert "%{text}" in trace.hovertemplate
+
+
+def test_other_metric_column_via_y() -> None:
+    lc = LearningCurve(metric_label="macro F1")
+    lc.update({"n_labels": [5, 10], "f1": [0.4, 0.5], "f1_std": [0.01, 0.02]}, y="f1")
+    assert lc.widget.data[0].y.tolist() == [0.4, 0.5]
+    assert lc.widget.data[0].error_y.array.tolist() == [0.01, 0.02]
+    with pytest.raises(InvalidInputError, match="no column 'auc'"):
+        lc.update({"n_labels": [5], "f1": [0.4]}, y="auc")
+
+
+def test_std_is_drawn_as_error_bars_and_can_be_removed() -> None:
+    lc = LearningCurve()
+    lc.update(curve([10, 20], [0.5, 0.6], score_std=[0.05, np.nan]))
+    err = lc.widget.data[0].error_y
+    assert err.visible is True and err.array.tolist() == [0.05, 0.0]
+    lc.update(curve([10, 20], [0.5, 0.6]))
+    assert lc.widget.data[0].error_y.visible is False
+
+
+def test_empty_curve_clears_the_series() -> None:
+    lc = LearningCurve()
+    lc.update(curve([10], [0.5]))
+    lc.update(pd.DataFrame({"n_labels": [], "score": []}))
+    assert len(lc.widget.data[0].x) == 0
+
+
+def test_baseline_and_racing_series_get_one_trace_each() -> None:
+    lc = LearningCurve()
+    lc.set_baseline(curve([10, 20], [0.4, 0.5]))
+    lc.set_baseline(curve([10, 20, 30], [0.4, 0.5, 0.55]))
+    lc.update_series("entropy", curve([10], [0.6]))
+    lc.update_series("entropy", curve([10, 20], [0.6, 0.7]))
+    assert lc.series == ["active learning", "random", "entropy"]
+    assert len(lc.widget.data) == 3
+    random_trace = lc.widget.data[1]
+    assert random_trace.name == "random" and random_trace.line.dash == "dot"
+    assert random_trace.y.tolist() == [0.4, 0.5, 0.55]
+    colors = {t.line.color for t in lc.widget.data}
+    assert len(colors) == 3
+
+
+def test_remove_series_keeps_the_others_addressable() -> None:
+    lc = LearningCurve()
+    lc.update_series("a", curve([1], [0.1]))
+    lc.update_series("b", curve([1], [0.2]))
+    lc.remove_series("a")
+    assert lc.series == ["active learning", "b"]
+    lc.update_series("b", curve([1, 2], [0.2, 0.3]))
+    assert lc.widget.data[1].name == "b" and lc.widget.data[1].y.tolist() == [0.2, 0.3]
+    with pytest.raises(InvalidInputError, match="main series"):
+        lc.remove_series("active learning")
+    with pytest.raises(InvalidInputError, match="no series named 'zzz'"):
+        lc.remove_series("zzz")
+
+
+def test_target_line_set_moved_and_removed() -> None:
+    lc = LearningCurve(target=0.9)
+    assert lc.target == 0.9
+    assert lc.widget.layout.shapes[0].y0 == 0.9
+    assert lc.widget.layout.annotations[0].text == "target 0.9"
+    lc.set_target(0.95, label="goal")
+    assert len(lc.widget.layout.shapes) == 1 and lc.widget.layout.shapes[0].y1 == 0.95
+    assert lc.widget.layout.annotations[0].text == "goal"
+    lc.set_target(None)
+    assert lc.target is None and len(lc.widget.layout.shapes) == 0
+
+
+@pytest.mark.parametrize("bad", [float("nan"), "high", True])
+def test_bad_target_is_rejected(bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="target must be"):
+        LearningCurve().set_target(bad)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ([0.5, 0.6], "pandas DataFrame"),
+        (pd.DataFrame({"labels": [1], "score": [0.5]}), "needs columns 'n_labels' and 'score'"),
+        (pd.DataFrame({"n_labels": [1], "loss": [0.5]}), "needs columns 'n_labels' and 'score'"),
+    ],
+)
+def test_bad_curves_are_rejected(data: Any, match: str) -> None:
+    with pytest.raises(InvalidInputError, match=match):
+        LearningCurve().update(data)
+
+
+def test_bad_series_name_is_rejected() -> None:
+    with pytest.raises(InvalidInputError, match="non-empty str"):
+        LearningCurve().update_series("", curve([1], [0.5]))
+
+
+def test_displays_as_the_figure_widget() -> None:
+    lc = LearningCurve(height=300)
+    bundle = lc._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == lc.widget.model_id
+    assert lc.widget.layout.height == 300

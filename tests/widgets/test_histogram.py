@@ -1,0 +1,117 @@
+"""UncertaintyHistogram: pre-binned pool scores with the batch marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from alwidgets import InvalidInputError
+from alwidgets.widgets import UncertaintyHistogram
+
+
+def test_counts_fall_in_the_right_bins_over_unit_range() -> None:
+    h = UncertaintyHistogram(bins=10)
+    h.update(np.array([0.01, 0.02, 0.05, 0.55, 0.95, 1.0]))
+    pool = h.widget.data[0]
+    assert pool.type == "bar"
+    assert pool.y.tolist() == [3, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+    np.testing.assert_allclose(pool.x, np.arange(10) / 10 + 0.05)
+    np.testing.assert_allclose(pool.width, np.full(10, 0.1))
+    np.testing.assert_allclose(h.edges, np.linspace(0, 1, 11))
+
+
+def test_nan_scores_are_ignored_and_counted_out() -> None:
+    h = UncertaintyHistogram(bins=4)
+    h.update(np.array([0.1, np.nan, 0.9, np.inf]))
+    assert int(h.widget.data[0].y.sum()) == 2 and h.n_scores == 2
+    assert "2 unlabeled items" in h.widget.layout.title.text
+
+
+def test_scores_outside_unit_interval_use_the_data_range() -> None:
+    h = UncertaintyHistogram(bins=4)
+    h.update(np.array([-2.0, 0.0, 2.0, 6.0]))
+    np.testing.assert_allclose(h.edges, [-2, 0, 2, 4, 6])
+    assert h.widget.data[0].y.tolist() == [1, 1, 1, 1]
+
+
+def test_constant_scores_outside_unit_interval() -> None:
+    h = UncertaintyHistogram(bins=2)
+    h.update(np.full(5, 3.0))
+    assert int(h.widget.data[0].y.sum()) == 5
+    assert h.edges[0] < 3.0 < h.edges[-1]
+
+
+def test_what_is_sent_is_o_bins_not_o_pool() -> None:
+    rng = np.random.default_rng(0)
+    h = UncertaintyHistogram(bins=25)
+    scores = rng.beta(0.5, 3.0, size=1_000_000)
+    h.update(scores, highlight=np.sort(scores)[-8:])
+    pool, batch = h.widget.data
+    assert len(pool.x) == len(pool.y) == 25 and len(batch.x) == 8
+    assert int(pool.y.sum()) == 1_000_000
+    assert isinstance(pool.y, np.ndarray) and pool.y.dtype == np.int64
+
+
+def test_batch_markers_sit_on_their_bars() -> None:
+    h = UncertaintyHistogram(bins=10)
+    scores = np.array([0.05, 0.05, 0.05, 0.92, 0.97, 1.0])
+    h.update(scores, highlight=np.array([0.97, 1.0, 0.05, np.nan]))
+    batch = h.widget.data[1]
+    assert batch.x.tolist() == [0.97, 1.0, 0.05]
+    assert batch.y.tolist() == [3.0, 3.0, 3.0]  # last bin holds 0.92, 0.97 and 1.0
+
+
+def test_updates_keep_two_traces_and_clear_highlight() -> None:
+    h = UncertaintyHistogram()
+    pool = h.widget.data[0]
+    h.update(np.linspace(0, 1, 50), highlight=np.array([0.5]))
+    h.update(np.linspace(0, 1, 60))
+    assert len(h.widget.data) == 2 and h.widget.data[0] is pool
+    assert len(h.widget.data[1].x) == 0
+    assert int(pool.y.sum()) == 60
+
+
+def test_empty_pool_shows_empty_bins() -> None:
+    h = UncertaintyHistogram(bins=5)
+    h.update(np.array([np.nan]))
+    assert h.widget.data[0].y.tolist() == [0] * 5
+    assert h.widget.layout.title.text == "no scores yet"
+
+
+def test_titles() -> None:
+    h = UncertaintyHistogram(title="margin scores")
+    h.update(np.array([0.3]))
+    assert h.widget.layout.title.text == "margin scores"
+    h.update(np.array([0.3]), title="after retrain 3")
+    assert h.widget.layout.title.text == "after retrain 3"
+
+
+def test_log_axis_option() -> None:
+    assert UncertaintyHistogram(log_y=True).widget.layout.yaxis.type == "log"
+
+
+@pytest.mark.parametrize("bins", [0, -1, 2.5, True])
+def test_bad_bins_rejected(bins: Any) -> None:
+    with pytest.raises(InvalidInputError, match="bins must be a positive int"):
+        UncertaintyHistogram(bins=bins)
+
+
+@pytest.mark.parametrize(
+    ("scores", "highlight", "match"),
+    [
+        (np.zeros((3, 2)), None, "scores must be a 1-D array"),
+        (["a", "b"], None, "scores must be numbers"),
+        (np.zeros(3), np.zeros((1, 1)), "highlight must be a 1-D array"),
+    ],
+)
+def test_bad_scores_rejected(scores: Any, highlight: Any, match: str) -> None:
+    with pytest.raises(InvalidInputError, match=match):
+        UncertaintyHistogram().update(scores, highlight=highlight)
+
+
+def test_input_scores_not_mutated() -> None:
+    scores = np.array([0.2, np.nan, 0.7])
+    UncertaintyHistogram().update(scores, highlight=scores[:1])
+    assert np.isnan(scores[1]) and scores[0] == 0.2

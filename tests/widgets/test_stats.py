@@ -1,0 +1,147 @@
+"""SessionStats: the progress / pace / model panel."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as widgets
+import pytest
+
+from alwidgets import InvalidInputError
+from alwidgets.store import SessionStore
+from alwidgets.widgets import STATS_KEYS, SessionStats
+
+
+def text_of(html: str) -> str:
+    """The visible text of the panel, tags stripped."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+
+
+def bar_widths(html: str) -> list[str]:
+    return re.findall(r"height:100%;width:([\d.]+)%", html)
+
+
+def test_is_an_html_widget_with_a_class_hook() -> None:
+    s = SessionStats()
+    assert isinstance(s.widget, widgets.HTML)
+    assert "alw-stats" in s.widget._dom_classes
+    assert text_of(s.html) == "0 labeled"
+
+
+def test_progress_against_pool() -> None:
+    s = SessionStats({"n_labeled": 25, "n_total": 200})
+    assert "25 / 200 labeled (12.5%)" in text_of(s.html)
+    assert bar_widths(s.html)[0] == "12.5"
+
+
+def test_progress_against_budget_mentions_pool() -> None:
+    s = SessionStats({"n_labeled": 50, "n_total": 1797, "budget": 200})
+    assert "50 / 200 budget (25.0%) · pool 1,797" in text_of(s.html)
+    assert bar_widths(s.html)[0] == "25.0"
+
+
+def test_per_class_bars_in_declared_order_with_zeros() -> None:
+    s = SessionStats({"per_class": {"dog": 2, "cat": 4}, "classes": ["cat", "bird", "dog"]})
+    rows = re.findall(r'title="([^"]*)"', s.html)
+    assert rows == ["cat", "bird", "dog"]
+    assert bar_widths(s.html) == ["100.0", "0.0", "50.0"]
+
+
+def test_update_merges_and_none_clears() -> None:
+    s = SessionStats({"n_labeled": 3, "model_version": 2, "model_status": "ready"})
+    s.update({"model_status": "training…"})
+    assert s.state["n_labeled"] == 3 and s.state["model_version"] == 2
+    assert "model v2 · training…" in text_of(s.html)
+    s.update(model_status=None)
+    assert "model_status" not in s.state
+    assert "training" not in s.html
+
+
+def test_pace_model_score_and_hint_lines() -> None:
+    s = SessionStats(
+        {
+            "labels_per_minute": 12.34,
+            "seconds_per_label": 150.0,
+            "n_skipped": 2,
+            "n_unsure": 1,
+            "score": 0.9123,
+            "metric": "accuracy (CV)",
+            "hint": "accuracy has not improved for 3 rounds: consider stopping",
+        }
+    )
+    text = text_of(s.html)
+    assert "12.3 labels/min · 2.5 min per label (median) · 2 skipped · 1 unsure" in text
+    assert "accuracy (CV) 0.912" in text
+    assert 'class="alw-hint"' in s.html and "consider stopping" in text
+
+
+def test_nan_rates_are_not_shown() -> None:
+    s = SessionStats({"labels_per_minute": float("nan"), "seconds_per_label": float("nan")})
+    assert "labels/min" not in s.html and "per label" not in s.html
+
+
+def test_user_text_is_escaped() -> None:
+    s = SessionStats(
+        {"per_class": {"<img src=x>": 1}, "hint": "<b>stop</b>", "model_status": "<i>"}
+    )
+    assert "<img" not in s.html and "<b>stop" not in s.html and "<i>" not in s.html
+    assert "&lt;img src=x&gt;" in s.html
+
+
+def test_accepts_session_store_stats_as_is(tmp_path: Path) -> None:
+    with SessionStore(tmp_path / "s.db", classes=["a", "b"], annotator="ann") as store:
+        for i in range(3):
+            store.label(i, "a", shown_at=time.time() - 4.0)
+        store.label(3, "b", annotator="bob", shown_at=time.time() - 4.0)
+        store.skip(4)
+        stats = store.stats()
+    s = SessionStats({"n_total": 10, "classes": ["a", "b"]})
+    s.update(stats)
+    text = text_of(s.html)
+    assert "4 / 10 labeled" in text
+    assert "1 skipped" in text and "per label (median)" in text
+    assert "by ann 3, bob 1" in text
+    assert s.state["seconds_per_label"] == pytest.approx(4.0, abs=1.0)
+
+
+def test_unknown_key_is_a_clear_error() -> None:
+    with pytest.raises(InvalidInputError, match=r"unknown stats key\(s\) \['n_lables'\]"):
+        SessionStats().update({"n_lables": 3})
+
+
+@pytest.mark.parametrize(
+    ("stats", "match"),
+    [
+        ({"n_labeled": -1}, "int >= 0"),
+        ({"n_total": 2.5}, "int >= 0"),
+        ({"n_labeled": True}, "int >= 0"),
+        ({"labels_per_minute": "fast"}, "must be a number"),
+        ({"hint": 3}, "must be a str"),
+        ({"per_class": {"a": -2}}, "count >= 0"),
+        ({"per_class": [1, 2]}, "count >= 0"),
+        ({"classes": "ab"}, "list of classes"),
+    ],
+)
+def test_bad_values_are_rejected_and_state_unchanged(stats: dict[str, Any], match: str) -> None:
+    s = SessionStats({"n_labeled": 4})
+    before = s.html
+    with pytest.raises(InvalidInputError, match=match):
+        s.update({"n_skipped": 1, **stats})
+    assert s.html == before and "n_skipped" not in s.state
+
+
+def test_every_documented_key_is_accepted() -> None:
+    samples: dict[str, Any] = {
+        "per_class": {"x": 1},
+        "per_annotator": {"a": 1},
+        "classes": ["x"],
+        "model_version": 3,
+    }
+    s = SessionStats()
+    for key in STATS_KEYS:
+        value = samples.get(key, "text" if key in {"model_status", "metric", "hint"} else 1)
+        s.update({key: value})
+    assert s.state["n_labeled"] == 1
