@@ -1,0 +1,469 @@
+"""Shared input checks: one place for the messages users see when input is wrong.
+
+Every check raises a subclass of :class:`~alwidgets.exceptions.ALWidgetsError`
+whose message names the problem *and* the fix. The checks never copy large
+inputs: finiteness is tested chunk by chunk, so validating a million-row pool
+costs a few megabytes at most.
+
+* :func:`check_X` — feature matrices (ndarray, scipy.sparse, DataFrame; raw text on request).
+* :func:`check_y` — labels for a classifier.
+* :func:`check_n` — a positive batch size.
+* :func:`check_exclude` — positions (or a boolean mask) to leave out of a pool.
+* :func:`check_estimator` — a classifier with ``fit`` and ``predict_proba``.
+* :func:`check_ids` — unique item ids.
+
+Examples
+--------
+>>> import numpy as np
+>>> from alwidgets._validation import check_X, check_n
+>>> check_X(np.zeros((3, 2))).shape
+(3, 2)
+>>> check_n(0)
+Traceback (most recent call last):
+...
+alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many items to return), got 0.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from alwidgets.exceptions import DuplicateIdError, EstimatorError, InvalidInputError
+
+__all__ = [
+    "allows_nan",
+    "check_X",
+    "check_estimator",
+    "check_exclude",
+    "check_ids",
+    "check_n",
+    "check_y",
+    "is_dataframe",
+    "n_rows",
+]
+
+#: Rows per block when scanning a large matrix for NaN/inf (bounded extra memory).
+_SCAN_ROWS = 65536
+
+_IMPUTE_HINT = (
+    "impute them first, e.g. put sklearn.impute.SimpleImputer in a Pipeline before the "
+    "classifier, or drop those rows"
+)
+
+
+def is_dataframe(X: Any) -> bool:
+    """True for pandas DataFrames and Series (checked without importing pandas)."""
+    return hasattr(X, "iloc") and hasattr(X, "dtypes" if hasattr(X, "columns") else "dtype")
+
+
+def n_rows(X: Any) -> int:
+    """Number of rows (items) of a validated input."""
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
+
+
+def _is_text_1d(X: Any) -> bool:
+    """1-D sequence of strings (raw documents for a Pipeline that starts with a vectorizer)."""
+    arr = X.to_numpy() if is_dataframe(X) else X
+    if not isinstance(arr, np.ndarray) or arr.ndim != 1:
+        return False
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype == object and (len(arr) == 0 or isinstance(arr[0], str))
+
+
+def _nonfinite_block(block: np.ndarray, allow_nan: bool) -> bool:
+    """Fast test first (a sum is finite iff no NaN/inf, barring overflow), exact test second."""
+    if block.dtype.kind not in "fc":
+        return False
+    if not allow_nan:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(block.sum()):
+                return False
+        return not bool(np.isfinite(block).all())
+    return bool(np.isinf(block).any())
+
+
+def _report_nonfinite(
+    values: np.ndarray, allow_nan: bool, columns: Sequence[Any] | None, offset: int = 0
+) -> str:
+    """Describe where the bad values are, for the error message."""
+    bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
+    rows, cols = np.nonzero(bad.reshape(len(values), -1))
+    what = "inf" if allow_nan else "NaN/inf"
+    col = cols[0] if columns is None else repr(columns[cols[0]])
+    return (
+        f"{int(bad.sum())} {what} value(s) in {len(np.unique(rows))} row(s) "
+        f"(first at row {offset + rows[0]}, column {col})"
+    )
+
+
+def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
+    if sp.issparse(X):
+        if _nonfinite_block(np.asarray(X.data), allow_nan):
+            bad = ~np.isfinite(X.data) if not allow_nan else np.isinf(X.data)
+            coo = X.tocoo()
+            rows = np.unique(coo.row[bad]) if coo.nnz == len(X.data) else np.array([])
+            raise InvalidInputError(
+                f"{name} contains {int(bad.sum())} NaN/inf stored value(s) in {len(rows)} row(s); "
+                f"{_IMPUTE_HINT}."
+            )
+        return
+    if is_dataframe(X):
+        if not hasattr(X, "columns"):  # Series
+            vals = X.to_numpy()
+            if vals.dtype.kind in "fc" and _nonfinite_block(vals, allow_nan):
+                msg = _report_nonfinite(vals.reshape(-1, 1), allow_nan, [X.name])
+                raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
+            return
+        numeric = [c for c, dt in X.dtypes.items() if getattr(dt, "kind", "O") in "fcbiu"]
+        for start in range(0, len(X), _SCAN_ROWS):
+            block = X.iloc[start : start + _SCAN_ROWS][numeric].to_numpy(
+                dtype=float, na_value=np.nan
+            )
+            if _nonfinite_block(block, allow_nan):
+                msg = _report_nonfinite(block, allow_nan, numeric, start)
+                raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
+        return
+    for start in range(0, X.shape[0], _SCAN_ROWS):
+        block = X[start : start + _SCAN_ROWS]
+        if _nonfinite_block(block, allow_nan):
+            msg = _report_nonfinite(block, allow_nan, None, start)
+            raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
+
+
+def check_X(
+    X: Any,
+    *,
+    name: str = "X",
+    allow_nan: bool = False,
+    allow_text: bool = False,
+    check_finite: bool = True,
+    min_rows: int = 1,
+) -> Any:
+    """Validate a feature matrix without copying it.
+
+    Parameters
+    ----------
+    X : array-like, scipy.sparse matrix or pandas.DataFrame
+        Items as rows. Lists are converted to an ndarray; sparse matrices to CSR
+        (so rows can be sliced); ndarrays and DataFrames are returned as they are.
+    name : str, default="X"
+        Name used in messages.
+    allow_nan : bool, default=False
+        Accept NaN (for estimators that handle missing values); inf is still rejected.
+    allow_text : bool, default=False
+        Accept a 1-D sequence of strings (raw documents for a Pipeline that starts
+        with a vectorizer such as ``TfidfVectorizer``).
+    check_finite : bool, default=True
+        Scan numeric values for NaN/inf (block by block, bounded memory).
+    min_rows : int, default=1
+        Fewest rows accepted.
+
+    Returns
+    -------
+    ndarray, scipy.sparse matrix, DataFrame or Series
+        ``X`` in a row-sliceable form.
+
+    Raises
+    ------
+    InvalidInputError
+        Wrong dimensionality, no rows, non-numeric data, or NaN/inf values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_X([[1.0, 2.0], [3.0, 4.0]]).shape
+    (2, 2)
+    >>> check_X(np.array([[1.0, np.nan]]))
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: X contains 1 NaN/inf value(s) in 1 row(s) (first at row 0, column 1); impute them first, ...
+    """
+    if X is None:
+        raise InvalidInputError(f"{name} is None; pass a 2-D array, sparse matrix or DataFrame.")
+    if sp.issparse(X):
+        X = X.tocsr() if X.format != "csr" else X
+    elif not is_dataframe(X) and not isinstance(X, np.ndarray):
+        try:
+            X = np.asarray(X)
+        except ValueError as err:
+            raise InvalidInputError(
+                f"{name} could not be read as an array ({err}); pass a 2-D array with one row per item."
+            ) from err
+    if allow_text and _is_text_1d(X):
+        if n_rows(X) < min_rows:
+            raise InvalidInputError(f"{name} has no rows; pass at least {min_rows} item(s).")
+        return X
+    ndim = 1 if is_dataframe(X) and not hasattr(X, "columns") else len(X.shape)
+    if ndim != 2:
+        fix = (
+            "use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single item"
+            if ndim == 1
+            else "flatten each item, e.g. images.reshape(len(images), -1)"
+        )
+        if allow_text:
+            fix += "; raw text must be a 1-D sequence of strings"
+        raise InvalidInputError(f"{name} must be 2-D (items × features), got {ndim}-D; {fix}.")
+    if X.shape[0] < min_rows:
+        raise InvalidInputError(
+            f"{name} has {X.shape[0]} row(s); pass at least {min_rows} item(s)."
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "fcbiu":
+        raise InvalidInputError(
+            f"{name} has dtype {X.dtype}, not numbers; encode the features as numbers "
+            "(e.g. a Pipeline with a OneHotEncoder/TfidfVectorizer) or pass a DataFrame to a "
+            "Pipeline that handles its columns."
+        )
+    if check_finite:
+        _check_finite(X, name, allow_nan)
+    return X
+
+
+def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndarray:
+    """Validate classification labels.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels: integers, strings or booleans, one type, at least two classes.
+    n_samples : int, optional
+        Expected length (the number of rows of ``X``).
+    name : str, default="y"
+        Name used in messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Raises
+    ------
+    InvalidInputError
+        Wrong length or shape, missing labels, mixed or continuous label types,
+        or fewer than two classes.
+
+    Examples
+    --------
+    >>> check_y(["cat", "dog", "cat"], 3)
+    array(['cat', 'dog', 'cat'], dtype='<U3')
+    >>> check_y([1, 1, 1], 3)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: y has only one class (1); label at least one item of another class before fitting.
+    """
+    arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        raise InvalidInputError(f"{name} has shape {arr.shape}; pass a 1-D array, e.g. y.ravel().")
+    if arr.ndim != 1:
+        raise InvalidInputError(
+            f"{name} must be 1-D (one label per item), got shape {arr.shape}; "
+            "multi-label targets are not supported."
+        )
+    if n_samples is not None and len(arr) != n_samples:
+        raise InvalidInputError(
+            f"X has {n_samples} rows but {name} has {len(arr)} labels; pass one label per row."
+        )
+    if arr.dtype == object:
+        missing = [i for i, v in enumerate(arr) if v is None or (isinstance(v, float) and v != v)]
+        if missing:
+            raise InvalidInputError(
+                f"{name} has {len(missing)} missing label(s) (None/NaN), first at position "
+                f"{missing[0]}; drop unlabeled rows before fitting."
+            )
+        kinds = {type(v).__name__ for v in arr.tolist()}
+        kinds_norm = {"int" if k in {"int", "int64", "int32"} else k for k in kinds}
+        if len(kinds_norm) > 1:
+            raise InvalidInputError(
+                f"{name} mixes label types {sorted(kinds)}; use one type, e.g. all strings."
+            )
+    elif arr.dtype.kind == "f":
+        if np.isnan(arr).any():
+            raise InvalidInputError(
+                f"{name} has {int(np.isnan(arr).sum())} missing label(s) (NaN); drop unlabeled "
+                "rows before fitting."
+            )
+        if not np.all(arr == np.round(arr)):
+            raise InvalidInputError(
+                f"{name} holds non-integer floats (continuous targets); active learning here "
+                "needs class labels, e.g. integers or strings."
+            )
+    elif arr.dtype.kind not in "biuUS":
+        raise InvalidInputError(
+            f"{name} has dtype {arr.dtype}; class labels must be integers, strings or booleans."
+        )
+    classes = np.unique(arr)
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else "none"
+        raise InvalidInputError(
+            f"{name} has only one class ({only}); label at least one item of another class "
+            "before fitting."
+        )
+    return arr
+
+
+def check_n(n: Any, *, name: str = "n") -> int:
+    """Validate a batch size: a positive integer (``bool`` is rejected).
+
+    Examples
+    --------
+    >>> check_n(5)
+    5
+    >>> check_n(2.5)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many items to return), got 2.5.
+    """
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
+        raise InvalidInputError(
+            f"{name} must be a positive integer (how many items to return), got {n!r}."
+        )
+    return int(n)
+
+
+def check_exclude(exclude: Any, n_samples: int, *, name: str = "exclude") -> np.ndarray | None:
+    """Turn positions or a boolean mask into a boolean mask of excluded rows.
+
+    Parameters
+    ----------
+    exclude : None, array-like of int, or array-like of bool of length ``n_samples``
+        Positional indices (0-based) or a mask of rows that must not be returned.
+    n_samples : int
+        Number of rows in the pool.
+
+    Returns
+    -------
+    ndarray of bool of shape (n_samples,), or None when nothing is excluded.
+
+    Examples
+    --------
+    >>> check_exclude([0, 2], 4)
+    array([ True, False,  True, False])
+    >>> check_exclude([5], 4)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: exclude holds position 5, outside the pool of 4 items; pass 0-based positions below 4.
+    """
+    if exclude is None:
+        return None
+    arr = np.asarray(exclude)
+    if arr.ndim != 1:
+        raise InvalidInputError(f"{name} must be 1-D (positions or a mask), got shape {arr.shape}.")
+    if arr.dtype == bool:
+        if len(arr) != n_samples:
+            raise InvalidInputError(
+                f"{name} is a boolean mask of length {len(arr)} but the pool has {n_samples} "
+                "items; pass one flag per item or a list of positions."
+            )
+        return arr.copy() if arr.any() else None
+    if arr.size == 0:
+        return None
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise InvalidInputError(
+                f"{name} has dtype {arr.dtype}; pass integer positions or a boolean mask "
+                "(item ids must be mapped to positions first)."
+            )
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= n_samples:
+        bad = lo if lo < 0 else hi
+        raise InvalidInputError(
+            f"{name} holds position {bad}, outside the pool of {n_samples} items; pass 0-based "
+            f"positions below {n_samples}."
+        )
+    mask = np.zeros(n_samples, dtype=bool)
+    mask[arr] = True
+    return mask
+
+
+def allows_nan(estimator: Any) -> bool:
+    """Whether an estimator accepts NaN input (a Pipeline asks its first step)."""
+    from sklearn.utils import get_tags
+
+    first = estimator.steps[0][1] if hasattr(estimator, "steps") and estimator.steps else estimator
+    try:
+        return bool(get_tags(first).input_tags.allow_nan)
+    except (AttributeError, TypeError):
+        return False
+
+
+def check_estimator(estimator: Any) -> Any:
+    """Check that ``estimator`` is a classifier instance with ``fit`` and ``predict_proba``.
+
+    Pipelines are fine when their last step has ``predict_proba``.
+
+    Raises
+    ------
+    EstimatorError
+        A class instead of an instance, a regressor, or no ``predict_proba``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.svm import SVC
+    >>> check_estimator(LogisticRegression())
+    LogisticRegression()
+    >>> check_estimator(SVC())
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.EstimatorError: SVC has no predict_proba, which active learning needs to score items; use SVC(probability=True), ...
+    """
+    if isinstance(estimator, type):
+        raise EstimatorError(
+            f"got the class {estimator.__name__}, not an instance; pass {estimator.__name__}()."
+        )
+    kind = type(estimator).__name__
+    if not hasattr(estimator, "fit"):
+        raise EstimatorError(
+            f"{kind} has no fit method; pass a scikit-learn classifier such as "
+            "LogisticRegression() or a Pipeline ending in one."
+        )
+    if getattr(estimator, "_estimator_type", None) == "regressor":
+        raise EstimatorError(f"{kind} is a regressor; active learning here needs a classifier.")
+    if not hasattr(estimator, "predict_proba"):
+        fix = "wrap it as CalibratedClassifierCV(estimator) to get calibrated probabilities"
+        if kind == "SVC" or (hasattr(estimator, "steps") and "SVC" in repr(estimator)):
+            fix = "use SVC(probability=True), or " + fix
+        raise EstimatorError(
+            f"{kind} has no predict_proba, which active learning needs to score items; {fix}."
+        )
+    return estimator
+
+
+def check_ids(ids: Any, n_samples: int | None = None, *, name: str = "ids") -> list[Hashable]:
+    """Validate item ids: hashable, unique, one per item; numpy scalars become Python scalars.
+
+    Examples
+    --------
+    >>> check_ids(np.array([3, 1, 2]))
+    [3, 1, 2]
+    >>> check_ids(["a", "b", "a"])
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.DuplicateIdError: ids must be unique; 'a' appears 2 times. Use a unique index, e.g. df.reset_index().
+    """
+    values = ids.tolist() if hasattr(ids, "tolist") else list(ids)
+    if n_samples is not None and len(values) != n_samples:
+        raise InvalidInputError(
+            f"{name} has {len(values)} entries but there are {n_samples} items; pass one id per item."
+        )
+    seen: dict[Hashable, int] = {}
+    for v in values:
+        try:
+            seen[v] = seen.get(v, 0) + 1
+        except TypeError as err:
+            raise InvalidInputError(
+                f"{name} must be hashable (int or str); got {type(v).__name__}."
+            ) from err
+    if len(seen) != len(values):
+        dup = next(k for k, c in seen.items() if c > 1)
+        raise DuplicateIdError(
+            f"{name} must be unique; {dup!r} appears {seen[dup]} times. Use a unique index, "
+            "e.g. df.reset_index()."
+        )
+    return values

@@ -1,0 +1,287 @@
+"""ActiveLearner: a scikit-learn classifier plus a query strategy.
+
+Follows the scikit-learn estimator contract: ``__init__`` only stores its
+arguments, :meth:`ActiveLearner.fit` clones and fits the estimator and returns
+``self``, learned state ends in ``_``. :meth:`ActiveLearner.query` scores the
+pool in chunks with a running top-k, so extra memory does not grow with the
+pool beyond the per-item ``scores_`` vector.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from alwidgets import ActiveLearner
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(200, 2))
+>>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+>>> learner = ActiveLearner(LogisticRegression(), strategy="margin", random_state=0)
+>>> first = learner.query(X, 5)            # zero labels: the cold-start selector
+>>> learner.last_strategy_
+'cold_start'
+>>> labeled = np.r_[first, np.flatnonzero(y == 0)[:2], np.flatnonzero(y == 1)[:2]]
+>>> learner = learner.fit(X[labeled], y[labeled])   # in real life: labels from a person
+>>> batch = learner.query(X, 5, exclude=labeled)
+>>> len(batch), len(set(batch) & set(labeled))
+(5, 0)
+>>> learner.scores_.shape
+(200,)
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+
+from alwidgets._validation import (
+    allows_nan,
+    check_estimator,
+    check_exclude,
+    check_n,
+    check_X,
+    check_y,
+    n_rows,
+)
+from alwidgets.exceptions import InvalidInputError, NotFittedError
+from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
+
+__all__ = ["ActiveLearner"]
+
+
+class ActiveLearner(ClassifierMixin, BaseEstimator):
+    """A classifier that knows which items it wants labeled next.
+
+    Parameters
+    ----------
+    estimator : scikit-learn classifier or Pipeline
+        Anything with ``fit`` and ``predict_proba``; it is cloned on every :meth:`fit`.
+    strategy : str, Strategy or callable, default="margin"
+        A registered name (``alwidgets.strategies.available_strategies()``), a
+        :class:`~alwidgets.strategies.Strategy` object, or a function:
+        ``fn(proba) -> scores`` (a utility, higher = label first, scored in chunks)
+        or ``fn(ctx, n, rng) -> indices`` (a full selector, see
+        :class:`~alwidgets.strategies.CallableStrategy`).
+    random_state : None, int or numpy Generator
+        Seeds every random choice (tie-breaking, sampling, committees), resolved once.
+    chunk_size : int, default=65536
+        Pool rows scored per block. Smaller blocks use less memory.
+
+    Attributes
+    ----------
+    estimator_ : classifier
+        The fitted clone.
+    classes_ : ndarray
+        Class labels, as seen by ``estimator_``.
+    n_features_in_ : int
+        Number of features of ``X`` at fit (absent for raw text).
+    committee_ : list of classifiers or None
+        Bagged clones for query-by-committee strategies (default 5, stratified
+        bootstrap resamples of the labeled set, seeded).
+    strategy_ : Strategy
+        The resolved strategy.
+    scores_ : ndarray of float64, shape (n_pool,)
+        Scores of the last query (higher = more worth labeling), NaN for excluded
+        rows and rows the strategy did not score (diversity strategies score a
+        pre-filtered candidate set).
+    last_strategy_ : str
+        Name of the strategy that served the last query (``"cold_start"`` before the first fit).
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        strategy: str | Strategy | Any = "margin",
+        random_state: Any = None,
+        *,
+        chunk_size: int = 65536,
+    ) -> None:
+        self.estimator = estimator
+        self.strategy = strategy
+        self.random_state = random_state
+        self.chunk_size = chunk_size
+
+    # ---------------------------------------------------------------- state
+    @property
+    def is_fitted(self) -> bool:
+        """True once :meth:`fit` has succeeded."""
+        return hasattr(self, "estimator_")
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.is_fitted
+
+    def _rng(self) -> np.random.Generator:
+        if getattr(self, "_rng_source", None) is not self.random_state or not hasattr(
+            self, "_generator"
+        ):
+            self._generator = resolve_rng(self.random_state)
+            self._rng_source = self.random_state
+        return self._generator
+
+    def _resolve_strategy(self) -> Strategy:
+        if getattr(self, "_strategy_source", None) is not self.strategy or not hasattr(
+            self, "strategy_"
+        ):
+            self.strategy_ = get_strategy(self.strategy)
+            self._strategy_source = self.strategy
+        return self.strategy_
+
+    def _require_fitted(self, what: str) -> None:
+        if not self.is_fitted:
+            raise NotFittedError(
+                f"{what} needs a fitted learner; call fit(X_labeled, y) first "
+                "(query works before fit: it returns a cold-start batch to label)."
+            )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X: Any, y: Any) -> ActiveLearner:
+        """Clone the estimator and fit it on the labeled rows.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix, DataFrame, or 1-D array of str (for text Pipelines)
+        y : array-like of shape (n_samples,)
+            At least two classes.
+
+        Returns
+        -------
+        self
+        """
+        check_estimator(self.estimator)
+        X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
+        y = check_y(y, n_rows(X))
+        strategy = self._resolve_strategy()
+        estimator = clone(self.estimator).fit(X, y)
+        self.estimator_ = estimator
+        self.classes_ = np.asarray(estimator.classes_)
+        if len(getattr(X, "shape", ())) == 2:
+            self.n_features_in_ = int(X.shape[1])
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
+        self.committee_ = (
+            self._build_committee(X, y, int(getattr(strategy, "n_members", 5)))
+            if "committee" in strategy.needs
+            else None
+        )
+        self._X_fit = X
+        self._fit_count = getattr(self, "_fit_count", 0) + 1
+        return self
+
+    def _build_committee(self, X: Any, y: np.ndarray, n_members: int) -> list[Any]:
+        """Clones fitted on stratified bootstrap resamples (every class in every member)."""
+        rng = self._rng()
+        by_class = [np.flatnonzero(y == c) for c in np.unique(y)]
+        members = []
+        for _ in range(n_members):
+            idx = np.concatenate([rng.choice(pos, size=len(pos), replace=True) for pos in by_class])
+            member = clone(self.estimator)
+            params = member.get_params()
+            seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
+            member.set_params(**seeded)
+            rows = X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+            members.append(member.fit(rows, y[idx]))
+        return members
+
+    # ---------------------------------------------------------------- query
+    def _pool_cache(self, X: Any) -> dict[str, Any]:
+        """Per-pool cache (e.g. cluster-margin's clustering), reset when the pool or features change."""
+        version = getattr(self, "_fit_count", 0) if self._has_preprocessing() else 0
+        key = (tuple(getattr(X, "shape", (n_rows(X),))), version)
+        held: tuple[Any, Any, dict[str, Any]] | None = getattr(self, "_cache_state", None)
+        if held is not None and held[0]() is X and held[1] == key:
+            return held[2]
+        cache: dict[str, Any] = {}
+        state: tuple[Any, Any, dict[str, Any]] | None
+        try:
+            state = (weakref.ref(X), key, cache)
+        except TypeError:  # objects without weak references are not cached
+            state = None
+        self._cache_state = state
+        return cache
+
+    def _has_preprocessing(self) -> bool:
+        return hasattr(self.estimator, "steps") and len(self.estimator.steps) > 1
+
+    def query(self, X_pool: Any, n: int, exclude: Any = None) -> np.ndarray:
+        """Positions of the ``n`` pool rows most worth labeling next, best first.
+
+        Parameters
+        ----------
+        X_pool : array-like, sparse matrix, DataFrame, or 1-D array of str
+            The unlabeled pool (it may also contain labeled rows: pass them in ``exclude``).
+        n : int
+            Batch size; fewer rows are returned only when fewer remain.
+        exclude : array-like of int or bool mask, optional
+            Positions that must not be returned (already labeled, skipped ...).
+
+        Returns
+        -------
+        ndarray of int64
+            Unique positions into ``X_pool``, never excluded, best first.
+            Before the first :meth:`fit` the cold-start selector chooses
+            (unless the strategy works without a model, like ``"random"``).
+        """
+        n = check_n(n)
+        strategy = self._resolve_strategy()
+        fitted = self.is_fitted
+        nan_ok = allows_nan(self.estimator)
+        X = check_X(X_pool, name="X_pool", allow_nan=nan_ok, allow_text=True)
+        n_pool = n_rows(X)
+        n_features = getattr(self, "n_features_in_", None) if fitted else None
+        is_2d = len(getattr(X, "shape", ())) == 2
+        if n_features is not None and is_2d and X.shape[1] != n_features:
+            raise InvalidInputError(
+                f"X_pool has {X.shape[1]} features but the model was fitted on "
+                f"{n_features}; pass the pool with the same columns as X in fit."
+            )
+        mask = check_exclude(exclude, n_pool)
+        active = strategy if fitted or strategy.works_unfitted else self._cold_start()
+        ctx = QueryContext(
+            X,
+            estimator=self.estimator_ if fitted else None,
+            classes=self.classes_ if fitted else None,
+            exclude=mask,
+            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
+            committee=getattr(self, "committee_", None) if fitted else None,
+            chunk_size=self.chunk_size,
+            transform=self.estimator_[:-1].transform
+            if fitted and self._has_preprocessing()
+            else None,
+            preprocessor=clone(self.estimator[:-1])
+            if not fitted and self._has_preprocessing()
+            else None,
+            cache=self._pool_cache(X),
+        )
+        if ctx.n_remaining == 0:
+            self.scores_ = np.full(n_pool, np.nan)
+            self.last_strategy_ = active.name
+            return np.empty(0, dtype=np.int64)
+        from sklearn import config_context
+
+        with config_context(assume_finite=not nan_ok):  # X_pool was checked above, once
+            idx, scores = active.select(ctx, n, self._rng())
+        self.scores_ = scores
+        self.last_strategy_ = active.name
+        return np.asarray(idx, dtype=np.int64)
+
+    def _cold_start(self) -> Strategy:
+        if not hasattr(self, "_cold_start_strategy"):
+            self._cold_start_strategy = ColdStart()
+        return self._cold_start_strategy
+
+    # ---------------------------------------------------------- pass-through
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities from the fitted estimator, columns in ``classes_`` order."""
+        self._require_fitted("predict_proba")
+        return np.asarray(self.estimator_.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels from the fitted estimator."""
+        self._require_fitted("predict")
+        return np.asarray(self.estimator_.predict(X))
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy on ``(X, y)`` (the estimator's own ``score``)."""
+        self._require_fitted("score")
+        return float(self.estimator_.score(X, y, sample_weight=sample_weight))

@@ -1,0 +1,217 @@
+"""QueryContext: everything a strategy may ask about the pool, served chunk by chunk.
+
+A strategy never receives the whole probability matrix. It asks the context for
+probabilities, committee probabilities or features of a block of rows, and
+:meth:`QueryContext.stream` runs a score function over the pool in chunks while
+keeping a running top-k, so extra memory stays at one chunk plus the per-item
+``scores`` vector.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from alwidgets.strategies import margin
+>>> X = np.random.default_rng(0).normal(size=(50, 2))
+>>> est = LogisticRegression().fit(X, X[:, 0] > 0)
+>>> ctx = QueryContext(X, estimator=est, chunk_size=16)
+>>> top, scores = ctx.stream(lambda rows: margin(ctx.predict_proba(rows)), 3,
+...                         np.random.default_rng(0))
+>>> len(top), scores.shape
+(3, (50,))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from alwidgets._validation import is_dataframe, n_rows
+from alwidgets.exceptions import InvalidInputError, NotFittedError
+from alwidgets.strategies._selectors import RunningTopK
+
+__all__ = ["QueryContext"]
+
+Rows = slice | np.ndarray
+
+
+class QueryContext:
+    """The pool and the fitted model, as a strategy sees them during one query.
+
+    Parameters
+    ----------
+    X : ndarray, scipy.sparse CSR matrix, DataFrame, or 1-D array of str
+        The pool (validated by the caller).
+    estimator : fitted classifier, optional
+        ``None`` before the first fit (cold start).
+    classes : ndarray, optional
+        The estimator's ``classes_``.
+    exclude : ndarray of bool, shape (n_pool,), optional
+        Rows that must never be returned.
+    X_labeled : same kind as ``X``, optional
+        The rows the estimator was fitted on (core-set centers, TypiClust coverage).
+    committee : sequence of fitted classifiers, optional
+        Bagged copies of the estimator, for query-by-committee.
+    chunk_size : int, default=65536
+        Rows scored per block.
+    transform : callable, optional
+        Maps rows of ``X`` to numeric features (e.g. the fitted steps of a Pipeline
+        before the classifier). Without it, the rows themselves are the features.
+    preprocessor : unfitted transformer, optional
+        Used when there is no fitted ``transform`` yet (zero labels): fitted,
+        unsupervised, on the first rows whose features are requested.
+    cache : dict, optional
+        Survives between queries on the same pool (e.g. cluster-margin's clustering).
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        *,
+        estimator: Any = None,
+        classes: np.ndarray | None = None,
+        exclude: np.ndarray | None = None,
+        X_labeled: Any = None,
+        committee: Sequence[Any] | None = None,
+        chunk_size: int = 65536,
+        transform: Callable[[Any], Any] | None = None,
+        preprocessor: Any = None,
+        cache: dict[str, Any] | None = None,
+    ) -> None:
+        self.X = X
+        self.estimator = estimator
+        self.classes = classes
+        self.exclude = exclude
+        self.X_labeled = X_labeled
+        self.committee = list(committee) if committee is not None else None
+        self.chunk_size = int(chunk_size)
+        self.transform = transform
+        self.preprocessor = preprocessor
+        self.cache = {} if cache is None else cache
+        self.n_pool = n_rows(X)
+        self.n_remaining = self.n_pool - (0 if exclude is None else int(exclude.sum()))
+
+    # ------------------------------------------------------------------ rows
+    def chunks(self, size: int | None = None) -> Iterator[slice]:
+        """Consecutive row slices covering the pool."""
+        step = max(1, int(size or self.chunk_size))
+        for start in range(0, self.n_pool, step):
+            yield slice(start, min(start + step, self.n_pool))
+
+    def rows(self, sel: Rows, X: Any = None) -> Any:
+        """Rows of the pool (or of ``X``) by slice or positions, keeping the container type."""
+        X = self.X if X is None else X
+        return X.iloc[sel] if is_dataframe(X) else X[sel]
+
+    def predict_proba(self, sel: Rows) -> np.ndarray:
+        """Class probabilities of some rows, shape (n_rows, n_classes)."""
+        return np.asarray(self.estimator.predict_proba(self.rows(sel)))
+
+    def committee_proba(self, sel: Rows) -> np.ndarray:
+        """Probabilities of every committee member, shape (n_members, n_rows, n_classes)."""
+        if not self.committee:
+            raise NotFittedError(
+                "this query has no committee; fit an ActiveLearner whose strategy needs "
+                "'committee' (e.g. strategy='qbc') before querying"
+            )
+        rows = self.rows(sel)
+        classes = self.classes
+        out = []
+        for member in self.committee:
+            p = np.asarray(member.predict_proba(rows))
+            if classes is not None and p.shape[1] != len(classes):  # member saw fewer classes
+                full = np.zeros((p.shape[0], len(classes)))
+                full[:, np.searchsorted(classes, member.classes_)] = p
+                p = full
+            out.append(p)
+        return np.stack(out)
+
+    # -------------------------------------------------------------- features
+    def _numeric(self, rows: Any) -> Any:
+        if sp.issparse(rows):
+            return rows
+        if is_dataframe(rows):
+            return rows.to_numpy(dtype=np.float64)
+        arr = np.asarray(rows)
+        return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+
+    def features(self, sel: Rows, X: Any = None) -> Any:
+        """Numeric features (dense ndarray or sparse) of some rows, for distances."""
+        rows = self.rows(sel, X)
+        if self.transform is None and self.preprocessor is not None:
+            self.transform = self.preprocessor.fit(rows).transform
+        if self.transform is not None:
+            rows = self.transform(rows)
+        return self._numeric(rows)
+
+    def labeled_features(self) -> Any:
+        """Features of the rows the model was fitted on, or None before the first fit."""
+        if self.X_labeled is None or n_rows(self.X_labeled) == 0:
+            return None
+        return self.features(slice(None), self.X_labeled)
+
+    # ------------------------------------------------------------- streaming
+    def stream(
+        self,
+        score_fn: Callable[[slice], np.ndarray],
+        k: int,
+        rng: np.random.Generator,
+        *,
+        chunk_size: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Score the whole pool block by block and keep the best ``k``.
+
+        Parameters
+        ----------
+        score_fn : callable
+            ``score_fn(rows: slice) -> ndarray`` of one score per row (higher = better).
+        k : int
+            How many of the best non-excluded positions to return.
+        rng : numpy Generator
+            Seeds the tie-breaking.
+        chunk_size : int, optional
+            Overrides the context's chunk size (e.g. smaller for a committee).
+
+        Returns
+        -------
+        top : ndarray of int64, best first
+        scores : ndarray of float64, shape (n_pool,), NaN for excluded rows
+        """
+        scores = np.full(self.n_pool, np.nan)
+        run = RunningTopK(k, int(rng.integers(2**63)))
+        for sl in self.chunks(chunk_size):
+            skip = None if self.exclude is None else self.exclude[sl]
+            if skip is not None and skip.all():
+                continue
+            s = np.asarray(score_fn(sl), dtype=np.float64).ravel()
+            if len(s) != sl.stop - sl.start:
+                raise InvalidInputError(
+                    f"the score function returned {len(s)} scores for {sl.stop - sl.start} rows; "
+                    "return one score per row"
+                )
+            scores[sl] = s
+            if skip is not None:
+                scores[sl][skip] = np.nan
+            run.push(s, sl.start, skip)
+        return run.result(), scores
+
+    def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
+        """Up to ``m`` random non-excluded positions (sorted), in memory ``O(m)``.
+
+        Returns every remaining position when ``m`` covers them all.
+        """
+        if m >= self.n_remaining:
+            if self.exclude is None:
+                return np.arange(self.n_pool, dtype=np.int64)
+            return np.flatnonzero(~self.exclude).astype(np.int64)
+        frac = self.n_remaining / self.n_pool
+        draw = min(self.n_pool, int(m / frac * 1.25) + 16)
+        while True:
+            pos = rng.choice(self.n_pool, size=draw, replace=False)
+            if self.exclude is not None:
+                pos = pos[~self.exclude[pos]]
+            if len(pos) >= m or draw == self.n_pool:
+                return np.sort(pos[:m]).astype(np.int64)
+            draw = min(self.n_pool, draw * 2)
