@@ -308,7 +308,9 @@ def open_store(path: Path, classes: list[Value] | None) -> tuple[sqlite3.Connect
                     "untouched. Upgrade alwidgets: pip install -U alwidgets."
                 )
             if meta.schema_version < SCHEMA_VERSION:
-                version = migrate(conn, meta.schema_version)
+                version = migrate(
+                    conn, meta.schema_version, target=SCHEMA_VERSION, migrations=MIGRATIONS
+                )
                 meta = Meta(meta.session_id, meta.classes, meta.created_at, version)
             meta = _reconcile_classes(conn, path, meta, classes)
             conn.execute("COMMIT")

@@ -1,0 +1,120 @@
+"""Fixtures for the session-store tests: a replay oracle, real child processes,
+and a directory that is really read-only (also for root)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+WRITER = Path(__file__).with_name("store_writer.py")
+
+
+def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[str, Any]]]:
+    """Recompute (labels, state) from the event log the slow, obvious way.
+
+    Walk the events in order; an undo removes the undone event; the current label
+    of an item is its last remaining label event, its state its last remaining action.
+    """
+    alive: dict[int, tuple[str, Any, Any]] = {}
+    for event_id, row in events.iterrows():
+        if row["action"] == "undo":
+            del alive[int(row["undoes"])]
+        else:
+            label = row["label"]
+            alive[int(event_id)] = (row["action"], row["item_id"], None if pd.isna(label) else label)
+    labels: dict[Any, Any] = {}
+    state: dict[Any, tuple[str, Any]] = {}
+    for event_id in sorted(alive):
+        action, item, label = alive[event_id]
+        key = (type(item).__name__, item)
+        if action == "label":
+            labels.pop(key, None)
+            labels[key] = label
+        state.pop(key, None)
+        state[key] = (action, label)
+    return labels, state
+
+
+def _keyed(frame: pd.DataFrame, columns: list[str]) -> dict[Any, Any]:
+    out = {}
+    for item, row in zip(frame.index.tolist(), frame[columns].itertuples(index=False), strict=True):
+        values = tuple(None if pd.isna(v) else v for v in row)
+        out[(type(item).__name__, item)] = values[0] if len(values) == 1 else values
+    return out
+
+
+@pytest.fixture
+def check_views() -> Callable[[Any], None]:
+    """Assert a store's ``labels`` and ``state`` (values *and* order) match a replay."""
+
+    def check(store: Any) -> None:
+        labels, state = _replay(store.events)
+        got_labels = _keyed(store.labels, ["label"])
+        got_state = _keyed(store.state, ["action", "label"])
+        assert list(got_labels.items()) == list(labels.items())
+        assert list(got_state.items()) == list(state.items())
+
+    return check
+
+
+@pytest.fixture
+def spawn_writer() -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Start ``store_writer.py`` in a real child process; kill leftovers at the end."""
+    procs: list[subprocess.Popen[str]] = []
+
+    def spawn(mode: str, path: Path, seed: int, annotator: str, n: int = 0) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), mode, str(path), str(seed), annotator, str(n)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        procs.append(proc)
+        return proc
+
+    yield spawn
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+
+
+def _writable(directory: Path) -> bool:
+    try:
+        (directory / ".probe").write_bytes(b"")
+    except OSError:
+        return False
+    (directory / ".probe").unlink()
+    return True
+
+
+@pytest.fixture
+def make_readonly(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
+    """Make a directory read-only for real: chmod, or ``chattr +i`` when running as root."""
+    locked: list[tuple[Path, bool]] = []
+
+    def lock(directory: Path) -> None:
+        directory.chmod(0o555)
+        locked.append((directory, False))
+        if _writable(directory) and shutil.which("chattr"):
+            # root ignores permission bits; the immutable attribute still applies
+            done = subprocess.run(["chattr", "+i", str(directory)], capture_output=True)
+            if done.returncode == 0:
+                locked.append((directory, True))
+        if _writable(directory):
+            pytest.skip("cannot make a directory read-only here (root without chattr +i)")
+
+    yield lock
+    for directory, immutable in reversed(locked):
+        if immutable:
+            subprocess.run(["chattr", "-i", str(directory)], check=True)
+        else:
+            directory.chmod(0o755)

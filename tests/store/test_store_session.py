@@ -1,0 +1,377 @@
+"""SessionStore: writes, undo, the pandas views, resuming, threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import tempfile
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from alwidgets import SessionStore as PublicSessionStore
+from alwidgets.exceptions import StoreError
+from alwidgets.store import NothingToUndoWarning, SessionStore
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "session.db"
+
+
+def test_public_name_is_the_store() -> None:
+    assert PublicSessionStore is SessionStore
+
+
+def test_write_is_committed_when_the_call_returns(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        event_id = store.label(5, "b")
+        # a second, independent connection only sees committed data
+        other = sqlite3.connect(path)
+        row = other.execute(
+            "SELECT action, item_id, label, annotator FROM events WHERE id = ?", (event_id,)
+        ).fetchone()
+        other.close()
+    assert row == ("label", 5, "b", "ann")
+
+
+def test_file_is_wal_with_full_sync(path: Path) -> None:
+    with SessionStore(path) as store:
+        with store._connection() as conn:
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_events_hold_every_field_with_typed_columns(path: Path) -> None:
+    shown = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=3)
+    with SessionStore(path, classes=["cat", "dog"], annotator="ann") as store:
+        store.label(
+            "img1", "cat", shown_at=shown, model_version=4, score=0.8, rank=2, strategy="margin"
+        )
+        store.skip(2, annotator="bo", score=float("nan"))
+        store.unsure("img3")
+        store.undo(annotator="bo")
+        events = store.events
+    assert events.index.name == "event_id"
+    assert events.index.tolist() == [1, 2, 3, 4]
+    assert events["action"].tolist() == ["label", "skip", "unsure", "undo"]
+    assert events["item_id"].tolist() == ["img1", 2, "img3", 2]
+    assert events["annotator"].tolist() == ["ann", "bo", "ann", "bo"]
+    first = events.iloc[0]
+    assert first["label"] == "cat" and first["strategy"] == "margin"
+    assert int(first["model_version"]) == 4 and int(first["rank"]) == 2
+    assert first["score"] == pytest.approx(0.8)
+    assert first["shown_at"] == pd.Timestamp(shown).floor("us")
+    assert 3.0 <= first["seconds"] < 60.0
+    assert pd.isna(events.iloc[1]["score"])  # NaN score = no score
+    assert pd.isna(events.iloc[2]["seconds"])  # no shown_at, no duration
+    assert events["undoes"].tolist()[-1] == 2
+    assert events["undone"].tolist() == [False, True, False, False]
+    dtypes = events.dtypes.astype(str).to_dict()
+    assert dtypes["shown_at"] == dtypes["answered_at"] == "datetime64[us, UTC]"
+    assert dtypes["score"] == dtypes["seconds"] == "float64"
+    assert dtypes["rank"] == dtypes["undoes"] == "Int64"
+    assert dtypes["undone"] == "bool"
+    assert dtypes["action"] == dtypes["annotator"] == dtypes["label"] == "str"
+    assert dtypes["item_id"] == "object"  # ints and strings mixed
+
+
+def test_item_id_column_is_int64_when_all_ids_are_ints(path: Path) -> None:
+    with SessionStore(path) as store:
+        store.label(np.int64(3), np.int32(1))
+        store.label(4, 0)
+        assert store.events["item_id"].dtype == np.int64
+        assert store.labels.index.dtype == np.int64
+        assert store.labels["label"].dtype == np.int64
+        assert [type(v) for v in store.labels.index.tolist()] == [int, int]
+
+
+def test_int_and_str_ids_stay_distinct(path: Path) -> None:
+    with SessionStore(path, classes=["x", "y"]) as store:
+        store.label(1, "x")
+        store.label("1", "y")
+        labels = store.labels
+    assert labels.index.tolist() == [1, "1"]
+    assert [type(v) for v in labels.index] == [int, str]
+    assert labels["label"].tolist() == ["x", "y"]
+
+
+def test_labels_last_label_wins_and_keeps_labeling_order(
+    path: Path, check_views: Callable[[Any], None]
+) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.label(1, "a")
+        store.label(2, "a")
+        store.label(1, "b", annotator="bo")  # relabel by someone else: last writer wins
+        labels = store.labels
+        check_views(store)
+        assert len(store.events) == 3  # nothing overwritten
+    assert labels.index.tolist() == [2, 1]
+    assert labels.loc[1, "label"] == "b" and labels.loc[1, "annotator"] == "bo"
+    assert list(labels.columns) == ["label", "annotator", "time"]
+    assert str(labels["time"].dtype) == "datetime64[us, UTC]"
+
+
+def test_undo_steps_back_one_action_at_a_time(path: Path, check_views: Callable[[Any], None]) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.label(1, "a")
+        store.label(1, "b")
+        store.skip(2)
+        first = store.undo()
+        assert first is not None and first["action"] == "skip" and first["item_id"] == 2
+        assert 2 not in store.state.index
+        second = store.undo()
+        assert second is not None and second["label"] == "b"
+        assert store.labels.loc[1, "label"] == "a"
+        third = store.undo()
+        assert third is not None and third["label"] == "a"
+        assert len(store.labels) == 0
+        assert first["undo_event_id"] < second["undo_event_id"] < third["undo_event_id"]
+        check_views(store)
+        assert store.events["action"].tolist().count("undo") == 3
+
+
+def test_undo_only_touches_that_annotator(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.label(1, "a")
+        store.label(2, "b", annotator="bo")
+        undone = store.undo()  # ann's, although bo acted last
+        assert undone is not None and undone["item_id"] == 1 and undone["annotator"] == "ann"
+        assert store.labels.index.tolist() == [2]
+        undone = store.undo(annotator="bo")
+        assert undone is not None and undone["item_id"] == 2
+
+
+def test_undo_with_nothing_to_undo_warns_and_writes_nothing(path: Path) -> None:
+    with SessionStore(path, annotator="ann") as store:
+        with pytest.warns(NothingToUndoWarning, match="nothing to undo for annotator 'ann'"):
+            assert store.undo() is None
+        store.label(1, "x")
+        store.undo()
+        with pytest.warns(NothingToUndoWarning, match="already"):
+            assert store.undo() is None
+        assert len(store) == 2
+
+
+def test_undo_returns_the_event_with_datetimes(path: Path) -> None:
+    with SessionStore(path, annotator="ann") as store:
+        event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=0)
+        undone = store.undo()
+    assert undone is not None
+    assert undone["event_id"] == event_id and undone["model_version"] == "v2"
+    assert isinstance(undone["answered_at"], dt.datetime)
+    assert undone["answered_at"].tzinfo is not None
+    assert undone["shown_at"] < undone["answered_at"]
+
+
+def test_state_reports_the_last_live_action(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"]) as store:
+        store.label(1, "a")
+        store.skip(1)
+        store.unsure(2)
+        store.label(3, "b")
+        state = store.state
+        labels = store.labels
+    assert state["action"].to_dict() == {1: "skip", 2: "unsure", 3: "label"}
+    assert pd.isna(state.loc[1, "label"]) and state.loc[3, "label"] == "b"
+    # labels = last live *label* event, even if the item was skipped afterwards
+    assert labels["label"].to_dict() == {1: "a", 3: "b"}
+
+
+def test_events_are_append_only_in_the_file(path: Path) -> None:
+    with SessionStore(path) as store:
+        store.label(1, "x")
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE events SET label = 'y'")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM events")
+    conn.close()
+
+
+def test_an_event_can_be_undone_only_once(path: Path) -> None:
+    with SessionStore(path, annotator="ann") as store:
+        store.label(1, "x")
+        store.undo()
+    conn = sqlite3.connect(path)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        conn.execute(
+            "INSERT INTO events (action, item_id, annotator, answered_at, undoes) "
+            "VALUES ('undo', 1, 'ann', 0, 1)"
+        )
+    conn.close()
+
+
+def test_annotator_defaults_to_login_and_can_be_overridden(path: Path) -> None:
+    with SessionStore(path) as store:
+        assert isinstance(store.annotator, str) and store.annotator
+        store.label(1, "x")
+        store.label(2, "x", annotator="guest")
+        assert store.labels["annotator"].tolist() == [store.annotator, "guest"]
+
+
+def test_reopening_resumes_the_session(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.label(1, "a")
+        store.log_model(1, 1, accuracy=0.5)
+        before = (store.session_id, store.labels, store.events, store.models)
+    with SessionStore(path) as again:
+        assert again.classes == ["a", "b"]
+        assert again.session_id == before[0]
+        pd.testing.assert_frame_equal(again.labels, before[1])
+        pd.testing.assert_frame_equal(again.events, before[2])
+        pd.testing.assert_frame_equal(again.models, before[3])
+        again.label(2, "b")
+        assert again.labels.index.tolist() == [1, 2]
+
+
+def test_classes_in_another_order_are_the_same_session(path: Path) -> None:
+    SessionStore(path, classes=["a", "b"]).close()
+    with SessionStore(path, classes=["b", "a"]) as store:
+        assert store.classes == ["a", "b"]
+
+
+def test_classes_can_be_added_to_a_store_without_classes(path: Path) -> None:
+    with SessionStore(path) as store:
+        store.label(1, "a")
+    with SessionStore(path, classes=["a", "b"]) as store:
+        assert store.classes == ["a", "b"]
+    with SessionStore(path) as store:
+        assert store.classes == ["a", "b"]
+
+
+def test_closed_store_says_how_to_reopen(path: Path) -> None:
+    store = SessionStore(path)
+    store.close()
+    store.close()  # twice is fine
+    assert store.closed
+    with pytest.raises(StoreError, match="closed; open it again"):
+        store.label(1, "x")
+    with pytest.raises(StoreError, match="closed"):
+        _ = store.labels
+    assert "closed" in repr(store)
+
+
+def test_returned_frames_are_copies(path: Path) -> None:
+    with SessionStore(path) as store:
+        store.label(1, "x")
+        labels = store.labels
+        labels.loc[1, "label"] = "tampered"
+        assert store.labels.loc[1, "label"] == "x"
+
+
+def test_views_see_writes_from_another_store_object(path: Path) -> None:
+    with SessionStore(path, annotator="ann") as one, SessionStore(path, annotator="bo") as two:
+        one.label(1, "x")
+        assert one.labels.index.tolist() == [1]  # now cached
+        two.label(2, "y")
+        assert one.labels.index.tolist() == [1, 2]
+        two.undo()
+        assert one.labels.index.tolist() == [1]
+        assert two.session_id == one.session_id
+
+
+def test_background_thread_can_read_while_the_main_thread_writes(path: Path) -> None:
+    errors: list[BaseException] = []
+    seen: list[int] = []
+    stop = threading.Event()
+    with SessionStore(path, classes=["a", "b"]) as store:
+
+        def reader() -> None:
+            try:
+                while not stop.is_set():
+                    seen.append(len(store.labels))
+                    store.stats()
+            except BaseException as err:  # noqa: BLE001 - reported to the main thread
+                errors.append(err)
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        for i in range(200):
+            store.label(i, "ab"[i % 2])
+        stop.set()
+        thread.join(timeout=30)
+        assert not errors
+        assert seen == sorted(seen)  # labels only grow here
+        assert len(store.labels) == 200
+
+
+def test_log_model_keeps_the_learning_curve(path: Path) -> None:
+    with SessionStore(path) as store:
+        store.log_model(1, 10, accuracy=0.6, f1=np.float32(0.5), note="warm start")
+        store.log_model("v2", 20, accuracy=0.7, f1=float("nan"))
+        models = store.models
+    assert models["version"].tolist() == [1, "v2"]
+    assert models["n_labels"].tolist() == [10, 20]
+    assert models["accuracy"].tolist() == [0.6, 0.7]
+    assert models["f1"].iloc[0] == pytest.approx(0.5) and np.isnan(models["f1"].iloc[1])
+    assert models["note"].iloc[0] == "warm start" and pd.isna(models["note"].iloc[1])
+    assert str(models["time"].dtype) == "datetime64[us, UTC]"
+
+
+def test_empty_store_views_have_the_documented_columns(path: Path) -> None:
+    with SessionStore(path) as store:
+        assert list(store.labels.columns) == ["label", "annotator", "time"]
+        assert list(store.state.columns) == ["action", "label", "annotator", "time"]
+        assert len(store.events) == 0 and "item_id" in store.events.columns
+        assert list(store.models.columns) == ["version", "n_labels", "time"]
+        assert len(store.agreement()) == 0
+        assert store.stats()["n_events"] == 0
+
+
+def test_repr_names_path_classes_and_size(path: Path) -> None:
+    with SessionStore(path, classes=["a"], annotator="ann") as store:
+        store.label(1, "a")
+        assert repr(store) == (
+            f"SessionStore({str(path)!r}, classes=['a'], annotator='ann', 1 events)"
+        )
+
+
+_ITEMS = st.one_of(st.integers(-3, 3), st.sampled_from(["0", "1", "a", "é", "long id"]))
+_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["label", "label", "skip", "unsure", "undo"]),
+        _ITEMS,
+        st.sampled_from(["neg", "pos", 1]),
+        st.sampled_from(["ann", "bo"]),
+    ),
+    max_size=25,
+)
+
+
+# check_views is a stateless function, so sharing it across examples is safe
+_SAFE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=_SAFE)
+@given(ops=_OPS)
+def test_views_match_a_replay_of_the_log_and_survive_reopening(
+    check_views: Callable[[Any], None], ops: list[tuple[str, Any, Any, str]]
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.db"
+        with SessionStore(path, classes=["neg", "pos", 1]) as store:
+            for action, item, label, who in ops:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NothingToUndoWarning)
+                    if action == "undo":
+                        store.undo(annotator=who)
+                    elif action == "label":
+                        store.label(item, label, annotator=who)
+                    else:
+                        getattr(store, action)(item, annotator=who)
+            check_views(store)
+            labels, state = store.labels, store.state
+        with SessionStore(path) as again:
+            pd.testing.assert_frame_equal(again.labels, labels)
+            pd.testing.assert_frame_equal(again.state, state)
