@@ -28,7 +28,11 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[str, 
             del alive[int(row["undoes"])]
         else:
             label = row["label"]
-            alive[int(event_id)] = (row["action"], row["item_id"], None if pd.isna(label) else label)
+            alive[int(event_id)] = (
+                row["action"],
+                row["item_id"],
+                None if pd.isna(label) else label,
+            )
     labels: dict[Any, Any] = {}
     state: dict[Any, tuple[str, Any]] = {}
     for event_id in sorted(alive):
@@ -69,7 +73,9 @@ def spawn_writer() -> Iterator[Callable[..., subprocess.Popen[str]]]:
     """Start ``store_writer.py`` in a real child process; kill leftovers at the end."""
     procs: list[subprocess.Popen[str]] = []
 
-    def spawn(mode: str, path: Path, seed: int, annotator: str, n: int = 0) -> subprocess.Popen[str]:
+    def spawn(
+        mode: str, path: Path, seed: int, annotator: str, n: int = 0
+    ) -> subprocess.Popen[str]:
         proc = subprocess.Popen(
             [sys.executable, str(WRITER), mode, str(path), str(seed), annotator, str(n)],
             stdout=subprocess.PIPE,

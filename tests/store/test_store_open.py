@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SCHEMA_VERSION, SessionStore
-from alwidgets.store import _schema
+from alwidgets.store import SCHEMA_VERSION, SessionStore, _schema
 
 
 def _fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
@@ -80,7 +79,7 @@ def test_text_file_is_not_a_store_and_is_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "notes.db"
     path.write_text("id,label\n1,cat\n")
     before = _fingerprint(path)
-    with pytest.raises(StoreMismatchError, match="not an alwidgets session store.*not an SQLite"):
+    with pytest.raises(StoreMismatchError, match=r"not an alwidgets session store.*not an SQLite"):
         SessionStore(path)
     assert _fingerprint(path) == before
 
@@ -116,7 +115,7 @@ def test_truncated_store_is_a_clear_error(tmp_path: Path) -> None:
     _session(path)
     data = path.read_bytes()
     path.write_bytes(data[:200])  # header intact, pages gone
-    with pytest.raises(StoreError, match="s.db"):
+    with pytest.raises(StoreError, match=r"s\.db"):
         SessionStore(path)
     assert path.read_bytes() == data[:200]
 
@@ -129,7 +128,7 @@ def test_newer_schema_asks_to_upgrade_and_touches_nothing(tmp_path: Path) -> Non
     conn.commit()
     conn.close()
     before = _fingerprint(path)
-    with pytest.raises(StoreMismatchError, match="schema 99.*pip install -U alwidgets"):
+    with pytest.raises(StoreMismatchError, match=r"schema 99.*pip install -U alwidgets"):
         SessionStore(path)
     assert _fingerprint(path)[:2] == before[:2]
 
@@ -138,9 +137,7 @@ def _add_note_column(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE events ADD COLUMN note TEXT")
 
 
-def test_an_older_file_is_migrated_on_open(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_older_file_is_migrated_on_open(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.db"
     _session(path)
     # pretend this alwidgets writes schema N+1, with a migration from N
@@ -172,7 +169,9 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
     with pytest.raises(RuntimeError, match="migration bug"):
         SessionStore(path)
     monkeypatch.setattr(_schema, "MIGRATIONS", {})
-    with pytest.raises(StoreError, match=f"no migration from session-store schema {SCHEMA_VERSION}"):
+    with pytest.raises(
+        StoreError, match=f"no migration from session-store schema {SCHEMA_VERSION}"
+    ):
         SessionStore(path)
     monkeypatch.undo()
     conn = sqlite3.connect(path)
@@ -186,7 +185,7 @@ def test_a_failing_migration_leaves_the_file_as_it_was(
 
 def test_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "no" / "such" / "dir" / "s.db"
-    with pytest.raises(StoreError, match="does not exist. Create it first"):
+    with pytest.raises(StoreError, match=r"does not exist\. Create it first"):
         SessionStore(path)
     assert not (tmp_path / "no").exists()
 
@@ -222,7 +221,7 @@ def test_existing_store_in_read_only_directory(
     _session(path)
     before = _fingerprint(path)
     make_readonly(folder)
-    with pytest.raises(StoreError, match="is read-only.*-wal"):
+    with pytest.raises(StoreError, match=r"is read-only.*-wal"):
         SessionStore(path)
     assert _fingerprint(path) == before
 

@@ -45,11 +45,10 @@ def test_write_is_committed_when_the_call_returns(path: Path) -> None:
 
 
 def test_file_is_wal_with_full_sync(path: Path) -> None:
-    with SessionStore(path) as store:
-        with store._connection() as conn:
-            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-            assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    with SessionStore(path) as store, store._connection() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
 
 
 def test_events_hold_every_field_with_typed_columns(path: Path) -> None:
@@ -122,7 +121,9 @@ def test_labels_last_label_wins_and_keeps_labeling_order(
     assert str(labels["time"].dtype) == "datetime64[us, UTC]"
 
 
-def test_undo_steps_back_one_action_at_a_time(path: Path, check_views: Callable[[Any], None]) -> None:
+def test_undo_steps_back_one_action_at_a_time(
+    path: Path, check_views: Callable[[Any], None]
+) -> None:
     with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.label(1, "b")
@@ -292,7 +293,7 @@ def test_background_thread_can_read_while_the_main_thread_writes(path: Path) -> 
                 while not stop.is_set():
                     seen.append(len(store.labels))
                     store.stats()
-            except BaseException as err:  # noqa: BLE001 - reported to the main thread
+            except BaseException as err:
                 errors.append(err)
 
         thread = threading.Thread(target=reader)
