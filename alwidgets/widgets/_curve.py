@@ -226,7 +226,7 @@ class LearningCurve(DisplaysWidget):
     # ------------------------------------------------------------- helpers
     def _add_trace(self, name: str, *, color: str, dash: str | None) -> None:
         self.widget.add_scatter(
-            x=np.empty(0, dtype=np.int64),
+            x=np.empty(0, dtype=np.int32),
             y=np.empty(0, dtype=np.float64),
             mode="lines+markers",
             name=name,
@@ -258,7 +258,7 @@ class LearningCurve(DisplaysWidget):
         x: np.ndarray = x_all[keep][order]
         score: np.ndarray = y_all[keep][order]
         if np.all(x == np.round(x)):
-            x = x.astype(np.int64)
+            x = x.astype(np.int32)  # travels as a binary buffer (int64 would be JSON)
         std_col = next((c for c in (f"{score_col}_std", "score_std") if c in df.columns), None)
         std = None
         if std_col is not None:

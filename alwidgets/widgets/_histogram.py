@@ -158,7 +158,7 @@ class UncertaintyHistogram(DisplaysWidget):
         pool, batch = self.widget.data
         with self.widget.batch_update():
             pool.x = centers
-            pool.y = counts.astype(np.int64)
+            pool.y = counts.astype(np.int32)  # int32 travels as a binary buffer; int64 as JSON
             pool.width = np.diff(edges)
             pool.customdata = np.column_stack([edges[:-1], edges[1:]])
             batch.x = h

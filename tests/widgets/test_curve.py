@@ -152,3 +152,27 @@ def test_displays_as_the_figure_widget() -> None:
     bundle = lc._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == lc.widget.model_id
     assert lc.widget.layout.height == 300
+
+
+def record_comm(widget: Any) -> list[dict[str, Any]]:
+    """Record what the widget would send to the browser (the kernel-less dummy comm drops it)."""
+    sent: list[dict[str, Any]] = []
+
+    def publish_msg(msg_type: str, data: Any = None, *args: Any, **kwargs: Any) -> None:
+        sent.append(data or {})
+
+    widget.comm.publish_msg = publish_msg
+    return sent
+
+
+def test_one_update_is_one_batched_message_with_binary_arrays() -> None:
+    lc = LearningCurve()
+    sent = record_comm(lc.widget)
+    lc.update(curve([10, 20, 30], [0.5, 0.6, 0.7], version=[1, 2, 3]))
+    edits = [m for m in sent if m.get("state", {}).get("_py2js_update")]
+    assert len(edits) == 1  # x, y and text together, not one restyle message each
+    assert not [m for m in sent if "_py2js_restyle" in m.get("state", {})]
+    assert {"x", "y", "text"} <= set(edits[0]["state"]["_py2js_update"]["style_data"])
+    binary = {tuple(path[:3]) for path in edits[0]["buffer_paths"]}
+    assert ("_py2js_update", "style_data", "x") in binary
+    assert ("_py2js_update", "style_data", "y") in binary

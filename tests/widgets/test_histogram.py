@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,7 @@ def test_what_is_sent_is_o_bins_not_o_pool() -> None:
     pool, batch = h.widget.data
     assert len(pool.x) == len(pool.y) == 25 and len(batch.x) == 8
     assert int(pool.y.sum()) == 1_000_000
-    assert isinstance(pool.y, np.ndarray) and pool.y.dtype == np.int64
+    assert isinstance(pool.y, np.ndarray) and pool.y.dtype == np.int32
 
 
 def test_batch_markers_sit_on_their_bars() -> None:
@@ -115,3 +116,28 @@ def test_input_scores_not_mutated() -> None:
     scores = np.array([0.2, np.nan, 0.7])
     UncertaintyHistogram().update(scores, highlight=scores[:1])
     assert np.isnan(scores[1]) and scores[0] == 0.2
+
+
+def sent_bytes(widget: Any, update: Any) -> int:
+    """Bytes the widget would send (JSON + binary buffers) while ``update()`` runs."""
+    sizes: list[int] = []
+
+    def publish_msg(
+        msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **kwargs: Any
+    ) -> None:
+        buf = sum(memoryview(b).nbytes for b in buffers or [])
+        sizes.append(len(json.dumps(data, default=str)) + buf)
+
+    widget.comm.publish_msg = publish_msg
+    update()
+    return sum(sizes)
+
+
+def test_payload_does_not_grow_with_the_pool() -> None:
+    rng = np.random.default_rng(1)
+    h = UncertaintyHistogram(bins=30)
+    h.update(rng.uniform(size=100))  # first update sends bin geometry too
+    small = sent_bytes(h.widget, lambda: h.update(rng.uniform(size=1_000)))
+    large = sent_bytes(h.widget, lambda: h.update(rng.uniform(size=1_000_000)))
+    assert large < small + 100  # only the title's digits differ
+    assert large < 2_000
