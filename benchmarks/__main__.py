@@ -31,7 +31,7 @@ the spread.
 def available() -> list[str]:
     return sorted(
         m.name.removeprefix("bench_")
-        for m in pkgutil.iter_modules([str(HERE))
+        for m in pkgutil.iter_modules([str(HERE)])
         if m.name.startswith("bench_")
     )
 
