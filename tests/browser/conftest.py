@@ -1,0 +1,90 @@
+"""Fixtures for the real-browser tests: Chromium, Jupyter servers, latency probes.
+
+The browser tests need Debian's ``/usr/bin/chromium`` (``make test`` installs it
+when it runs as root) and the Python ``playwright`` package (``test`` extra); the
+bundled Playwright browsers are never downloaded. Outside CI a missing Chromium
+skips these tests with the reason; in CI (``CI=true``) it is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from jupyter_harness import (
+    CHROMIUM,
+    ConsoleLog,
+    JupyterServer,
+    Kind,
+    launch_chromium,
+    start_server,
+)
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"CI=true but the browser test cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def playwright_module() -> Any:
+    try:
+        from playwright import sync_api
+    except ImportError:
+        _unavailable('Python playwright is missing; pip install -e ".[test]"')
+    return sync_api
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Chromium (persistent context, fresh profile) for the whole session."""
+    if not CHROMIUM.exists():
+        _unavailable(
+            f"{CHROMIUM} is missing; `make browser-deps` installs Debian chromium when run as root"
+        )
+    with playwright_module.sync_playwright() as pw:
+        context = launch_chromium(pw, tmp_path_factory.mktemp("chromium-profile"))
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Any, ConsoleLog]]:
+    """A new tab with its console errors collected; closed after the test."""
+    tab = browser.new_page()
+    log = ConsoleLog()
+    log.attach(tab)
+    try:
+        yield tab, log
+    finally:
+        tab.close()
+
+
+@pytest.fixture
+def jupyter(tmp_path: Path) -> Iterator[Callable[[Kind, Path], JupyterServer]]:
+    """Factory ``jupyter(kind, root)`` starting servers that are all stopped at teardown."""
+    servers: list[JupyterServer] = []
+
+    def start(kind: Kind, root: Path) -> JupyterServer:
+        server = start_server(kind, root, tmp_path / f"jupyter-{kind}-{len(servers)}")
+        servers.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.stop()
