@@ -49,7 +49,7 @@ function render({ model, el: host }) {
   const statusText = el("span", "alw-status-text");
   const statusDetail = el("span", "alw-status-detail");
   status.append(statusText, statusDetail);
-  const progress = el("div", "alw-progress");
+  const progress = el("div", "alw-batch-progress");
   header.append(status, progress);
   const notice = el("div", "alw-notice");
   notice.setAttribute("aria-live", "polite");

@@ -1,0 +1,370 @@
+"""Background retraining for :class:`~alwidgets.ActiveLabeler`.
+
+A retrain is a pure function of an immutable :class:`RetrainJob` (labeled positions,
+labels, what to exclude, the estimator and strategy) and the pool data: it fits an
+:class:`~alwidgets.ActiveLearner`, ranks the pool, scores the model, and returns an
+immutable :class:`RankingSnapshot`. The app swaps the snapshot in under its lock, so a
+ranking is always complete or absent, never half-updated.
+
+:class:`RetrainWorker` runs jobs one at a time, either in a thread (enough when the
+estimator's fit and predict release the GIL, as numpy/BLAS/Cython code does) or in a
+worker process that received the pool once at start-up (needed for Python-heavy
+models, which would otherwise starve the kernel's message handling).
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> X = np.random.default_rng(0).normal(size=(60, 3))
+>>> job = RetrainJob(version=1, positions=np.arange(10), labels=np.array([0, 1] * 5),
+...                  exclude=np.arange(10), estimator=LogisticRegression(),
+...                  strategy="margin", classes=[0, 1], n_candidates=5, random_state=0)
+>>> snap = run_job(job, PoolData(X))
+>>> snap.version, snap.n_labels, len(snap.order), snap.error is None
+(1, 10, 5, True)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["PoolData", "RankingSnapshot", "RetrainJob", "RetrainWorker", "run_job", "take_rows"]
+
+logger = logging.getLogger("alwidgets")
+
+#: Fewest labels per class before the learning curve is cross-validated (3 folds).
+MIN_PER_CLASS_FOR_CV = 3
+
+
+def take_rows(X: Any, positions: np.ndarray) -> Any:
+    """Rows of ``X`` at ``positions`` (ndarray, sparse CSR, DataFrame or a 1-D sequence)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[positions]
+    if isinstance(X, list | tuple):
+        return [X[int(i)] for i in positions]
+    return X[positions]
+
+
+@dataclass(frozen=True)
+class PoolData:
+    """What a worker needs besides the job: the pool, the eval set and the oracle."""
+
+    X: Any
+    X_eval: Any = None
+    y_eval: Any = None
+    oracle: np.ndarray | None = None  # labels aligned with the pool (teaching mode)
+
+
+@dataclass(frozen=True)
+class RetrainJob:
+    """Everything one retrain needs, immutable (safe to send to another process)."""
+
+    version: int
+    positions: np.ndarray  # labeled pool positions
+    labels: np.ndarray  # their labels (class values)
+    exclude: np.ndarray  # positions not to rank (labeled, skipped, unsure)
+    estimator: Any  # unfitted; the learner clones it
+    strategy: Any
+    classes: list[Any]
+    n_candidates: int
+    random_state: int
+    fit: bool = True  # False: cold start (no model yet), rank only
+    cv: bool = True  # cross-validate when there is no eval set
+    compare: dict[str, np.ndarray] = field(
+        default_factory=dict
+    )  # strategy -> its labeled positions
+    batch_size: int = 8
+    random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
+
+
+@dataclass(frozen=True)
+class RankingSnapshot:
+    """The result of a retrain: a model, the pool ranked by it, and how good it is."""
+
+    version: int
+    n_labels: int
+    order: np.ndarray  # candidate positions, best first
+    scores: np.ndarray  # utility per pool position (NaN where excluded / not scored)
+    proba: np.ndarray | None  # (len(order), n_classes) in the session's class order
+    learner: Any = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    metric_name: str = ""
+    trained_at: float = 0.0  # time.time()
+    seconds: float = 0.0
+    strategy: str = ""
+    error: str | None = None
+    error_detail: str | None = None
+    compare: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
+    random_baseline: tuple[float, float] | None = None  # (mean, std) at n_labels
+
+
+def _strategy_name(strategy: Any) -> str:
+    if isinstance(strategy, str):
+        return strategy
+    return str(getattr(strategy, "name", getattr(strategy, "__name__", type(strategy).__name__)))
+
+
+def _proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
+    proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
+    out = np.zeros((proba.shape[0], len(classes)))
+    index = {c: i for i, c in enumerate(classes)}
+    for j, c in enumerate(learner.classes_):
+        c = c.item() if isinstance(c, np.generic) else c
+        if c in index:
+            out[:, index[c]] = proba[:, j]
+    return out
+
+
+def _score(
+    estimator: Any, X: Any, y: np.ndarray, data: PoolData, cv: bool, seed: int
+) -> tuple[float | None, float | None, str]:
+    """Fit-and-score for a learning-curve point: on the eval set, else 3-fold CV."""
+    from sklearn.base import clone
+
+    if data.X_eval is not None:
+        model = clone(estimator).fit(X, y)
+        return float(model.score(data.X_eval, data.y_eval)), None, "accuracy (eval set)"
+    if not cv:
+        return None, None, ""
+    _, counts = np.unique(y, return_counts=True)
+    if len(counts) < 2 or counts.min() < MIN_PER_CLASS_FOR_CV:
+        return None, None, "accuracy (CV)"
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=seed)
+    s = cross_val_score(clone(estimator), X, y, cv=folds)
+    return float(s.mean()), float(s.std()), "accuracy (CV)"
+
+
+def _shadow_loop(
+    job: RetrainJob, data: PoolData, oracle: np.ndarray, name: str, start: np.ndarray, target: int
+) -> tuple[np.ndarray, float]:
+    """Race strategy ``name``: grow its own labeled set to ``target`` with the oracle."""
+    from alwidgets.learner import ActiveLearner
+
+    positions = np.asarray(start, dtype=np.int64)
+    learner = ActiveLearner(job.estimator, strategy=name, random_state=job.random_state)
+    while positions.size < target:
+        y = oracle[positions]
+        if len(np.unique(y)) >= 2:
+            learner.fit(take_rows(data.X, positions), y)
+        else:
+            learner = ActiveLearner(job.estimator, strategy=name, random_state=job.random_state)
+        n = min(job.batch_size, target - positions.size)
+        picked = learner.query(data.X, n, exclude=positions)
+        if len(picked) == 0:
+            break
+        positions = np.concatenate([positions, np.asarray(picked, dtype=np.int64)])
+    y = oracle[positions]
+    score, _, _ = _score(
+        job.estimator, take_rows(data.X, positions), y, data, job.cv, job.random_state
+    )
+    return positions, float("nan") if score is None else score
+
+
+def _random_baseline(
+    job: RetrainJob, data: PoolData, oracle: np.ndarray, n: int
+) -> tuple[float, float] | None:
+    """Expected score of ``n`` randomly chosen labels (mean, std over seeds)."""
+    scores = []
+    for seed in range(job.random_seeds):
+        rng = np.random.default_rng([job.random_state, seed])
+        positions = rng.permutation(len(oracle))[:n]
+        y = oracle[positions]
+        if len(np.unique(y)) < 2:
+            continue
+        s, _, _ = _score(job.estimator, take_rows(data.X, positions), y, data, job.cv, seed)
+        if s is not None:
+            scores.append(s)
+    if not scores:
+        return None
+    return float(np.mean(scores)), float(np.std(scores))
+
+
+def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
+    """Fit, rank and score; never raises (an error is returned in the snapshot)."""
+    from alwidgets.learner import ActiveLearner
+
+    t0 = time.perf_counter()
+    name = _strategy_name(job.strategy)
+    try:
+        learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
+        if job.fit:
+            learner.fit(take_rows(data.X, job.positions), job.labels)
+        n = int(min(job.n_candidates, data_len(data.X) - len(job.exclude)))
+        order = np.asarray(
+            learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
+        )
+        raw = getattr(learner, "scores_", None)
+        scores = (
+            np.asarray(raw, dtype=np.float64)
+            if raw is not None
+            else np.full(data_len(data.X), np.nan)
+        )
+        proba = (
+            _proba_in_class_order(learner, take_rows(data.X, order), job.classes)
+            if job.fit and len(order)
+            else None
+        )
+        metrics: dict[str, float] = {}
+        metric_name = ""
+        if job.fit:
+            X_lab = take_rows(data.X, job.positions)
+            if data.X_eval is not None:
+                metrics["score"] = float(learner.score(data.X_eval, data.y_eval))
+                metric_name = "accuracy (eval set)"
+            else:
+                s, sd, metric_name = _score(
+                    job.estimator, X_lab, job.labels, data, job.cv, job.random_state
+                )
+                if s is not None:
+                    metrics["score"] = s
+                if sd is not None:
+                    metrics["score_std"] = sd
+        compare: dict[str, tuple[np.ndarray, float]] = {}
+        baseline = None
+        if data.oracle is not None and job.fit:
+            target = len(job.positions)
+            for other, start in job.compare.items():
+                compare[other] = _shadow_loop(job, data, data.oracle, other, start, target)
+            if job.random_seeds:
+                baseline = _random_baseline(job, data, data.oracle, target)
+        return RankingSnapshot(
+            version=job.version,
+            n_labels=len(job.positions),
+            order=order,
+            scores=scores,
+            proba=proba,
+            learner=learner if job.fit else None,
+            metrics=metrics,
+            metric_name=metric_name,
+            trained_at=time.time(),
+            seconds=time.perf_counter() - t0,
+            strategy=name,
+            compare=compare,
+            random_baseline=baseline,
+        )
+    except Exception as err:  # a user's model may raise anything; report it, keep going
+        return RankingSnapshot(
+            version=job.version,
+            n_labels=len(job.positions),
+            order=np.empty(0, dtype=np.int64),
+            scores=np.empty(0),
+            proba=None,
+            trained_at=time.time(),
+            seconds=time.perf_counter() - t0,
+            strategy=name,
+            error=f"{type(err).__name__}: {err}",
+            error_detail=traceback.format_exc(),
+        )
+
+
+def data_len(X: Any) -> int:
+    """Number of rows of a pool (ndarray, sparse, DataFrame or sequence)."""
+    shape = getattr(X, "shape", None)
+    return int(shape[0]) if shape is not None else len(X)
+
+
+# ---- process workers: the pool is sent once, at start-up ----
+_WORKER_DATA: PoolData | None = None
+
+
+def _init_worker(data: PoolData) -> None:
+    global _WORKER_DATA
+    _WORKER_DATA = data
+
+
+def _run_in_worker(job: RetrainJob) -> RankingSnapshot:
+    if _WORKER_DATA is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("retrain worker was started without pool data")
+    return run_job(job, _WORKER_DATA)
+
+
+class RetrainWorker:
+    """Runs one retrain at a time in a thread or a process and reports each result.
+
+    Parameters
+    ----------
+    data : PoolData
+        The pool (sent once to a worker process).
+    on_done : callable
+        Called with each :class:`RankingSnapshot` (in a background thread).
+    mode : {"thread", "process"}
+        Where fits run.
+    """
+
+    def __init__(
+        self, data: PoolData, on_done: Callable[[RankingSnapshot], None], mode: str = "thread"
+    ) -> None:
+        self.mode = mode
+        self._data = data
+        self._on_done = on_done
+        self._executor: Executor | None = None
+        self._lock = threading.Lock()
+
+    def _get_executor(self) -> Executor:
+        with self._lock:
+            if self._executor is None:
+                if self.mode == "process":
+                    import multiprocessing as mp
+
+                    self._executor = ProcessPoolExecutor(
+                        max_workers=1,
+                        mp_context=mp.get_context("spawn"),
+                        initializer=_init_worker,
+                        initargs=(self._data,),
+                    )
+                else:
+                    self._executor = ThreadPoolExecutor(
+                        max_workers=1, thread_name_prefix="alwidgets-retrain"
+                    )
+            return self._executor
+
+    def submit(self, job: RetrainJob, applied: threading.Event) -> None:
+        """Start ``job``; ``applied`` is set once ``on_done`` has run with its result."""
+        executor = self._get_executor()
+        if self.mode == "process":
+            future: Future[RankingSnapshot] = executor.submit(_run_in_worker, job)
+        else:
+            future = executor.submit(run_job, job, self._data)
+
+        def done(fut: Future[RankingSnapshot]) -> None:
+            try:
+                err = fut.exception()
+                if err is not None:  # e.g. the job could not be pickled, the process died
+                    snap = RankingSnapshot(
+                        version=job.version,
+                        n_labels=len(job.positions),
+                        order=np.empty(0, dtype=np.int64),
+                        scores=np.empty(0),
+                        proba=None,
+                        trained_at=time.time(),
+                        strategy=_strategy_name(job.strategy),
+                        error=f"{type(err).__name__}: {err}",
+                        error_detail="".join(traceback.format_exception(err)),
+                    )
+                else:
+                    snap = fut.result()
+                self._on_done(snap)
+            except Exception:  # never let a callback error kill the worker silently
+                logger.exception("alwidgets: applying retrain v%s failed", job.version)
+            finally:
+                applied.set()
+
+        future.add_done_callback(done)
+
+    def shutdown(self) -> None:
+        """Stop the worker (waits for a running fit to finish)."""
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+                self._executor = None

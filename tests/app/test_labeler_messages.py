@@ -1,0 +1,151 @@
+"""ActiveLabeler driven by front-end-shaped messages: keys -> store, undo, skip, advance."""
+
+from __future__ import annotations
+
+import numpy as np
+from app_helpers import front_end, press
+
+from alwidgets.store import SessionStore
+
+
+def keys_of(labeler) -> list[str]:
+    return [c["key"] for c in labeler.batch_widget.cards]
+
+
+def test_key_press_label_is_durable_and_acked(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler()
+    key = keys_of(lab)[0]
+    item = int(key)
+    replies = press(lab, 1, key, "label", class_index=int(y[item]))
+    assert replies == [{"type": "ack", "seq": 1, "key": key}]
+    # durable: a second, independent connection to the file sees it
+    with SessionStore(lab.store.path) as other:
+        assert other.labels["label"].to_dict() == {item: int(y[item])}
+        event = other.events.iloc[-1]
+        assert event["strategy"] == "cold_start" and event["rank"] >= 1
+        assert np.isclose(event["seconds"], 1.5, atol=0.5)
+    assert lab.batch_widget.answers[key] == {"action": "label", "class_index": int(y[item])}
+    assert lab.batch_widget.progress == {"labeled": 1, "total": lab.n_items}
+
+
+def test_skip_and_unsure_are_recorded_and_never_queried_again(make_labeler) -> None:
+    lab = make_labeler()
+    k0, k1 = keys_of(lab)[:2]
+    press(lab, 1, k0, "skip")
+    press(lab, 2, k1, "unsure")
+    state = lab.store.state
+    assert state.loc[int(k0), "action"] == "skip" and state.loc[int(k1), "action"] == "unsure"
+    for _ in range(6):  # several batches later, neither comes back
+        lab.next_batch()
+        assert int(k0) not in lab.batch and int(k1) not in lab.batch
+        assert not {int(k0), int(k1)} & {c["item_id"] for c in lab.batch_widget.next_cards}
+    assert len(lab.labels) == 0  # skip/unsure are not labels
+
+
+def test_answering_the_last_card_shows_the_prefetched_batch(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler()
+    w = lab.batch_widget
+    first_id, next_id = w.batch_id, w.next_batch_id
+    prefetched = [c["item_id"] for c in w.next_cards]
+    for seq, key in enumerate(keys_of(lab), start=1):
+        press(lab, seq, key, "label", class_index=int(y[int(key)]))
+    assert w.batch_id == next_id != first_id
+    assert lab.batch == prefetched
+    assert w.answers == {}
+    assert w.next_batch_id > next_id and len(w.next_cards) == lab.batch_size
+    assert not set(lab.batch) & {c["item_id"] for c in w.next_cards}
+    # the front end then confirms which batch it adopted
+    front_end(w, type="advance", seq=99, batch=next_id, from_batch=first_id)
+    assert w.sent[-1] == {"type": "advanced", "batch": next_id}
+    assert w.batch_id == next_id
+
+
+def test_advance_to_a_replaced_prefetch_adopts_what_the_user_sees(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler()
+    w = lab.batch_widget
+    shown_next = (w.next_batch_id, [c["item_id"] for c in w.next_cards])
+    # label two classes so a retrain can run, then let it replace the prefetched batch
+    keys = keys_of(lab)
+    press(lab, 1, keys[0], "label", class_index=0)
+    press(lab, 2, keys[1], "label", class_index=1)
+    lab.retrain(wait=True)
+    assert w.next_batch_id != shown_next[0]  # replaced by the new ranking
+    # meanwhile the browser had finished the batch and adopted the old prefetch
+    for seq, key in enumerate(keys[2:], start=3):
+        press(lab, seq, key, "label", class_index=int(y[int(key)]))
+    front_end(w, type="advance", seq=10, batch=shown_next[0], from_batch=-1)
+    assert w.batch_id == shown_next[0]
+    assert lab.batch == shown_next[1]
+    assert w.sent[-1] == {"type": "advanced", "batch": shown_next[0]}
+    queued = set(lab.batch) | {c["item_id"] for c in w.next_cards}
+    assert len(queued) == 2 * lab.batch_size  # no item is both current and next
+
+
+def test_backspace_undo_reopens_the_card(make_labeler) -> None:
+    lab = make_labeler()
+    key = keys_of(lab)[1]
+    press(lab, 1, key, "label", class_index=3)
+    front_end(lab.batch_widget, type="undo", seq=2)
+    assert lab.batch_widget.sent[-1] == {"type": "undone", "seq": 2, "key": key}
+    assert key not in lab.batch_widget.answers
+    assert len(lab.labels) == 0
+    assert lab.store.events["action"].tolist() == ["label", "undo"]
+
+
+def test_undo_across_a_batch_boundary_brings_the_item_back(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler()
+    keys = keys_of(lab)
+    for seq, key in enumerate(keys, start=1):
+        press(lab, seq, key, "label", class_index=int(y[int(key)]))
+    last = int(keys[-1])
+    assert last not in lab.batch  # the batch moved on
+    front_end(lab.batch_widget, type="undo", seq=50)
+    assert lab.batch[0] == last  # reopened at the front of the current batch
+    card = lab.batch_widget.cards[0]
+    assert card["item_id"] == last and card["key"] == keys[-1]
+    assert keys[-1] not in lab.batch_widget.answers
+    assert last not in lab.labels.index and len(lab.labels) == len(keys) - 1
+    # label it again: durable, and it leaves no duplicate anywhere
+    press(lab, 51, keys[-1], "label", class_index=int(y[last]))
+    assert lab.labels.loc[last, "label"] == int(y[last])
+    assert lab.batch.count(last) <= 1
+
+
+def test_undo_of_a_relabel_restores_the_earlier_label(make_labeler) -> None:
+    lab = make_labeler()
+    key = keys_of(lab)[0]
+    press(lab, 1, key, "label", class_index=2)
+    press(lab, 2, key, "label", class_index=5)
+    front_end(lab.batch_widget, type="undo", seq=3)
+    assert lab.labels.loc[int(key), "label"] == 2
+    assert lab.batch_widget.answers[key] == {"action": "label", "class_index": 2}
+
+
+def test_undo_with_nothing_to_undo_tells_the_user(make_labeler) -> None:
+    lab = make_labeler()
+    front_end(lab.batch_widget, type="undo", seq=1)
+    sent = list(lab.batch_widget.sent)
+    assert {"type": "undone", "seq": 1, "key": None} in sent
+    assert any(m["type"] == "notice" and "Nothing to undo" in m["text"] for m in sent)
+
+
+def test_action_on_an_unknown_card_is_nacked_and_nothing_is_written(make_labeler) -> None:
+    lab = make_labeler()
+    replies = press(lab, 1, "999999", "label", class_index=0)
+    assert replies[0]["type"] == "nack" and "not in the pool" in replies[0]["error"]
+    assert len(lab.store.events) == 0
+
+
+def test_a_store_failure_is_nacked_and_the_card_stays_open(make_labeler) -> None:
+    lab = make_labeler()
+    key = keys_of(lab)[0]
+    lab.store.close()  # e.g. the file became unavailable
+    replies = press(lab, 1, key, "label", class_index=0)
+    assert replies[0]["type"] == "nack" and "closed" in replies[0]["error"]
+    assert key not in lab.batch_widget.answers
+    lab._closed = True  # the store is gone; skip close() in the fixture
+    lab._worker.shutdown()
