@@ -509,8 +509,10 @@ class SessionStore:
             (items with a current label); ``n_labels``, ``n_skipped``,
             ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
             labels per class); ``per_annotator`` (live label actions per
-            annotator); ``active_minutes`` (time between an annotator's
-            answers, breaks over :attr:`idle_seconds` left out);
+            annotator); ``active_minutes`` (each answer costs the time since
+            its item was shown or since the annotator's previous answer,
+            whichever is shorter; costs over :attr:`idle_seconds` are breaks
+            and count nothing);
             ``labels_per_minute``; ``median_seconds_per_label`` (answered −
             shown, over label actions that know ``shown_at``). Rates are NaN
             when undefined.

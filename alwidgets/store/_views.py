@@ -242,16 +242,16 @@ def stats_dict(conn: sqlite3.Connection, idle_seconds: float) -> dict[str, Any]:
     per_annotator = {
         str(k): int(v) for k, v in label_events["annotator"].value_counts(sort=False).items()
     }
-    # Active time: gaps between one annotator's consecutive answers, with breaks
-    # longer than idle_seconds left out; the first answer counts its own seconds.
+    # Active time: each answer costs the time since the item was shown or since the
+    # annotator's previous answer, whichever is shorter (cards shown in a batch share
+    # one shown_at); a cost above idle_seconds is a break and counts nothing.
     active = 0.0
     for _, group in events.groupby("annotator", sort=False):
         answered = group["answered_at"].astype("int64").to_numpy() / 1e6
-        gaps = np.diff(np.sort(answered))
-        active += float(gaps[gaps <= idle_seconds].sum())
-        first = group["seconds"].iloc[0]
-        if np.isfinite(first) and first <= idle_seconds:
-            active += float(first)
+        gaps = np.concatenate([[np.nan], np.diff(answered)])
+        cost = np.fmin(group["seconds"].to_numpy(dtype=float), gaps)
+        cost = cost[np.isfinite(cost) & (cost >= 0) & (cost <= idle_seconds)]
+        active += float(cost.sum())
     seconds = label_events["seconds"].to_numpy()
     seconds = seconds[np.isfinite(seconds)]
     n_labels = len(label_events)

@@ -9,8 +9,8 @@ Run as ``python store_writer.py MODE PATH SEED ANNOTATOR [N]``:
     nothing to undo. The parent kills the process with SIGKILL at a random moment.
 ``burst``
     Print ``READY``, wait for the file ``PATH.go``, record ``N`` actions (items
-    ``<ANNOTATOR>-<i>``, every 10th action an undo), print the same lines, then
-    ``DONE``.
+    ``<ANNOTATOR>-<i>``, every 10th action an undo, up to 2 ms apart), print the
+    same lines, then ``DONE``.
 
 Importing this module does nothing (pytest collects it for doctests).
 """
@@ -55,6 +55,8 @@ def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
                 event_id, action = store.unsure(item), "unsure"
             line = f"E {event_id} {action} {json.dumps(item)}"
         print(line, flush=True)
+        if mode == "burst":
+            time.sleep(rng.uniform(0, 0.002))  # a (very fast) human: lets writers interleave
         i += 1
     print("DONE", flush=True)
     store.close()

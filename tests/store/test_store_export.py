@@ -1,0 +1,118 @@
+"""Round-trips: export -> read back equal (values and dtypes), for every view and format."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.store import SessionStore, read_export
+
+VIEWS = ["labels", "events", "state", "models"]
+SUFFIXES = [".csv", ".csv.gz", ".parquet"]
+
+
+def _fill(store: SessionStore, ids: list[object]) -> None:
+    t0 = time.time() - 60
+    for rank, item in enumerate(ids):
+        label = ["no", "yes", 0][rank % 3] if store.classes is None else store.classes[rank % 2]
+        store.label(item, label, shown_at=t0 + rank, model_version=rank % 2 + 1, score=0.5)
+        store.label(item, label, annotator="second", strategy="margin", rank=rank)
+    store.skip(ids[0])
+    store.unsure("NA")  # a string pandas would read as missing by default
+    store.undo(annotator="second")
+    store.log_model(1, 10, accuracy=0.5, note="first")
+    store.log_model("v2", 20, accuracy=float("nan"), note=None)
+
+
+@pytest.fixture(
+    params=[
+        ("mixed", [1, "1", "001", "NaN", " spaced ", 'é,"quoted"\nnewline', -(2**63)]),
+        ("ints", [5, 3, 2**62]),
+        ("strings", ["b", "a", "0042", "True"]),
+    ],
+    ids=lambda p: p[0],
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    with SessionStore(tmp_path / "s.db", annotator="first") as store:
+        _fill(store, request.param[1])
+        yield store
+
+
+def _needs_parquet(suffix: str) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow", reason="Parquet export needs the 'parquet' extra")
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@pytest.mark.parametrize("what", VIEWS)
+def test_export_reads_back_equal(
+    store: SessionStore, tmp_path: Path, what: str, suffix: str
+) -> None:
+    _needs_parquet(suffix)
+    out = store.export(tmp_path / f"out{suffix}", what=what)
+    assert out == tmp_path / f"out{suffix}"
+    back = read_export(out)
+    pd.testing.assert_frame_equal(back, getattr(store, what))
+    # exact Python types of ids and labels, not just equal-looking values
+    original = getattr(store, what)
+    for column in ("item_id", "label", "version"):
+        if column in original.columns:
+            assert [type(v) for v in back[column]] == [type(v) for v in original[column]]
+    assert [type(v) for v in back.index] == [type(v) for v in original.index]
+
+
+def test_csv_is_readable_by_plain_pandas(tmp_path: Path) -> None:
+    with SessionStore(tmp_path / "s.db", classes=["neg", "pos"]) as store:
+        store.label("a", "pos")
+        store.label("b", "neg")
+        out = store.export(tmp_path / "labels.csv")
+    plain = pd.read_csv(out)
+    assert plain.columns.tolist() == [
+        "item_id",
+        "label",
+        "annotator",
+        "time",
+        "item_id_type",
+        "label_type",
+    ]
+    assert plain["label"].tolist() == ["pos", "neg"]
+    assert plain["item_id_type"].tolist() == ["str", "str"]
+
+
+def test_reopen_gives_identical_views(store: SessionStore) -> None:
+    views = {what: getattr(store, what) for what in VIEWS}
+    store.close()
+    with SessionStore(store.path) as again:
+        for what, frame in views.items():
+            pd.testing.assert_frame_equal(getattr(again, what), frame)
+
+
+def test_export_overwrites_atomically_and_leaves_no_temp_files(
+    store: SessionStore, tmp_path: Path
+) -> None:
+    target = tmp_path / "out" / "labels.csv"
+    target.parent.mkdir()
+    target.write_text("old")
+    store.export(target)
+    assert target.read_text() != "old"
+    assert [p.name for p in target.parent.iterdir()] == ["labels.csv"]
+
+
+def test_export_rejects_unknown_suffix_and_view(store: SessionStore, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError, match=r"end the file name with \.csv"):
+        store.export(tmp_path / "out.xlsx")
+    with pytest.raises(InvalidInputError, match=r"what='votes'.*\['labels', 'events'"):
+        store.export(tmp_path / "out.csv", what="votes")
+    with pytest.raises(StoreError, match="does not exist; create it first"):
+        store.export(tmp_path / "missing" / "out.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.db", "s.db-shm", "s.db-wal"]
+
+
+def test_read_export_of_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="no such file"):
+        read_export(tmp_path / "nope.csv")
