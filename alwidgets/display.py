@@ -102,8 +102,14 @@ _MAGIC_MIME = (
 _PNG_COLOR_TYPE = {1: 0, 2: 4, 3: 2, 4: 6}
 
 _TEXT_STYLE = "white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.4;text-align:left"
-_MARK_STYLE = (
-    "background:var(--jp-warn-color3, #ffe08a);color:inherit;padding:0 1px;border-radius:2px"
+_MARK_STYLE = "background:var(--jp-warn-color3,#ffe08a);color:inherit"
+# One rule set per table instead of inline styles on every cell (3-4x less HTML).
+_ROW_CSS = (
+    "<style>.alw-row{border-collapse:collapse;font-size:0.9em;margin:auto}"
+    ".alw-row th,.alw-row td{padding:1px 6px;border-bottom:1px solid var(--jp-border-color2,#e0e0e0)}"
+    ".alw-row th{text-align:left;font-weight:600;opacity:0.75}"
+    ".alw-row td{text-align:right;font-variant-numeric:tabular-nums}"
+    ".alw-row .alw-na,.alw-row .alw-rest{opacity:0.55}</style>"
 )
 
 
@@ -493,7 +499,7 @@ def render_text(
 
 def _format_value(value: Any, precision: int, max_chars: int) -> str:
     if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
-        return '<span style="opacity:0.5">—</span>'
+        return '<span class="alw-na">—</span>'
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, numbers.Integral):
@@ -532,7 +538,7 @@ def render_row(
     Returns
     -------
     str
-        A ``<table class="alw-row">`` element.
+        A ``<div class="alw-row-card">`` holding a ``<table class="alw-row">``.
 
     Examples
     --------
@@ -555,21 +561,17 @@ def render_row(
         items = list(enumerate(arr.tolist()))
     if not isinstance(max_fields, numbers.Integral) or max_fields < 1:
         raise InvalidInputError(f"max_fields must be a positive int, got {max_fields!r}.")
-    cell = "padding:1px 6px;border-bottom:1px solid var(--jp-border-color2, #e0e0e0);"
     rows = [
-        f'<tr><th style="{cell}text-align:left;font-weight:600;opacity:0.75">'
-        f"{html.escape(str(key))}</th>"
-        f'<td style="{cell}text-align:right;font-variant-numeric:tabular-nums">'
-        f"{_format_value(value, precision, max_chars)}</td></tr>"
+        f"<tr><th>{html.escape(str(key))}</th><td>{_format_value(value, precision, max_chars)}"
+        "</td></tr>"
         for key, value in items[:max_fields]
     ]
     if len(items) > max_fields:
         rows.append(
-            f'<tr><td colspan="2" style="{cell}opacity:0.6">… {len(items) - max_fields} more</td></tr>'
+            f'<tr><td colspan="2" class="alw-rest">… {len(items) - max_fields} more</td></tr>'
         )
     return (
-        '<table class="alw-row" style="border-collapse:collapse;font-size:0.9em;'
-        'margin:auto">' + "".join(rows) + "</table>"
+        f'<div class="alw-row-card">{_ROW_CSS}<table class="alw-row">{"".join(rows)}</table></div>'
     )
 
 

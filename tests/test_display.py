@@ -352,9 +352,9 @@ class WithPng:
 def test_auto_dispatch(png_file: Path) -> None:
     assert render(np.zeros((8, 8))).startswith('<img class="alw-image"')
     assert render(np.zeros((8, 8, 3), dtype=np.uint8)).startswith('<img class="alw-image"')
-    assert render(np.arange(3.0)).startswith('<table class="alw-row"')
-    assert render({"a": 1}).startswith('<table class="alw-row"')
-    assert render(pd.Series({"a": 1})).startswith('<table class="alw-row"')
+    assert render(np.arange(3.0)).startswith('<div class="alw-row-card"')
+    assert render({"a": 1}).startswith('<div class="alw-row-card"')
+    assert render(pd.Series({"a": 1})).startswith('<div class="alw-row-card"')
     assert render(str(png_file)).startswith('<img class="alw-image"')
     assert render(png_file).startswith('<img class="alw-image"')
     assert render("no/such/file.png").startswith('<div class="alw-text"')

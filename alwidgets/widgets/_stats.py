@@ -57,19 +57,31 @@ _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minute
 _COUNT_MAPS = ("per_class", "per_annotator")
 _TEXT_KEYS = ("model_status", "metric", "hint")
 
-_MUTED = "opacity:0.7"
-_TRACK = (
-    "background:var(--jp-layout-color3, rgba(128,128,128,0.25));border-radius:3px;overflow:hidden"
+# One rule set per panel instead of inline styles on every element; JupyterLab theme
+# variables with fallbacks, so the panel reads in light and dark themes.
+_CSS = (
+    "<style>"
+    ".alw-stats-panel{font-size:var(--jp-ui-font-size1,13px);color:var(--jp-ui-font-color1,inherit);"
+    "display:flex;flex-direction:column;gap:3px;min-width:14em}"
+    ".alw-stats-panel .alw-muted{opacity:0.7}"
+    ".alw-stats-panel .alw-bar{display:block;height:6px;width:100%;border-radius:3px;overflow:hidden;"
+    "background:var(--jp-layout-color3,rgba(128,128,128,0.25))}"
+    ".alw-stats-panel .alw-fill{display:block;height:100%;background:var(--jp-brand-color1,#3b82f6)}"
+    ".alw-stats-panel .alw-per-class{display:grid;grid-template-columns:minmax(3em,max-content) 1fr "
+    "auto;gap:1px 6px;align-items:center;margin-top:2px;line-height:1.25}"
+    ".alw-stats-panel .alw-per-class.alw-two-col{grid-template-columns:repeat(2,minmax(3em,max-content) "
+    "1fr auto)}"
+    ".alw-stats-panel .alw-class{max-width:12em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
+    ".alw-stats-panel .alw-count{text-align:right;font-variant-numeric:tabular-nums}"
+    ".alw-stats-panel .alw-hint{margin-top:4px;padding:2px 6px;border-left:3px solid "
+    "var(--jp-warn-color1,#f59e0b);background:var(--jp-warn-color3,rgba(245,158,11,0.12))}"
+    "</style>"
 )
-_FILL = "background:var(--jp-brand-color1, #3b82f6);height:100%"
 
 
-def _bar(fraction: float, height_px: int, width: str = "100%") -> str:
+def _bar(fraction: float) -> str:
     pct = 100.0 * min(max(fraction, 0.0), 1.0)
-    return (
-        f'<div style="{_TRACK};height:{height_px}px;width:{width}">'
-        f'<div style="{_FILL};width:{pct:.1f}%"></div></div>'
-    )
+    return f'<span class="alw-bar"><span class="alw-fill" style="width:{pct:.1f}%"></span></span>'
 
 
 def _duration(seconds: float) -> str:
@@ -204,8 +216,8 @@ class SessionStats(DisplaysWidget):
             pct = f" ({100.0 * n / goal:.1f}%)"
             head = f"<b>{n:,} / {goal:,} {label}</b>{pct}"
             if budget and total:
-                head += f' <span style="{_MUTED}">· pool {total:,}</span>'
-            parts.append(f'<div class="alw-progress">{head}{_bar(n / goal, 6)}</div>')
+                head += f' <span class="alw-muted">· pool {total:,}</span>'
+            parts.append(f'<div class="alw-progress">{head}{_bar(n / goal)}</div>')
         else:
             parts.append(f'<div class="alw-progress"><b>{n:,} labeled</b></div>')
 
@@ -219,15 +231,12 @@ class SessionStats(DisplaysWidget):
         if per_class:
             top = max(per_class.values()) or 1
             rows = "".join(
-                f'<div style="display:flex;align-items:center;gap:6px;line-height:1.2">'
-                f'<span style="min-width:4em;max-width:12em;overflow:hidden;text-overflow:ellipsis;'
-                f'white-space:nowrap" title="{html.escape(str(k))}">{html.escape(str(k))}</span>'
-                f'<span style="flex:1">{_bar(v / top, 6)}</span>'
-                f'<span style="min-width:3em;text-align:right;font-variant-numeric:tabular-nums">'
-                f"{v:,}</span></div>"
+                f'<span class="alw-class" title="{html.escape(str(k))}">{html.escape(str(k))}</span>'
+                f'{_bar(v / top)}<span class="alw-count">{v:,}</span>'
                 for k, v in per_class.items()
             )
-            parts.append(f'<div class="alw-per-class" style="margin-top:4px">{rows}</div>')
+            two = " alw-two-col" if len(per_class) > 6 else ""
+            parts.append(f'<div class="alw-per-class{two}">{rows}</div>')
 
         # pace and other actions
         pace: list[str] = []
@@ -248,7 +257,7 @@ class SessionStats(DisplaysWidget):
             who = ", ".join(f"{html.escape(str(k))} {v:,}" for k, v in annotators.items())
             pace.append(f"by {who}")
         if pace:
-            parts.append(f'<div class="alw-pace" style="{_MUTED}">{" · ".join(pace)}</div>')
+            parts.append(f'<div class="alw-pace alw-muted">{" · ".join(pace)}</div>')
 
         # model
         model: list[str] = []
@@ -260,17 +269,8 @@ class SessionStats(DisplaysWidget):
         if score is not None and math.isfinite(score):
             model.append(f"{html.escape(st.get('metric', 'accuracy'))} {score:.3f}")
         if model:
-            parts.append(f'<div class="alw-model" style="{_MUTED}">{" · ".join(model)}</div>')
+            parts.append(f'<div class="alw-model alw-muted">{" · ".join(model)}</div>')
 
         if st.get("hint"):
-            parts.append(
-                '<div class="alw-hint" style="margin-top:4px;padding:2px 6px;border-left:3px solid '
-                'var(--jp-warn-color1, #f59e0b);background:var(--jp-warn-color3, rgba(245,158,11,0.12))">'
-                f"{html.escape(st['hint'])}</div>"
-            )
-        body = "".join(parts)
-        return (
-            '<div class="alw-stats-panel" style="font-size:var(--jp-ui-font-size1, 13px);'
-            "color:var(--jp-ui-font-color1, inherit);display:flex;flex-direction:column;gap:3px;"
-            f'min-width:14em">{body}</div>'
-        )
+            parts.append(f'<div class="alw-hint">{html.escape(st["hint"])}</div>')
+        return f'<div class="alw-stats-panel">{_CSS}{"".join(parts)}</div>'

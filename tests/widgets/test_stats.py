@@ -16,12 +16,13 @@ from alwidgets.widgets import STATS_KEYS, SessionStats
 
 
 def text_of(html: str) -> str:
-    """The visible text of the panel, tags stripped."""
+    """The visible text of the panel, tags and the style sheet stripped."""
+    html = re.sub(r"<style>.*?</style>", "", html)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
 def bar_widths(html: str) -> list[str]:
-    return re.findall(r"height:100%;width:([\d.]+)%", html)
+    return re.findall(r'class="alw-fill" style="width:([\d.]+)%"', html)
 
 
 def test_is_an_html_widget_with_a_class_hook() -> None:
@@ -145,3 +146,11 @@ def test_every_documented_key_is_accepted() -> None:
         value = samples.get(key, "text" if key in {"model_status", "metric", "hint"} else 1)
         s.update({key: value})
     assert s.state["n_labeled"] == 1
+
+
+def test_many_classes_use_two_columns() -> None:
+    few = SessionStats({"per_class": {str(k): 1 for k in range(6)}})
+    many = SessionStats({"per_class": {str(k): 1 for k in range(10)}})
+    assert 'class="alw-per-class"' in few.html
+    assert 'class="alw-per-class alw-two-col"' in many.html
+    assert len(bar_widths(many.html)) == 10
