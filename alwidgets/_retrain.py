@@ -286,7 +286,12 @@ def _init_worker(data: PoolData) -> None:
 def _run_in_worker(job: RetrainJob) -> RankingSnapshot:
     if _WORKER_DATA is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("retrain worker was started without pool data")
-    return run_job(job, _WORKER_DATA)
+    snap = run_job(job, _WORKER_DATA)
+    if snap.learner is not None:
+        # the learner caches per-pool work behind a weak reference to X, which cannot
+        # be pickled back to the kernel; the cache is useless there anyway
+        vars(snap.learner).pop("_cache_state", None)
+    return snap
 
 
 class RetrainWorker:

@@ -230,8 +230,10 @@ class ActiveLabeler:
         self._job_dirty = False
         self._last_error: str | None = None
         self._last_stats = 0.0
-        self._compare_state: dict[str, np.ndarray] = {}
-        self._compare_curves: dict[str, list[tuple[int, float]]] = {n: [] for n in compare_with}
+        # raced strategies (teaching mode): the items each has labeled in its own loop
+        self._compare_state: dict[str, np.ndarray] = {
+            n: np.empty(0, dtype=np.int64) for n in compare_with if n != "random"
+        }
         self._runner: threading.Thread | None = None
         self._stop_run = threading.Event()
         self._closed = False
@@ -580,9 +582,7 @@ class ActiveLabeler:
         self._after_batch()
 
     def _after_batch(self) -> None:
-        snap = self._snapshot
-        if len(snap.scores) == self.n_items:
-            self._refresh_histogram()
+        self._refresh_histogram()
         self._refresh_stats()
         if self.retrain_every is None and self._labels_since_job > 0:
             self._request_job()
@@ -923,8 +923,8 @@ class ActiveLabeler:
 
     def _refresh_histogram(self) -> None:
         scores = self._snapshot.scores
-        if len(scores) != self.n_items:
-            return
+        if self._snapshot.learner is None or len(scores) != self.n_items:
+            return  # cold-start scores are not uncertainties: nothing to show yet
         scores = np.where(self._handled, np.nan, scores)
         highlight = scores[self._current.positions] if self._current.positions else None
         self.histogram.update(scores, highlight=highlight)

@@ -1,0 +1,79 @@
+"""Teaching mode: the oracle answers through the same code path as clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from alwidgets import InvalidInputError
+
+
+def test_step_labels_the_batch_with_the_oracle_and_retrains(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler(oracle=y, compare_with=[])
+    first = lab.batch
+    done = lab.step()
+    assert done == first
+    assert lab.labels["label"].to_dict() == {i: int(y[i]) for i in first}
+    # the store recorded them like clicks: strategy and rank at query time
+    assert set(lab.store.events["strategy"]) == {"cold_start"}
+    done = lab.step()
+    assert lab.model_version >= 1
+    assert lab.learning_curve["n_labels"].iloc[-1] == 8
+
+
+def test_run_races_strategies_against_random(make_labeler, digits) -> None:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    _, y, _ = digits
+    lab = make_labeler(
+        oracle=y,
+        compare_with=["random", "entropy"],
+        batch_size=6,
+        eval_set=(d.data[1500:], d.target[1500:]),
+    )
+    lab.run(n_batches=3, delay=0, wait=True)
+    curve = lab.learning_curve
+    assert curve["n_labels"].tolist() == [6, 12, 18]
+    for col in ("score", "random_score", "random_score_std", "entropy_score"):
+        assert col in curve.columns and curve[col].iloc[-1] >= 0
+    series = lab.learning_curve_plot.series
+    assert series == ["margin", "random (expected)", "entropy"]
+    entropy_trace = lab.learning_curve_plot.widget.data[series.index("entropy")]
+    assert list(entropy_trace.x) == [6, 12, 18]
+    # the raced strategy labels its own items (same count, not the same set)
+    assert len(lab._compare_state["entropy"]) == 18
+
+
+def test_run_in_background_can_be_stopped(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler(oracle=lambda i: int(y[i]), compare_with=[])
+    lab.run(n_batches=None, delay=0.05)
+    lab.stop()
+    n = len(lab.labels)
+    assert n % lab.batch_size == 0
+    assert len(lab.labels) == n  # nothing runs after stop()
+
+
+def test_step_without_an_oracle_says_how_to_get_one(make_labeler) -> None:
+    lab = make_labeler()
+    with pytest.raises(InvalidInputError, match="oracle=y"):
+        lab.step()
+    with pytest.raises(InvalidInputError, match="oracle=y"):
+        lab.run()
+
+
+def test_process_worker_gives_the_same_result_as_a_thread(make_labeler, digits, tmp_path) -> None:
+    _, y, _ = digits
+    results = {}
+    for mode in ("thread", "process"):
+        lab = make_labeler(
+            store=tmp_path / f"{mode}.alw", oracle=y, compare_with=[], retrain_in=mode
+        )
+        lab.step()
+        lab.step()
+        results[mode] = (lab.snapshot.order.copy(), lab.learning_curve["n_labels"].tolist())
+        lab.close()
+    assert np.array_equal(results["thread"][0], results["process"][0])
+    assert results["thread"][1] == results["process"][1]
