@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.widgets._common import (
@@ -16,6 +15,7 @@ from alwidgets.widgets._common import (
     PALETTE,
     DisplaysWidget,
     base_layout,
+    new_figure,
 )
 
 __all__ = ["LearningCurve"]
@@ -80,7 +80,7 @@ class LearningCurve(DisplaysWidget):
         self.name = name
         self._index: dict[str, int] = {}
         self._target: float | None = None
-        self.widget = go.FigureWidget(
+        self.widget = new_figure(
             layout=base_layout(height=height, title=title, x_title="labels", y_title=metric_label)
         )
         self.widget.update_layout(hovermode="closest")

@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.widgets._common import HIGHLIGHT_COLOR, PALETTE, DisplaysWidget, base_layout
+from alwidgets.widgets._common import (
+    HIGHLIGHT_COLOR,
+    PALETTE,
+    DisplaysWidget,
+    base_layout,
+    new_figure,
+)
 
 __all__ = ["UncertaintyHistogram"]
 
@@ -82,10 +87,10 @@ class UncertaintyHistogram(DisplaysWidget):
         layout = base_layout(
             height=height, title=title or " ", x_title=score_label, y_title="items"
         )
-        layout.update(bargap=0.04, showlegend=True)
+        layout.update(bargap=0.04, showlegend=False)  # the title names the markers
         if log_y:
             layout["yaxis"]["type"] = "log"
-        self.widget = go.FigureWidget(layout=layout)
+        self.widget = new_figure(layout)
         self.widget.add_bar(
             x=np.empty(0),
             y=np.empty(0, dtype=np.int64),
@@ -155,6 +160,8 @@ class UncertaintyHistogram(DisplaysWidget):
             title = self._title or (
                 f"utility of {s.size:,} unlabeled items" if s.size else "no scores yet"
             )
+        if h.size:
+            title += f' · <span style="color:{HIGHLIGHT_COLOR}">▼</span> this batch'
         pool, batch = self.widget.data
         with self.widget.batch_update():
             pool.x = centers

@@ -176,3 +176,11 @@ def test_one_update_is_one_batched_message_with_binary_arrays() -> None:
     binary = {tuple(path[:3]) for path in edits[0]["buffer_paths"]}
     assert ("_py2js_update", "style_data", "x") in binary
     assert ("_py2js_update", "style_data", "y") in binary
+
+
+def test_quiet_mode_bar_and_legend_away_from_it() -> None:
+    fig = LearningCurve().widget
+    assert "lasso2d" in fig.layout.modebar.remove and "select2d" in fig.layout.modebar.remove
+    assert fig.layout.legend.xanchor == "left"
+    assert fig._config.get("displaylogo") is False
+    assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"  # the notebook theme shows through

@@ -141,3 +141,11 @@ def test_payload_does_not_grow_with_the_pool() -> None:
     large = sent_bytes(h.widget, lambda: h.update(rng.uniform(size=1_000_000)))
     assert large < small + 100  # only the title's digits differ
     assert large < 2_000
+
+
+def test_title_names_the_batch_markers_only_when_there_are_some() -> None:
+    h = UncertaintyHistogram()
+    h.update(np.array([0.2, 0.8]), highlight=np.array([0.8]))
+    assert h.widget.layout.title.text.endswith("▼</span> this batch")
+    h.update(np.array([0.2, 0.8]))
+    assert "this batch" not in h.widget.layout.title.text
