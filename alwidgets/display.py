@@ -31,7 +31,13 @@ Built-in kinds (see :func:`available_renderers`):
 
 Any callable ``item -> str | object with _repr_html_`` is accepted wherever a kind
 is; a string it returns is treated as trusted HTML. :func:`register_renderer` adds a
-named kind.
+named kind. To give the labeling app options (highlight terms, a fixed image scale),
+pass such a callable, e.g.
+``ActiveLabeler(..., display=functools.partial(render, highlight=["free", "win"]))``.
+
+Renderers return self-contained fragments: inline styles or one small ``<style>``
+sheet scoped by an ``alw-`` class, colours from JupyterLab's ``--jp-*`` theme
+variables with fallbacks, and all user text HTML-escaped (except ``"html"``).
 
 Examples
 --------
@@ -271,7 +277,7 @@ def render_image(
     vmin: float | None = None,
     vmax: float | None = None,
     invert: bool = False,
-    alt: str = "",
+    alt: str | None = None,
     max_pixels: int = 4_000_000,
 ) -> str:
     """Render an image array as an inline ``<img>`` with a PNG ``data:`` URI.
@@ -300,8 +306,8 @@ def render_image(
         Value range mapped to black and white.
     invert : bool, default False
         Show high values dark (e.g. ink on paper for digits).
-    alt : str, default ""
-        Alternative text for screen readers.
+    alt : str, optional
+        Alternative text for screen readers (default: ``"image H×W"``).
     max_pixels : int, default 4,000,000
         Larger images raise an error instead of bloating the notebook.
 
@@ -329,6 +335,8 @@ def render_image(
     arr = _check_image_shape(image, max_pixels)
     uri = png_data_uri(arr, vmin=vmin, vmax=vmax, invert=invert)
     height, width = arr.shape[:2]
+    if alt is None:
+        alt = f"image {height}×{width}"
     longest = max(height, width)
     if size is None:
         scale = math.ceil(96 / longest) if longest < 96 else 1
@@ -466,6 +474,8 @@ def render_text(
         highlight = [highlight]
     if max_chars is not None and (not isinstance(max_chars, numbers.Integral) or max_chars < 1):
         raise InvalidInputError(f"max_chars must be a positive int or None, got {max_chars!r}.")
+    if _is_missing(text) or (isinstance(text, str) and not text):
+        return '<div class="alw-text" style="opacity:0.6;font-style:italic">(empty)</div>'
     s = text if isinstance(text, str) else str(text)
     terms = sorted(
         {t for t in (highlight or ()) if isinstance(t, str) and t}, key=len, reverse=True
@@ -497,18 +507,33 @@ def render_text(
     )
 
 
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        return bool(np.isnat(value))
+    pd = sys.modules.get("pandas")
+    return pd is not None and (value is pd.NA or value is pd.NaT)
+
+
 def _format_value(value: Any, precision: int, max_chars: int) -> str:
-    if value is None or (isinstance(value, float | np.floating) and math.isnan(value)):
+    if _is_missing(value):
         return '<span class="alw-na">—</span>'
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
-    if isinstance(value, numbers.Integral):
-        return f"{int(value):,}"
     if isinstance(value, numbers.Real):
         v = float(value)
-        if v != 0 and (abs(v) >= 10**precision or abs(v) < 10 ** -(precision - 1)):
-            return f"{v:.{precision - 1}e}" if math.isfinite(v) else str(v)
-        return f"{v:,.{precision}g}"
+        if isinstance(value, numbers.Integral) or abs(v) >= 10**precision:
+            # whole numbers; thousands separators only from 10,000 (years stay 2019)
+            if not math.isfinite(v) or abs(v) >= 1e15:
+                return f"{v:.{precision - 1}e}" if math.isfinite(v) else str(v)
+            n = int(value) if isinstance(value, numbers.Integral) else round(v)
+            return f"{n:,}" if abs(n) >= 10_000 else str(n)
+        if v != 0 and abs(v) < 10 ** -(precision - 1):
+            return f"{v:.{precision - 1}e}"
+        return f"{v:.{precision}g}"
     s = str(value)
     if len(s) > max_chars:
         return f'<span title="{html.escape(s[:5000], quote=True)}">{html.escape(s[:max_chars])}…</span>'
@@ -531,7 +556,9 @@ def render_row(
     max_fields : int, default 30
         More fields are summarised as "… N more".
     precision : int, default 4
-        Significant digits for floats (very large or small ones use scientific notation).
+        Significant digits for floats below ``10**precision``; larger numbers are shown
+        whole, with thousands separators from 10,000 on; tiny ones (and whole numbers
+        from 1e15) in scientific notation. Missing values (None, NaN, NA, NaT) show "—".
     max_chars : int, default 80
         Longer string values are truncated with "…" (full value in the ``title``).
 
@@ -543,7 +570,7 @@ def render_row(
     Examples
     --------
     >>> html = render_row({"name": "Adélie", "mass_g": 3750.0, "ratio": 0.123456, "n": 12000})
-    >>> ">3,750<" in html, ">0.1235<" in html, ">12,000<" in html
+    >>> ">3750<" in html, ">0.1235<" in html, ">12,000<" in html
     (True, True, True)
     """
     pd = sys.modules.get("pandas")

@@ -278,6 +278,11 @@ def test_truncation_does_not_cut_through_a_highlight() -> None:
     assert re.findall(r"<mark[^>]*>(.*?)</mark>", html) == ["keyword"]
 
 
+@pytest.mark.parametrize("missing", [None, float("nan"), ""])
+def test_missing_text_is_shown_as_empty(missing: Any) -> None:
+    assert "(empty)" in render_text(missing)
+
+
 def test_no_truncation_when_max_chars_is_none() -> None:
     assert "details" not in render_text("x" * 5000, max_chars=None)
 
@@ -304,6 +309,11 @@ def test_row_formats_numbers_compactly() -> None:
         "float": 3.14159265,
         "tiny": 1.5e-7,
         "huge": 1.2e12,
+        "year": 2019,
+        "money": 51234.5678,
+        "big": 1e16,
+        "na": pd.NA,
+        "nat": pd.NaT,
         "nan": float("nan"),
         "none": None,
         "flag": True,
@@ -313,8 +323,9 @@ def test_row_formats_numbers_compactly() -> None:
     assert got["int"] == "1,234,567"
     assert got["float"] == "3.142"
     assert got["tiny"] == "1.500e-07"
-    assert got["huge"] == "1.200e+12"
-    assert "—" in got["nan"] and "—" in got["none"]
+    assert got["huge"] == "1,200,000,000,000"
+    assert got["year"] == "2019" and got["money"] == "51,235" and got["big"] == "1.000e+16"
+    assert all("—" in got[k] for k in ("nan", "none", "na", "nat"))
     assert got["flag"] == "true" and got["np"] == "5"
 
 
@@ -443,3 +454,11 @@ def test_builtins_are_protected() -> None:
 def test_public_names_are_exported() -> None:
     for name in display.__all__:
         assert callable(getattr(display, name)), name
+
+
+def test_images_have_a_default_alt_text() -> None:
+    assert 'alt="image 8×4"' in render_image(np.zeros((8, 4)))
+
+
+def test_text_renderer_accepts_arrays_as_text() -> None:
+    assert "[1 2]" in render_text(np.array([1, 2]))
