@@ -202,6 +202,7 @@ def typiclust(
     *,
     centers: Any | None = None,
     n_neighbors: int = 20,
+    min_cluster_size: int = 5,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
     """TypiClust: cluster, then take the most *typical* row of each uncovered cluster.
@@ -210,7 +211,8 @@ def typiclust(
     labeled row (``centers``) are covered. Uncovered clusters are visited largest
     first, and from each the row with the highest typicality
     ``1 / mean distance to its n_neighbors nearest neighbours in the cluster`` is taken.
-    Works with zero labels, which is what a cold start needs.
+    Clusters smaller than ``min_cluster_size`` (outliers) are used only when the
+    others are exhausted. Works with zero labels, which is what a cold start needs.
 
     Returns
     -------
@@ -232,20 +234,29 @@ def typiclust(
     typicality = np.zeros(m)
     for c in range(n_clusters):
         rows = np.flatnonzero(ids == c)
-        if len(rows):
+        if len(rows) > 1:  # a lone point has no neighbours: typicality 0
             typicality[rows] = knn_density(features[rows], n_neighbors=n_neighbors)
     covered = set() if n_centers == 0 else set(np.unique(km.predict(centers)).tolist())
     sizes = np.bincount(ids, minlength=n_clusters)
-    tie = rng.random(n_clusters)
-    order = np.lexsort((tie, -sizes))
-    ordered = [c for c in order if c not in covered] + [c for c in order if c in covered]
+    order = np.lexsort((rng.random(n_clusters), -sizes)).tolist()
+    big = [c for c in order if sizes[c] >= min_cluster_size]
+    # uncovered clusters first (largest first), then covered ones; tiny clusters
+    # (outliers) only once the others are used up, as in TypiClust
+    tiers = [
+        [c for c in big if c not in covered] + [c for c in big if c in covered],
+        [c for c in order if 0 < sizes[c] < min_cluster_size],
+    ]
     picked: list[int] = []
     taken = np.zeros(m, dtype=bool)
-    while len(picked) < k:
-        for c in ordered:
-            rows = np.flatnonzero((ids == c) & ~taken)
-            if len(rows) and len(picked) < k:
-                j = int(rows[np.argmax(typicality[rows])])
-                picked.append(j)
-                taken[j] = True
+    for tier in tiers:
+        while len(picked) < k:
+            before = len(picked)
+            for c in tier:
+                rows = np.flatnonzero((ids == c) & ~taken)
+                if len(rows) and len(picked) < k:
+                    j = int(rows[np.argmax(typicality[rows])])
+                    picked.append(j)
+                    taken[j] = True
+            if len(picked) == before:  # this tier is used up
+                break
     return np.asarray(picked, dtype=np.int64), typicality

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from alwidgets.exceptions import InvalidInputError
 
@@ -212,7 +213,15 @@ def knn_density(
     k = min(n_neighbors + (1 if own else 0), n_ref)
     if k < 1 or (own and k < 2):
         return np.ones(features.shape[0])
-    dist, _ = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(features)
+    if features.shape[0] * n_ref <= 2**18 and not (sp.issparse(features) or sp.issparse(ref)):
+        # small: one block of numpy distances beats starting a neighbour search
+        from sklearn.metrics.pairwise import euclidean_distances
+
+        block = euclidean_distances(features, ref)
+        dist = np.partition(block, k - 1, axis=1)[:, :k] if k < n_ref else block
+        dist = np.sort(dist, axis=1)
+    else:
+        dist, _ = NearestNeighbors(n_neighbors=k).fit(ref).kneighbors(features)
     if own:
         dist = dist[:, 1:]
     return 1.0 / (1.0 + dist.mean(axis=1))

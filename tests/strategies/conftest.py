@@ -1,0 +1,46 @@
+"""Small fitted models and pools shared by the strategy tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
+
+from alwidgets import ActiveLearner
+
+
+@dataclass
+class Problem:
+    X: np.ndarray
+    y: np.ndarray
+    labeled: np.ndarray
+
+    def learner(self, strategy: Any, random_state: Any = 0, **kw: Any) -> ActiveLearner:
+        est = LogisticRegression(max_iter=300)
+        return ActiveLearner(est, strategy=strategy, random_state=random_state, **kw).fit(
+            self.X[self.labeled], self.y[self.labeled]
+        )
+
+
+@pytest.fixture(scope="session")
+def problem() -> Problem:
+    X, y = make_classification(
+        n_samples=150, n_features=5, n_informative=3, n_classes=3, random_state=0
+    )
+    labeled = np.r_[
+        np.flatnonzero(y == 0)[:4], np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 2)[:4]
+    ]
+    return Problem(X, y, labeled)
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread() -> Iterator[None]:
+    """Tiny fits are slower with several BLAS threads on a shared 2-core machine."""
+    with threadpool_limits(1):
+        yield
