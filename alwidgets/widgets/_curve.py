@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,6 +42,7 @@ class LearningCurve(DisplaysWidget):
     Wraps a plotly :class:`~plotly.graph_objects.FigureWidget` (``.widget``). The main
     series exists from the start (empty), so :meth:`update` only changes its data and
     never adds traces; every change is one ``batch_update`` that sends numpy arrays.
+    Updates may come from another thread (e.g. a retrain worker); a lock serializes them.
 
     Parameters
     ----------
@@ -80,6 +82,7 @@ class LearningCurve(DisplaysWidget):
         self.name = name
         self._index: dict[str, int] = {}
         self._target: float | None = None
+        self._lock = threading.RLock()  # updates may come from a retrain thread
         self.widget = new_figure(
             layout=base_layout(height=height, title=title, x_title="labels", y_title=metric_label)
         )
@@ -145,18 +148,19 @@ class LearningCurve(DisplaysWidget):
         if not isinstance(name, str) or not name:
             raise InvalidInputError(f"a series name must be a non-empty str, got {name!r}.")
         xs, ys, std, hover = self._columns(_as_frame(curve), y)
-        if name not in self._index:
-            color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
-            self._add_trace(name, color=color, dash="dot" if baseline else None)
-        trace = self.widget.data[self._index[name]]
-        with self.widget.batch_update():
-            trace.x = xs
-            trace.y = ys
-            trace.text = hover
-            if std is None:
-                trace.error_y = {"visible": False}
-            else:
-                trace.error_y = {"type": "data", "array": std, "visible": True, "thickness": 1}
+        with self._lock:
+            if name not in self._index:
+                color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
+                self._add_trace(name, color=color, dash="dot" if baseline else None)
+            trace = self.widget.data[self._index[name]]
+            with self.widget.batch_update():
+                trace.x = xs
+                trace.y = ys
+                trace.text = hover
+                if std is None:
+                    trace.error_y = {"visible": False}
+                else:
+                    trace.error_y = {"type": "data", "array": std, "visible": True, "thickness": 1}
 
     def remove_series(self, name: str) -> None:
         """Remove a series added with :meth:`update_series` or :meth:`set_baseline`."""
@@ -167,9 +171,10 @@ class LearningCurve(DisplaysWidget):
             )
         if name not in self._index:
             raise InvalidInputError(f"no series named {name!r}; the plot has {self.series}.")
-        pos = self._index.pop(name)
-        self.widget.data = tuple(t for i, t in enumerate(self.widget.data) if i != pos)
-        self._index = {k: (v - 1 if v > pos else v) for k, v in self._index.items()}
+        with self._lock:
+            pos = self._index.pop(name)
+            self.widget.data = tuple(t for i, t in enumerate(self.widget.data) if i != pos)
+            self._index = {k: (v - 1 if v > pos else v) for k, v in self._index.items()}
 
     def set_target(self, value: float | None, label: str | None = None) -> None:
         """Draw a horizontal dashed line at ``value`` (``None`` removes it).
@@ -186,7 +191,7 @@ class LearningCurve(DisplaysWidget):
         """
         if value is None:
             self._target = None
-            with self.widget.batch_update():
+            with self._lock, self.widget.batch_update():
                 self.widget.layout.shapes = ()
                 self.widget.layout.annotations = ()
             return
@@ -198,7 +203,7 @@ class LearningCurve(DisplaysWidget):
         self._target = target
         text = label if label is not None else f"target {target:g}"
         line = {"color": BASELINE_COLOR, "width": 1, "dash": "dash"}
-        with self.widget.batch_update():
+        with self._lock, self.widget.batch_update():
             self.widget.layout.shapes = (
                 {
                     "type": "line",

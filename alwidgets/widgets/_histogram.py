@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -84,6 +85,7 @@ class UncertaintyHistogram(DisplaysWidget):
         self._title = title
         self._edges = np.linspace(0.0, 1.0, self.bins + 1)
         self._n_scores = 0
+        self._lock = threading.Lock()  # updates may come from a retrain thread
         layout = base_layout(
             height=height, title=title or " ", x_title=score_label, y_title="items"
         )
@@ -150,8 +152,6 @@ class UncertaintyHistogram(DisplaysWidget):
         else:
             edges = self._edges
             counts = np.zeros(self.bins, dtype=np.int64)
-        self._edges = edges
-        self._n_scores = int(s.size)
         centers = (edges[:-1] + edges[1:]) / 2
         # each batch marker sits on top of the bar its score falls in
         which = np.clip(np.searchsorted(edges, h, side="right") - 1, 0, self.bins - 1)
@@ -163,7 +163,9 @@ class UncertaintyHistogram(DisplaysWidget):
         if h.size:
             title += f' · <span style="color:{HIGHLIGHT_COLOR}">▼</span> this batch'
         pool, batch = self.widget.data
-        with self.widget.batch_update():
+        with self._lock, self.widget.batch_update():
+            self._edges = edges
+            self._n_scores = int(s.size)
             pool.x = centers
             pool.y = counts.astype(np.int32)  # int32 travels as a binary buffer; int64 as JSON
             pool.width = np.diff(edges)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -120,6 +121,7 @@ class SessionStats(DisplaysWidget):
 
     def __init__(self, stats: Mapping[str, Any] | None = None) -> None:
         self._state: dict[str, Any] = {"n_labeled": 0, "metric": "accuracy"}
+        self._lock = threading.Lock()  # the app updates from the UI and a retrain thread
         self.widget = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.widget.add_class("alw-stats")
         self.update(stats or {})
@@ -151,20 +153,21 @@ class SessionStats(DisplaysWidget):
         new = {_ALIASES.get(k, k): v for k, v in new.items()}
         for key, value in new.items():
             self._check(key, value)
-        for key, value in new.items():
-            if value is None:
-                self._state.pop(key, None)
-            elif key == "classes":
-                self._state[key] = list(value)
-            elif key in _COUNT_MAPS:
-                self._state[key] = {k: int(v) for k, v in value.items()}
-            elif key in _INT_KEYS:
-                self._state[key] = int(value)
-            elif key in _FLOAT_KEYS:
-                self._state[key] = float(value)
-            else:
-                self._state[key] = value
-        self.widget.value = self._render()
+        with self._lock:
+            for key, value in new.items():
+                if value is None:
+                    self._state.pop(key, None)
+                elif key == "classes":
+                    self._state[key] = list(value)
+                elif key in _COUNT_MAPS:
+                    self._state[key] = {k: int(v) for k, v in value.items()}
+                elif key in _INT_KEYS:
+                    self._state[key] = int(value)
+                elif key in _FLOAT_KEYS:
+                    self._state[key] = float(value)
+                else:
+                    self._state[key] = value
+            self.widget.value = self._render()
 
     # ------------------------------------------------------------- helpers
     @staticmethod
@@ -246,6 +249,8 @@ class SessionStats(DisplaysWidget):
         spl = st.get("seconds_per_label")
         if spl is not None and math.isfinite(spl):
             pace.append(f"{_duration(spl)} per label (median)")
+        if budget and lpm is not None and math.isfinite(lpm) and lpm > 0 and n < budget:
+            pace.append(f"≈ {_duration(60.0 * (budget - n) / lpm)} to budget")
         active = st.get("active_minutes")
         if active is not None and math.isfinite(active) and active > 0:
             pace.append(f"{_duration(60.0 * active)} active")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -184,3 +185,21 @@ def test_quiet_mode_bar_and_legend_away_from_it() -> None:
     assert fig.layout.legend.xanchor == "left"
     assert fig._config.get("displaylogo") is False
     assert fig.layout.paper_bgcolor == "rgba(0,0,0,0)"  # the notebook theme shows through
+
+
+def test_concurrent_updates_never_add_traces() -> None:
+    lc = LearningCurve()
+
+    def work(k: int) -> None:
+        for i in range(30):
+            lc.update(curve([10, 20 + i], [0.5, 0.6]))
+            lc.update_series(f"s{k}", curve([10], [0.1 * k]))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(lc.widget.data) == 5
+    assert sorted(lc.series) == sorted(["active learning", "s0", "s1", "s2", "s3"])
+    assert lc.widget.data[0].x.tolist() == [10, 49]
