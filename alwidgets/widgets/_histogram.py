@@ -34,11 +34,22 @@ def _as_scores(values: Any, what: str) -> np.ndarray:
     return arr
 
 
+def _bin_counts(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
+    """Counts in ``bins`` equal bins over [lo, hi] (last bin closed), in one pass.
+
+    ``np.bincount`` on the bin index is several times faster than ``np.histogram`` for
+    large pools; a value within rounding of an inner edge may land in the neighbouring
+    bin, which a plot cannot show anyway.
+    """
+    idx = ((values - lo) * (bins / (hi - lo))).astype(np.intp)
+    np.clip(idx, 0, bins - 1, out=idx)
+    return np.bincount(idx, minlength=bins)
+
+
 class UncertaintyHistogram(DisplaysWidget):
     """Histogram of the pool's utility scores, with the current batch marked.
 
-    The scores are binned in Python with :func:`numpy.histogram` and only the bin
-    counts are sent to the browser, so an update costs O(bins) on the wire whatever the
+    The scores are binned in Python with numpy and only the bin counts are sent to the browser, so an update costs O(bins) on the wire whatever the
     pool size. Non-finite scores (``NaN`` marks labeled/excluded items in
     ``ActiveLearner.scores_``) are left out. Bins span [0, 1] when every score lies
     there, otherwise the data range.
@@ -148,7 +159,7 @@ class UncertaintyHistogram(DisplaysWidget):
             elif hi <= lo:
                 lo, hi = lo - 0.5, hi + 0.5
             edges = np.linspace(lo, hi, self.bins + 1)
-            counts, edges = np.histogram(s, bins=edges)
+            counts = _bin_counts(s, lo, hi, self.bins)
         else:
             edges = self._edges
             counts = np.zeros(self.bins, dtype=np.int64)

@@ -149,3 +149,17 @@ def test_title_names_the_batch_markers_only_when_there_are_some() -> None:
     assert h.widget.layout.title.text.endswith("▼</span> this batch")
     h.update(np.array([0.2, 0.8]))
     assert "this batch" not in h.widget.layout.title.text
+
+
+@pytest.mark.parametrize("dist", ["uniform", "normal", "beta"])
+def test_fast_binning_matches_numpy_histogram(dist: str) -> None:
+    rng = np.random.default_rng(7)
+    scores = {
+        "uniform": rng.uniform(size=50_000),
+        "normal": rng.normal(size=50_000),
+        "beta": rng.beta(0.5, 3.0, size=50_000),
+    }[dist]
+    h = UncertaintyHistogram(bins=23)
+    h.update(scores)
+    expected, _ = np.histogram(scores, bins=h.edges)
+    np.testing.assert_array_equal(h.widget.data[0].y, expected)
