@@ -84,6 +84,7 @@ class RetrainJob:
     )  # strategy -> its labeled positions
     batch_size: int = 8
     random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
+    stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class RankingSnapshot:
     error_detail: str | None = None
     compare: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     random_baseline: tuple[float, float] | None = None  # (mean, std) at n_labels
+    stop_predictions: np.ndarray | None = None  # predicted labels on the job's stop set
 
 
 def _strategy_name(strategy: Any) -> str:
@@ -230,6 +232,9 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
                     metrics["score"] = s
                 if sd is not None:
                     metrics["score_std"] = sd
+        stop_predictions = None
+        if job.fit and job.stop_set is not None and len(job.stop_set):
+            stop_predictions = np.asarray(learner.predict(take_rows(data.X, job.stop_set)))
         compare: dict[str, tuple[np.ndarray, float]] = {}
         baseline = None
         if data.oracle is not None and job.fit:
@@ -252,6 +257,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             strategy=name,
             compare=compare,
             random_baseline=baseline,
+            stop_predictions=stop_predictions,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return RankingSnapshot(

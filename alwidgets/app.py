@@ -29,6 +29,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,8 @@ class ActiveLabeler:
         With an oracle, other strategies to race on the same plot (each runs its own
         loop in the background). Defaults to ``["random"]`` when an oracle is given.
     retrain_every : int, optional
-        Retrain after this many new labels; default: after every batch.
+        Retrain after this many new labels; default: after every batch. ``0``: only
+        when :meth:`retrain` is called.
     retrain_in : {"thread", "process"}, default "thread"
         Where fits run. A thread suffices when the model's fit and scoring release
         the GIL (scikit-learn's linear models, trees, forests); use ``"process"`` for
@@ -174,7 +176,7 @@ class ActiveLabeler:
         self.display = display
         _display.get_renderer(display)  # unknown kind -> error now, not on the first card
         self.batch_size = V.check_n(batch_size, name="batch_size")
-        if retrain_every is not None:
+        if retrain_every is not None and retrain_every != 0:
             retrain_every = V.check_n(retrain_every, name="retrain_every")
         self.retrain_every = retrain_every
         if retrain_in not in ("thread", "process"):
@@ -234,6 +236,18 @@ class ActiveLabeler:
         self._compare_state: dict[str, np.ndarray] = {
             n: np.empty(0, dtype=np.int64) for n in compare_with if n != "random"
         }
+        # a fixed sample of the pool on which successive models' predictions are compared
+        # (stabilizing predictions, Bloodgood & Vijay-Shanker 2009)
+        self._stop_set = np.sort(
+            self._rng.choice(self.n_items, size=min(self.n_items, 1000), replace=False)
+        )
+        self._stop_history: list[np.ndarray] = []
+        self._answer_log: list[tuple[float, float | None]] = []  # (time, seconds) per label
+        self._stats_base = self.store.stats()  # resumed sessions: pace so far
+        self._plot_lock = threading.Lock()
+        self._ui = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidgets-ui")
+        self._ui_pending = False
+        self._hint: str | None = None
         self._runner: threading.Thread | None = None
         self._stop_run = threading.Event()
         self._closed = False
@@ -582,8 +596,8 @@ class ActiveLabeler:
         self._after_batch()
 
     def _after_batch(self) -> None:
-        self._refresh_histogram()
         self._refresh_stats()
+        self._defer_histogram()
         if self.retrain_every is None and self._labels_since_job > 0:
             self._request_job()
 
@@ -638,6 +652,9 @@ class ActiveLabeler:
             self._set_item(pos, action, label)
             if action == "label":
                 self._labels_since_job += 1
+                spent = time.time() - shown_at if shown_at is not None else None
+                self._answer_log.append((time.time(), spent))
+                del self._answer_log[:-100]
             if pos in self._current.positions:
                 ci = self.classes.index(label) if action == "label" else None
                 self._answers[key] = {"action": action, "class_index": ci}
@@ -648,7 +665,8 @@ class ActiveLabeler:
             self.batch_widget.ack(seq, key)
             if self._current.positions and all(self._handled[self._current.positions]):
                 self._advance()
-            if self.retrain_every is not None and self._labels_since_job >= self.retrain_every:
+            every = self.retrain_every
+            if every and self._labels_since_job >= every:
                 self._request_job()
 
     def _undo(self, seq: int | None = None) -> dict[str, Any] | None:
@@ -788,6 +806,7 @@ class ActiveLabeler:
         self.stop()
         self._closed = True
         self._worker.shutdown()
+        self._ui.shutdown(wait=True)
         self.store.close()
 
     def __enter__(self) -> ActiveLabeler:
@@ -820,6 +839,7 @@ class ActiveLabeler:
             compare=dict(self._compare_state) if fit else {},
             batch_size=self.batch_size,
             random_seeds=3 if "random" in self.compare_with else 0,
+            stop_set=self._stop_set if fit else None,
         )
 
     def _request_job(self, force: bool = False) -> threading.Event | None:
@@ -830,6 +850,8 @@ class ActiveLabeler:
             if self._job_event is not None:
                 self._job_dirty = True
                 return self._job_event
+            if not force and self.retrain_every == 0:
+                return None  # manual mode: only retrain() starts a job
             fit = _trainable(self._label_of.values())
             if not fit and not force and self._cursor < len(self._snapshot.order):
                 self._set_status()
@@ -846,11 +868,19 @@ class ActiveLabeler:
             return event
 
     def _on_snapshot(self, snap: RankingSnapshot) -> None:
-        """Apply a finished retrain (runs in a background thread)."""
+        """Apply a finished retrain (runs in a background thread).
+
+        Only the swap and the new prefetched batch happen under the app's lock (a key
+        press waits for at most that); logging the curve point and redrawing the plots
+        happen outside it.
+        """
+        if self._closed:
+            self._job_event = None
+            return
+        if snap.error is None and snap.learner is not None:
+            self._log_model(snap)  # durable curve point (the store has its own lock)
         with self._lock:
             self._job_event = None
-            if self._closed:
-                return
             if snap.error is not None:
                 self._last_error = snap.error
                 logger.error("alwidgets: retrain v%s failed: %s", snap.version, snap.error_detail)
@@ -859,22 +889,32 @@ class ActiveLabeler:
                 self._last_error = None
                 self._snapshot = snap
                 self._cursor = 0
-                if snap.learner is not None:
-                    self._log_model(snap)
                 # the prefetched batch is not on screen yet: take it from the new ranking
                 self._release(self._next)
                 self._next = self._new_batch()
                 self._push_state()
-                self._refresh_histogram()
-                self._refresh_curve()
-            self._refresh_stats(force=True)
             again = self._job_dirty and (
                 self._labels_since_job > 0 or not _trainable(self._label_of.values())
             )
             self._job_dirty = False
             self._set_status()
-        if again and not snap.error:
+        if snap.error is None:
+            self._update_hint(snap)
+            self._refresh_histogram()
+            self._refresh_curve()
+        self._refresh_stats(force=True)
+        if again and snap.error is None:
             self._request_job()
+
+    def _update_hint(self, snap: RankingSnapshot) -> None:
+        if snap.stop_predictions is not None:
+            self._stop_history = [*self._stop_history[-9:], snap.stop_predictions]
+        try:
+            from alwidgets.stopping import stopping_hint
+
+            self._hint = stopping_hint(self.store.models, self._stop_history, score_column="score")
+        except Exception:  # the hint is advisory: never let it break the app
+            logger.debug("alwidgets: stopping hint failed", exc_info=True)
 
     def _log_model(self, snap: RankingSnapshot) -> None:
         metrics: dict[str, Any] = dict(snap.metrics)
@@ -917,22 +957,46 @@ class ActiveLabeler:
             status["error"] = self._last_error
         self.batch_widget.status = status
         model_status = "training…" if training else ("failed" if self._last_error else "ready")
-        self.stats.update(
-            model_status=model_status if snap.learner is not None or training else None
-        )
+        with self._plot_lock:
+            self.stats.update(
+                model_status=model_status if snap.learner is not None or training else None
+            )
 
     def _refresh_histogram(self) -> None:
-        scores = self._snapshot.scores
-        if self._snapshot.learner is None or len(scores) != self.n_items:
+        with self._lock:
+            snap, handled = self._snapshot, self._handled.copy()
+            batch = list(self._current.positions)
+        scores = snap.scores
+        if snap.learner is None or len(scores) != self.n_items:
             return  # cold-start scores are not uncertainties: nothing to show yet
-        scores = np.where(self._handled, np.nan, scores)
-        highlight = scores[self._current.positions] if self._current.positions else None
-        self.histogram.update(scores, highlight=highlight)
+        scores = np.where(handled, np.nan, scores)
+        highlight = scores[batch] if batch else None
+        with self._plot_lock:
+            self.histogram.update(scores, highlight=highlight)
+
+    def _defer_histogram(self) -> None:
+        """Redraw the histogram off the key path (coalesced: one pending redraw at most)."""
+        if self._ui_pending or self._closed:
+            return
+        self._ui_pending = True
+
+        def run() -> None:
+            self._ui_pending = False
+            try:
+                self._refresh_histogram()
+            except Exception:  # a plot must never break labeling
+                logger.exception("alwidgets: histogram update failed")
+
+        self._ui.submit(run)
 
     def _refresh_curve(self) -> None:
         models = self.store.models
         if not len(models) or "score" not in models.columns:
             return
+        with self._plot_lock:
+            self._draw_curve(models)
+
+    def _draw_curve(self, models: pd.DataFrame) -> None:
         self.learning_curve_plot.update(models)
         if "random_score" in models.columns:
             base = models[["n_labels", "random_score"]].rename(columns={"random_score": "score"})
@@ -946,36 +1010,64 @@ class ActiveLabeler:
                 self.learning_curve_plot.update_series(name, curve)
 
     def _refresh_stats(self, force: bool = False) -> None:
+        """Update the stats panel from in-memory counters (no store query on the key path)."""
         now = time.monotonic()
         if not force and now - self._last_stats < _STATS_EVERY_S:
             return
         self._last_stats = now
-        st = self.store.stats()
-        per_class = {str(c): int(st["per_class"].get(c, 0)) for c in self.classes}
-        hint = None
-        try:
-            from alwidgets import stopping
+        with self._lock:
+            counts = dict.fromkeys(self.classes, 0)
+            for label in self._label_of.values():
+                counts[label] += 1
+            actions = list(self._action.values())
+            log = list(self._answer_log)
+            snap = self._snapshot
+        lpm, spl = self._pace(log)
+        score = snap.metrics.get("score")
+        with self._plot_lock:
+            self._draw_stats(counts, actions, lpm, spl, score, snap)
 
-            hint = stopping.stopping_hint(self.store.models, None)
-        except (ImportError, Exception):  # the hint is advisory; never let it break stats
-            logger.debug("alwidgets: stopping hint failed", exc_info=True)
-        snap = self._snapshot
-
-        def finite(v: Any) -> float | None:
-            return float(v) if v is not None and np.isfinite(v) else None
-
+    def _draw_stats(
+        self,
+        counts: dict[Any, int],
+        actions: list[str],
+        lpm: float | None,
+        spl: float | None,
+        score: float | None,
+        snap: RankingSnapshot,
+    ) -> None:
         self.stats.update(
-            n_labeled=len(self._label_of),
-            per_class=per_class,
-            n_skipped=sum(1 for a in self._action.values() if a == "skip"),
-            n_unsure=sum(1 for a in self._action.values() if a == "unsure"),
-            labels_per_minute=finite(st.get("labels_per_minute")),
-            seconds_per_label=finite(st.get("median_seconds_per_label")),
+            n_labeled=sum(counts.values()),
+            per_class={str(c): n for c, n in counts.items()},
+            n_skipped=actions.count("skip"),
+            n_unsure=actions.count("unsure"),
+            labels_per_minute=lpm,
+            seconds_per_label=spl,
             model_version=snap.version if snap.learner is not None else None,
-            score=finite(snap.metrics.get("score")),
+            score=float(score) if score is not None and np.isfinite(score) else None,
             metric=snap.metric_name or "accuracy",
-            hint=hint,
+            hint=self._hint,
         )
+
+    def _pace(self, log: list[tuple[float, float | None]]) -> tuple[float | None, float | None]:
+        """Labels per minute over the recent answers (breaks > 5 min left out), and the
+        median seconds spent per label; falls back to the store's numbers on resume."""
+        base = self._stats_base
+        recent = log[-30:]
+        lpm = spl = None
+        if len(recent) >= 2:
+            gaps = np.diff([t for t, _ in recent])
+            active = float(gaps[gaps <= 300].sum())
+            if active > 0:
+                lpm = 60.0 * int((gaps <= 300).sum()) / active
+        spent = [s for _, s in recent if s is not None]
+        if spent:
+            spl = float(np.median(spent))
+        if lpm is None and np.isfinite(base.get("labels_per_minute", np.nan)):
+            lpm = float(base["labels_per_minute"])
+        if spl is None and np.isfinite(base.get("median_seconds_per_label", np.nan)):
+            spl = float(base["median_seconds_per_label"])
+        return lpm, spl
 
     # ------------------------------------------------------------------ teaching mode
     def step(self) -> list[Any]:

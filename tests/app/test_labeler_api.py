@@ -170,8 +170,7 @@ def test_next_batch_returns_unanswered_items_to_the_pool(make_labeler) -> None:
     assert not lab._queued[[lab._pos(i) for i in first]].any()
 
 
-def test_retrain_every_n_labels_runs_in_the_background(make_labeler, digits) -> None:
-    _, y, _ = digits
+def test_retrain_every_n_labels_runs_in_the_background(make_labeler) -> None:
     lab = make_labeler(retrain_every=2)
     items = lab.batch
     lab.label(items[0], 0)
