@@ -411,7 +411,7 @@ def check_estimator(estimator: Any) -> Any:
     >>> check_estimator(SVC())
     Traceback (most recent call last):
     ...
-    alwidgets.exceptions.EstimatorError: SVC has no predict_proba, which active learning needs to score items; use SVC(probability=True), ...
+    alwidgets.exceptions.EstimatorError: SVC has no predict_proba, which active learning needs to score items; wrap it as CalibratedClassifierCV(SVC(), ensemble=False) ...
     """
     if isinstance(estimator, type):
         raise EstimatorError(
@@ -423,12 +423,17 @@ def check_estimator(estimator: Any) -> Any:
             f"{kind} has no fit method; pass a scikit-learn classifier such as "
             "LogisticRegression() or a Pipeline ending in one."
         )
-    if getattr(estimator, "_estimator_type", None) == "regressor":
+    from sklearn.base import is_regressor
+
+    if is_regressor(estimator):
         raise EstimatorError(f"{kind} is a regressor; active learning here needs a classifier.")
     if not hasattr(estimator, "predict_proba"):
-        fix = "wrap it as CalibratedClassifierCV(estimator) to get calibrated probabilities"
-        if kind == "SVC" or (hasattr(estimator, "steps") and "SVC" in repr(estimator)):
-            fix = "use SVC(probability=True), or " + fix
+        name = kind
+        if hasattr(estimator, "steps") and estimator.steps:
+            name = type(estimator.steps[-1][1]).__name__
+        fix = f"wrap it as CalibratedClassifierCV({name}(), ensemble=False) to get probabilities"
+        if name == "SVC":
+            fix += " (SVC(probability=True) also works, but scikit-learn 1.9 deprecates it)"
         raise EstimatorError(
             f"{kind} has no predict_proba, which active learning needs to score items; {fix}."
         )

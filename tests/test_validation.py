@@ -1,0 +1,205 @@
+"""Shared input checks: every bad input gets a typed error that names the fix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import SVC
+
+from alwidgets._validation import (
+    allows_nan,
+    check_estimator,
+    check_exclude,
+    check_ids,
+    check_n,
+    check_X,
+    check_y,
+)
+from alwidgets.exceptions import (
+    ALWidgetsError,
+    DuplicateIdError,
+    EstimatorError,
+    InvalidInputError,
+)
+
+
+class TestCheckX:
+    def test_accepts_arrays_sparse_frames_without_copying(self) -> None:
+        X = np.ones((4, 2))
+        assert check_X(X) is X
+        df = pd.DataFrame({"a": [1.0, 2.0], "txt": ["x", "y"]})
+        assert check_X(df) is df
+        csr = sp.csr_matrix(X)
+        assert check_X(csr) is csr
+        assert check_X(sp.coo_matrix(X)).format == "csr"
+        assert check_X([[1, 2], [3, 4]]).shape == (2, 2)
+
+    def test_nan_in_array_names_row_and_column_and_suggests_imputation(self) -> None:
+        X = np.zeros((70_000, 3))
+        X[66_000, 2] = np.nan
+        X[66_001, 0] = np.inf
+        with pytest.raises(InvalidInputError) as info:
+            check_X(X)
+        msg = str(info.value)
+        assert "2 NaN/inf value(s) in 2 row(s)" in msg
+        assert "first at row 66000, column 2" in msg
+        assert "SimpleImputer" in msg
+
+    def test_nan_in_dataframe_names_the_column(self) -> None:
+        df = pd.DataFrame({"age": [1.0, np.nan], "name": ["a", "b"]})
+        with pytest.raises(InvalidInputError, match=r"column 'age'.*SimpleImputer"):
+            check_X(df)
+
+    def test_nan_in_sparse(self) -> None:
+        X = sp.csr_matrix(np.array([[0.0, np.nan], [1.0, 0.0]]))
+        with pytest.raises(InvalidInputError, match="1 NaN/inf stored value"):
+            check_X(X)
+
+    def test_allow_nan_still_rejects_inf(self) -> None:
+        X = np.array([[np.nan, 1.0]])
+        assert check_X(X, allow_nan=True) is X
+        with pytest.raises(InvalidInputError, match="inf value"):
+            check_X(np.array([[np.inf, 1.0]]), allow_nan=True)
+
+    def test_huge_finite_values_are_not_mistaken_for_inf(self) -> None:
+        X = np.full((10, 2), np.finfo(np.float32).max, dtype=np.float32)
+        assert check_X(X) is X  # the fast sum overflows; the exact check clears it
+
+    @pytest.mark.parametrize(
+        ("X", "match"),
+        [
+            (np.ones(3), "2-D.*reshape"),
+            (np.ones((2, 2, 2)), "flatten"),
+            (np.ones((0, 2)), "0 row"),
+            (np.array([["a", "b"]]), "not numbers"),
+            (None, "is None"),
+        ],
+    )
+    def test_bad_shapes_and_types(self, X: object, match: str) -> None:
+        with pytest.raises(InvalidInputError, match=match):
+            check_X(X)
+
+    def test_raw_text_only_when_allowed(self) -> None:
+        texts = np.array(["spam here", "ham there"], dtype=object)
+        assert check_X(texts, allow_text=True) is texts
+        assert len(check_X(["a b", "c"], allow_text=True)) == 2
+        assert check_X(pd.Series(["x", "y"]), allow_text=True).shape == (2,)
+        with pytest.raises(InvalidInputError, match="raw text must be a 1-D"):
+            check_X(np.array([1.0, 2.0]), allow_text=True)
+        with pytest.raises(InvalidInputError, match="2-D"):
+            check_X(texts)
+
+
+class TestCheckY:
+    def test_good_labels(self) -> None:
+        assert check_y([0, 1, 1], 3).tolist() == [0, 1, 1]
+        assert check_y(pd.Series(["a", "b"]), 2).tolist() == ["a", "b"]
+        assert check_y(np.array([1.0, 2.0]), 2).dtype.kind == "f"
+
+    @pytest.mark.parametrize(
+        ("y", "match"),
+        [
+            ([0, 0, 0], "only one class.*another class"),
+            ([0, 1], "X has 3 rows but y has 2"),
+            (np.array([[0], [1], [1]]), "ravel"),
+            ([0.5, 1.2, 2.0], "continuous"),
+            ([0, np.nan, 1], "missing label"),
+            (np.array([0, None, 1], dtype=object), "missing label"),
+            (np.array([0, "a", 1], dtype=object), "mixes label types"),
+            (np.zeros((3, 2)), "1-D"),
+            (np.array([1 + 1j, 2, 3]), "integers, strings or booleans"),
+        ],
+    )
+    def test_bad_labels(self, y: object, match: str) -> None:
+        with pytest.raises(InvalidInputError, match=match):
+            check_y(y, 3)
+
+
+@pytest.mark.parametrize("n", [0, -3, 1.0, "5", None, True])
+def test_check_n_rejects(n: object) -> None:
+    with pytest.raises(InvalidInputError, match="positive integer"):
+        check_n(n)
+
+
+def test_check_n_accepts_numpy_ints() -> None:
+    assert check_n(np.int32(4)) == 4
+
+
+class TestCheckExclude:
+    def test_positions_and_masks(self) -> None:
+        assert check_exclude(None, 3) is None
+        assert check_exclude([], 3) is None
+        assert check_exclude(np.zeros(3, dtype=bool), 3) is None
+        assert check_exclude([2, 2], 3).tolist() == [False, False, True]
+        assert check_exclude(np.array([1.0]), 3).tolist() == [False, True, False]
+        mask = np.array([True, False, False])
+        out = check_exclude(mask, 3)
+        assert out is not mask and out.tolist() == mask.tolist()
+
+    @pytest.mark.parametrize(
+        ("exclude", "match"),
+        [
+            ([3], "position 3, outside"),
+            ([-1], "position -1, outside"),
+            (np.array([True, False]), "mask of length 2"),
+            (["a"], "integer positions"),
+            ([[0, 1]], "1-D"),
+        ],
+    )
+    def test_bad_exclude(self, exclude: object, match: str) -> None:
+        with pytest.raises(InvalidInputError, match=match):
+            check_exclude(exclude, 3)
+
+
+class TestCheckEstimator:
+    def test_accepts_classifiers_and_pipelines(self) -> None:
+        check_estimator(LogisticRegression())
+        check_estimator(make_pipeline(SimpleImputer(), LogisticRegression()))
+        check_estimator(CalibratedClassifierCV(SVC()))
+
+    @pytest.mark.parametrize(
+        ("est", "match"),
+        [
+            (SVC(), r"CalibratedClassifierCV\(SVC\(\), ensemble=False\).*SVC\(probability=True\)"),
+            (
+                make_pipeline(SVC()),
+                r"Pipeline has no predict_proba.*CalibratedClassifierCV\(SVC\(\)",
+            ),
+            (LogisticRegression, r"pass LogisticRegression\(\)"),
+            (LinearRegression(), "regressor"),
+            (object(), "no fit method"),
+        ],
+    )
+    def test_rejects(self, est: object, match: str) -> None:
+        with pytest.raises(EstimatorError, match=match) as info:
+            check_estimator(est)
+        assert isinstance(info.value, TypeError)
+
+    def test_allows_nan(self) -> None:
+        assert allows_nan(HistGradientBoostingClassifier())
+        assert allows_nan(make_pipeline(SimpleImputer(), LogisticRegression()))
+        assert not allows_nan(LogisticRegression())
+
+
+def test_check_ids() -> None:
+    assert check_ids(np.array([1, 2])) == [1, 2]
+    assert type(check_ids(np.array([1, 2]))[0]) is int
+    with pytest.raises(DuplicateIdError, match="'a' appears 2 times"):
+        check_ids(["a", "a"])
+    with pytest.raises(InvalidInputError, match="one id per item"):
+        check_ids([1, 2], 3)
+    with pytest.raises(InvalidInputError, match="hashable"):
+        check_ids([[1], [2]])
+
+
+def test_every_error_is_an_alwidgets_error() -> None:
+    for bad in (lambda: check_n(0), lambda: check_y([1], 1), lambda: check_X(np.ones(2))):
+        with pytest.raises(ALWidgetsError):
+            bad()
