@@ -9,7 +9,7 @@ Built-in kinds (see :func:`available_renderers`):
 ``"auto"``
     Guess from the item: a pandas ``Series`` or a mapping → ``"row"``; a numeric
     2-D array, or 3-D with 1, 3 or 4 channels last → ``"image"``; a 1-D numeric
-    array → ``"row"``; a :class:`pathlib.Path`, or a ``str`` naming an existing
+    array → ``"row"`` (numeric lists and tuples likewise); a :class:`pathlib.Path`, or a ``str`` naming an existing
     ``.png``/``.jpg``/``.jpeg``/``.gif``/``.webp``/``.bmp`` file → ``"image_file"``;
     PNG/JPEG/GIF bytes → an embedded image; any other ``str`` → ``"text"``; an
     object with ``_repr_html_`` (e.g. a DataFrame) → ``"html"``; an object with
@@ -441,6 +441,7 @@ def render_text(
     highlight: str | list[str] | tuple[str, ...] | None = None,
     max_chars: int | None = 600,
     case_sensitive: bool = False,
+    max_total: int | None = 20_000,
 ) -> str:
     """Render text safely: HTML-escaped, whitespace kept, terms highlighted.
 
@@ -453,10 +454,12 @@ def render_text(
         where terms overlap).
     max_chars : int or None, default 600
         Longer texts show their first ``max_chars`` characters and "…"; the rest is
-        behind a "more" toggle (``<details>``), and the whole text is in the ``title``.
-        ``None`` never truncates.
+        behind a "more" toggle (``<details>``). ``None`` shows everything at once.
     case_sensitive : bool, default False
         Whether highlighting matches case.
+    max_total : int or None, default 20,000
+        Characters sent at most (a card is not the place for a whole book); the
+        cut is stated ("N more characters not shown"). ``None`` sends everything.
 
     Returns
     -------
@@ -472,8 +475,9 @@ def render_text(
     """
     if isinstance(highlight, str):
         highlight = [highlight]
-    if max_chars is not None and (not isinstance(max_chars, numbers.Integral) or max_chars < 1):
-        raise InvalidInputError(f"max_chars must be a positive int or None, got {max_chars!r}.")
+    for name, limit in (("max_chars", max_chars), ("max_total", max_total)):
+        if limit is not None and (not isinstance(limit, numbers.Integral) or limit < 1):
+            raise InvalidInputError(f"{name} must be a positive int or None, got {limit!r}.")
     if _is_missing(text) or (isinstance(text, str) and not text):
         return '<div class="alw-text" style="opacity:0.6;font-style:italic">(empty)</div>'
     s = text if isinstance(text, str) else str(text)
@@ -488,8 +492,17 @@ def render_text(
         if terms
         else None
     )
+    dropped = ""
+    if max_total is not None and len(s) > max_total:
+        dropped = (
+            f'<span style="opacity:0.6;font-style:italic"> … {len(s) - max_total:,} more '
+            "characters not shown</span>"
+        )
+        s = s[:max_total]
     if max_chars is None or len(s) <= max_chars:
-        return f'<div class="alw-text" style="{_TEXT_STYLE}">{_highlight(s, pattern)}</div>'
+        return (
+            f'<div class="alw-text" style="{_TEXT_STYLE}">{_highlight(s, pattern)}{dropped}</div>'
+        )
     cut = max_chars
     if pattern is not None:  # do not cut through a highlighted term
         for m in pattern.finditer(s):
@@ -497,13 +510,11 @@ def render_text(
                 cut = m.start()
                 break
     head, tail = s[:cut], s[cut:]
-    title = html.escape(s[:5000], quote=True)
     return (
-        f'<div class="alw-text" style="{_TEXT_STYLE}" title="{title}">'
-        f"{_highlight(head, pattern)}…"
+        f'<div class="alw-text" style="{_TEXT_STYLE}">{_highlight(head, pattern)}…'
         f'<details class="alw-more" style="display:inline"><summary style="display:inline;'
-        f'cursor:pointer;color:var(--jp-content-link-color, #1a73e8)">more '
-        f"({len(tail):,} chars)</summary>{_highlight(tail, pattern)}</details></div>"
+        f'cursor:pointer;color:var(--jp-content-link-color,#1a73e8)">more '
+        f"({len(tail):,} chars)</summary>{_highlight(tail, pattern)}{dropped}</details></div>"
     )
 
 
@@ -665,6 +676,17 @@ def _dispatch(item: Any, options: dict[str, Any]) -> str:
         if item.ndim >= 2 and _is_image_array(item):
             return call(render_image, item)
         return call(render_text, repr(item))
+    if isinstance(item, list | tuple) and item:
+        try:
+            arr = np.asarray(item)
+        except ValueError:  # ragged
+            arr = np.empty(0, dtype=object)
+        if arr.dtype.kind in "biuf":
+            if arr.ndim == 1:
+                return call(render_row, arr)
+            if _is_image_array(arr):
+                return call(render_image, arr)
+        return call(render_text, str(item))
     if isinstance(item, Path):
         return call(render_image_file, item)
     if isinstance(item, str):
