@@ -348,6 +348,8 @@ function render({ model, el: host }) {
   // ---- kernel -> view ----
   model.on("msg:custom", (msg) => {
     if (!msg || typeof msg !== "object") return;
+    // The optimistic guess this reply settles (read before it is dropped).
+    const guessed = pending.get(msg.seq);
     if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
       pending.delete(msg.seq);
     }
@@ -365,7 +367,12 @@ function render({ model, el: host }) {
       const i = history.lastIndexOf(msg.key);
       if (i >= 0) history.splice(i, 1);
     }
-    if (msg.type === "undone" && msg.key && cardNodes.has(msg.key)) focusCard(msg.key);
+    // Re-focus the re-opened card only when it is not the one the optimistic undo
+    // already focused: by the time the reply arrives the person may have moved on,
+    // and stealing focus back would send their next key to the wrong card.
+    if (msg.type === "undone" && msg.key && cardNodes.has(msg.key)) {
+      if (!guessed || guessed.key !== msg.key) focusCard(msg.key);
+    }
     if (msg.type === "advanced" && adopted === msg.batch) {
       adopted = null;
       syncFromModel();
