@@ -400,8 +400,9 @@ LATENCY_PROBE_JS = """(attrs) => {
         const items = [];
         for (const m of muts) {
             if (m.type === 'attributes') {
-                items.push({attr: m.attributeName,
-                            value: m.target.getAttribute(m.attributeName)});
+                items.push({attr: m.attributeName, old: m.oldValue,
+                            value: m.target.getAttribute(m.attributeName),
+                            key: m.target.dataset ? (m.target.dataset.key ?? null) : null});
             }
         }
         if (!items.length) return;
@@ -409,7 +410,8 @@ LATENCY_PROBE_JS = """(attrs) => {
         rec.changes.push(entry);
         requestAnimationFrame(() => { entry.frame = performance.now(); });
     });
-    obs.observe(document.body, {attributes: true, subtree: true, attributeFilter: attrs});
+    obs.observe(document.body, {attributes: true, attributeOldValue: true, subtree: true,
+                                attributeFilter: attrs});
 }"""
 
 
