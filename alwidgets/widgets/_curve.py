@@ -111,7 +111,9 @@ class LearningCurve(DisplaysWidget):
             ``n_labels`` and ``score`` (or ``accuracy``, as in ``SessionStore.models``
             and :func:`alwidgets.simulate`), optionally ``score_std`` (drawn as error
             bars) and ``model_version`` or ``version`` (shown on hover). Rows with a
-            missing score are dropped; rows are sorted by ``n_labels``.
+            missing score are dropped; rows are sorted by ``n_labels``; several rows
+            with the same ``n_labels`` become one point with their mean score (the
+            last row's std and version).
         y : str, optional
             The score column to draw when it is neither ``score`` nor ``accuracy``
             (e.g. ``"f1"``); ``<y>_std`` gives its error bars.
@@ -258,22 +260,29 @@ class LearningCurve(DisplaysWidget):
             )
         y_all = pd.to_numeric(df[score_col], errors="coerce").to_numpy(dtype=np.float64)
         x_all = pd.to_numeric(df["n_labels"], errors="coerce").to_numpy(dtype=np.float64)
-        keep = np.isfinite(y_all) & np.isfinite(x_all)
-        order = np.argsort(x_all[keep], kind="stable")
-        x: np.ndarray = x_all[keep][order]
-        score: np.ndarray = y_all[keep][order]
+        keep = np.flatnonzero(np.isfinite(y_all) & np.isfinite(x_all))
+        keep = keep[np.argsort(x_all[keep], kind="stable")]
+        if keep.size == 0:
+            empty = np.empty(0, dtype=np.float64)
+            return np.empty(0, dtype=np.int32), empty, None, np.empty(0, dtype=object)
+        # several rows at one n_labels (retrains without new labels, or raw seeds):
+        # one point with their mean score; std and version from the last row
+        x, first = np.unique(x_all[keep], return_index=True)
+        last = np.append(first[1:], len(keep)) - 1
+        score = np.add.reduceat(y_all[keep], first) / np.diff(np.append(first, len(keep)))
+        rows = keep[last]
         if np.all(x == np.round(x)):
             x = x.astype(np.int32)  # travels as a binary buffer (int64 would be JSON)
         std_col = next((c for c in (f"{score_col}_std", "score_std") if c in df.columns), None)
         std = None
         if std_col is not None:
             s = pd.to_numeric(df[std_col], errors="coerce").to_numpy(dtype=np.float64)
-            std = np.nan_to_num(s[keep][order], nan=0.0)
+            std = np.nan_to_num(s[rows], nan=0.0)
         version_col = next((c for c in _VERSION_COLUMNS if c in df.columns), None)
         if version_col is None:
             hover = np.full(len(x), "", dtype=object)
         else:
-            versions = df[version_col].to_numpy(dtype=object)[keep][order]
+            versions = df[version_col].to_numpy(dtype=object)[rows]
             hover = np.array(
                 ["" if v is None or v != v else f"<br>model v{v}" for v in versions], dtype=object
             )

@@ -203,3 +203,20 @@ def test_concurrent_updates_never_add_traces() -> None:
     assert len(lc.widget.data) == 5
     assert sorted(lc.series) == sorted(["active learning", "s0", "s1", "s2", "s3"])
     assert lc.widget.data[0].x.tolist() == [10, 49]
+
+
+def test_rows_with_the_same_n_labels_become_one_point() -> None:
+    lc = LearningCurve()
+    lc.update(
+        curve(
+            [48, 20, 48, 48],
+            [0.7, 0.5, 0.8, np.nan],
+            score_std=[0.1, 0.2, 0.3, 0.4],
+            version=[6, 1, 7, 8],
+        )
+    )
+    trace = lc.widget.data[0]
+    assert trace.x.tolist() == [20, 48]
+    np.testing.assert_allclose(trace.y, [0.5, 0.75])
+    assert trace.error_y.array.tolist() == [0.2, 0.3]
+    assert list(trace.text) == ["<br>model v1", "<br>model v7"]
