@@ -85,8 +85,10 @@ def _histogram_section(quick: bool, rng: np.random.Generator) -> str:
         "### UncertaintyHistogram.update (30 bins, 8 batch markers)\n\n"
         + table
         + "\n\nBaseline: a plotly `Histogram` trace assigned the raw scores (binned in the "
-        "browser). Ours bins with numpy and sends 30 counts, so the payload stays flat "
-        "(timings: the second and later updates; the first also sends the bin geometry)."
+        "browser). Ours bins with numpy and sends 30 counts, so the payload stays flat. "
+        "Times are Python-side only: ours includes the binning, the baseline's binning "
+        "happens later in the browser and is not measured. Bytes are for an update after "
+        "the first (which also sends the bin geometry)."
     )
 
 
