@@ -401,7 +401,7 @@ def test_partial_of_render_passes_options_through_the_app() -> None:
 
 def test_auto_passes_each_renderer_only_its_options() -> None:
     # one set of options for a mixed pool: images ignore `highlight`, text ignores `size`
-    opts = {"highlight": ["cat"], "size": 64}
+    opts: dict[str, Any] = {"highlight": ["cat"], "size": 64}
     assert 'width="64"' in render(np.zeros((8, 8)), **opts)
     assert "<mark" in render("a cat", **opts)
 

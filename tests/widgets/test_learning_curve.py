@@ -14,7 +14,7 @@ from alwidgets import InvalidInputError
 from alwidgets.widgets import LearningCurve
 
 
-def curve(n: list[int], score: list[float], **extra: Any) -> pd.DataFrame:
+def curve(n: list[int], score: list[float | None], **extra: Any) -> pd.DataFrame:
     return pd.DataFrame({"n_labels": n, "score": score, **extra})
 
 
