@@ -78,7 +78,7 @@ class LearningCurve(DisplaysWidget):
         height: int = 280,
         target: float | None = None,
     ) -> None:
-        self.metric_label = metric_label
+        self._metric_label = metric_label
         self.name = name
         self._index: dict[str, int] = {}
         self._target: float | None = None
@@ -92,6 +92,27 @@ class LearningCurve(DisplaysWidget):
             self.set_target(target)
 
     # ------------------------------------------------------------------ API
+    @property
+    def metric_label(self) -> str:
+        """Title of the y axis; assign to change it (e.g. once an eval set exists).
+
+        Examples
+        --------
+        >>> lc = LearningCurve()
+        >>> lc.metric_label = "accuracy (CV)"
+        >>> lc.widget.layout.yaxis.title.text
+        'accuracy (CV)'
+        """
+        return self._metric_label
+
+    @metric_label.setter
+    def metric_label(self, label: str) -> None:
+        if not isinstance(label, str):
+            raise InvalidInputError(f"metric_label must be a str, got {label!r}.")
+        self._metric_label = label
+        with self._lock:
+            self.widget.layout.yaxis.title.text = label
+
     @property
     def series(self) -> list[str]:
         """Names of the series on the plot, in drawing order."""

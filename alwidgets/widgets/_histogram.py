@@ -96,6 +96,7 @@ class UncertaintyHistogram(DisplaysWidget):
         self._title = title
         self._edges = np.linspace(0.0, 1.0, self.bins + 1)
         self._n_scores = 0
+        self._log_y = bool(log_y)
         self._lock = threading.Lock()  # updates may come from a retrain thread
         layout = base_layout(
             height=height, title=title or " ", x_title=score_label, y_title="items"
@@ -167,6 +168,8 @@ class UncertaintyHistogram(DisplaysWidget):
         # each batch marker sits on top of the bar its score falls in
         which = np.clip(np.searchsorted(edges, h, side="right") - 1, 0, self.bins - 1)
         tops = counts[which].astype(np.float64) if s.size else np.zeros(h.size)
+        if self._log_y:  # a log axis cannot place a marker at 0
+            tops = np.maximum(tops, 1.0)
         if title is None:
             title = self._title or (
                 f"utility of {s.size:,} unlabeled items" if s.size else "no scores yet"

@@ -220,3 +220,11 @@ def test_rows_with_the_same_n_labels_become_one_point() -> None:
     np.testing.assert_allclose(trace.y, [0.5, 0.75])
     assert trace.error_y.array.tolist() == [0.2, 0.3]
     assert list(trace.text) == ["<br>model v1", "<br>model v7"]
+
+
+def test_metric_label_can_change_later() -> None:
+    lc = LearningCurve()
+    lc.metric_label = "accuracy (CV)"
+    assert lc.widget.layout.yaxis.title.text == "accuracy (CV)" == lc.metric_label
+    with pytest.raises(InvalidInputError, match="metric_label must be a str"):
+        lc.metric_label = 3  # type: ignore[assignment]

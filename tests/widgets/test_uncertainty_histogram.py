@@ -163,3 +163,9 @@ def test_fast_binning_matches_numpy_histogram(dist: str) -> None:
     h.update(scores)
     expected, _ = np.histogram(scores, bins=h.edges)
     np.testing.assert_array_equal(h.widget.data[0].y, expected)
+
+
+def test_log_axis_markers_never_sit_at_zero() -> None:
+    h = UncertaintyHistogram(bins=4, log_y=True)
+    h.update(np.array([0.1, 0.2]), highlight=np.array([0.9]))  # an empty bin
+    assert h.widget.data[1].y.tolist() == [1.0]
