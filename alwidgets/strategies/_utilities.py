@@ -38,13 +38,23 @@ def _proba(proba: Any, name: str = "proba") -> np.ndarray:
     return arr
 
 
+def _columns(proba: np.ndarray) -> np.ndarray:
+    """Class-major contiguous copy (n_classes, n_items) in float precision: fast row reductions."""
+    dtype = proba.dtype if proba.dtype.kind == "f" else np.float64
+    return np.ascontiguousarray(proba.T, dtype=dtype)
+
+
 def _top_two(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Largest and second-largest value per row, column by column (fast for few classes)."""
-    first = proba[:, 0].astype(np.float64)
-    second = np.full(len(proba), 0.0 if proba.shape[1] == 1 else -np.inf)
+    """Largest and second-largest value per row, in the input's float precision.
+
+    One contiguous pass per class over a transposed copy: for the handful of
+    classes typical in labeling this is several times faster than ``np.partition``.
+    """
+    cols = _columns(proba)
+    first = cols[0].copy()
+    second = np.full(len(first), 0.0 if len(cols) == 1 else -np.inf, dtype=cols.dtype)
     tmp = np.empty_like(first)
-    for c in range(1, proba.shape[1]):
-        col = proba[:, c]
+    for col in cols[1:]:
         np.minimum(first, col, out=tmp)
         np.maximum(second, tmp, out=second)
         np.maximum(first, col, out=first)
@@ -67,8 +77,8 @@ def least_confidence(proba: Any) -> np.ndarray:
     >>> least_confidence([[0.7, 0.2, 0.1]])
     array([0.3])
     """
-    arr = _proba(proba)
-    return 1.0 - arr.max(axis=1).astype(np.float64)
+    cols = _columns(_proba(proba))
+    return np.subtract(1.0, cols.max(axis=0), dtype=np.float64)
 
 
 def margin(proba: Any) -> np.ndarray:
@@ -89,11 +99,9 @@ def margin(proba: Any) -> np.ndarray:
     >>> margin([[0.6, 0.3, 0.1]])
     array([0.7])
     """
-    arr = _proba(proba)
-    first, second = _top_two(arr)
-    out = first
-    np.subtract(first, second, out=out)
-    np.subtract(1.0, out, out=out)
+    first, second = _top_two(_proba(proba))
+    gap = np.subtract(first, second, out=first)
+    out = np.subtract(1.0, gap, dtype=np.float64)
     return np.clip(out, 0.0, 1.0, out=out)
 
 
@@ -105,11 +113,11 @@ def entropy(proba: Any) -> np.ndarray:
     >>> entropy([[1.0, 0.0], [0.5, 0.5]]).round(4)
     array([0.    , 0.6931])
     """
-    arr = _proba(proba).astype(np.float64)  # a copy: the input is never touched
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(arr, out=np.zeros_like(arr), where=arr > 0)
-    logs *= arr
-    return np.maximum(-logs.sum(axis=1), 0.0)
+    cols = _columns(_proba(proba))  # a copy: the input is never touched
+    logs = np.maximum(cols, np.finfo(cols.dtype).tiny)  # p = 0 contributes 0 · log(tiny) = 0
+    np.log(logs, out=logs)
+    logs *= cols
+    return np.maximum(-logs.sum(axis=0, dtype=np.float64), 0.0)
 
 
 def vote_entropy(votes: Any, n_classes: int | None = None) -> np.ndarray:
