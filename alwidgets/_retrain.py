@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 import traceback
@@ -37,7 +38,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PoolData", "RankingSnapshot", "RetrainJob", "RetrainWorker", "run_job", "take_rows"]
+__all__ = [
+    "PoolData",
+    "RankingSnapshot",
+    "RetrainJob",
+    "RetrainWorker",
+    "choose_mode",
+    "proba_in_class_order",
+    "run_job",
+    "take_rows",
+]
 
 logger = logging.getLogger("alwidgets")
 
@@ -115,7 +125,8 @@ def _strategy_name(strategy: Any) -> str:
     return str(getattr(strategy, "name", getattr(strategy, "__name__", type(strategy).__name__)))
 
 
-def _proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
+def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
+    """``predict_proba`` with one column per session class (0 for classes not seen yet)."""
     proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
     out = np.zeros((proba.shape[0], len(classes)))
     index = {c: i for i, c in enumerate(classes)}
@@ -213,7 +224,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             else np.full(data_len(data.X), np.nan)
         )
         proba = (
-            _proba_in_class_order(learner, take_rows(data.X, order), job.classes)
+            proba_in_class_order(learner, take_rows(data.X, order), job.classes)
             if job.fit and len(order)
             else None
         )
@@ -284,9 +295,13 @@ def data_len(X: Any) -> int:
 _WORKER_DATA: PoolData | None = None
 
 
-def _init_worker(data: PoolData) -> None:
+def _init_worker(data: PoolData, niceness: int) -> None:
     global _WORKER_DATA
     _WORKER_DATA = data
+    if niceness and hasattr(os, "nice"):
+        # a retrain may take every core it gets; the kernel answering key presses and
+        # the browser drawing them come first
+        os.nice(niceness)
 
 
 def _run_in_worker(job: RetrainJob) -> RankingSnapshot:
@@ -300,6 +315,41 @@ def _run_in_worker(job: RetrainJob) -> RankingSnapshot:
     return snap
 
 
+def _ping() -> bool:
+    return True
+
+
+def choose_mode(estimator: Any, strategy: Any) -> tuple[str, str]:
+    """Where ``retrain_in="auto"`` runs fits: ``("process" | "thread", why)``.
+
+    A worker process keeps even Python-heavy models from slowing the kernel (see
+    ``benchmarks/README.md``), so it is the choice in notebooks. A thread is used when
+    a process could not work: the estimator or strategy is defined in ``__main__`` (a
+    notebook cell or script; a spawned process cannot import it), or the program is a
+    script (spawning re-imports it, which re-runs code not under
+    ``if __name__ == "__main__"``).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> choose_mode(LogisticRegression(), "margin")[0] in ("process", "thread")
+    True
+    """
+    import pickle
+    import sys
+
+    main = sys.modules.get("__main__")
+    if getattr(main, "__file__", None):
+        return "thread", "running as a script"
+    try:
+        blob = pickle.dumps((estimator, strategy))
+    except Exception as err:  # lambdas, open handles...
+        return "thread", f"the estimator or strategy cannot be pickled ({type(err).__name__})"
+    if b"__main__" in blob:
+        return "thread", "the estimator or strategy is defined in the notebook (__main__)"
+    return "process", "a worker process keeps fits from slowing the kernel"
+
+
 class RetrainWorker:
     """Runs one retrain at a time in a thread or a process and reports each result.
 
@@ -311,16 +361,25 @@ class RetrainWorker:
         Called with each :class:`RankingSnapshot` (in a background thread).
     mode : {"thread", "process"}
         Where fits run.
+    niceness : int, default 10
+        Added to a worker process's nice value (lower CPU priority than the kernel).
     """
 
     def __init__(
-        self, data: PoolData, on_done: Callable[[RankingSnapshot], None], mode: str = "thread"
+        self,
+        data: PoolData,
+        on_done: Callable[[RankingSnapshot], None],
+        mode: str = "thread",
+        niceness: int = 10,
     ) -> None:
         self.mode = mode
+        self.niceness = niceness
         self._data = data
         self._on_done = on_done
         self._executor: Executor | None = None
         self._lock = threading.Lock()
+        #: Why a process worker was given up for a thread (``None``: it was not).
+        self.fallback_reason: str | None = None
 
     def _get_executor(self) -> Executor:
         with self._lock:
@@ -332,7 +391,7 @@ class RetrainWorker:
                         max_workers=1,
                         mp_context=mp.get_context("spawn"),
                         initializer=_init_worker,
-                        initargs=(self._data,),
+                        initargs=(self._data, self.niceness),
                     )
                 else:
                     self._executor = ThreadPoolExecutor(
@@ -340,10 +399,16 @@ class RetrainWorker:
                     )
             return self._executor
 
+    def warm_up(self) -> None:
+        """Start a worker process now (imports + pool transfer), not at the first retrain."""
+        if self.mode == "process":
+            self._get_executor().submit(_ping)
+
     def submit(self, job: RetrainJob, applied: threading.Event) -> None:
         """Start ``job``; ``applied`` is set once ``on_done`` has run with its result."""
+        mode = self.mode
         executor = self._get_executor()
-        if self.mode == "process":
+        if mode == "process":
             future: Future[RankingSnapshot] = executor.submit(_run_in_worker, job)
         else:
             future = executor.submit(run_job, job, self._data)
@@ -351,7 +416,13 @@ class RetrainWorker:
         def done(fut: Future[RankingSnapshot]) -> None:
             try:
                 err = fut.exception()
-                if err is not None:  # e.g. the job could not be pickled, the process died
+                if err is not None and mode == "process":
+                    # run_job never raises: the process itself failed (pickling, killed,
+                    # out of memory). Labeling goes on with fits in a thread.
+                    self._fall_back(err)
+                    self.submit(job, applied)
+                    return
+                if err is not None:
                     snap = RankingSnapshot(
                         version=job.version,
                         n_labels=len(job.positions),
@@ -368,10 +439,22 @@ class RetrainWorker:
                 self._on_done(snap)
             except Exception:  # never let a callback error kill the worker silently
                 logger.exception("alwidgets: applying retrain v%s failed", job.version)
-            finally:
-                applied.set()
+            applied.set()
 
         future.add_done_callback(done)
+
+    def _fall_back(self, err: BaseException) -> None:
+        logger.warning(
+            "alwidgets: the retrain process failed (%s: %s); retraining in a thread from now on",
+            type(err).__name__,
+            err,
+        )
+        with self._lock:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
+            self.mode = "thread"
+            self.fallback_reason = f"{type(err).__name__}: {err}"
 
     def shutdown(self) -> None:
         """Stop the worker (waits for a running fit to finish)."""

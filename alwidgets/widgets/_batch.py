@@ -49,7 +49,7 @@ def _asset(name: str) -> str:
     return resources.files("alwidgets.widgets").joinpath(name).read_text(encoding="utf-8")
 
 
-class BatchWidget(anywidget.AnyWidget):  # type: ignore[misc]
+class BatchWidget(anywidget.AnyWidget):
     """Cards of the current query batch, with keyboard-first labeling.
 
     Synced state (set by the app, read by the front end): ``classes``, ``cards``,
@@ -116,12 +116,12 @@ class BatchWidget(anywidget.AnyWidget):  # type: ignore[misc]
                 self.nack(msg["seq"], msg.get("key"), f"malformed action {content!r}")
                 return None
             ci = msg.get("class_index")
-            if msg["action"] == "label" and not (
-                isinstance(ci, int | float) and 0 <= int(ci) < len(self.classes)
-            ):
+            ok = isinstance(ci, int | float) and 0 <= int(ci) < len(self.classes)
+            if msg["action"] == "label" and not ok:
                 self.nack(msg["seq"], msg["key"], f"class index {ci!r} is not a class")
                 return None
-            msg["class_index"] = int(ci) if msg["action"] == "label" else None
+            is_label = msg["action"] == "label" and isinstance(ci, int | float)
+            msg["class_index"] = int(ci) if is_label and isinstance(ci, int | float) else None
             seconds = msg.get("seconds")
             msg["seconds"] = float(seconds) if isinstance(seconds, int | float) else None
         if msg["type"] == "advance" and not isinstance(msg.get("batch"), int | float):

@@ -34,6 +34,7 @@ def make_labeler(tmp_path, digits):
         kwargs.setdefault("store", tmp_path / "session.alw")
         kwargs.setdefault("batch_size", 4)
         kwargs.setdefault("random_state", 0)
+        kwargs.setdefault("retrain_in", "thread")
         labeler = ActiveLabeler(kwargs.pop("X", X), **kwargs)
         made.append(labeler)
         return labeler

@@ -1,0 +1,267 @@
+"""The labeling queue: the current batch, the prefetched next one, and the cards.
+
+:class:`BatchQueue` knows which pool positions are handled (labeled, skipped, unsure)
+or queued, takes the next items from the latest :class:`~alwidgets._retrain.RankingSnapshot`
+(skipping handled and queued ones, falling back to seeded random picks when the ranking
+is used up), and builds the cards the front end shows. It knows nothing about the
+store or the widgets; :class:`~alwidgets.ActiveLabeler` calls it under its lock.
+
+Examples
+--------
+>>> import numpy as np
+>>> from alwidgets._retrain import RankingSnapshot
+>>> snap = RankingSnapshot(version=0, n_labels=0, order=np.array([4, 2, 0, 1, 3]),
+...                        scores=np.full(6, np.nan), proba=None)
+>>> q = BatchQueue(ids=list("abcdef"), items=list("ABCDEF"), display="text",
+...                classes=["x", "y"], batch_size=2, rng=np.random.default_rng(0),
+...                snapshot=snap)
+>>> q.current.positions, q.next.positions
+([4, 2], [0, 1])
+>>> q.handled[[4, 2]] = True
+>>> q.advance().positions, q.next.positions
+([0, 1], [3, 5])
+>>> q.ran_out  # position 5 was a random pick: the ranking is used up
+True
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from alwidgets._retrain import RankingSnapshot, proba_in_class_order, take_rows
+
+__all__ = ["Batch", "BatchQueue"]
+
+logger = logging.getLogger("alwidgets")
+
+_CACHE_SIZE = 256  # rendered cards kept (current + next + undo history need ~3 batches)
+_RECENT_BATCHES = 4  # batches kept so the front end can adopt a replaced prefetch
+
+
+@dataclass
+class Batch:
+    """One batch: its id, pool positions and cards (JSON-ready dicts)."""
+
+    id: int
+    positions: list[int]
+    cards: list[dict[str, Any]]
+    shown_at: float = field(default_factory=time.time)
+
+
+class BatchQueue:
+    """Current + prefetched batch over one immutable pool (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        ids: list[Any],
+        items: Any,
+        display: Any,
+        classes: list[Any],
+        batch_size: int,
+        rng: np.random.Generator,
+        snapshot: RankingSnapshot,
+        X: Any = None,
+        handled: np.ndarray | None = None,
+    ) -> None:
+        n = len(ids)
+        self.ids, self.items, self.display, self.X = ids, items, display, X
+        self.classes, self.batch_size, self._rng = classes, batch_size, rng
+        self.handled = np.zeros(n, dtype=bool) if handled is None else handled
+        self.queued = np.zeros(n, dtype=bool)
+        self.snapshot, self.cursor = snapshot, 0
+        self.answers: dict[str, dict[str, Any]] = {}  # card key -> durable answer
+        self.query_info: dict[int, dict[str, Any]] = {}  # position -> why it was shown
+        self.ran_out = False  # set when a batch needed random picks
+        self._html: OrderedDict[int, str] = OrderedDict()
+        self._recent: OrderedDict[int, Batch] = OrderedDict()
+        self._counter = 0
+        self.current = self.new_batch()
+        self.next = self.new_batch()
+
+    # ---- building batches ----
+    def take(self, k: int) -> list[tuple[int, int | None]]:
+        """Up to ``k`` (position, rank) pairs from the ranking; random when it runs out."""
+        order = self.snapshot.order
+        out: list[tuple[int, int | None]] = []
+        seen: set[int] = set()
+        while self.cursor < len(order) and len(out) < k:
+            p = int(order[self.cursor])
+            self.cursor += 1
+            if not self.handled[p] and not self.queued[p] and p not in seen:
+                out.append((p, self.cursor))
+                seen.add(p)
+        if len(out) < k:
+            free = ~(self.handled | self.queued)
+            free[list(seen)] = False
+            rest = np.flatnonzero(free)
+            if rest.size:
+                extra = self._rng.choice(rest, size=min(k - len(out), rest.size), replace=False)
+                out.extend((int(p), None) for p in extra)
+                self.ran_out = True
+        return out
+
+    def new_batch(self) -> Batch:
+        """Take a batch from the ranking and mark its items queued."""
+        picked = self.take(self.batch_size)
+        self._counter += 1
+        batch = Batch(self._counter, [p for p, _ in picked], [self.card(p, r) for p, r in picked])
+        self.queued[batch.positions] = True
+        self._recent[batch.id] = batch
+        while len(self._recent) > _RECENT_BATCHES:
+            self._recent.popitem(last=False)
+        return batch
+
+    def release(self, batch: Batch) -> None:
+        """Return a batch's items to the pool (unhandled ones may be picked again)."""
+        self.queued[batch.positions] = False
+
+    def refill_next(self) -> None:
+        """Replace the prefetched batch (e.g. from a new ranking; it is not shown yet)."""
+        self.release(self.next)
+        self.queued[self.current.positions] = True
+        self.next = self.new_batch()
+
+    def swap(self, snapshot: RankingSnapshot) -> None:
+        """Use a new ranking from now on; the prefetched batch is taken from it."""
+        self.snapshot, self.cursor = snapshot, 0
+        self.refill_next()
+
+    def advance(self, to_batch: int | None = None) -> Batch:
+        """Make the prefetched batch current (or ``to_batch``, a recent prefetch the
+        front end adopted before it was replaced); prefetch the following one."""
+        target = self.next
+        if to_batch is not None and to_batch != self.next.id and to_batch in self._recent:
+            target = self._recent[to_batch]
+        self.release(self.current)
+        self.release(self.next)
+        keep = [p for p in target.positions if not self.handled[p]]
+        if len(keep) != len(target.positions):
+            cards = [c for c in target.cards if not self.handled[int(c["key"])]]
+            target = Batch(target.id, keep, cards)
+        self.queued[keep] = True
+        target.shown_at = time.time()
+        self.current, self.answers = target, {}
+        self.next = self.new_batch()
+        return self.current
+
+    def reopen(self, pos: int) -> None:
+        """Put an item back at the front of the current batch (undo from an earlier batch)."""
+        if pos in self.current.positions:
+            return
+        if pos in self.next.positions:
+            self.release(self.next)
+            self.queued[self.current.positions] = True
+            self.queued[pos] = True
+            self.next = self.new_batch()
+        card = self._find_card(pos)
+        if card is None:
+            info = self.query_info.get(pos)
+            card = self.card(pos, None, reason="brought back by undo")
+            if info is not None:
+                self.query_info[pos] = info  # keep why it was first picked
+        cur = self.current
+        self.current = Batch(cur.id, [pos, *cur.positions], [card, *cur.cards], cur.shown_at)
+        self.queued[pos] = True
+
+    def is_complete(self) -> bool:
+        """Every card of the current batch is answered (and there is at least one)."""
+        pos = self.current.positions
+        return bool(pos) and bool(self.handled[pos].all())
+
+    def _find_card(self, pos: int) -> dict[str, Any] | None:
+        key = str(pos)
+        for batch in reversed(self._recent.values()):
+            for card in batch.cards:
+                if card["key"] == key:
+                    return card
+        return None
+
+    # ---- cards ----
+    def card(self, pos: int, rank: int | None, reason: str | None = None) -> dict[str, Any]:
+        """The JSON card for ``pos``: rendered item, suggestion, and why it was picked."""
+        snap = self.snapshot
+        score = float(snap.scores[pos]) if pos < len(snap.scores) else float("nan")
+        finite = bool(np.isfinite(score))
+        proba = None
+        if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
+            proba = snap.proba[rank - 1]
+        elif snap.learner is not None and self.X is not None:
+            try:
+                rows = take_rows(self.X, np.array([pos]))
+                proba = proba_in_class_order(snap.learner, rows, self.classes)[0]
+            except Exception:  # the card still works without a suggestion
+                logger.exception("alwidgets: predicting item %r failed", self.ids[pos])
+        suggestion = confidence = None
+        if proba is not None and proba.sum() > 0:
+            suggestion = int(np.argmax(proba))
+            confidence = float(proba[suggestion])
+        fitted = snap.learner is not None
+        if reason is not None:
+            strategy, why, why_long = "undo", reason, reason
+        elif rank is None:
+            strategy, why = "random", "random pick"
+            why_long = "the ranking is used up; picked at random until the next retrain"
+        elif not fitted:
+            strategy, why = "cold_start", f"cold start #{rank}"
+            why_long = "a diverse, representative pick (no model yet)"
+        else:
+            strategy = snap.strategy
+            why = f"{strategy} {score:.2f} · #{rank}" if finite else f"#{rank}"
+            why_long = (
+                f"picked by {strategy} from model v{snap.version}: utility {score:.3f} "
+                f"(higher = more informative), rank {rank} of {len(snap.order)} ranked"
+            )
+        self.query_info[pos] = {
+            "model_version": snap.version if fitted else None,
+            "score": score if finite else None,
+            "rank": rank,
+            "strategy": strategy,
+        }
+        return {
+            "key": str(pos),
+            "item_id": self.ids[pos],
+            "html": self.render(pos),
+            "suggestion": suggestion,
+            "confidence": confidence,
+            "score": score if finite else None,
+            "rank": rank,
+            "why": why,
+            "why_long": why_long,
+        }
+
+    def render(self, pos: int) -> str:
+        """HTML of one item (cached: only queued items are ever rendered)."""
+        from alwidgets.display import render
+
+        cached = self._html.get(pos)
+        if cached is not None:
+            self._html.move_to_end(pos)
+            return cached
+        try:
+            out = render(self.item(pos), self.display)
+        except Exception as err:  # a user's renderer failing must not stop labeling
+            logger.exception("alwidgets: rendering item %r failed", self.ids[pos])
+            msg = html.escape(f"{type(err).__name__}: {err}")
+            out = f'<div class="alw-render-error">cannot show this item: {msg}</div>'
+        self._html[pos] = out
+        if len(self._html) > _CACHE_SIZE:
+            self._html.popitem(last=False)
+        return out
+
+    def item(self, pos: int) -> Any:
+        """What the person sees for ``pos`` (a row of a DataFrame, an image, a text...)."""
+        items = self.items
+        if hasattr(items, "iloc"):
+            return items.iloc[pos]
+        if hasattr(items, "tocsr"):  # sparse rows: show the non-zero features
+            row = items[pos].tocoo()
+            return {f"x{j}": v for j, v in zip(row.col[:30], row.data[:30], strict=True)}
+        return items[pos]
