@@ -106,11 +106,11 @@ def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
     if sp.issparse(X):
         if _nonfinite_block(np.asarray(X.data), allow_nan):
             bad = ~np.isfinite(X.data) if not allow_nan else np.isinf(X.data)
-            coo = X.tocoo()
-            rows = np.unique(coo.row[bad]) if coo.nnz == len(X.data) else np.array([])
+            row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+            rows = np.unique(row_of[bad])
             raise InvalidInputError(
-                f"{name} contains {int(bad.sum())} NaN/inf stored value(s) in {len(rows)} row(s); "
-                f"{_IMPUTE_HINT}."
+                f"{name} contains {int(bad.sum())} NaN/inf stored value(s) in {len(rows)} row(s) "
+                f"(first at row {rows[0]}); {_IMPUTE_HINT}."
             )
         return
     if is_dataframe(X):

@@ -17,6 +17,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_selection import SelectKBest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -309,3 +310,25 @@ def test_query_invariants(n: int, excluded: set[int], strategy: str) -> None:
     assert len(set(idx.tolist())) == len(idx)
     assert not set(idx.tolist()) & excluded
     assert np.isnan(learner.scores_[exclude]).all()
+
+
+def test_cold_start_needs_numeric_features_or_unsupervised_preprocessing(data) -> None:
+    X, _ = data
+    df = pd.DataFrame({"color": ["red", "blue"] * 10, "size": np.arange(20.0)})
+    with pytest.raises(InvalidInputError, match=r"numeric features.*OneHotEncoder"):
+        ActiveLearner(LogisticRegression()).query(df, 3)
+    supervised = make_pipeline(SelectKBest(k=2), LogisticRegression())
+    with pytest.raises(EstimatorError, match="strategy='random' for the first batch"):
+        ActiveLearner(supervised).query(X, 3)
+    assert len(ActiveLearner(supervised, "random").query(X, 3)) == 3
+
+
+def test_sparse_pool_with_nan_is_reported(data) -> None:
+    X, y = data
+    learner = ActiveLearner(LogisticRegression()).fit(X[:60], y[:60])
+    bad = sp.csr_matrix(X)
+    bad.data[5] = np.inf
+    with pytest.raises(
+        InvalidInputError, match=r"1 NaN/inf stored value\(s\) in 1 row\(s\) \(first at row 0\)"
+    ):
+        learner.query(bad, 3)

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from alwidgets._validation import is_dataframe, n_rows
-from alwidgets.exceptions import InvalidInputError, NotFittedError
+from alwidgets.exceptions import EstimatorError, InvalidInputError, NotFittedError
 from alwidgets.strategies._selectors import RunningTopK
 
 __all__ = ["QueryContext"]
@@ -132,16 +132,30 @@ class QueryContext:
     def _numeric(self, rows: Any) -> Any:
         if sp.issparse(rows):
             return rows
-        if is_dataframe(rows):
-            return rows.to_numpy(dtype=np.float64)
-        arr = np.asarray(rows)
-        return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+        try:
+            if is_dataframe(rows):
+                return rows.to_numpy(dtype=np.float64)
+            arr = np.asarray(rows)
+            return arr if arr.dtype.kind == "f" else arr.astype(np.float64)
+        except (TypeError, ValueError) as err:
+            raise InvalidInputError(
+                "this strategy measures distances between items, which needs numeric features "
+                f"({err}); use a Pipeline whose first steps encode the columns (e.g. "
+                "OneHotEncoder, TfidfVectorizer) before the classifier."
+            ) from err
 
     def features(self, sel: Rows, X: Any = None) -> Any:
         """Numeric features (dense ndarray or sparse) of some rows, for distances."""
         rows = self.rows(sel, X)
         if self.transform is None and self.preprocessor is not None:
-            self.transform = self.preprocessor.fit(rows).transform
+            try:
+                self.transform = self.preprocessor.fit(rows).transform
+            except (TypeError, ValueError) as err:
+                raise EstimatorError(
+                    "the first batch (no labels yet) is chosen from features, but the "
+                    f"Pipeline's preprocessing could not be fitted without labels ({err}); "
+                    "use strategy='random' for the first batch, or fit on a few labels first."
+                ) from err
         if self.transform is not None:
             rows = self.transform(rows)
         return self._numeric(rows)
