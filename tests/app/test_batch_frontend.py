@@ -1,0 +1,223 @@
+"""The batch front end (_batch.js) in headless Chromium, against a scripted model.
+
+No Jupyter here: the ES module is loaded into a blank page and rendered with a
+small stand-in for the anywidget model (``get``/``set``/``on``/``send`` plus helpers
+to change traits and deliver kernel messages). Real key presses and clicks go
+through Chromium, so this checks what the kernel never sees: optimistic marks, focus,
+that keys do not leak to the page, the prefetched batch appearing at once, and
+reconciliation with ack/nack/undone/advanced. The full stack (JupyterLab, kernel) is
+covered by ``tests/browser``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from alwidgets.widgets import BatchWidget
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+FAKE_MODEL = """
+async (src) => {
+  class FakeModel {
+    constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
+    get(k) { return this.state[k]; }
+    set(k, v) { this.state[k] = v; }
+    on(ev, cb) { (this.handlers[ev] ||= []).push(cb); }
+    send(msg) { this.sent.push(msg); }
+    fire(ev, arg) { for (const cb of this.handlers[ev] || []) cb(arg); }
+    update(obj) {
+      Object.assign(this.state, obj);
+      for (const k of Object.keys(obj)) this.fire(`change:${k}`);
+    }
+    emit(msg) { this.fire("msg:custom", msg); }
+  }
+  const card = (key, suggestion) => ({
+    key, item_id: Number(key), html: `<span class="txt">item ${key}</span>`,
+    suggestion, confidence: 0.8, why: `margin 0.9 · #${key}`, why_long: "",
+  });
+  window.card = card;
+  window.model = new FakeModel({
+    classes: [{name: "cat", key: "1"}, {name: "dog", key: "2"}, {name: "emu", key: "3"}],
+    cards: [card("10", 0), card("11", 1), card("12", null)],
+    batch_id: 1,
+    next_cards: [card("20", 2), card("21", 0), card("22", 1)],
+    next_batch_id: 2,
+    answers: {},
+    status: {state: "waiting", text: "no model yet", age: null, detail: ""},
+    progress: {labeled: 0, total: 100},
+    empty_text: "nothing left",
+  });
+  window.leaked = [];
+  document.addEventListener("keydown", (e) => window.leaked.push(e.key));
+  const url = URL.createObjectURL(new Blob([src], {type: "text/javascript"}));
+  const mod = await import(url);
+  const host = document.createElement("div");
+  document.body.append(host);
+  mod.default.render({model: window.model, el: host});
+  await new Promise((r) => requestAnimationFrame(() => r()));
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip('Python playwright is missing; pip install -e ".[test]"')
+    if not CHROMIUM.exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true but {CHROMIUM} is missing", pytrace=False)
+        pytest.skip(f"{CHROMIUM} is missing; `make browser-deps` installs it")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Any:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.set_content("<!doctype html><html><body></body></html>")
+    page.add_style_tag(content=BatchWidget._css)
+    page.evaluate(FAKE_MODEL, BatchWidget._esm)
+    yield page
+    assert errors == [], errors
+    page.close()
+
+
+def card(page: Any, key: str) -> dict[str, Any]:
+    return page.eval_on_selector(f'.alw-card[data-key="{key}"]', "n => ({...n.dataset})")
+
+
+def sent(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate("window.model.sent")
+
+
+def test_root_is_focused_and_marked_to_keep_keys_from_jupyter(page: Any) -> None:
+    root = page.eval_on_selector(
+        ".alw-batch",
+        "n => [n.tabIndex, n.dataset.lmSuppressShortcuts, document.activeElement === n]",
+    )
+    assert root == [0, "true", True]
+    assert card(page, "10")["focused"] == "true"
+    buttons = page.eval_on_selector_all(
+        '.alw-card[data-key="10"] .alw-btn', "bs => bs.map(b => b.textContent)"
+    )
+    assert buttons == ["1 cat", "2 dog", "3 emu", "s skip", "u unsure"]
+
+
+def test_key_marks_at_once_moves_focus_and_does_not_leak(page: Any) -> None:
+    page.keyboard.press("2")
+    c = card(page, "10")
+    assert (c["status"], c["answer"], c["saved"]) == ("labeled", "dog", "false")
+    assert card(page, "11")["focused"] == "true"
+    msg = sent(page)[-1]
+    assert (msg["type"], msg["action"], msg["key"], msg["class_index"], msg["batch"]) == (
+        "action",
+        "label",
+        "10",
+        1,
+        1,
+    )
+    page.keyboard.press("a")  # not a class key: swallowed too, never reaches Jupyter
+    page.keyboard.press("ArrowLeft")
+    assert card(page, "10")["focused"] == "true"
+    assert page.evaluate("window.leaked") == []
+
+
+def test_ack_shows_the_saved_tick_and_nack_unmarks_with_the_reason(page: Any) -> None:
+    page.keyboard.press("1")
+    seq = sent(page)[-1]["seq"]
+    page.evaluate(
+        "seq => { model.update({answers: {'10': {action: 'label', class_index: 0}}});"
+        " model.emit({type: 'ack', seq, key: '10'}); }",
+        seq,
+    )
+    assert card(page, "10")["saved"] == "true"
+    assert page.is_visible('.alw-card[data-key="10"] .alw-saved')
+    page.keyboard.press("3")  # on card 11
+    seq = sent(page)[-1]["seq"]
+    assert card(page, "11")["status"] == "labeled"
+    page.evaluate("seq => model.emit({type: 'nack', seq, key: '11', error: 'disk full'})", seq)
+    c = card(page, "11")
+    assert (c["status"], c["error"]) == ("pending", "true")
+    assert "disk full" in page.inner_text(".alw-notice")
+
+
+def test_skip_unsure_undo_and_enter(page: Any) -> None:
+    page.keyboard.press("Enter")  # card 10 suggests class 0
+    assert sent(page)[-1]["class_index"] == 0
+    page.keyboard.press("s")
+    assert card(page, "11")["status"] == "skipped"
+    page.keyboard.press("Backspace")  # undo the skip: restored locally at once
+    assert sent(page)[-1]["type"] == "undo"
+    assert card(page, "11")["status"] == "pending"
+    assert card(page, "11")["focused"] == "true"
+    page.keyboard.press("u")
+    assert card(page, "11")["status"] == "unsure"
+    page.keyboard.press("Enter")  # card 12 has no suggestion: a hint, no action
+    assert sent(page)[-1]["action"] == "unsure"
+    assert "No model suggestion yet" in page.inner_text(".alw-notice")
+
+
+def test_completed_batch_shows_the_prefetched_one_without_the_kernel(page: Any) -> None:
+    for key in "123":
+        page.keyboard.press(key)
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    keys = page.eval_on_selector_all(".alw-card", "ns => ns.map(n => n.dataset.key)")
+    assert keys == ["20", "21", "22"]
+    assert card(page, "20")["focused"] == "true"
+    assert sent(page)[-1] == {"type": "advance", "seq": 4, "batch": 2, "from_batch": 1}
+    # the kernel auto-advanced to a batch the user never saw: ignored until it confirms
+    page.evaluate("model.update({batch_id: 7, cards: [card('70', 0)]})")
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    page.keyboard.press("1")  # labeling goes on meanwhile
+    page.evaluate(
+        "model.update({batch_id: 2, cards: [card('20', 2), card('21', 0), card('22', 1)],"
+        " next_batch_id: 8, next_cards: [card('80', 0)]});"
+        " model.emit({type: 'advanced', batch: 2});"
+    )
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    assert card(page, "20")["status"] == "labeled"  # the local mark survived the re-sync
+    assert card(page, "21")["focused"] == "true"
+
+
+def test_clicks_label_and_keep_keyboard_focus(page: Any) -> None:
+    page.click('.alw-card[data-key="12"] .alw-btn[data-label="emu"]')
+    msg = sent(page)[-1]
+    assert (msg["key"], msg["class_index"]) == ("12", 2)
+    assert page.evaluate("document.activeElement.classList.contains('alw-batch')")
+    page.keyboard.press("1")  # keys still work after a click, no hover needed
+    assert sent(page)[-1]["type"] == "action"
+
+
+def test_undo_from_an_earlier_batch_refocuses_the_reopened_card(page: Any) -> None:
+    page.evaluate(
+        "model.update({cards: [card('12', null), card('10', 0), card('11', 1)]});"
+        " model.emit({type: 'undone', seq: 99, key: '12'});"
+    )
+    assert card(page, "12")["focused"] == "true"
+    assert card(page, "12")["status"] == "pending"
+
+
+def test_status_line_ticks_without_the_kernel(page: Any) -> None:
+    page.evaluate(
+        "model.update({status: {state: 'ready', text: 'model v7, 120 labels', age: 2,"
+        " detail: 'accuracy (CV) 0.910'}})"
+    )
+    assert page.get_attribute(".alw-status", "data-state") == "ready"
+    assert page.inner_text(".alw-status-text") == "model v7, 120 labels, trained 2 s ago"
+    page.wait_for_function(
+        "document.querySelector('.alw-status-text').textContent.includes('3 s ago')",
+        timeout=3000,
+    )
