@@ -190,7 +190,11 @@ def running_server(kind: Kind, root: Path, state_dir: Path) -> Iterator[JupyterS
 def copy_notebooks(src: Path, dst: Path) -> Path:
     """Copy a notebooks folder without checkpoints or stale session stores."""
     shutil.copytree(
-        src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "*.alw*", "*.csv")
+        src,
+        dst,
+        ignore=shutil.ignore_patterns(
+            ".ipynb_checkpoints", ".nbval-*", "__pycache__", "conftest.py", "*.alw*", "*.csv"
+        ),
     )
     return dst
 

@@ -1,0 +1,43 @@
+"""Keep ``pytest --nbval-lax notebooks`` from touching a user's session files.
+
+nbval runs each notebook with the notebook's folder as working directory, so the
+quickstart writes ``digits.alw`` and the tabular notebook its CSV export right
+here. A test run must neither resume a person's real session (adding labels to
+it) nor leave files behind: files of those kinds that exist before the run are
+moved aside into a hidden folder next to this file, and put back afterwards;
+whatever the run created is deleted.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PATTERNS = ("*.alw", "*.alw-wal", "*.alw-shm", "*.alw-journal", "*.csv")
+_ASIDE = pytest.StashKey[Path]()
+
+
+def _session_files() -> list[Path]:
+    return sorted({p for pattern in PATTERNS for p in HERE.glob(pattern) if p.is_file()})
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    aside = Path(tempfile.mkdtemp(prefix=".nbval-moved-aside-", dir=HERE))
+    for path in _session_files():
+        shutil.move(path, aside / path.name)
+    session.stash[_ASIDE] = aside
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    aside = session.stash.get(_ASIDE, None)
+    if aside is None:
+        return
+    for path in _session_files():
+        path.unlink()
+    for path in aside.iterdir():
+        shutil.move(path, HERE / path.name)
+    aside.rmdir()
