@@ -237,7 +237,8 @@ class ColdStart(Strategy):
     """TypiClust-style cold start (Hacohen et al. 2022): typical rows of distinct clusters.
 
     Needs no labels and no fitted model, which is why the learner uses it for any
-    query before the first fit. Works on a seeded sample of ``m`` rows (default
+    query before the first fit. Clusters holding a labeled row (or, before the
+    first fit, an excluded row) count as covered and are visited last. Works on a seeded sample of ``m`` rows (default
     ``10·n`` within [1,000, 20,000]); scores are typicality (NaN outside the sample).
     """
 
@@ -252,13 +253,16 @@ class ColdStart(Strategy):
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
         cand = ctx.sample(candidate_budget(n, ctx.n_remaining, self.candidates), rng)
-        sel, typ = typiclust(
-            ctx.features(cand),
-            n,
-            centers=ctx.labeled_features(),
-            n_neighbors=self.n_neighbors,
-            rng=rng,
-        )
+        features = ctx.features(cand)  # first: an unfitted preprocessor is fitted on these rows
+        centers = ctx.labeled_features()
+        if centers is None and ctx.exclude is not None:
+            # no model yet, but rows already handled (e.g. labels of one class only):
+            # their clusters count as covered
+            handled = np.flatnonzero(ctx.exclude)
+            if len(handled) > 1000:
+                handled = np.sort(rng.choice(handled, 1000, replace=False))
+            centers = ctx.features(handled)
+        sel, typ = typiclust(features, n, centers=centers, n_neighbors=self.n_neighbors, rng=rng)
         scores = np.full(ctx.n_pool, np.nan)
         scores[cand] = typ
         return cand[sel], scores

@@ -135,3 +135,12 @@ def test_query_context_sample_respects_exclusion_and_size() -> None:
     pos = ctx.sample(50, np.random.default_rng(0))
     assert len(pos) == 50 and len(set(pos.tolist())) == 50 and np.all(pos >= 900)
     assert len(ctx.sample(500, np.random.default_rng(0))) == 100
+
+
+def test_cold_start_treats_excluded_rows_as_covered_before_fit() -> None:
+    X, blob = _blobs(n_per=40)
+    learner = ActiveLearner(LogisticRegression(), "margin", random_state=0)
+    handled = np.array([0, 40])  # one row of blob 0 and one of blob 1, e.g. labeled "no"
+    sel = learner.query(X, 2, exclude=handled)
+    assert learner.last_strategy_ == "cold_start"
+    assert sorted(blob[sel].tolist()) == [2, 3]
