@@ -58,7 +58,7 @@ _IMPUTE_HINT = (
 
 def is_dataframe(X: Any) -> bool:
     """True for pandas DataFrames and Series (checked without importing pandas)."""
-    return hasattr(X, "iloc") and hasattr(X, "dtypes" if hasattr(X, "columns") else "dtype")
+    return hasattr(X, "iloc") and hasattr(X, "to_numpy")
 
 
 def n_rows(X: Any) -> int:
@@ -213,7 +213,7 @@ def check_X(
         raise InvalidInputError(
             f"{name} has {X.shape[0]} row(s); pass at least {min_rows} item(s)."
         )
-    if isinstance(X, np.ndarray) and X.dtype.kind not in "fcbiu":
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "fbiu":
         raise InvalidInputError(
             f"{name} has dtype {X.dtype}, not numbers; encode the features as numbers "
             "(e.g. a Pipeline with a OneHotEncoder/TfidfVectorizer) or pass a DataFrame to a "

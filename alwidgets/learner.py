@@ -87,6 +87,19 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         pre-filtered candidate set).
     last_strategy_ : str
         Name of the strategy that served the last query (``"cold_start"`` before the first fit).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> learner = ActiveLearner(LogisticRegression(), "entropy", random_state=0).fit(X[:10], y[:10])
+    >>> batch = learner.query(X, 3, exclude=np.arange(10))
+    >>> batch.shape, bool(np.all(batch >= 10))
+    ((3,), True)
+    >>> learner.predict_proba(X[batch]).shape
+    (3, 2)
     """
 
     def __init__(
@@ -223,6 +236,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             (unless the strategy works without a model, like ``"random"``).
         """
         n = check_n(n)
+        check_n(self.chunk_size, name="chunk_size")
+        check_estimator(self.estimator)
         strategy = self._resolve_strategy()
         fitted = self.is_fitted
         nan_ok = allows_nan(self.estimator)

@@ -242,6 +242,10 @@ def test_extra_memory_does_not_grow_with_the_pool() -> None:
 # ---------------------------------------------------------------- errors
 def test_estimator_without_predict_proba(data) -> None:
     X, y = data
+    with pytest.raises(EstimatorError, match="no predict_proba"):
+        ActiveLearner(SVC()).query(X, 3)  # caught before the first fit, too
+    with pytest.raises(InvalidInputError, match="chunk_size must be a positive integer"):
+        ActiveLearner(LogisticRegression(), chunk_size=0).query(X, 3)
     with pytest.raises(EstimatorError, match=r"CalibratedClassifierCV\(SVC\(\), ensemble=False\)"):
         ActiveLearner(SVC()).fit(X, y)
     calibrated = CalibratedClassifierCV(SVC(), ensemble=False)
