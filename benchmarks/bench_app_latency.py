@@ -172,6 +172,39 @@ def _scenario(
     }
 
 
+def _store_floor(y: np.ndarray, n_labels: int, tmp: Path) -> dict[str, Any]:
+    """The durable write alone (``SessionStore.label``), at the same cadence: the floor."""
+    from alwidgets.store import SessionStore
+
+    latencies = []
+    with SessionStore(tmp / "floor.alw", classes=[0, 1, 2, 3]) as store:
+        start = time.perf_counter() + 0.05
+        for i in range(n_labels):
+            due = start + i * GAP_S
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            store.label(i, int(y[i]), shown_at=time.time() - 0.3, strategy="margin")
+            latencies.append(time.perf_counter() - due)
+        n_durable = len(store.labels)
+    ms = np.asarray(latencies) * 1000
+    p50, p95 = percentiles(ms, (50, 95))
+    return {
+        "model": "SessionStore.label alone (durable write: the floor)",
+        "where": "—",
+        "p50": p50,
+        "p95": p95,
+        "max": float(ms.max()),
+        "over_100": int((ms > 100).sum()),
+        "during": 0.0,
+        "retrains": 0,
+        "fit_s": float("nan"),
+        "setup_s": 0.0,
+        "durable": n_durable,
+        "wall_s": 0.0,
+    }
+
+
 def main(quick: bool = False) -> str:
     n_pool = 10_000 if quick else 100_000
     n_labels = 40 if quick else 200
@@ -193,10 +226,12 @@ def main(quick: bool = False) -> str:
             ("pure-Python centroid", python_model, "thread", True),
             ("pure-Python centroid", python_model, "process", True),
         ]
+        print("  store floor ...", flush=True)
+        rows.append(_store_floor(y, n_labels, Path(tmp)))
         for name, est, mode, retrain in plan:
             print(f"  {name} / {mode if retrain else 'no retrain'} ...", flush=True)
             rows.append(_scenario(name, est, mode, X, y, n_labels, retrain, Path(tmp)))
-    base = rows[0]
+    base = rows[1]  # the app with no retrain running
     table = md_table(
         [
             "model",
@@ -226,6 +261,7 @@ def main(quick: bool = False) -> str:
             for r in rows
         ],
     )
+    floor = rows[0]
     worst = max(r["p95"] for r in rows if r["where"] == "thread")
     best_proc = max(r["p95"] for r in rows if r["where"] == "process")
     return f"""## App latency: key press -> durable label + prefetched batch
@@ -242,7 +278,11 @@ so compare ratios, not the third digit.
 {table}
 
 - Worst p95 with a retrain in a **thread**: {worst:.1f} ms; in a **process**: {best_proc:.1f} ms
-  (target: p95 ≤ 10 ms, no key over 100 ms).
+  (target: p95 ≤ 10 ms, no key over 100 ms). The durable write alone (first row, an
+  fsync'd SQLite commit) takes p50 {floor["p50"]:.1f} ms / p95 {floor["p95"]:.1f} ms here: most of
+  the app's own latency is the store's guarantee that a label survives a crash.
+- The browser does not wait for any of this: the card is marked and focus moves on
+  the key press itself; the kernel's reply only adds the "saved" tick.
 - Every label was durable (in the store) when its handler returned
   ({", ".join(str(r["durable"]) for r in rows)} labels per run, including the warm-up batch).
 - Peak RSS of this process: {rss_mb():.0f} MB.

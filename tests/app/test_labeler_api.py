@@ -187,3 +187,31 @@ def test_app_is_the_cell_output(make_labeler) -> None:
     view = data["application/vnd.jupyter.widget-view+json"]
     assert view["model_id"] == lab.widget.model_id
     assert lab.widget.children[0] is lab.batch_widget
+
+
+def test_text_pool_with_a_vectorizing_pipeline(make_labeler) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    words = {"spam": ["win", "cash", "prize", "free"], "ham": ["meeting", "lunch", "notes"]}
+    rng = np.random.default_rng(0)
+    texts, truth = [], []
+    for i in range(60):
+        kind = "spam" if i % 3 == 0 else "ham"
+        texts.append(" ".join(rng.choice(words[kind], size=4)) + f" #{i}")
+        truth.append(kind)
+    lab = make_labeler(
+        X=texts,
+        items=None,
+        display="text",
+        classes=["ham", "spam"],
+        estimator=make_pipeline(TfidfVectorizer(), LogisticRegression()),
+    )
+    assert "alw-text" in lab.batch_widget.cards[0]["html"]
+    for _ in range(2):
+        for item in lab.batch:
+            lab.label(item, truth[item])
+    lab.retrain(wait=True)
+    assert lab.last_error is None and lab.model_version >= 1
+    card = lab.batch_widget.next_cards[0]
+    assert card["suggestion"] in (0, 1) and card["why"].startswith("margin")
