@@ -1,9 +1,10 @@
 """Strategies beyond one-score-per-row: committees, density, and diverse batches.
 
 Diversity strategies never look at the whole pool at once: they pre-filter
-``m`` candidates (:func:`candidate_budget`: ``10·n`` within [1,000, 20,000]) —
-the most uncertain ones, or a seeded random sample where uncertainty plays no
-part — and run their batch selection on those, so nothing is quadratic in the pool.
+``m`` candidates (:func:`candidate_budget`: ``10·n`` within [1,000, 20,000];
+cluster-margin uses the paper's ``10·n``) — the most uncertain ones, or a seeded
+random sample where uncertainty plays no part — and run their batch selection on
+those, so nothing is quadratic in the pool.
 
 Examples
 --------
@@ -156,7 +157,8 @@ class ClusterMargin(Strategy):
         Default ``round(sqrt(sample rows))``, at least 2.
     sample_size : int, default=10000
     candidates : int, optional
-        ``m``; default ``10·n`` within [1,000, 20,000].
+        ``m``, how many of the most uncertain rows are grouped; default ``10·n`` as in
+        the paper.
     """
 
     name = "cluster_margin"
@@ -192,7 +194,9 @@ class ClusterMargin(Strategy):
         return ctx.cache[key]
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
-        m = candidate_budget(n, ctx.n_remaining, self.candidates)
+        # the paper's k_m = 10·k most uncertain rows (not the larger diversity budget:
+        # more candidates would drift towards random sampling of small clusters)
+        m = min(ctx.n_remaining, max(n, 10 * n if self.candidates is None else self.candidates))
         cand, scores = ctx.stream(lambda rows: margin(ctx.predict_proba(rows)), m, rng)
         ids = self._clusterer(ctx, rng).predict(ctx.features(cand))
         return cand[round_robin_clusters(ids, n, rng=rng)], scores
