@@ -186,7 +186,6 @@ class ClusterMargin(Strategy):
                 KMeans,
                 ctx.features(rows),
                 n_clusters=min(n_clusters, len(rows)),
-                init="random",  # k-means++ seeding would cost more than the queries it serves
                 n_init=1,
                 max_iter=30,
                 random_state=int(rng.integers(2**31 - 1)),
