@@ -31,7 +31,7 @@ from alwidgets import (
     NotFittedError,
     UnknownStrategyError,
 )
-from alwidgets.strategies import QueryByCommittee
+from alwidgets.strategies import QueryByCommittee, available_strategies
 
 
 @pytest.fixture(autouse=True)
@@ -296,11 +296,11 @@ def test_unknown_strategy_at_query(data) -> None:
 
 
 # ---------------------------------------------------------- property test
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(
     n=st.integers(1, 40),
     excluded=st.sets(st.integers(0, 59), max_size=60),
-    strategy=st.sampled_from(["margin", "entropy", "random", "coreset", "cluster_margin"]),
+    strategy=st.sampled_from(available_strategies()),
 )
 def test_query_invariants(n: int, excluded: set[int], strategy: str) -> None:
     X, y = make_classification(
