@@ -211,29 +211,41 @@ def _residual(proba: np.ndarray) -> np.ndarray:
 class Badge(Strategy):
     """BADGE-style batches (Ash et al. 2020): k-means++ seeding on gradient embeddings.
 
-    The embedding of a row is ``(p - onehot(ŷ)) ⊗ x`` — exact for linear models
+    The embedding of a row is ``(p - onehot(ŷ)) ⊗ [x, 1]`` — exact for linear models
     (logistic regression, linear SVM with calibration); for other models ``x`` is
     the model's input features, an approximation. Its norm is the score; large
     pools are pre-filtered to the ``m`` rows with the largest norm, then seeded
     k-means++ picks a batch that is both uncertain and diverse.
+
+    Parameters
+    ----------
+    candidates : int, optional
+        ``m``; default ``10·n`` within [1,000, 20,000].
+    intercept : bool, default=True
+        Include the bias term's gradient (set False for a model without intercept).
     """
 
     name = "badge"
     needs: frozenset[str] = frozenset({"proba", "features"})
     bounds = (0.0, np.inf)
 
-    def __init__(self, candidates: int | None = None) -> None:
+    def __init__(self, candidates: int | None = None, intercept: bool = True) -> None:
         self.candidates = candidates
+        self.intercept = intercept
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
+        bias = 1.0 if self.intercept else 0.0
+
         def score(rows: slice) -> np.ndarray:
             res = _residual(ctx.predict_proba(rows))
-            return np.sqrt(np.einsum("ij,ij->i", res, res) * _sq_norms(ctx.features(rows)))
+            x2 = _sq_norms(ctx.features(rows)) + bias
+            return np.sqrt(np.einsum("ij,ij->i", res, res) * x2)
 
         m = candidate_budget(n, ctx.n_remaining, self.candidates)
         cand, scores = ctx.stream(score, m, rng)
         res = _residual(ctx.predict_proba(cand))
-        return cand[kmeans_pp_gradients(ctx.features(cand), res, n, rng=rng)], scores
+        picks = kmeans_pp_gradients(ctx.features(cand), res, n, intercept=self.intercept, rng=rng)
+        return cand[picks], scores
 
 
 class ColdStart(Strategy):

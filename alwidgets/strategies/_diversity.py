@@ -111,7 +111,12 @@ def k_center_greedy(
 
 
 def kmeans_pp_gradients(
-    features: Any, residual: np.ndarray, k: int, *, rng: np.random.Generator
+    features: Any,
+    residual: np.ndarray,
+    k: int,
+    *,
+    intercept: bool = True,
+    rng: np.random.Generator,
 ) -> np.ndarray:
     """BADGE's k-means++ seeding on gradient embeddings ``g_i = r_i ⊗ x_i``.
 
@@ -120,6 +125,8 @@ def kmeans_pp_gradients(
     and the features ``x``. Distances between such embeddings only need
     ``‖g_i - g_j‖² = ‖r_i‖²‖x_i‖² + ‖r_j‖²‖x_j‖² - 2 (r_i·r_j)(x_i·x_j)``,
     so the ``m × (k·d)`` embedding matrix is never built (sparse text stays sparse).
+    With ``intercept`` the features are taken as ``[x, 1]`` (the bias's gradient is
+    the residual itself), which adds 1 to every ``x·x`` term.
 
     Parameters
     ----------
@@ -127,6 +134,7 @@ def kmeans_pp_gradients(
     residual : ndarray of shape (m, n_classes)
         ``predict_proba - onehot(argmax)`` for each candidate.
     k : int
+    intercept : bool, default=True
     rng : numpy Generator
 
     Returns
@@ -137,14 +145,15 @@ def kmeans_pp_gradients(
     m = features.shape[0]
     k = min(k, m)
     R = np.asarray(residual, dtype=np.float64)
-    g2 = _sq_norms(features) * np.einsum("ij,ij->i", R, R)
+    bias = 1.0 if intercept else 0.0
+    g2 = (_sq_norms(features) + bias) * np.einsum("ij,ij->i", R, R)
     first = int(np.argmax(g2))
     selected = [first]
     taken = np.zeros(m, dtype=bool)
     taken[first] = True
 
     def dist2(j: int) -> np.ndarray:
-        return np.maximum(g2 + g2[j] - 2.0 * (R @ R[j]) * _dots(features, j), 0.0)
+        return np.maximum(g2 + g2[j] - 2.0 * (R @ R[j]) * (_dots(features, j) + bias), 0.0)
 
     d2 = dist2(first)
     while len(selected) < k:

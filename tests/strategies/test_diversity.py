@@ -48,23 +48,30 @@ def test_kmeans_pp_gradients_matches_explicit_embeddings() -> None:
     P = rng.dirichlet(np.ones(4), size=40)
     R = P.copy()
     R[np.arange(40), P.argmax(1)] -= 1
-    sel = kmeans_pp_gradients(F, R, 6, rng=np.random.default_rng(7))
-    sel_sparse = kmeans_pp_gradients(sp.csr_matrix(F), R, 6, rng=np.random.default_rng(7))
-    assert np.array_equal(sel, sel_sparse)
-    # reference implementation on materialised embeddings g_i = r_i ⊗ x_i
-    G = np.einsum("ik,id->ikd", R, F).reshape(40, -1)
-    ref_rng = np.random.default_rng(7)
+    for intercept in (False, True):
+        sel = kmeans_pp_gradients(F, R, 6, intercept=intercept, rng=np.random.default_rng(7))
+        sparse = kmeans_pp_gradients(
+            sp.csr_matrix(F), R, 6, intercept=intercept, rng=np.random.default_rng(7)
+        )
+        assert np.array_equal(sel, sparse)
+        X = np.hstack([F, np.ones((40, 1))]) if intercept else F
+        assert sel.tolist() == _reference_badge(X, R, 6, np.random.default_rng(7))
+        assert len(set(sel.tolist())) == 6
+
+
+def _reference_badge(F: np.ndarray, R: np.ndarray, k: int, ref_rng: np.random.Generator) -> list:
+    """k-means++ seeding on materialised embeddings g_i = r_i ⊗ x_i."""
+    G = np.einsum("ik,id->ikd", R, F).reshape(len(F), -1)
     first = int(np.argmax((G**2).sum(1)))
     chosen = [first]
     d2 = ((G - G[first]) ** 2).sum(1)
-    while len(chosen) < 6:
+    while len(chosen) < k:
         w = d2.copy()
         w[chosen] = 0
-        j = int(ref_rng.choice(40, p=w / w.sum()))
+        j = int(ref_rng.choice(len(F), p=w / w.sum()))
         chosen.append(j)
         d2 = np.minimum(d2, ((G - G[j]) ** 2).sum(1))
-    assert sel.tolist() == chosen
-    assert len(set(sel.tolist())) == 6
+    return chosen
 
 
 def test_kmeans_pp_gradients_handles_identical_embeddings() -> None:
