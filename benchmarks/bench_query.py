@@ -18,8 +18,9 @@ the top probability per row, and one ``argpartition`` — measured in the same r
   with a plain margin query of 100. Cluster-margin clusters the pool once; its
   first query includes that, later queries on the same pool reuse it.
 * Peer: scikit-activeml's ``UncertaintySampling(method="margin_sampling")`` with a
-  ``SklearnClassifier`` wrapper and ``fit_clf=False`` (same fitted model), on the
-  slice stated in the table.
+  ``SklearnClassifier`` wrapper and ``fit_clf=False`` (the same fitted model), on the
+  same pool. It validates the pool as float64 and keeps a ``(batch, n_pool)``
+  utility matrix, so its memory grows with pool × batch.
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from benchmarks._common import md_table
 N_FEATURES = 50
 N_CLASSES = 10
 REPEAT = 5
-PEER_ROWS = 200_000  # scikit-activeml copies the pool to float64 and holds all utilities
 
 
 def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -116,9 +116,8 @@ def _floor(est: Any, X: np.ndarray, n: int) -> np.ndarray:
     return np.argpartition(top, n)[:n]
 
 
-def _peer(
-    X_lab: np.ndarray, y_lab: np.ndarray, X: np.ndarray, n: int
-) -> tuple[str, Callable[[], Any]] | None:
+def _peer(X_lab: np.ndarray, y_lab: np.ndarray, X: np.ndarray, n: int) -> Callable[[], Any] | None:
+    """scikit-activeml's margin sampling on the same pool, with the same (pre-fitted) model."""
     try:
         from skactiveml.classifier import SklearnClassifier
         from skactiveml.pool import UncertaintySampling
@@ -128,7 +127,7 @@ def _peer(
     clf.fit(X_lab, y_lab)  # fitted once; fit_clf=False measures only the query
     y = np.full(len(X), np.nan)
     qs = UncertaintySampling(method="margin_sampling", random_state=0)
-    return "scikit-activeml margin", lambda: qs.query(X, y, clf, fit_clf=False, batch_size=n)
+    return lambda: qs.query(X, y, clf, fit_clf=False, batch_size=n)
 
 
 def main(quick: bool = False) -> str:
@@ -152,15 +151,17 @@ def main(quick: bool = False) -> str:
             fns: dict[str, Callable[[], Any]] = {"floor": lambda n=n: _floor(est, X, n)}
             for name in uncertainty:
                 fns[name] = lambda lr=learners[name], n=n: lr.query(X, n)
+            peer = _peer(X_lab, y_lab, X, n)
+            if peer is not None:
+                fns["peer"] = peer
             times = _best_interleaved(fns)
             for name, fn in fns.items():
-                label = (
-                    "floor: predict_proba + max + argpartition"
-                    if name == "floor"
-                    else f"alwidgets `{name}` (chunked)"
-                )
+                label = {
+                    "floor": "floor: predict_proba + max + argpartition",
+                    "peer": "scikit-activeml `margin_sampling` (same pool)",
+                }.get(name, f"alwidgets `{name}` (chunked)")
                 mem = _traced_peak_mb(fn)
-                extra = mem if name == "floor" else mem - scores_mb
+                extra = mem - scores_mb if name in uncertainty else mem
                 rows.append(
                     [
                         label,
@@ -169,26 +170,6 @@ def main(quick: bool = False) -> str:
                         times[name] / times["floor"],
                         mem,
                         extra,
-                        _peak_rss_delta_mb(fn),
-                    ]
-                )
-            peer_X = X[: min(PEER_ROWS, n_pool)]
-            peer = _peer(X_lab, y_lab, peer_X, n)
-            if peer is not None:
-                label, fn = peer
-                slice_times = _best_interleaved(
-                    {"peer": fn, "ours": lambda n=n, px=peer_X: learners["margin"].query(px, n)}
-                )
-                mem = _traced_peak_mb(fn)
-                rows.append(
-                    [
-                        f"{label} on the first {len(peer_X):,} rows (ours there: "
-                        f"{slice_times['ours']:.3f} s)",
-                        n,
-                        slice_times["peer"],
-                        slice_times["peer"] / slice_times["ours"],
-                        mem,
-                        mem,
                         _peak_rss_delta_mb(fn),
                     ]
                 )
@@ -238,7 +219,7 @@ def main(quick: bool = False) -> str:
         f"Pool: {size}, seeded Gaussian blobs, 10-class LogisticRegression fitted on 2,000 "
         f"rows. Best of {REPEAT} interleaved runs after a warm-up; BLAS limited to 1 thread "
         "everywhere (threadpoolctl). "
-        "Ratio = time / the floor measured in the same run (peer row: / ours on its slice). "
+        "Ratio = time / the floor measured in the same run. "
         "Memory: peak traced allocations (tracemalloc) and peak RSS growth (VmHWM); our "
         f"peak includes `scores_` ({n_pool * 8 / 2**20:.1f} MB float64)."
         + ("" if pinned else " (glibc mmap threshold could not be pinned: RSS is rough.)"),
