@@ -37,7 +37,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -160,12 +160,11 @@ def _prepare(
         X_test, y_test = _safe_indexing(X, test), y[test]
     else:
         train, test, X_pool, y_pool = np.arange(n), None, X, y
-    assert y_test is not None  # set in both branches; for type checkers
     return _Task(
         X_pool=X_pool,
         y_pool=y_pool,
         X_test=X_test,
-        y_test=y_test,
+        y_test=cast(np.ndarray, y_test),  # given, or set by the split above
         pool_positions=train,
         test_positions=test,
         classes=np.unique(np.concatenate([y_pool, y_test])),
@@ -287,7 +286,7 @@ def _run(
         picked = np.asarray(learner.query(task.X_pool, k, exclude=labeled if n_labeled else None))
         query_seconds = time.perf_counter() - t0
         if len(picked) == 0 or labeled[picked].any():  # contract broken: stop, do not loop forever
-            raise RuntimeError(
+            raise InvalidInputError(
                 f"strategy {name!r} returned {len(picked)} items, some already labeled; "
                 "a strategy must return new, unlabeled positions."
             )
@@ -309,14 +308,19 @@ def _curve_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     )
 
 
+def _check_threads(blas_threads: Any) -> int | None:
+    if blas_threads is None:
+        return None
+    return _check_int(blas_threads, "blas_threads", 1, "threads for BLAS/OpenMP, or None")
+
+
 def _thread_limit(blas_threads: int | None) -> Any:
     """Context manager limiting BLAS/OpenMP threads (a no-op for ``None``)."""
     if blas_threads is None:
         return contextlib.nullcontext()
     from threadpoolctl import threadpool_limits
 
-    n = _check_int(blas_threads, "blas_threads", 1, "threads for BLAS/OpenMP, or None")
-    return threadpool_limits(limits=n)
+    return threadpool_limits(limits=blas_threads)
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:
@@ -392,9 +396,10 @@ def simulate(
         ``accuracy`` and ``f1_macro`` (macro-averaged over every class, on the
         test set), ``classes_seen`` (distinct labels among the labeled items),
         ``seconds`` (fit + query time of that round). ``attrs`` holds
-        ``labeled_order`` (row positions of ``X`` in the order they were
-        labeled), ``test_positions`` (rows of ``X`` held out; None for a given
-        test set), ``n_pool``, ``n_test`` and ``interrupted``.
+        ``labeled_order`` (list of row positions of ``X`` in the order they
+        were labeled), ``test_positions`` (list of rows of ``X`` held out; None
+        for a given test set), ``n_pool``, ``n_test`` and ``interrupted``.
+        Curves of several runs concatenate with ``pandas.concat``.
 
     Warns
     -----
@@ -435,6 +440,7 @@ def simulate(
             f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
             "initial labels too, so raise budget or lower initial."
         )
+    blas_threads = _check_threads(blas_threads)
     _check_strategy(strategy)
     seed = _resolve_seed(random_state)
     task = _prepare(X, y_arr, X_test, y_test, test_size, seed)
@@ -475,8 +481,9 @@ def simulate(
             pbar.close()
     curve = _curve_frame(rows)
     curve.attrs.update(
-        labeled_order=task.pool_positions[np.asarray(order, dtype=np.int64)],
-        test_positions=task.test_positions,
+        # plain lists, not arrays: pandas compares attrs when concatenating curves
+        labeled_order=task.pool_positions[np.asarray(order, dtype=np.int64)].tolist(),
+        test_positions=None if task.test_positions is None else task.test_positions.tolist(),
         n_pool=len(task.y_pool),
         n_test=len(task.y_test),
         interrupted=interrupted,
@@ -615,6 +622,7 @@ def compare(
         raise InvalidInputError(f"strategy names must be unique, got {names}.")
     for s in ordered:
         _check_strategy(s)
+    blas_threads = _check_threads(blas_threads)
 
     all_rows: list[dict[str, Any]] = []
     full: dict[int, tuple[float, float]] = {}

@@ -79,6 +79,8 @@ def test_same_seed_same_split_and_start_for_every_strategy(
     assert a["accuracy"].iloc[0] == b["accuracy"].iloc[0]  # same start -> same first model
     assert not np.array_equal(a.attrs["labeled_order"][12:], b.attrs["labeled_order"][12:])
     assert not np.array_equal(b.attrs["labeled_order"][:12], c.attrs["labeled_order"][:12])
+    both = pd.concat([a, b, c], ignore_index=True)  # curves of several runs stack
+    assert both.groupby(["strategy", "seed"]).size().tolist() == [4, 4, 4]
 
 
 def test_simulate_is_reproducible_and_records_a_fresh_seed(iris: tuple[Any, Any]) -> None:
