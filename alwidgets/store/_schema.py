@@ -86,7 +86,6 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_undoes ON events (undoes) WHERE undoes IS NOT NULL;
 CREATE INDEX events_annotator ON events (annotator, id);
-CREATE INDEX events_item ON events (item_id, id);
 
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'alwidgets session events are append-only'); END;

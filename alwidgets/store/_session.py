@@ -33,6 +33,8 @@ from alwidgets.store._schema import open_store
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
 
+    from alwidgets.store._replay import Replay
+
 __all__ = ["NothingToUndoWarning", "SessionStore"]
 
 _UNDO_TARGET_SQL = """
@@ -40,7 +42,7 @@ SELECT id, action, item_id, label, annotator, shown_at, answered_at,
        model_version, score, rank, strategy
 FROM events
 WHERE annotator = ? AND action != 'undo'
-  AND id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
 ORDER BY id DESC LIMIT 1
 """
 
@@ -172,7 +174,8 @@ class SessionStore:
         self.path = Path(os.fspath(path)).expanduser().absolute()
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
-        self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._replay_: Replay | None = None  # built on the first read
+        self._models: tuple[int, pd.DataFrame] | None = None
         conn, meta = open_store(self.path, wanted)
         self._conn = conn
         self.classes: list[Value] | None = meta.classes
@@ -442,18 +445,21 @@ class SessionStore:
         with self._connection() as conn:
             return conn.execute(sql, params).fetchone()[0]
 
-    def _cached(self, name: str, table: str) -> pd.DataFrame:
-        """Compute a view, or reuse it while the table has no new rows."""
-        from alwidgets.store import _views
+    @property
+    def _replay(self) -> Replay:
+        if self._replay_ is None:
+            from alwidgets.store._replay import Replay
 
+            self._replay_ = Replay()
+        return self._replay_
+
+    def _view(self, name: str) -> pd.DataFrame:
+        """A view of the log, patched with whatever was written since the last read."""
         with self._connection() as conn:
-            key = conn.execute(f"SELECT coalesce(max(id), 0) FROM {table}").fetchone()[0]
-            hit = self._cache.get(name)
-            if hit is None or hit[0] != key:
-                build = getattr(_views, f"{name}_frame")
-                hit = (key, build(conn))
-                self._cache[name] = hit
-        return hit[1].copy()
+            if name == "events":
+                return self._replay.events(conn)
+            self._replay.catch_up(conn)
+            return self._replay.view(name)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -466,7 +472,7 @@ class SessionStore:
         (whether a later undo reverted this event). ``item_id``/``label`` are
         int64 or str columns (object when a session mixes both).
         """
-        return self._cached("events", "events")
+        return self._view("events")
 
     @property
     def labels(self) -> pd.DataFrame:
@@ -475,7 +481,7 @@ class SessionStore:
         Index ``item_id``; columns ``label``, ``annotator``, ``time`` (UTC).
         Cached until the next event, so reading it often is cheap.
         """
-        return self._cached("labels", "events")
+        return self._view("labels")
 
     @property
     def state(self) -> pd.DataFrame:
@@ -485,7 +491,7 @@ class SessionStore:
         (missing unless labeled), ``annotator``, ``time``. Items not in it were
         never answered (or all their actions were undone).
         """
-        return self._cached("state", "events")
+        return self._view("state")
 
     @property
     def models(self) -> pd.DataFrame:
@@ -493,7 +499,13 @@ class SessionStore:
 
         Columns ``version``, ``n_labels``, ``time`` and one column per metric.
         """
-        return self._cached("models", "models")
+        from alwidgets.store import _views
+
+        with self._connection() as conn:
+            key = conn.execute("SELECT coalesce(max(id), 0) FROM models").fetchone()[0]
+            if self._models is None or self._models[0] != key:
+                self._models = (key, _views.models_frame(conn))
+            return self._models[1].copy()
 
     def __len__(self) -> int:
         """Number of events (all actions, undos included)."""
@@ -533,8 +545,9 @@ class SessionStore:
         """
         from alwidgets.store import _views
 
-        with self._connection() as conn:
-            return _views.stats_dict(conn, self.idle_seconds)
+        with self._lock:
+            events, labels, state = self.events, self.labels, self.state
+        return _views.stats_dict(events, labels, state, self.idle_seconds)
 
     def agreement(self) -> pd.DataFrame:
         """Cohen's kappa per annotator pair, on the items both labeled.
@@ -559,7 +572,9 @@ class SessionStore:
         from alwidgets.store import _views
 
         with self._connection() as conn:
-            return _views.agreement_frame(conn)
+            self._replay.catch_up(conn)
+            latest = self._replay.per_annotator()
+        return _views.agreement_frame(latest)
 
     def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
         """Write a view to CSV or Parquet, chosen by the file suffix.
@@ -600,7 +615,8 @@ class SessionStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-                self._cache.clear()
+                self._replay_ = None
+                self._models = None
 
     def __enter__(self) -> SessionStore:
         return self

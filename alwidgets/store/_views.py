@@ -1,11 +1,9 @@
-"""Read-only views of a session store as pandas objects.
+"""Building blocks of the store's pandas views: typed columns, times, kappa, stats.
 
-Each function takes an open connection (the caller holds the store's lock) and
-returns a fresh DataFrame. The "current" views (``labels``, ``state``) are
-computed in SQL with one ``GROUP BY`` pass over the events, using SQLite's
-bare-column rule: with ``max(id)``, the other columns come from that row.
-Ties between writers are resolved by event id, i.e. by commit order: the last
-writer wins, and every event stays in ``events``.
+Ids and labels come back with the narrowest dtype that holds them exactly:
+``int64`` (``Int64`` when some are missing), ``str``, or ``object`` when a
+session mixes ints and strings. Times are UTC datetimes at microsecond
+resolution, which CSV and Parquet both round-trip.
 """
 
 from __future__ import annotations
@@ -17,114 +15,95 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_object_dtype
 
 __all__ = [
     "agreement_frame",
     "cohen_kappa",
-    "events_frame",
-    "labels_frame",
+    "events_part",
     "models_frame",
-    "state_frame",
+    "normalize",
+    "normalize_column",
     "stats_dict",
+    "times",
     "typed",
 ]
 
-#: An action that has not been undone.
-_LIVE = "id NOT IN (SELECT undoes FROM events WHERE undoes IS NOT NULL)"
-
-_LABELS_SQL = f"""
-SELECT item_id, label, annotator, answered_at, max(id) FROM events
-WHERE action = 'label' AND {_LIVE}
-GROUP BY item_id ORDER BY max(id)
-"""
-
-_STATE_SQL = f"""
-SELECT item_id, action, label, annotator, answered_at, max(id) FROM events
-WHERE action != 'undo' AND {_LIVE}
-GROUP BY item_id ORDER BY max(id)
-"""
-
-_PER_ANNOTATOR_SQL = f"""
-SELECT annotator, item_id, label, max(id) FROM events
-WHERE action = 'label' AND {_LIVE}
-GROUP BY annotator, item_id
-"""
-
-_EVENTS_SQL = """
-SELECT e.id, e.action, e.item_id, e.label, e.annotator, e.shown_at, e.answered_at,
-       e.model_version, e.score, e.rank, e.strategy, e.undoes, u.id IS NOT NULL
-FROM events e LEFT JOIN events u ON u.undoes = e.id
-ORDER BY e.id
-"""
+EVENT_COLUMNS = (
+    "action",
+    "item_id",
+    "label",
+    "annotator",
+    "shown_at",
+    "answered_at",
+    "seconds",
+    "model_version",
+    "score",
+    "rank",
+    "strategy",
+    "undoes",
+    "undone",
+)
 
 
 def typed(values: Sequence[Any]) -> Any:
-    """A column for ids/labels: int64 (or ``Int64`` with gaps), ``str``, or object if mixed.
+    """A column for ids/labels: int64 (``Int64`` with gaps), ``str``, or object if mixed.
 
     Examples
     --------
     >>> typed([1, 2]).dtype, typed([1, None]).dtype, typed(["a", 1]).dtype
     (dtype('int64'), Int64Dtype(), dtype('O'))
+    >>> typed(["a", None]).dtype == typed([None]).dtype == typed([]).dtype == "str"
+    True
     """
     kinds = {type(v) for v in values if v is not None}
     if kinds == {int}:
-        if len(kinds) and any(v is None for v in values):
+        if any(v is None for v in values):
             return pd.array(values, dtype="Int64")
         return np.asarray(values, dtype=np.int64)
-    if kinds == {str}:
+    if kinds <= {str}:
         return pd.array(values, dtype="str")
-    return np.asarray(values, dtype=object) if len(values) else pd.array([], dtype="str")
+    return np.asarray(values, dtype=object)
 
 
-def _times(seconds: Sequence[float | None]) -> pd.DatetimeIndex:
+def normalize_column(values: pd.Series | pd.Index) -> Any:
+    """Re-derive the dtype of an id-like column from its values (after a concat)."""
+    return typed([None if pd.isna(v) else v for v in values.tolist()])
+
+
+def _needs_retype(values: pd.Series | pd.Index) -> bool:
+    """Could a fresh build give this column another dtype? (int64 and str are final.)"""
+    if not len(values) or is_object_dtype(values.dtype):
+        return True
+    if isinstance(values.dtype, pd.Int64Dtype):
+        missing = values.isna()
+        return bool(not missing.any() or missing.all())
+    return False
+
+
+def normalize(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a patched ``labels``/``state`` frame the dtypes a fresh build would have."""
+    if _needs_retype(frame.index):
+        frame.index = pd.Index(normalize_column(frame.index), name=frame.index.name)
+    if _needs_retype(frame["label"]):
+        frame["label"] = normalize_column(frame["label"])
+    return frame
+
+
+def times(seconds: Sequence[float | None]) -> pd.DatetimeIndex:
     """Epoch seconds -> UTC datetimes at microsecond resolution (NaT for None)."""
     arr = np.asarray([np.nan if s is None else s for s in seconds], dtype=float)
     micros = np.round(arr * 1e6)
-    out = pd.to_datetime(
-        np.where(np.isnan(micros), 0, micros).astype(np.int64), unit="us", utc=True
-    )
-    return pd.DatetimeIndex(out.where(~np.isnan(micros)))
+    missing = np.isnan(micros)
+    out = pd.to_datetime(np.where(missing, 0, micros).astype(np.int64), unit="us", utc=True)
+    return pd.DatetimeIndex(out.where(~missing)) if missing.any() else out
 
 
-def _item_index(values: Sequence[Any]) -> pd.Index:
-    return pd.Index(typed(values), name="item_id")
-
-
-def labels_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Current label per item: its last label event that was not undone."""
-    rows = conn.execute(_LABELS_SQL).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
-    return pd.DataFrame(
-        {
-            "label": typed(cols[1]),
-            "annotator": pd.array(cols[2], dtype="str"),
-            "time": _times(cols[3]),
-        },
-        index=_item_index(cols[0]),
-    )
-
-
-def state_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Last action per item that was not undone (label, skip or unsure)."""
-    rows = conn.execute(_STATE_SQL).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [(), (), (), (), (), ()]
-    return pd.DataFrame(
-        {
-            "action": pd.array(cols[1], dtype="str"),
-            "label": typed(cols[2]),
-            "annotator": pd.array(cols[3], dtype="str"),
-            "time": _times(cols[4]),
-        },
-        index=_item_index(cols[0]),
-    )
-
-
-def events_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Every event, oldest first, indexed by ``event_id``."""
-    rows = conn.execute(_EVENTS_SQL).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 13
-    shown, answered = _times(cols[5]), _times(cols[6])
-    return pd.DataFrame(
+def events_part(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+    """Rows of ``SELECT id, action, ..., undoes`` as an events frame (``undone`` False)."""
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * 12
+    shown, answered = times(cols[5]), times(cols[6])
+    frame = pd.DataFrame(
         {
             "action": pd.array(cols[1], dtype="str"),
             "item_id": typed(cols[2]),
@@ -138,10 +117,11 @@ def events_frame(conn: sqlite3.Connection) -> pd.DataFrame:
             "rank": pd.array(cols[9], dtype="Int64"),
             "strategy": pd.array(cols[10], dtype="str"),
             "undoes": pd.array(cols[11], dtype="Int64"),
-            "undone": np.asarray(cols[12], dtype=bool),
+            "undone": np.zeros(len(rows), dtype=bool),
         },
         index=pd.Index(np.asarray(cols[0], dtype=np.int64), name="event_id"),
     )
+    return frame
 
 
 def models_frame(conn: sqlite3.Connection) -> pd.DataFrame:
@@ -154,7 +134,7 @@ def models_frame(conn: sqlite3.Connection) -> pd.DataFrame:
         {
             "version": typed(cols[0]),
             "n_labels": np.asarray(cols[1], dtype=np.int64),
-            "time": _times(cols[2]),
+            "time": times(cols[2]),
         }
     )
     records = [json.loads(m) for m in cols[3]]
@@ -195,29 +175,24 @@ def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
     return (p_o - p_e) / (1.0 - p_e)
 
 
-def agreement_frame(conn: sqlite3.Connection) -> pd.DataFrame:
-    """Per annotator pair: items both labeled, raw agreement, Cohen's kappa."""
-    latest: dict[str, dict[Any, Any]] = {}
-    for annotator, item, label, _ in conn.execute(_PER_ANNOTATOR_SQL):
-        latest.setdefault(annotator, {})[(type(item).__name__, item)] = label
+def agreement_frame(latest: dict[str, dict[Any, Any]]) -> pd.DataFrame:
+    """Per annotator pair: items both labeled, raw agreement, Cohen's kappa.
+
+    ``latest[annotator][item]`` is that annotator's own current label of ``item``.
+    """
     names = sorted(latest)
     rows = []
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
-            shared = sorted(latest[first].keys() & latest[second].keys())
+            shared = list(latest[first].keys() & latest[second].keys())
             if not shared:
                 continue
             a = [latest[first][k] for k in shared]
             b = [latest[second][k] for k in shared]
-            rows.append(
-                (
-                    first,
-                    second,
-                    len(shared),
-                    float(np.mean([x == y for x, y in zip(a, b, strict=True)])),
-                    cohen_kappa(a, b),
-                )
+            same = float(
+                np.mean([x == y and type(x) is type(y) for x, y in zip(a, b, strict=True)])
             )
+            rows.append((first, second, len(shared), same, cohen_kappa(a, b)))
     frame = pd.DataFrame(
         rows, columns=["annotator_a", "annotator_b", "n_items", "agreement", "kappa"]
     )
@@ -232,11 +207,11 @@ def agreement_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     )
 
 
-def stats_dict(conn: sqlite3.Connection, idle_seconds: float) -> dict[str, Any]:
+def stats_dict(
+    events: pd.DataFrame, labels: pd.DataFrame, state: pd.DataFrame, idle_seconds: float
+) -> dict[str, Any]:
     """Session statistics; see :meth:`SessionStore.stats`."""
-    events = events_frame(conn)
     live = events[(events["action"] != "undo") & ~events["undone"]]
-    labels = labels_frame(conn)
     label_events = live[live["action"] == "label"]
     per_class = {k: int(v) for k, v in labels["label"].value_counts(sort=False).items()}
     per_annotator = {
@@ -257,7 +232,7 @@ def stats_dict(conn: sqlite3.Connection, idle_seconds: float) -> dict[str, Any]:
     n_labels = len(label_events)
     return {
         "n_events": len(events),
-        "n_items": len(state_frame(conn)),
+        "n_items": len(state),
         "n_labeled": len(labels),
         "n_labels": n_labels,
         "n_skipped": int((live["action"] == "skip").sum()),

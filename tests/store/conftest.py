@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -68,29 +69,60 @@ def check_views() -> Callable[[Any], None]:
     return check
 
 
-@pytest.fixture
-def spawn_writer() -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    """Start ``store_writer.py`` in a real child process; kill leftovers at the end."""
-    procs: list[subprocess.Popen[str]] = []
+class Writer:
+    """A ``store_writer.py`` child process whose output is read by a thread.
 
-    def spawn(
-        mode: str, path: Path, seed: int, annotator: str, n: int = 0
-    ) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, str(WRITER), mode, str(path), str(seed), annotator, str(n)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            bufsize=1,
+    Reading in a thread (not ``readline`` + ``communicate``, which can drop lines
+    the text wrapper already buffered) keeps every acknowledged line.
+    """
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
         )
-        procs.append(proc)
-        return proc
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            if not line.endswith("\n"):
+                break  # cut in half by a kill: never acknowledged
+            if line == "READY\n":
+                self._ready.set()
+            else:
+                self.lines.append(line.rstrip("\n"))
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        if not self._ready.wait(timeout):
+            self.proc.kill()
+            raise AssertionError(f"writer did not start: {self.finish()[1]}")
+
+    def finish(self, timeout: float = 120) -> tuple[list[str], str]:
+        """Wait for the process to end; return its acknowledged lines and stderr."""
+        self.proc.wait(timeout=timeout)
+        self._reader.join(timeout=timeout)
+        assert self.proc.stderr is not None
+        return self.lines, self.proc.stderr.read()
+
+
+@pytest.fixture
+def spawn_writer() -> Iterator[Callable[..., Writer]]:
+    """Start ``store_writer.py`` in a real child process; kill leftovers at the end."""
+    writers: list[Writer] = []
+
+    def spawn(mode: str, path: Path, seed: int, annotator: str, n: int = 0) -> Writer:
+        args = [sys.executable, str(WRITER), mode, str(path), str(seed), annotator, str(n)]
+        writers.append(Writer(args))
+        return writers[-1]
 
     yield spawn
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=30)
+    for writer in writers:
+        if writer.proc.poll() is None:
+            writer.proc.kill()
+        writer.finish(timeout=30)
 
 
 def _writable(directory: Path) -> bool:

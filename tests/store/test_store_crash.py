@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 import warnings
@@ -22,7 +21,7 @@ from alwidgets.store import NothingToUndoWarning, SessionStore
 
 N_CRASH_TRIALS = 24
 
-Spawn = Callable[..., subprocess.Popen[str]]
+Spawn = Callable[..., Any]
 
 
 def _parse(lines: list[str]) -> tuple[dict[int, tuple[str, Any]], dict[int, int]]:
@@ -56,17 +55,12 @@ def test_sigkill_at_a_random_moment_loses_no_acknowledged_event(
         with SessionStore(path, classes=["neg", "pos", 7], annotator="w") as store:
             for i in range(30):
                 store.label(i, "pos")
-    proc = spawn_writer("crash", path, trial, "w")
-    assert proc.stdout is not None
-    ready = proc.stdout.readline()
-    assert ready.strip() == "READY", proc.stderr.read() if proc.stderr else ready
+    writer = spawn_writer("crash", path, trial, "w")
+    writer.wait_ready()
     time.sleep(float(rng.uniform(0.0, 0.25)))
-    os.kill(proc.pid, signal.SIGKILL)
-    out, _ = proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
-    lines = out.splitlines()
-    if out and not out.endswith("\n"):
-        lines.pop()  # a line cut in half by the kill was never acknowledged
+    os.kill(writer.proc.pid, signal.SIGKILL)
+    lines, _ = writer.finish(timeout=30)
+    assert writer.proc.returncode == -signal.SIGKILL
     acked, undos = _parse(lines)
 
     assert _integrity(path) == "ok"
@@ -94,16 +88,14 @@ def test_two_processes_writing_at_once_lose_and_duplicate_nothing(
 ) -> None:
     n = 400
     path = tmp_path / "shared.db"
-    procs = {name: spawn_writer("burst", path, seed, name, n) for seed, name in enumerate("ab")}
-    for proc in procs.values():
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "READY"
+    writers = {name: spawn_writer("burst", path, seed, name, n) for seed, name in enumerate("ab")}
+    for writer in writers.values():
+        writer.wait_ready()
     Path(f"{path}.go").touch()  # both start writing now
     outputs = {}
-    for name, proc in procs.items():
-        out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-        lines = out.splitlines()
+    for name, writer in writers.items():
+        lines, err = writer.finish(timeout=120)
+        assert writer.proc.returncode == 0, err
         assert lines[-1] == "DONE"
         outputs[name] = _parse(lines[:-1])
 

@@ -345,11 +345,10 @@ _OPS = st.lists(
         _ITEMS,
         st.sampled_from(["neg", "pos", 1]),
         st.sampled_from(["ann", "bo"]),
+        st.booleans(),  # read the views after this action (exercises the patching path)
     ),
     max_size=25,
 )
-
-
 # check_views is a stateless function, so sharing it across examples is safe
 _SAFE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
@@ -357,12 +356,12 @@ _SAFE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 @settings(max_examples=40, deadline=None, suppress_health_check=_SAFE)
 @given(ops=_OPS)
 def test_views_match_a_replay_of_the_log_and_survive_reopening(
-    check_views: Callable[[Any], None], ops: list[tuple[str, Any, Any, str]]
+    check_views: Callable[[Any], None], ops: list[tuple[str, Any, Any, str, bool]]
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.db"
         with SessionStore(path, classes=["neg", "pos", 1]) as store:
-            for action, item, label, who in ops:
+            for action, item, label, who, read in ops:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", NothingToUndoWarning)
                     if action == "undo":
@@ -371,8 +370,12 @@ def test_views_match_a_replay_of_the_log_and_survive_reopening(
                         store.label(item, label, annotator=who)
                     else:
                         getattr(store, action)(item, annotator=who)
+                if read:  # patched incrementally from here on
+                    check_views(store)
             check_views(store)
-            labels, state = store.labels, store.state
-        with SessionStore(path) as again:
-            pd.testing.assert_frame_equal(again.labels, labels)
-            pd.testing.assert_frame_equal(again.state, state)
+            views = {name: getattr(store, name) for name in ("labels", "state", "events")}
+            agreement = store.agreement()
+        with SessionStore(path) as again:  # a fresh object computes everything from scratch
+            for name, frame in views.items():
+                pd.testing.assert_frame_equal(getattr(again, name), frame)
+            pd.testing.assert_frame_equal(again.agreement(), agreement)
