@@ -274,9 +274,14 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
                 f"{name} has {len(missing)} missing label(s) (None/NaN), first at position "
                 f"{missing[0]}; drop unlabeled rows before fitting."
             )
-        kinds = {type(v).__name__ for v in arr.tolist()}
-        kinds_norm = {"int" if k in {"int", "int64", "int32"} else k for k in kinds}
-        if len(kinds_norm) > 1:
+        kinds = {type(v).__name__ for v in arr.tolist()}  # tolist: numpy scalars -> Python
+        odd = kinds - {"str", "int", "bool"}
+        if odd:
+            raise InvalidInputError(
+                f"{name} holds labels of type {sorted(odd)}; class labels must be integers, "
+                "strings or booleans."
+            )
+        if len(kinds) > 1:
             raise InvalidInputError(
                 f"{name} mixes label types {sorted(kinds)}; use one type, e.g. all strings."
             )

@@ -7,12 +7,16 @@ work any uncertainty query must do: ``predict_proba`` over the whole pool at onc
 the top probability per row, and one ``argpartition`` — measured in the same run.
 ``ActiveLearner.query`` scores the pool in 65,536-row chunks with a running top-k.
 
-* Time: best of ``REPEAT`` runs after one warm-up, BLAS limited to one thread for
-  every row (``threadpoolctl``), so rows compare like with like on a shared machine.
+* Time: best of ``REPEAT`` rounds after one warm-up; each round runs every row once
+  (interleaved, so load from other processes hits all rows alike); BLAS limited to
+  one thread for every row (``threadpoolctl``). Timing runs first, with the default
+  allocator settings.
 * Memory: peak traced allocations during the call (``tracemalloc``; numpy reports its
   buffers to it) and peak RSS growth (Linux ``VmHWM`` after resetting it through
-  ``/proc/self/clear_refs``; glibc's mmap threshold is pinned at 128 KiB so freed
-  buffers go back to the OS between rows). ``scores_`` (float64 per pool row,
+  ``/proc/self/clear_refs``). For the memory pass glibc's mmap threshold is pinned at
+  128 KiB, so freed buffers go back to the OS and RSS deltas are per call; it is
+  pinned only after timing, because per-chunk ``mmap``/``munmap`` would slow the
+  chunked path and bias the timing against it. ``scores_`` (float64 per pool row,
   8 MB at 1M rows) is part of our peak and counted, not subtracted.
 * Diverse batches (cluster-margin, core-set, BADGE, density) of 100 are compared
   with a plain margin query of 100. Cluster-margin clusters the pool once; its
@@ -59,13 +63,17 @@ def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return X, X_lab, y_lab, centers
 
 
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
 def _pin_malloc() -> bool:
     """Make glibc return freed large buffers to the OS, so RSS deltas are per call."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-3, 128 * 1024))  # M_MMAP_THRESHOLD, disables the dynamic one
-    except OSError:
-        return False
+    libc = _libc()
+    return bool(libc is not None and libc.mallopt(-3, 128 * 1024))  # M_MMAP_THRESHOLD
 
 
 def _status_kb(field: str) -> int:
@@ -78,6 +86,9 @@ def _status_kb(field: str) -> int:
 
 def _peak_rss_delta_mb(fn: Callable[[], Any]) -> float:
     gc.collect()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)  # hand free heap memory back first: growth is then this call's
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")
@@ -132,13 +143,16 @@ def _peer(X_lab: np.ndarray, y_lab: np.ndarray, X: np.ndarray, n: int) -> Callab
 
 def main(quick: bool = False) -> str:
     n_pool = 50_000 if quick else 1_000_000
-    pinned = _pin_malloc()
     X, X_lab, y_lab, _ = make_pool(n_pool)
     scores_mb = n_pool * 8 / 2**20
-    rows: list[list[Any]] = []
-    diverse_rows: list[list[Any]] = []
     uncertainty = ("margin", "least_confidence", "entropy")
     diverse = ("cluster_margin", "coreset", "badge", "density", "qbc")
+    labels = {
+        "floor": "floor: predict_proba + max + argpartition",
+        "peer": "scikit-activeml `margin_sampling` (same pool)",
+        "cluster_margin": "cluster_margin, later queries (clustering cached)",
+        "qbc": "qbc (5 bagged members: 5 predict_proba passes)",
+    }
     with threadpool_limits(1):
         est = LogisticRegression(max_iter=300).fit(X_lab, y_lab)
         learners = {
@@ -147,6 +161,9 @@ def main(quick: bool = False) -> str:
             )
             for name in uncertainty + diverse
         }
+        # 1) time everything with the allocator left alone
+        batches: dict[int, dict[str, Callable[[], Any]]] = {}
+        times: dict[int, dict[str, float]] = {}
         for n in (10, 100):
             fns: dict[str, Callable[[], Any]] = {"floor": lambda n=n: _floor(est, X, n)}
             for name in uncertainty:
@@ -154,64 +171,61 @@ def main(quick: bool = False) -> str:
             peer = _peer(X_lab, y_lab, X, n)
             if peer is not None:
                 fns["peer"] = peer
-            times = _best_interleaved(fns)
-            for name, fn in fns.items():
-                label = {
-                    "floor": "floor: predict_proba + max + argpartition",
-                    "peer": "scikit-activeml `margin_sampling` (same pool)",
-                }.get(name, f"alwidgets `{name}` (chunked)")
-                mem = _traced_peak_mb(fn)
-                extra = mem - scores_mb if name in uncertainty else mem
-                rows.append(
-                    [
-                        label,
-                        n,
-                        times[name],
-                        times[name] / times["floor"],
-                        mem,
-                        extra,
-                        _peak_rss_delta_mb(fn),
-                    ]
-                )
+            batches[n] = fns
+            times[n] = _best_interleaved(fns)
         first_cm = ActiveLearner(
             LogisticRegression(max_iter=300), "cluster_margin", random_state=0
         ).fit(X_lab, y_lab)
         cold = ActiveLearner(LogisticRegression(max_iter=300), "margin", random_state=0)
-        fns = {"margin": lambda: learners["margin"].query(X, 100)}
-        fns.update({name: (lambda lr=learners[name]: lr.query(X, 100)) for name in diverse})
-        times = _best_interleaved(fns)
+        div_fns: dict[str, Callable[[], Any]] = {
+            "margin": lambda: learners["margin"].query(X, 100),
+            "cold_start": lambda: cold.query(X, 100),
+        }
+        div_fns.update({name: (lambda lr=learners[name]: lr.query(X, 100)) for name in diverse})
         t0 = time.perf_counter()
         first_cm.query(X, 100)
         cm_first = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        cold.query(X, 100)
-        cold_t = time.perf_counter() - t0
-        margin_t = times["margin"]
-        diverse_rows.append(["margin (reference)", margin_t, 1.0, _traced_peak_mb(fns["margin"])])
-        diverse_rows.append(
+        div_times = _best_interleaved(div_fns)
+        # 2) memory, with freed buffers returned to the OS at once (see module docstring)
+        pinned = _pin_malloc()
+        rows: list[list[Any]] = []
+        for n, fns in batches.items():
+            for name, fn in fns.items():
+                mem = _traced_peak_mb(fn)
+                rows.append(
+                    [
+                        labels.get(name, f"alwidgets `{name}` (chunked)"),
+                        n,
+                        times[n][name],
+                        times[n][name] / times[n]["floor"],
+                        mem,
+                        mem - scores_mb if name in uncertainty else mem,
+                        _peak_rss_delta_mb(fn),
+                    ]
+                )
+        margin_t = div_times["margin"]
+        diverse_rows: list[list[Any]] = [
+            ["margin (reference)", margin_t, 1.0, _traced_peak_mb(div_fns["margin"])],
             [
                 "cluster_margin, first query (clusters the pool once)",
                 cm_first,
                 cm_first / margin_t,
                 float("nan"),
-            ]
-        )
-        for name in diverse:
-            label = {
-                "cluster_margin": "cluster_margin, later queries (clustering cached)",
-                "qbc": "qbc (5 bagged members: 5 predict_proba passes)",
-            }.get(name, name)
+            ],
+        ]
+        for name in (*diverse, "cold_start"):
+            if name == "cold_start":
+                label = "cold_start (before fit, zero labels; `margin` falls back to it)"
+            else:
+                label = labels.get(name, name)
             diverse_rows.append(
-                [label, times[name], times[name] / margin_t, _traced_peak_mb(fns[name])]
+                [
+                    label,
+                    div_times[name],
+                    div_times[name] / margin_t,
+                    _traced_peak_mb(div_fns[name]),
+                ]
             )
-        diverse_rows.append(
-            [
-                "cold_start (before fit, zero labels)",
-                cold_t,
-                cold_t / margin_t,
-                _traced_peak_mb(lambda: cold.query(X, 100)),
-            ]
-        )
     size = f"{n_pool:,} × {N_FEATURES} float32"
     out = [
         "## Query speed and memory (`bench_query`)",

@@ -113,6 +113,8 @@ class TestCheckY:
             ([0, np.nan, 1], "missing label"),
             (np.array([0, None, 1], dtype=object), "missing label"),
             (np.array([0, "a", 1], dtype=object), "mixes label types"),
+            (np.array([{}, {}, {}], dtype=object), r"type \['dict'\]"),
+            (np.array([1.5, 2, 3], dtype=object), r"type \['float'\]"),
             (np.zeros((3, 2)), "1-D"),
             (np.array([1 + 1j, 2, 3]), "integers, strings or booleans"),
         ],

@@ -155,7 +155,7 @@ class ClusterMargin(Strategy):
     ----------
     n_clusters : int, optional
         Default ``round(sqrt(sample rows))``, at least 2.
-    sample_size : int, default=10000
+    sample_size : int, default=5000
     candidates : int, optional
         ``m``, how many of the most uncertain rows are grouped; default ``10·n`` as in
         the paper.
@@ -168,7 +168,7 @@ class ClusterMargin(Strategy):
     def __init__(
         self,
         n_clusters: int | None = None,
-        sample_size: int = 10_000,
+        sample_size: int = 5_000,
         candidates: int | None = None,
     ) -> None:
         self.n_clusters = n_clusters

@@ -107,6 +107,11 @@ class QueryContext:
 
     def predict_proba(self, sel: Rows) -> np.ndarray:
         """Class probabilities of some rows, shape (n_rows, n_classes)."""
+        if self.estimator is None:
+            raise NotFittedError(
+                "this strategy needs a fitted model; fit the learner on a few labels first "
+                "(before that, use strategy='cold_start' or 'random')"
+            )
         return np.asarray(self.estimator.predict_proba(self.rows(sel)))
 
     def committee_proba(self, sel: Rows) -> np.ndarray:
