@@ -46,7 +46,7 @@ from benchmarks._common import md_table
 
 N_FEATURES = 50
 N_CLASSES = 10
-REPEAT = 5
+REPEAT = 7
 
 
 def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -108,17 +108,30 @@ def _traced_peak_mb(fn: Callable[[], Any]) -> float:
     return peak / 2**20
 
 
-def _best_interleaved(fns: dict[str, Callable[[], Any]]) -> dict[str, float]:
-    """Best wall time of each function; rounds interleave them so load drift hits all alike."""
+def _interleaved(fns: dict[str, Callable[[], Any]]) -> dict[str, np.ndarray]:
+    """Wall times of each function over ``REPEAT`` rounds; each round runs every function
+    once, so load drift from other processes hits all of them alike."""
     for fn in fns.values():
         fn()  # warm-up
-    best = dict.fromkeys(fns, float("inf"))
+    samples: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(REPEAT):
         for name, fn in fns.items():
             t0 = time.perf_counter()
             fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
+            samples[name].append(time.perf_counter() - t0)
+    return {name: np.asarray(v) for name, v in samples.items()}
+
+
+def _ratios(samples: dict[str, np.ndarray], ref: str) -> dict[str, tuple[float, float, float]]:
+    """Per function: (best time, best / best of ``ref``, median of same-round ratios)."""
+    return {
+        name: (
+            float(t.min()),
+            float(t.min() / samples[ref].min()),
+            float(np.median(t / samples[ref])),
+        )
+        for name, t in samples.items()
+    }
 
 
 def _floor(est: Any, X: np.ndarray, n: int) -> np.ndarray:
@@ -163,7 +176,7 @@ def main(quick: bool = False) -> str:
         }
         # 1) time everything with the allocator left alone
         batches: dict[int, dict[str, Callable[[], Any]]] = {}
-        times: dict[int, dict[str, float]] = {}
+        times: dict[int, dict[str, tuple[float, float, float]]] = {}
         for n in (10, 100):
             fns: dict[str, Callable[[], Any]] = {"floor": lambda n=n: _floor(est, X, n)}
             for name in uncertainty:
@@ -172,7 +185,7 @@ def main(quick: bool = False) -> str:
             if peer is not None:
                 fns["peer"] = peer
             batches[n] = fns
-            times[n] = _best_interleaved(fns)
+            times[n] = _ratios(_interleaved(fns), "floor")
         first_cm = ActiveLearner(
             LogisticRegression(max_iter=300), "cluster_margin", random_state=0
         ).fit(X_lab, y_lab)
@@ -185,31 +198,34 @@ def main(quick: bool = False) -> str:
         t0 = time.perf_counter()
         first_cm.query(X, 100)
         cm_first = time.perf_counter() - t0
-        div_times = _best_interleaved(div_fns)
+        div_times = _ratios(_interleaved(div_fns), "margin")
         # 2) memory, with freed buffers returned to the OS at once (see module docstring)
         pinned = _pin_malloc()
         rows: list[list[Any]] = []
         for n, fns in batches.items():
             for name, fn in fns.items():
                 mem = _traced_peak_mb(fn)
+                best, ratio, paired = times[n][name]
                 rows.append(
                     [
                         labels.get(name, f"alwidgets `{name}` (chunked)"),
                         n,
-                        times[n][name],
-                        times[n][name] / times[n]["floor"],
+                        best,
+                        ratio,
+                        paired,
                         mem,
                         mem - scores_mb if name in uncertainty else mem,
                         _peak_rss_delta_mb(fn),
                     ]
                 )
-        margin_t = div_times["margin"]
+        margin_t = div_times["margin"][0]
         diverse_rows: list[list[Any]] = [
-            ["margin (reference)", margin_t, 1.0, _traced_peak_mb(div_fns["margin"])],
+            ["margin (reference)", margin_t, 1.0, 1.0, _traced_peak_mb(div_fns["margin"])],
             [
-                "cluster_margin, first query (clusters the pool once)",
+                "cluster_margin, first query (clusters the pool once; single run)",
                 cm_first,
                 cm_first / margin_t,
+                float("nan"),
                 float("nan"),
             ],
         ]
@@ -218,22 +234,16 @@ def main(quick: bool = False) -> str:
                 label = "cold_start (before fit, zero labels; `margin` falls back to it)"
             else:
                 label = labels.get(name, name)
-            diverse_rows.append(
-                [
-                    label,
-                    div_times[name],
-                    div_times[name] / margin_t,
-                    _traced_peak_mb(div_fns[name]),
-                ]
-            )
+            diverse_rows.append([label, *div_times[name], _traced_peak_mb(div_fns[name])])
     size = f"{n_pool:,} × {N_FEATURES} float32"
     out = [
         "## Query speed and memory (`bench_query`)",
         "",
         f"Pool: {size}, seeded Gaussian blobs, 10-class LogisticRegression fitted on 2,000 "
-        f"rows. Best of {REPEAT} interleaved runs after a warm-up; BLAS limited to 1 thread "
-        "everywhere (threadpoolctl). "
-        "Ratio = time / the floor measured in the same run. "
+        f"rows. {REPEAT} interleaved rounds after a warm-up; BLAS limited to 1 thread "
+        "everywhere (threadpoolctl). Ratios against the floor measured in the same run: "
+        "best time over best time, and the median over rounds of the ratio within a round "
+        "(robust to load drift on a shared machine). "
         "Memory: peak traced allocations (tracemalloc) and peak RSS growth (VmHWM); our "
         f"peak includes `scores_` ({n_pool * 8 / 2**20:.1f} MB float64)."
         + ("" if pinned else " (glibc mmap threshold could not be pinned: RSS is rough.)"),
@@ -242,8 +252,9 @@ def main(quick: bool = False) -> str:
             [
                 "query",
                 "batch",
-                "time (s)",
-                "× floor",
+                "best time (s)",
+                "× floor (best/best)",
+                "× floor (median, same round)",
                 "peak traced (MB)",
                 "extra beyond scores_ (MB)",
                 "peak RSS Δ (MB)",
@@ -253,7 +264,16 @@ def main(quick: bool = False) -> str:
         "",
         f"### Batches of 100 from {n_pool:,} rows vs a plain margin query of 100",
         "",
-        md_table(["strategy", "time (s)", "× margin", "peak traced (MB)"], diverse_rows),
+        md_table(
+            [
+                "strategy",
+                "best time (s)",
+                "× margin (best/best)",
+                "× margin (median, same round)",
+                "peak traced (MB)",
+            ],
+            diverse_rows,
+        ),
         "",
         "Targets: uncertainty queries ≤ 1.1× the floor in time and ≤ 20 MB extra memory; "
         "diverse batches ≤ 3× a margin query.",
