@@ -1,11 +1,12 @@
-"""Incremental views of the append-only log: read each event once, ever.
+"""Incremental views of the append-only log: each event is read once.
 
-The log only grows, so a view never needs to look at an old event twice.
-:class:`Replay` keeps, in memory, every *live* action (not undone) and, per
-item, the ids of its live actions and live labels. Each read first fetches the
-events newer than the last one seen (``id > ?``, a range on the primary key:
-nothing when nobody wrote), applies them, and then patches the cached
-DataFrames only for the items those events touched.
+The log only grows and its ids grow in commit order, so a reader can catch up
+with ``WHERE id > last_seen`` (a range on the primary key: nothing to read when
+nobody wrote). :class:`Replay` keeps the ``labels`` and ``state`` frames of the
+last read and, on the next read, re-derives only the items that the new events
+touched (one indexed query), then patches those rows in place of rebuilding.
+The first read builds both frames from one scan with vectorised pandas
+(``drop_duplicates(keep="last")`` over the live actions).
 
 This keeps ``labels`` cheap in the app's loop (label one item, read ``labels``)
 at any session size, and sees other processes' writes on the next read.
@@ -22,14 +23,14 @@ Examples
 ...         (3, "undo", 7, "b", "bo", None, 3.0, None, None, None, None, 2)]
 >>> _ = conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 >>> replay = Replay()
->>> replay.catch_up(conn)
->>> replay.view("labels")["label"].to_dict()
+>>> replay.view(conn, "labels")["label"].to_dict()
 {7: 'a'}
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -41,9 +42,20 @@ from alwidgets.store._views import events_part, normalize, normalize_column, tim
 
 __all__ = ["Replay"]
 
-_NEW_ACTIONS_SQL = """
-SELECT id, action, item_id, label, annotator, answered_at, undoes
-FROM events WHERE id > ? ORDER BY id
+_ACTIONS = ("id", "action", "item_id", "label", "annotator", "answered_at", "undoes")
+_ALL_ACTIONS_SQL = f"SELECT {', '.join(_ACTIONS)} FROM events ORDER BY id"
+_NEW_ACTIONS_SQL = f"SELECT {', '.join(_ACTIONS)} FROM events WHERE id > ? ORDER BY id"
+#: The live actions of some items (uses the (item_id, id) index).
+_ITEMS_SQL = """
+SELECT id, action, item_id, label, annotator, answered_at FROM events
+WHERE item_id IN ({marks}) AND action != 'undo'
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+ORDER BY id
+"""
+_LIVE_LABELS_SQL = """
+SELECT annotator, item_id, label FROM events
+WHERE action = 'label' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+ORDER BY id
 """
 
 _NEW_EVENTS_SQL = """
@@ -53,109 +65,123 @@ FROM events WHERE id > ? ORDER BY id
 """
 
 _TYPED = ("item_id", "label", "model_version")
+#: Above this many touched items, rebuilding beats patching.
+_PATCH_LIMIT = 256
 
-#: A live action: (action, item_id, label, annotator, answered_at).
-_Action = tuple[str, Value, Value | None, str, float]
+
+def _frame(columns: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
+    """A ``labels``/``state`` frame from the columns ``id, action, item_id, label,
+    annotator, answered_at``."""
+    ids, actions, items, labels, annotators, answered = columns
+    data: dict[str, Any] = {}
+    if with_action:
+        data["action"] = pd.array(actions, dtype="str")
+    data["label"] = typed(labels)
+    data["annotator"] = pd.array(annotators, dtype="str")
+    data["time"] = times(answered)
+    data["_eid"] = np.asarray(ids, dtype=np.int64)
+    return pd.DataFrame(data, index=pd.Index(typed(items), name="item_id"))
 
 
-def _discard(index: dict[Value, list[int]], item: Value, event_id: int) -> None:
-    ids = index.get(item)
-    if ids is not None and event_id in ids:
-        ids.remove(event_id)
-        if not ids:
-            del index[item]
+def _from_rows(rows: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
+    return _frame(list(zip(*rows, strict=True)) if rows else [()] * 6, with_action)
 
 
 class Replay:
-    """The live state of a session, updated from new events only.
+    """The current ``labels``/``state`` of a session, patched from new events only.
 
-    ``labels``/``state`` frames are cached with a hidden ``_eid`` column (the id
-    of the event that set the row) that keeps rows in event order when patched.
+    Frames are cached with a hidden ``_eid`` column (the id of the event that
+    set the row), which keeps rows in event order when patched.
     """
 
     def __init__(self) -> None:
         self.last_id = 0
-        self._live: dict[int, _Action] = {}
-        self._of: dict[str, dict[Value, list[int]]] = {"labels": {}, "state": {}}
-        self._dirty: dict[str, set[Value]] = {"labels": set(), "state": set()}
         self._frames: dict[str, pd.DataFrame] = {}
+        self._touched: dict[str, set[Value]] = {"labels": set(), "state": set()}
         self._events: pd.DataFrame | None = None
         self._events_last_id = 0
 
     # ------------------------------------------------------------- live state
-    def catch_up(self, conn: sqlite3.Connection) -> None:
-        """Apply every event written (by anyone) since the last call."""
+    def _rebuild(self, conn: sqlite3.Connection) -> None:
+        """Both frames from one scan of the log, vectorised."""
+        rows = conn.execute(_ALL_ACTIONS_SQL).fetchall()
+        # plain object columns: no dtype inference, numpy masks just copy pointers
+        cols = [np.empty(len(rows), dtype=object) for _ in _ACTIONS]
+        for j, values in enumerate(zip(*rows, strict=True)):
+            cols[j][:] = values
+        ids, action, items, undoes = cols[0], cols[1], cols[2], cols[6]
+        undone = undoes[undoes != None].astype(np.int64)  # noqa: E711 - elementwise
+        live = (action != "undo") & ~np.isin(ids.astype(np.int64), undone)
+        is_label = action == "label"
+
+        def last_per_item(mask: np.ndarray) -> list[list[Any]]:
+            where = np.flatnonzero(mask)
+            # pandas compares object values with ==, so 1 and "1" stay two items
+            last = ~pd.Series(items[where]).duplicated(keep="last").to_numpy()
+            return [col[where[last]].tolist() for col in cols[:6]]
+
+        self._frames = {
+            "labels": _frame(last_per_item(live & is_label), False),
+            "state": _frame(last_per_item(live), True),
+        }
+        self._touched = {"labels": set(), "state": set()}
+        self.last_id = int(rows[-1][0]) if rows else 0
+
+    def _catch_up(self, conn: sqlite3.Connection) -> None:
+        """Note the items touched by events written (by anyone) since the last read."""
         rows = conn.execute(_NEW_ACTIONS_SQL, (self.last_id,)).fetchall()
-        if not rows:
-            return
-        live = self._live
-        labels_of, actions_of = self._of["labels"], self._of["state"]
-        dirty_labels, dirty_state = self._dirty["labels"], self._dirty["state"]
-        for event_id, action, item, label, annotator, answered_at, undoes in rows:
-            if undoes is not None:
-                target = live.pop(undoes, None)
-                if target is None:  # not a live action: nothing to revert
-                    continue
-                item = target[1]
-                _discard(actions_of, item, undoes)
-                dirty_state.add(item)
-                if target[0] == "label":
-                    _discard(labels_of, item, undoes)
-                    dirty_labels.add(item)
-                continue
-            live[event_id] = (action, item, label, annotator, answered_at)
-            actions_of.setdefault(item, []).append(event_id)
-            dirty_state.add(item)
-            if action == "label":
-                labels_of.setdefault(item, []).append(event_id)
-                dirty_labels.add(item)
-        self.last_id = rows[-1][0]
+        for _, action, item, label, _, _, undoes in rows:
+            self._touched["state"].add(item)
+            # an undo row carries the undone event's item and label (None unless a label)
+            if action == "label" or (undoes is not None and label is not None):
+                self._touched["labels"].add(item)
+        if rows:
+            self.last_id = rows[-1][0]
 
-    def _build(self, event_ids: list[int], with_action: bool) -> pd.DataFrame:
-        rows = [self._live[e] for e in event_ids]
-        data: dict[str, Any] = {}
-        if with_action:
-            data["action"] = pd.array([r[0] for r in rows], dtype="str")
-        data["label"] = typed([r[2] for r in rows])
-        data["annotator"] = pd.array([r[3] for r in rows], dtype="str")
-        data["time"] = times([r[4] for r in rows])
-        data["_eid"] = np.asarray(event_ids, dtype=np.int64)
-        index = pd.Index(typed([r[1] for r in rows]), name="item_id")
-        return pd.DataFrame(data, index=index)
+    def _current(self, conn: sqlite3.Connection, items: set[Value]) -> list[Any]:
+        """Live actions of ``items`` (at most ``_PATCH_LIMIT``, below SQLite's 999 ``?``)."""
+        sql = _ITEMS_SQL.format(marks=", ".join("?" * len(items)))
+        return conn.execute(sql, list(items)).fetchall()
 
-    def view(self, name: str) -> pd.DataFrame:
+    def view(self, conn: sqlite3.Connection, name: str) -> pd.DataFrame:
         """``labels`` (last live label per item) or ``state`` (last live action)."""
-        of, dirty = self._of[name], self._dirty[name]
-        frame = self._frames.get(name)
-        with_action = name == "state"
-        if frame is None or len(dirty) > max(256, len(frame) // 4):
-            frame = self._build(sorted(ids[-1] for ids in of.values()), with_action)
-        elif dirty:
-            keys = list(dirty)
-            keep = frame[~frame.index.isin(keys)]
-            changed = sorted(of[k][-1] for k in keys if k in of)
-            if not changed:
-                frame = normalize(keep)
-            elif not len(keep):
-                frame = self._build(changed, with_action)
-            else:
-                part = self._build(changed, with_action)
-                frame = pd.concat([keep, part])
-                if part["_eid"].iloc[0] < keep["_eid"].iloc[-1]:
-                    frame = frame.sort_values("_eid", kind="stable")
-                frame = normalize(frame)
-        dirty.clear()
-        self._frames[name] = frame
-        return frame.drop(columns="_eid")
+        if name not in self._frames:
+            self._rebuild(conn)
+        else:
+            self._catch_up(conn)
+        touched = self._touched[name]
+        if len(touched) > _PATCH_LIMIT:
+            self._rebuild(conn)
+        elif touched:
+            self._patch(conn, name, touched)
+        touched.clear()
+        return self._frames[name].drop(columns="_eid")
 
-    def per_annotator(self) -> dict[str, dict[Value, Value]]:
+    def _patch(self, conn: sqlite3.Connection, name: str, touched: set[Value]) -> None:
+        latest: dict[tuple[bool, Value], Any] = {}
+        for row in self._current(conn, touched):  # ascending ids: the last one wins
+            if name == "state" or row[1] == "label":
+                latest[(type(row[2]) is str, row[2])] = row
+        frame = self._frames[name]
+        keep = frame[~frame.index.isin(list(touched))]
+        changed = sorted(latest.values(), key=lambda row: row[0])
+        if not changed:
+            frame = normalize(keep)
+        elif not len(keep):
+            frame = _from_rows(changed, name == "state")
+        else:
+            part = _from_rows(changed, name == "state")
+            frame = pd.concat([keep, part])
+            if part["_eid"].iloc[0] < keep["_eid"].iloc[-1]:
+                frame = frame.sort_values("_eid", kind="stable")
+            frame = normalize(frame)
+        self._frames[name] = frame
+
+    def per_annotator(self, conn: sqlite3.Connection) -> dict[str, dict[Value, Value]]:
         """Each annotator's own latest live label per item."""
         out: dict[str, dict[Value, Value]] = {}
-        for item, event_ids in self._of["labels"].items():
-            for event_id in event_ids:  # ascending: a later label overrides
-                _, _, label, annotator, _ = self._live[event_id]
-                if label is not None:
-                    out.setdefault(annotator, {})[item] = label
+        for annotator, item, label in conn.execute(_LIVE_LABELS_SQL):
+            out.setdefault(annotator, {})[item] = label  # ascending ids: later wins
         return out
 
     # ----------------------------------------------------------------- events

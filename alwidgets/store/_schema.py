@@ -6,8 +6,9 @@ foreign file is recognised without opening it for writing) and a ``meta`` table
 holding a magic string, the schema version, the session id, the classes and the
 creation time. ``PRAGMA user_version`` mirrors the schema version.
 
-The ``events`` table is append-only: triggers abort any ``UPDATE`` or
-``DELETE``. An undo is a new event pointing at the event it reverts (``undoes``,
+The ``events`` and ``models`` tables are append-only: triggers abort any
+``UPDATE`` or ``DELETE``. So event ids (rowids) only grow, in commit order, and
+a reader catches up with ``WHERE id > last_seen``. An undo is a new event pointing at the event it reverts (``undoes``,
 unique, so an event is undone at most once, even with several writers).
 
 Examples
@@ -40,6 +41,7 @@ from alwidgets.store._codec import Value
 
 __all__ = [
     "APPLICATION_ID",
+    "BUSY_TIMEOUT_S",
     "MAGIC",
     "MIGRATIONS",
     "SCHEMA_VERSION",
@@ -58,7 +60,8 @@ SCHEMA_VERSION = 1
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_BUSY_TIMEOUT_S = 30.0
+#: How long a writer waits for another writer's lock before giving up.
+BUSY_TIMEOUT_S = 30.0
 
 _DDL = """
 CREATE TABLE meta (
@@ -69,7 +72,7 @@ CREATE TABLE meta (
 -- item_id, label and model_version have no declared type (BLOB affinity), so
 -- SQLite keeps the type they were written with: 1 and '1' stay distinct.
 CREATE TABLE events (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id            INTEGER PRIMARY KEY,  -- no AUTOINCREMENT needed: rows are never deleted
     action        TEXT NOT NULL CHECK (action IN ('label', 'skip', 'unsure', 'undo')),
     item_id       NOT NULL CHECK (typeof(item_id) IN ('integer', 'text')),
     label         CHECK (label IS NULL OR typeof(label) IN ('integer', 'text')),
@@ -86,6 +89,7 @@ CREATE TABLE events (
 );
 CREATE UNIQUE INDEX events_undoes ON events (undoes) WHERE undoes IS NOT NULL;
 CREATE INDEX events_annotator ON events (annotator, id);
+CREATE INDEX events_item ON events (item_id, id);
 
 CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 BEGIN SELECT RAISE(ABORT, 'alwidgets session events are append-only'); END;
@@ -93,12 +97,16 @@ CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'alwidgets session events are append-only'); END;
 
 CREATE TABLE models (
-    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    id       INTEGER PRIMARY KEY,
     version  NOT NULL CHECK (typeof(version) IN ('integer', 'text')),
     n_labels INTEGER NOT NULL CHECK (n_labels >= 0),
     time     REAL NOT NULL,
     metrics  TEXT NOT NULL
 );
+CREATE TRIGGER models_append_only_update BEFORE UPDATE ON models
+BEGIN SELECT RAISE(ABORT, 'alwidgets learning-curve points are append-only'); END;
+CREATE TRIGGER models_append_only_delete BEFORE DELETE ON models
+BEGIN SELECT RAISE(ABORT, 'alwidgets learning-curve points are append-only'); END;
 """
 
 
@@ -120,9 +128,9 @@ def connect(path: Path) -> sqlite3.Connection:
     thread (the store serialises access with its own lock).
     """
     conn = sqlite3.connect(
-        path, timeout=_BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
+        path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False
     )
-    conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
+    conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     return conn
 
 

@@ -28,7 +28,7 @@ from alwidgets.store._codec import (
     encode_label,
     encode_query_info,
 )
-from alwidgets.store._schema import open_store
+from alwidgets.store._schema import BUSY_TIMEOUT_S, open_store
 
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
@@ -170,18 +170,33 @@ class SessionStore:
                 f"path must be a file path (str or pathlib.Path), got {path!r}."
             )
         wanted = encode_classes(classes)
-        self.annotator = _default_annotator() if annotator is None else encode_annotator(annotator)
+        self.annotator = _default_annotator() if annotator is None else annotator
         self.path = Path(os.fspath(path)).expanduser().absolute()
         self._lock = threading.RLock()
         self._conn: sqlite3.Connection | None = None
         self._replay_: Replay | None = None  # built on the first read
         self._models: tuple[int, pd.DataFrame] | None = None
         conn, meta = open_store(self.path, wanted)
-        self._conn = conn
-        self.classes: list[Value] | None = meta.classes
+        self._conn, self._pid = conn, os.getpid()
+        self._inherited: list[sqlite3.Connection] = []
+        self._classes: list[Value] | None = meta.classes
         self.session_id: str = meta.session_id
         self.created_at: str = meta.created_at
         self.schema_version: int = meta.schema_version
+
+    @property
+    def annotator(self) -> str:
+        """Who acts when a write method gets no ``annotator=``; assignable."""
+        return self._annotator_name
+
+    @annotator.setter
+    def annotator(self, name: str) -> None:
+        self._annotator_name = encode_annotator(name)
+
+    @property
+    def classes(self) -> list[Value] | None:
+        """The session's classes (a copy), or ``None`` when any int/str label goes."""
+        return None if self._classes is None else list(self._classes)
 
     # ------------------------------------------------------------------ plumbing
     @contextmanager
@@ -192,13 +207,33 @@ class SessionStore:
                     f"the session store {str(self.path)!r} is closed; open it again with "
                     "SessionStore(path)."
                 )
+            if self._pid != os.getpid():
+                # a forked child must not use (or close) the parent's SQLite connection
+                self._inherited.append(self._conn)
+                self._conn, _ = open_store(self.path, None)
+                self._pid = os.getpid()
             try:
                 yield self._conn
-            except sqlite3.OperationalError as err:
-                raise StoreError(
-                    f"cannot use the session store {str(self.path)!r}: {err}. Check that the "
-                    "disk is not full and the file is writable."
-                ) from err
+            except sqlite3.DatabaseError as err:
+                raise self._error(err) from err
+
+    def _error(self, err: sqlite3.DatabaseError) -> StoreError:
+        where = f"the session store {str(self.path)!r}"
+        text = str(err)
+        if "locked" in text or "busy" in text:
+            return StoreError(
+                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({text}); "
+                "retry, or check for a writer that hangs inside a transaction."
+            )
+        if isinstance(err, sqlite3.OperationalError):
+            return StoreError(
+                f"cannot write {where} ({text}); check that the disk is not full and that the "
+                "file and its directory are writable."
+            )
+        return StoreError(
+            f"{where} looks damaged ({text}); run `sqlite3 FILE 'PRAGMA integrity_check'`, or "
+            "restore it from an export."
+        )
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -231,7 +266,7 @@ class SessionStore:
                 f"annotator, {', '.join(QUERY_INFO)}."
             )
         item = encode_item_id(item_id)
-        value = None if label is None else encode_label(label, self.classes)
+        value = None if label is None else encode_label(label, self._classes)
         who = self._annotator(annotator)
         answered_at = time.time()
         info = encode_query_info(
@@ -458,8 +493,7 @@ class SessionStore:
         with self._connection() as conn:
             if name == "events":
                 return self._replay.events(conn)
-            self._replay.catch_up(conn)
-            return self._replay.view(name)
+            return self._replay.view(conn, name)
 
     @property
     def events(self) -> pd.DataFrame:
@@ -572,8 +606,7 @@ class SessionStore:
         from alwidgets.store import _views
 
         with self._connection() as conn:
-            self._replay.catch_up(conn)
-            latest = self._replay.per_annotator()
+            latest = self._replay.per_annotator(conn)
         return _views.agreement_frame(latest)
 
     def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 import sqlite3
 import tempfile
 import threading
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from alwidgets import SessionStore as PublicSessionStore
-from alwidgets.exceptions import StoreError
+from alwidgets.exceptions import InvalidInputError, StoreError, UnknownLabelError
 from alwidgets.store import NothingToUndoWarning, SessionStore
 
 
@@ -221,6 +222,43 @@ def test_annotator_defaults_to_login_and_can_be_overridden(path: Path) -> None:
         assert store.labels["annotator"].tolist() == [store.annotator, "guest"]
 
 
+def test_annotator_and_classes_are_validated_and_protected(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.annotator = "bo"
+        store.label(1, "a")
+        assert store.labels.loc[1, "annotator"] == "bo"
+        with pytest.raises(InvalidInputError, match="non-empty str"):
+            store.annotator = ""
+        assert store.annotator == "bo"
+        classes = store.classes
+        assert classes is not None
+        classes.append("c")  # a copy: the session's classes do not change
+        assert store.classes == ["a", "b"]
+        with pytest.raises(UnknownLabelError):
+            store.label(2, "c")
+
+
+def _label_in_child(store: SessionStore, queue: Any) -> None:
+    queue.put(store.label("from-child", "b"))
+    store.close()
+
+
+def test_a_forked_child_gets_its_own_connection(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"]) as store:
+        store.label("from-parent", "a")
+        ctx = multiprocessing.get_context("fork")
+        queue = ctx.Queue()
+        child = ctx.Process(target=_label_in_child, args=(store, queue))
+        child.start()
+        child.join(timeout=60)
+        assert child.exitcode == 0
+        event_id = queue.get(timeout=5)
+        store.label("parent-again", "a")  # the parent's connection still works
+        assert store.labels.index.tolist() == ["from-parent", "from-child", "parent-again"]
+        assert store.labels.loc["from-child", "label"] == "b"
+        assert event_id == 2
+
+
 def test_reopening_resumes_the_session(path: Path) -> None:
     with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
@@ -280,6 +318,26 @@ def test_views_see_writes_from_another_store_object(path: Path) -> None:
         two.undo()
         assert one.labels.index.tolist() == [1]
         assert two.session_id == one.session_id
+
+
+@pytest.mark.parametrize("n_new", [3, 400])  # patched, or rebuilt (many touched items)
+def test_views_catch_up_with_many_writes_between_reads(path: Path, n_new: int) -> None:
+    with SessionStore(path, annotator="ann") as reader, SessionStore(path, annotator="bo") as other:
+        for i in range(50):
+            reader.label(i, "a")
+        views = [reader.labels, reader.state, reader.events]
+        for i in range(n_new):
+            other.label(i % 120, "b" if i % 2 else 7)
+            if i % 5 == 0:
+                other.skip(f"s{i}")
+            if i % 7 == 0:
+                other.undo()
+        fresh = SessionStore(path)
+        for name, before in zip(("labels", "state", "events"), views, strict=True):
+            after = getattr(reader, name)
+            pd.testing.assert_frame_equal(after, getattr(fresh, name))
+            assert len(after) >= len(before)
+        fresh.close()
 
 
 def test_background_thread_can_read_while_the_main_thread_writes(path: Path) -> None:
