@@ -315,6 +315,16 @@ function render({ model, el: host }) {
 
   root.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey || e.key === "Tab") return; // browser/OS shortcuts
+    // Shift+Enter means "run cell" to a notebook user, and the grid takes the focus when
+    // it first renders, so the next Shift+Enter lands here. Never read it as "accept
+    // the suggestion" (it would label a card unseen): let go of the keyboard and say so.
+    if (e.key === "Enter" && e.shiftKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      root.blur();
+      showNotice("The cards let go of the keyboard: click a cell to run it, or the cards to label.", "info");
+      return;
+    }
     e.preventDefault(); // every plain key stops here: nothing leaks into the notebook
     e.stopPropagation();
     if (e.repeat && e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;

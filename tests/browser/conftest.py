@@ -29,6 +29,7 @@ from jupyter_harness import (
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
+_REPORT = pytest.StashKey[list[str]]()
 
 
 def _unavailable(reason: str) -> None:
@@ -88,3 +89,27 @@ def jupyter(tmp_path: Path) -> Iterator[Callable[[Kind, Path], JupyterServer]]:
     finally:
         for server in servers:
             server.stop()
+
+
+@pytest.fixture
+def browser_report(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """``browser_report(line)``: print now (with ``-s``) and in the end-of-run summary.
+
+    The latency numbers are informational; the summary makes them visible in a
+    plain ``make test`` run, where passing tests' output is captured.
+    """
+    lines = request.config.stash.setdefault(_REPORT, [])
+
+    def report(line: str) -> None:
+        print(line)
+        lines.append(line)
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    lines = config.stash.get(_REPORT, [])
+    if lines:
+        terminalreporter.section("alwidgets in a real browser (informational)")
+        for line in lines:
+            terminalreporter.write_line(line)

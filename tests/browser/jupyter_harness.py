@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 Kind = Literal["lab", "notebook"]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -338,7 +341,11 @@ class NotebookPage:
                 raise TimeoutError(f"code cell {index} never started (prompt {before!r})")
 
     def run_all(self, timeout: float = 120.0) -> None:
-        """Run every code cell in order and wait until none is pending, then check errors."""
+        """Run every code cell in order, wait until none is pending, fail on an exception.
+
+        Exceptions are read from the saved notebook (``output_type == "error"``), so a
+        warning or log line on stderr is not mistaken for a failure.
+        """
         n = int(self.code_cells().count())
         for i in range(n):
             self.run_cell(i)
@@ -348,30 +355,37 @@ class NotebookPage:
             "all code cells to finish",
             interval=0.2,
         )
-        errors = self.page.locator(
-            f"{self.CELL} .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-        )
-        tracebacks = [
-            t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t.split("\n")[0]
+        self.save()
+        errors = [
+            f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n"
+            + _ANSI.sub("", "\n".join(out.get("traceback", [])[-3:]))
+            for i, cell in enumerate(self.model_from_disk()["cells"])
+            for out in cell.get("outputs", [])
+            if out.get("output_type") == "error"
         ]
-        if tracebacks:
-            raise AssertionError("a notebook cell raised:\n" + "\n---\n".join(tracebacks))
+        if errors:
+            raise AssertionError("a notebook cell raised:\n" + "\n---\n".join(errors))
 
-    def save(self) -> None:
-        """Save with Ctrl+S from command mode and wait until the file is clean."""
+    def save(self, timeout: float = 15.0) -> None:
+        """Save with Ctrl+S from command mode; return once the file on disk is rewritten."""
+        path = self.server.root / self.relpath
+        before = path.stat().st_mtime_ns
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("Control+s")
-        wait_until(
-            lambda: (
-                not self.page.evaluate(
-                    """() => !!document.querySelector(
-                    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-mod-dirty,'
-                    + ' .lm-TabBar-tab.jp-mod-dirty, #jp-title .jp-mod-dirty')"""
-                )
-            ),
-            15.0,
-            "the notebook to be saved",
-        )
+        # jupyter_server writes in place and keeps a ".~name" backup until the write is
+        # complete: wait for a new mtime, no backup, and JSON that parses.
+        backup = path.with_name(".~" + path.name)
+
+        def written() -> bool:
+            if path.stat().st_mtime_ns == before or backup.exists():
+                return False
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except ValueError:
+                return False
+            return True
+
+        wait_until(written, timeout, "the notebook to be saved")
 
     def model_from_disk(self) -> dict[str, Any]:
         """The notebook as the server has it on disk (after :meth:`save`)."""

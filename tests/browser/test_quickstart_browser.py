@@ -132,6 +132,7 @@ def test_quickstart_label_with_keys_and_mouse(
     tmp_path: Path,
     jupyter: Callable[[Kind, Path], JupyterServer],
     page: tuple[Any, ConsoleLog],
+    browser_report: Callable[[str], None],
 ) -> None:
     tab, console = page
     root = copy_notebooks(REPO / "notebooks", tmp_path / "notebooks")
@@ -168,6 +169,13 @@ def test_quickstart_label_with_keys_and_mouse(
     install_latency_probe(tab, ["data-status", "data-batch"])
     tab.locator(f"{GRID} .alw-legend").click()  # focus the grid, like a person would
     assert _focus_is_on_grid(tab), "clicking the app did not give it keyboard focus"
+    # Shift+Enter ("run cell" to a notebook user) must never label a card.
+    tab.keyboard.press("Shift+Enter")
+    assert not _focus_is_on_grid(tab), "Shift+Enter should hand the keyboard back"
+    assert all(c["status"] == "pending" for c in _cards(tab))
+    tab.locator(f"{GRID} .alw-legend").click()
+    assert _focus_is_on_grid(tab)
+    latency_records(tab)  # drop the Shift+Enter from the latency samples
 
     expected = dict(baseline)
     mark_ms: list[float] = []
@@ -256,16 +264,16 @@ def test_quickstart_label_with_keys_and_mouse(
     # --- latency (informational) -------------------------------------------------------
     m50, m95 = percentiles(mark_ms)
     n50, n95 = percentiles(batch_ms)
-    print(
-        f"\n[{kind}] key -> card marked (painted): p50 {m50:.1f} ms, p95 {m95:.1f} ms, "
+    browser_report(
+        f"[{kind}] key -> card marked (painted): p50 {m50:.1f} ms, p95 {m95:.1f} ms, "
         f"n={len(mark_ms)}"
     )
-    print(
+    browser_report(
         f"[{kind}] key -> next batch visible (painted): p50 {n50:.1f} ms, p95 {n95:.1f} ms, "
         f"n={len(batch_ms)}"
     )
 
-    print(f"[{kind}] elapsed: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+    browser_report(f"[{kind}] elapsed: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
     shot = tmp_path / f"quickstart-{kind}.png"
     tab.locator(APP).scroll_into_view_if_needed()
     tab.screenshot(path=str(shot))
