@@ -48,8 +48,7 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
 
 typecheck: $(VENV)/.test
-	$(VENV)/bin/mypy alwidgets/exceptions.py alwidgets/strategies alwidgets/learner.py \
-		alwidgets/stopping.py alwidgets/simulation.py alwidgets/store
+	$(VENV)/bin/mypy alwidgets
 
 pytest: $(VENV)/.test browser-deps
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \

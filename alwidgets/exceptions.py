@@ -105,5 +105,5 @@ def require(module: str, extra: str, purpose: str) -> object:
         return importlib.import_module(module)
     except ImportError as err:
         raise OptionalDependencyError(
-            f"{purpose} needs {module!r}; install it with: pip install \"alwidgets[{extra}]\""
+            f'{purpose} needs {module!r}; install it with: pip install "alwidgets[{extra}]"'
         ) from err
