@@ -336,3 +336,15 @@ def test_sparse_pool_with_nan_is_reported(data) -> None:
         InvalidInputError, match=r"1 NaN/inf stored value\(s\) in 1 row\(s\) \(first at row 0\)"
     ):
         learner.query(bad, 3)
+
+
+def test_ranking_most_of_the_pool_is_sorted_and_complete(data) -> None:
+    X, y = data
+    lab = _labeled(y)
+    learner = ActiveLearner(LogisticRegression(), random_state=0, chunk_size=50).fit(X[lab], y[lab])
+    ranked = learner.query(X, 250, exclude=lab)  # more than a chunk: ranked once at the end
+    s = learner.scores_
+    assert len(ranked) == 250 and not set(ranked.tolist()) & set(lab.tolist())
+    assert np.all(s[ranked][:-1] >= s[ranked][1:])
+    rest = np.setdiff1d(np.setdiff1d(np.arange(len(X)), ranked), lab)
+    assert s[ranked].min() >= s[rest].max()

@@ -200,6 +200,8 @@ class QueryContext:
         """
         scores = np.full(self.n_pool, np.nan)
         run = RunningTopK(k, int(rng.integers(2**63)))
+        # asked for (nearly) everything: one ranking at the end beats merging big chunks
+        rank_at_end = k >= min(self.n_remaining // 2, self.chunk_size)
         for sl in self.chunks(chunk_size):
             skip = None if self.exclude is None else self.exclude[sl]
             if skip is not None and skip.all():
@@ -213,7 +215,10 @@ class QueryContext:
             scores[sl] = s
             if skip is not None:
                 scores[sl][skip] = np.nan
-            run.push(s, sl.start, skip)
+            if not rank_at_end:
+                run.push(s, sl.start, skip)
+        if rank_at_end:
+            run.push(scores, 0, self.exclude)
         return run.result(), scores
 
     def sample(self, m: int, rng: np.random.Generator) -> np.ndarray:
