@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -205,3 +207,18 @@ def test_every_error_is_an_alwidgets_error() -> None:
     for bad in (lambda: check_n(0), lambda: check_y([1], 1), lambda: check_X(np.ones(2))):
         with pytest.raises(ALWidgetsError):
             bad()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 50), st.data())
+def test_check_exclude_positions_and_masks_agree(n: int, data: st.DataObject) -> None:
+    positions = data.draw(st.lists(st.integers(0, n - 1), max_size=2 * n))
+    mask = check_exclude(positions, n)
+    expected = np.zeros(n, dtype=bool)
+    expected[positions] = True
+    if positions:
+        assert mask is not None and np.array_equal(mask, expected)
+        again = check_exclude(mask, n)
+        assert again is not None and np.array_equal(again, expected)
+    else:
+        assert mask is None
