@@ -46,7 +46,7 @@ def status_of(
     the front end appends "trained N s ago" from ``age`` and keeps it ticking.
     """
     status: dict[str, Any] = {"state": "ready", "text": "", "age": None, "detail": ""}
-    if snap is not None and snap.learner is not None:
+    if snap is not None and snap.fitted:
         status["text"] = f"model v{snap.version}, {snap.n_labels} labels"
         status["age"] = max(0.0, time.time() - snap.trained_at)
         score = snap.metrics.get("score")

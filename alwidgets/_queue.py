@@ -193,7 +193,7 @@ class BatchQueue:
         proba = None
         if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
             proba = snap.proba[rank - 1]
-        elif snap.learner is not None and self.X is not None:
+        elif snap.fitted and self.X is not None:
             try:
                 rows = take_rows(self.X, np.array([pos]))
                 proba = proba_in_class_order(snap.learner, rows, self.classes)[0]
@@ -203,7 +203,7 @@ class BatchQueue:
         if proba is not None and proba.sum() > 0:
             suggestion = int(np.argmax(proba))
             confidence = float(proba[suggestion])
-        fitted = snap.learner is not None
+        fitted = snap.fitted
         if reason is not None:
             strategy, why, why_long = "undo", reason, reason
         elif rank is None:

@@ -33,12 +33,13 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 __all__ = [
+    "LazyLearner",
     "PoolData",
     "RankingSnapshot",
     "RetrainJob",
@@ -97,6 +98,45 @@ class RetrainJob:
     stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
 
 
+class LazyLearner:
+    """A fitted learner, or its pickle, unpickled on first use (thread-safe).
+
+    A worker process sends the learner back pickled: unpickling a large model (say
+    300 trees) holds the kernel's GIL for tens of milliseconds, so it is done only
+    when someone asks for the model (``labeler.learner``, a card outside the ranking),
+    not on every retrain.
+    """
+
+    def __init__(self, learner: Any = None, blob: bytes | None = None) -> None:
+        self._learner, self._blob = learner, blob
+        self._lock = threading.Lock()
+
+    @classmethod
+    def packed(cls, learner: Any) -> LazyLearner:
+        """Pickle ``learner`` now (in the worker process)."""
+        import pickle
+
+        # the learner caches per-pool work behind a weak reference to X, which cannot
+        # be pickled; the cache is useless in another process anyway
+        vars(learner).pop("_cache_state", None)
+        return cls(blob=pickle.dumps(learner, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"learner": self._learner, "blob": self._blob}  # a lock cannot be pickled
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["learner"], state["blob"])  # type: ignore[misc]
+
+    def get(self) -> Any:
+        """The learner (unpickled once)."""
+        with self._lock:
+            if self._learner is None and self._blob is not None:
+                import pickle
+
+                self._learner, self._blob = pickle.loads(self._blob), None
+            return self._learner
+
+
 @dataclass(frozen=True)
 class RankingSnapshot:
     """The result of a retrain: a model, the pool ranked by it, and how good it is."""
@@ -106,7 +146,7 @@ class RankingSnapshot:
     order: np.ndarray  # candidate positions, best first
     scores: np.ndarray  # utility per pool position (NaN where excluded / not scored)
     proba: np.ndarray | None  # (len(order), n_classes) in the session's class order
-    learner: Any = None
+    model: LazyLearner | None = None  # the fitted learner (None: cold start, no model)
     metrics: dict[str, float] = field(default_factory=dict)
     metric_name: str = ""
     trained_at: float = 0.0  # time.time()
@@ -117,6 +157,16 @@ class RankingSnapshot:
     compare: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     random_baseline: tuple[float, float] | None = None  # (mean, std) at n_labels
     stop_predictions: np.ndarray | None = None  # predicted labels on the job's stop set
+
+    @property
+    def fitted(self) -> bool:
+        """Whether a model ranked this snapshot (``False``: cold start)."""
+        return self.model is not None
+
+    @property
+    def learner(self) -> Any:
+        """The fitted :class:`~alwidgets.ActiveLearner`, or ``None`` before the first fit."""
+        return None if self.model is None else self.model.get()
 
 
 def _strategy_name(strategy: Any) -> str:
@@ -260,7 +310,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             order=order,
             scores=scores,
             proba=proba,
-            learner=learner if job.fit else None,
+            model=LazyLearner(learner) if job.fit else None,
             metrics=metrics,
             metric_name=metric_name,
             trained_at=time.time(),
@@ -308,10 +358,8 @@ def _run_in_worker(job: RetrainJob) -> RankingSnapshot:
     if _WORKER_DATA is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("retrain worker was started without pool data")
     snap = run_job(job, _WORKER_DATA)
-    if snap.learner is not None:
-        # the learner caches per-pool work behind a weak reference to X, which cannot
-        # be pickled back to the kernel; the cache is useless there anyway
-        vars(snap.learner).pop("_cache_state", None)
+    if snap.model is not None:
+        snap = replace(snap, model=LazyLearner.packed(snap.model.get()))
     return snap
 
 

@@ -559,7 +559,7 @@ class ActiveLabeler:
     def model_version(self) -> int:
         """Version of the model that ranks the queue (0: cold start, no model yet)."""
         snap = self.snapshot
-        return snap.version if snap.learner is not None else 0
+        return snap.version if snap.fitted else 0
 
     @property
     def last_error(self) -> str | None:
@@ -646,7 +646,7 @@ class ActiveLabeler:
         if self._closed:
             self._job_event = None
             return
-        if snap.error is None and snap.learner is not None:
+        if snap.error is None and snap.fitted:
             self._log_model(snap)  # a durable curve point (the store has its own lock)
         with self._lock:
             self._job_event = None
@@ -673,9 +673,10 @@ class ActiveLabeler:
             self._job_dirty = False
             self._set_status()
         if snap.error is None:
-            self._update_hint(snap)
+            models = self.store.models  # read once for the hint and the curve
+            self._update_hint(snap, models)
             self._refresh_histogram()
-            self.panels.draw_curve(self.store.models, self.compare_with)
+            self.panels.draw_curve(models, self.compare_with)
         self._refresh_stats(force=True)
         if again and snap.error is None:
             self._request_job()
@@ -693,13 +694,13 @@ class ActiveLabeler:
             metrics[f"{name}_score"] = score
         self.store.log_model(snap.version, snap.n_labels, **metrics)
 
-    def _update_hint(self, snap: RankingSnapshot) -> None:
+    def _update_hint(self, snap: RankingSnapshot, models: pd.DataFrame) -> None:
         if snap.stop_predictions is not None:
             self._stop_history = [*self._stop_history[-9:], snap.stop_predictions]
         try:
             from alwidgets.stopping import stopping_hint
 
-            self._hint = stopping_hint(self.store.models, self._stop_history, score_column="score")
+            self._hint = stopping_hint(models, self._stop_history, score_column="score")
         except Exception:  # the hint is advisory: never let it break the app
             logger.debug("alwidgets: stopping hint failed", exc_info=True)
 
@@ -717,7 +718,7 @@ class ActiveLabeler:
                 error=self._last_error,
             )
             self.batch_widget.status = status
-        fitted = snap is not None and snap.learner is not None
+        fitted = snap is not None and snap.fitted
         model_status = "training…" if training else ("failed" if self._last_error else "ready")
         self.panels.draw_stats(model_status=model_status if fitted or training else None)
 
@@ -725,7 +726,7 @@ class ActiveLabeler:
         with self._lock:
             snap, handled = self._queue.snapshot, self._handled.copy()
             batch = list(self._queue.current.positions)
-        if snap.learner is None or len(snap.scores) != self.n_items:
+        if not snap.fitted or len(snap.scores) != self.n_items:
             return  # cold-start scores are not uncertainties: nothing to show yet
         self.panels.draw_histogram(snap.scores, handled, batch)
 
@@ -758,7 +759,7 @@ class ActiveLabeler:
             lpm, spl = pace(self._answer_log, self._stats_base)
             snap = self._queue.snapshot
         score = snap.metrics.get("score")
-        fitted = snap.learner is not None
+        fitted = snap.fitted
         self.panels.draw_stats(
             n_labeled=sum(counts.values()),
             per_class={str(c): n for c, n in counts.items()},

@@ -153,6 +153,7 @@ def _scenario(
     models = lab.learning_curve
     fit_s = models["fit_seconds"].tolist() if "fit_seconds" in models else []
     n_durable = len(lab.labels)
+    expected = n_labels + (lab.batch_size if retrain else 0)
     lab.close()
     ms = np.asarray(latencies) * 1000
     p50, p95 = percentiles(ms, (50, 95))
@@ -167,7 +168,8 @@ def _scenario(
         "retrains": len(fit_s),
         "fit_s": statistics.median(fit_s) if fit_s else float("nan"),
         "setup_s": setup_s,
-        "durable": n_durable,
+        "durable": n_durable == expected,
+        "keys": n_labels,
         "wall_s": total,
     }
 
@@ -200,14 +202,35 @@ def _store_floor(y: np.ndarray, n_labels: int, tmp: Path) -> dict[str, Any]:
         "retrains": 0,
         "fit_s": float("nan"),
         "setup_s": 0.0,
-        "durable": n_durable,
+        "durable": n_durable == n_labels,
+        "keys": n_labels,
         "wall_s": 0.0,
+    }
+
+
+def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from repeated runs: medians, with the p95 range and worst cases."""
+    p95s = [r["p95"] for r in runs]
+    fits = [r["fit_s"] for r in runs if np.isfinite(r["fit_s"])]
+    return {
+        **runs[0],
+        "p50": statistics.median(r["p50"] for r in runs),
+        "p95": statistics.median(p95s),
+        "p95_range": f"{min(p95s):.3g}–{max(p95s):.3g}",
+        "max": max(r["max"] for r in runs),
+        "over_100": sum(r["over_100"] for r in runs),
+        "keys": sum(r["keys"] for r in runs),
+        "during": float(np.mean([r["during"] for r in runs])),
+        "retrains": sum(r["retrains"] for r in runs),
+        "fit_s": statistics.median(fits) if fits else float("nan"),
+        "durable": all(r["durable"] for r in runs),
     }
 
 
 def main(quick: bool = False) -> str:
     n_pool = 10_000 if quick else 100_000
     n_labels = 40 if quick else 200
+    reps = 1 if quick else 3
     X, y = make_classification(
         n_samples=n_pool,
         n_features=20,
@@ -217,74 +240,93 @@ def main(quick: bool = False) -> str:
     )
     forest = RandomForestClassifier(n_estimators=60 if quick else 300, random_state=0)
     python_model = PurePythonCentroid()
-    rows = []
+    plan: list[tuple[str, Any, str, bool]] = [
+        ("store", None, "—", False),
+        ("RandomForest", forest, "thread", False),
+        ("RandomForest", forest, "thread", True),
+        ("RandomForest", forest, "process", True),
+        ("pure-Python centroid", python_model, "thread", True),
+        ("pure-Python centroid", python_model, "process", True),
+    ]
+    runs: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(plan))}
     with tempfile.TemporaryDirectory() as tmp:
-        plan = [
-            ("RandomForest", forest, "thread", False),
-            ("RandomForest", forest, "thread", True),
-            ("RandomForest", forest, "process", True),
-            ("pure-Python centroid", python_model, "thread", True),
-            ("pure-Python centroid", python_model, "process", True),
-        ]
-        print("  store floor ...", flush=True)
-        rows.append(_store_floor(y, n_labels, Path(tmp)))
-        for name, est, mode, retrain in plan:
-            print(f"  {name} / {mode if retrain else 'no retrain'} ...", flush=True)
-            rows.append(_scenario(name, est, mode, X, y, n_labels, retrain, Path(tmp)))
-    base = rows[1]  # the app with no retrain running
+        for rep in range(reps):  # interleaved, so slow drifts of the machine hit all rows
+            for i, (name, est, mode, retrain) in enumerate(plan):
+                print(f"  run {rep + 1}/{reps}: {name} / {mode if retrain else 'idle'}", flush=True)
+                where = Path(tmp) / f"rep{rep}"
+                where.mkdir(exist_ok=True)
+                if est is None:
+                    row = _store_floor(y, n_labels, where)
+                else:
+                    row = _scenario(name, est, mode, X, y, n_labels, retrain, where)
+                runs[i].append(row)
+    rows = [_aggregate(runs[i]) for i in range(len(plan))]
+    floor, base = rows[0], rows[1]
+    labels = [
+        "`SessionStore.label` alone (the durable write: floor)",
+        "RandomForest, no retrain (baseline)",
+        "RandomForest (300 trees)",
+        "RandomForest (300 trees)",
+        "pure-Python centroid",
+        "pure-Python centroid",
+    ]
     table = md_table(
         [
-            "model",
+            "what runs",
             "retrain in",
             "p50 ms",
-            "p95 ms",
+            "p95 ms (range)",
             "max ms",
             "keys > 100 ms",
             "p95 / baseline",
             "keys during a retrain",
-            "retrains done",
+            "retrains",
             "median retrain s",
         ],
         [
             (
-                r["model"] + (" (no retrain: baseline)" if r["where"] == "—" else ""),
+                label,
                 r["where"],
                 r["p50"],
-                r["p95"],
+                f"{r['p95']:.3g} ({r['p95_range']})",
                 r["max"],
-                r["over_100"],
+                f"{r['over_100']} / {r['keys']}",
                 r["p95"] / base["p95"],
                 f"{100 * r['during']:.0f}%",
                 r["retrains"],
                 r["fit_s"],
             )
-            for r in rows
+            for label, r in zip(labels, rows, strict=True)
         ],
     )
-    floor = rows[0]
-    worst = max(r["p95"] for r in rows if r["where"] == "thread")
-    best_proc = max(r["p95"] for r in rows if r["where"] == "process")
+    thread = [r for r in rows[2:] if r["where"] == "thread"]
+    process = [r for r in rows[2:] if r["where"] == "process"]
     return f"""## App latency: key press -> durable label + prefetched batch
 
-Kernel-side latency of {n_labels} key messages (`BatchWidget._handle_msg`, front-end
-shaped) on a {n_pool:,}-item pool (`make_classification`, 20 features, 4 classes,
-seed 0), one key every {GAP_S * 1000:.0f} ms, batch size 8, strategy `margin`, store
-in a temporary SQLite file (WAL, `synchronous=FULL`). Latency = scheduled arrival to
-handler done: the label is durable, acknowledged, and at a batch end the next batch
-is prefetched (ranking lookup + rendering 8 cards). Retrains run after every batch
-and almost always (column "keys during a retrain"). One seed; each row is one run,
-so compare ratios, not the third digit.
+Kernel-side latency of {n_labels} key messages per run (`BatchWidget._handle_msg`,
+front-end shaped) on a {n_pool:,}-item pool (`make_classification`, 20 features,
+4 classes, seed 0), one key every {GAP_S * 1000:.0f} ms, batch size 8, strategy `margin`,
+store in a temporary SQLite file (WAL, `synchronous=FULL`). Latency = scheduled
+arrival to handler done: the label is durable (committed and fsync'd), acknowledged,
+and at a batch end the next batch is prefetched (ranking lookup + rendering 8 cards).
+Retrains start after every batch and run nearly all the time (column "keys during a
+retrain"). {reps} interleaved runs per row: p50/p95 are medians over runs, the range is
+the runs' p95 spread, max and counts cover all runs. The machine is shared (2 cores,
+other jobs running), so read the ratios against the baseline of the same run.
 
 {table}
 
-- Worst p95 with a retrain in a **thread**: {worst:.1f} ms; in a **process**: {best_proc:.1f} ms
-  (target: p95 ≤ 10 ms, no key over 100 ms). The durable write alone (first row, an
-  fsync'd SQLite commit) takes p50 {floor["p50"]:.1f} ms / p95 {floor["p95"]:.1f} ms here: most of
-  the app's own latency is the store's guarantee that a label survives a crash.
+- Retrain in a **thread**: p95 {" / ".join(f"{r['p95']:.3g}" for r in thread)} ms (RandomForest /
+  pure-Python); in a **process**: {" / ".join(f"{r['p95']:.3g}" for r in process)} ms. A model
+  that holds the GIL in a thread makes keys wait for the GIL (5 ms switch interval per
+  hand-over); in a process it only competes for a core (the worker runs at lower
+  priority). Hence `retrain_in="auto"` picks a process in notebooks.
+- Target: p95 ≤ 10 ms, no key over 100 ms. The durable write alone (first row)
+  takes p50 {floor["p50"]:.2g} ms / p95 {floor["p95"]:.2g} ms here: it is the floor of any
+  design that acknowledges only durable labels.
 - The browser does not wait for any of this: the card is marked and focus moves on
   the key press itself; the kernel's reply only adds the "saved" tick.
-- Every label was durable (in the store) when its handler returned
-  ({", ".join(str(r["durable"]) for r in rows)} labels per run, including the warm-up batch).
+- Every label was in the store when its handler returned: {all(r["durable"] for r in rows)}.
 - Peak RSS of this process: {rss_mb():.0f} MB.
 """
 

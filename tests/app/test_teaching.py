@@ -73,6 +73,8 @@ def test_process_worker_gives_the_same_result_as_a_thread(make_labeler, digits, 
         )
         lab.step()
         lab.step()
+        assert lab.retrain_in == mode and lab._worker.fallback_reason is None
+        assert lab.learner.is_fitted  # unpickled on first use in process mode
         results[mode] = (lab.snapshot.order.copy(), lab.learning_curve["n_labels"].tolist())
         lab.close()
     assert np.array_equal(results["thread"][0], results["process"][0])
