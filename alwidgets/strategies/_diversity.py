@@ -30,7 +30,7 @@ import scipy.sparse as sp
 __all__ = ["k_center_greedy", "kmeans_pp_gradients", "round_robin_clusters", "typiclust"]
 
 
-def _sq_norms(F: Any) -> np.ndarray:
+def sq_norms(F: Any) -> np.ndarray:
     """Squared row norms as float64, without a float64 copy of a float32 matrix."""
     if sp.issparse(F):
         return np.asarray(F.multiply(F).sum(axis=1), dtype=np.float64).ravel()
@@ -93,7 +93,7 @@ def k_center_greedy(
 
     m = features.shape[0]
     k = min(k, m)
-    sq = _sq_norms(features)
+    sq = sq_norms(features)
     if centers is not None and centers.shape[0] > 0:
         _, dist = pairwise_distances_argmin_min(features, centers)
         d2 = np.asarray(dist, dtype=np.float64) ** 2
@@ -146,7 +146,7 @@ def kmeans_pp_gradients(
     k = min(k, m)
     R = np.asarray(residual, dtype=np.float64)
     bias = 1.0 if intercept else 0.0
-    g2 = (_sq_norms(features) + bias) * np.einsum("ij,ij->i", R, R)
+    g2 = (sq_norms(features) + bias) * np.einsum("ij,ij->i", R, R)
     first = int(np.argmax(g2))
     selected = [first]
     taken = np.zeros(m, dtype=bool)
