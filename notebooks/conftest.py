@@ -20,6 +20,10 @@ HERE = Path(__file__).resolve().parent
 PATTERNS = ("*.alw", "*.alw-wal", "*.alw-shm", "*.alw-journal", "*.csv")
 _ASIDE = pytest.StashKey[Path]()
 
+# --doctest-modules would import this file a second time as a test module named
+# "conftest" and clash with the other folders' conftest.py files; it has no doctests.
+collect_ignore = ["conftest.py"]
+
 
 def _session_files() -> list[Path]:
     return sorted({p for pattern in PATTERNS for p in HERE.glob(pattern) if p.is_file()})

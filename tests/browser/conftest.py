@@ -31,6 +31,10 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 _REPORT = pytest.StashKey[list[str]]()
 
+# --doctest-modules would import this file a second time as a test module named
+# "conftest" and clash with the other folders' conftest.py files; it has no doctests.
+collect_ignore = ["conftest.py"]
+
 
 def _unavailable(reason: str) -> None:
     if IN_CI:
@@ -47,9 +51,13 @@ def playwright_module() -> Any:
     return sync_api
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright_module: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium (persistent context, fresh profile) for the whole session."""
+    """A headless Chromium (persistent context, fresh profile) per test module.
+
+    Module scope: Playwright's sync API owns an event loop while it runs, so it is
+    stopped before other modules (nbval's kernel clients, other browser tests) start.
+    """
     if not CHROMIUM.exists():
         _unavailable(
             f"{CHROMIUM} is missing; `make browser-deps` installs Debian chromium when run as root"
