@@ -89,19 +89,25 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     if kind == "parquet":
         require("pyarrow", "parquet", "Parquet export")
     flat = _flatten(frame, always=kind == "csv")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp: str | None = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
         if kind == "csv":
             # the temporary name hides the suffix, so name the compression explicitly
             flat.to_csv(tmp, index=False, compression=_compression(target))
         else:
             flat.to_parquet(tmp, index=False)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())  # on disk before it replaces the old file
         os.replace(tmp, target)
     except OSError as err:
-        raise StoreError(f"cannot export to {str(target)!r}: {err}.") from err
+        raise StoreError(
+            f"cannot export to {str(target)!r}: {err}. Check that the directory is writable "
+            "and the disk is not full."
+        ) from err
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.remove(tmp)
     return target
 

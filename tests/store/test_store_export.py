@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -116,3 +116,14 @@ def test_export_rejects_unknown_suffix_and_view(store: SessionStore, tmp_path: P
 def test_read_export_of_a_missing_file(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="no such file"):
         read_export(tmp_path / "nope.csv")
+
+
+def test_export_into_read_only_directory(
+    store: SessionStore, tmp_path: Path, make_readonly: Callable[[Path], None]
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    make_readonly(folder)
+    with pytest.raises(StoreError, match=r"cannot export.*Check that the directory is writable"):
+        store.export(folder / "labels.csv")
+    assert list(folder.iterdir()) == []
