@@ -98,7 +98,7 @@ def normalize(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def times(seconds: Sequence[float | None]) -> pd.DatetimeIndex:
+def times(seconds: Sequence[float | None] | np.ndarray) -> pd.DatetimeIndex:
     """Epoch seconds -> UTC datetimes at microsecond resolution (NaT for None)."""
     arr = np.asarray(seconds, dtype=float)  # None -> NaN
     micros = np.round(arr * 1e6)
