@@ -112,13 +112,19 @@ def check_oracle(oracle: Any, ids: list[Any], classes: list[Any]) -> np.ndarray:
     return np.asarray(values)
 
 
-def open_store(store: Any, classes: list[Any], annotator: str | None) -> Any:
-    """A :class:`~alwidgets.store.SessionStore` from a path, an open store, or ``None``."""
+def open_store(
+    store: Any, classes: list[Any], annotator: str | None, *, quiet: bool = False
+) -> Any:
+    """A :class:`~alwidgets.store.SessionStore` from a path, an open store, or ``None``.
+
+    ``None`` means a temporary file, with a warning (``quiet``: an info message, e.g.
+    for teaching demos answered by an oracle, where nothing needs keeping).
+    """
     from alwidgets.store import SessionStore
 
     if store is None:
         path = os.path.join(tempfile.mkdtemp(prefix="alwidgets-"), "session.alw")
-        logger.warning(
+        (logger.info if quiet else logger.warning)(
             "alwidgets: no store given; labels go to the temporary file %s. Pass "
             "store='name.alw' to keep them and resume later.",
             path,

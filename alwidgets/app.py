@@ -209,7 +209,9 @@ class ActiveLabeler:
         self._data = PoolData(self.X, X_eval, y_eval, self.oracle)
 
         # ---- the store: the single source of truth for labels ----
-        self.store = checks.open_store(store, self.classes, annotator)
+        self.store = checks.open_store(
+            store, self.classes, annotator, quiet=self.oracle is not None
+        )
         self.annotator = annotator
         self._lock = threading.RLock()
         self._action: dict[int, str] = {}  # position -> live action (label/skip/unsure)
@@ -243,13 +245,18 @@ class ActiveLabeler:
         self._stop_run = threading.Event()
         self._closed = False
         self._worker = RetrainWorker(self._data, self._on_snapshot, mode=retrain_in)
-        self._worker.warm_up()  # a worker process starts while the first batch is labeled
         self._fallback_shown = False
 
         # ---- cold start: a diverse first ranking, computed here (no model needed) ----
         snapshot = run_job(self._make_job(fit=False), self._data)
         if snapshot.error:
-            raise InvalidInputError(f"could not rank the pool: {snapshot.error}")
+            self._ui.shutdown()
+            self.store.close()
+            raise InvalidInputError(
+                f"could not rank the pool for the first batch: {snapshot.error}. Check that "
+                "X suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
+            )
+        self._worker.warm_up()  # a worker process starts while the first batch is labeled
         self._queue = BatchQueue(
             ids=self.ids,
             items=self.items,

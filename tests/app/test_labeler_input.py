@@ -102,3 +102,13 @@ def test_string_ids_from_a_dataframe_round_trip(make_labeler, digits) -> None:
     lab.label(item, int(y[int(item[4:])]))
     assert lab.labels.index.tolist() == [item]
     assert "<table" in lab.batch_widget.cards[1]["html"]  # rows of a DataFrame by default
+
+
+def test_raw_text_without_a_vectorizer_fails_before_the_first_batch(make_labeler) -> None:
+    with pytest.raises(InvalidInputError, match="could not rank the pool.*vectorizer"):
+        make_labeler(
+            X=["cheap pills", "lunch at noon"] * 10,
+            items=None,
+            display="text",
+            classes=["ham", "spam"],
+        )
