@@ -28,6 +28,16 @@ def _fmt_pm(mean: float, std: float, fmt: str) -> str:
     return f"{mean:{fmt}}" if math.isnan(std) else f"{mean:{fmt}} ± {std:{spread_fmt}}"
 
 
+def _fmt_saving(is_baseline: bool, mean: float, std: float, pairs: int, seeds: int) -> str:
+    """Cost reduction cell; says on how many seeds it is defined when not on all."""
+    if is_baseline:
+        return "baseline"
+    if pairs == 0:
+        return "n/a (target not reached)"
+    text = _fmt_pm(100 * mean, 100 * std, "+.0f") + " %"
+    return text if pairs == seeds else f"{text} ({pairs}/{seeds} seeds)"
+
+
 @dataclass
 class ComparisonResult:
     """What :func:`compare` measured: every curve, per-seed measures and a summary.
@@ -105,14 +115,13 @@ class ComparisonResult:
                 ],
                 "reached": [f"{r}/{n}" for r, n in zip(s["reached"], s["n_seeds"], strict=True)],
                 "cost reduction": [
-                    "baseline"
-                    if name == self.baseline
-                    else ("n/a" if k == 0 else _fmt_pm(100 * m, 100 * sd, "+.0f") + " %")
-                    for name, m, sd, k in zip(
+                    _fmt_saving(name == self.baseline, m, sd, k, n)
+                    for name, m, sd, k, n in zip(
                         s["strategy"],
                         s["cost_reduction_mean"],
                         s["cost_reduction_std"],
                         s["n_pairs"],
+                        s["n_seeds"],
                         strict=True,
                     )
                 ],

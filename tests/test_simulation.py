@@ -364,7 +364,7 @@ def test_compare_absolute_target_not_reached_is_reported(iris: tuple[Any, Any]) 
     table = res.table()
     assert table.loc["margin", "labels to target"] == "not reached"
     assert table.loc["margin", "reached"] == "0/2"
-    assert table.loc["margin", "cost reduction"] == "n/a"
+    assert table.loc["margin", "cost reduction"] == "n/a (target not reached)"
     assert "accuracy 1.010" in res.describe_target()
 
 
@@ -454,3 +454,42 @@ def test_compare_bad_input(iris: tuple[Any, Any], kwargs: dict[str, Any], match:
     X, y = iris
     with pytest.raises(InvalidInputError, match=match):
         compare(_lr(), X, y, progress=False, **kwargs)
+
+
+def test_summary_on_hand_made_curves_counts_only_paired_seeds() -> None:
+    from alwidgets._comparison import summarise
+
+    n = [10, 20, 30, 40]
+    rows = []
+    for strategy, seed, acc in [
+        ("random", 0, [0.5, 0.6, 0.8, 0.9]),  # reaches 0.8 at 30
+        ("margin", 0, [0.5, 0.8, 0.9, 0.9]),  # at 20: saves 1/3
+        ("random", 1, [0.5, 0.6, 0.7, 0.7]),  # never reaches: seed 1 has no saving
+        ("margin", 1, [0.5, 0.9, 0.9, 0.9]),
+    ]:
+        rows += [
+            {"strategy": strategy, "seed": seed, "n_labels": k, "accuracy": a}
+            for k, a in zip(n, acc, strict=True)
+        ]
+    curves = pd.DataFrame(rows)
+    full = {0: (0.84, 0.8), 1: (0.84, 0.8)}
+    per_seed, summary, n_range = summarise(curves, full, ["random", "margin"], "random", "accuracy")
+    assert n_range == (10, 40)
+    s = summary.set_index("strategy")
+    assert s.loc["margin", "reached"] == 2 and s.loc["random", "reached"] == 1
+    assert s.loc["margin", "n_pairs"] == 1
+    assert s.loc["margin", "cost_reduction_mean"] == pytest.approx(1 / 3)
+    # trapezoids over 10-40 labels: seed 0 margin 0.800 vs random 0.700, seed 1 0.833 vs 0.633
+    assert s.loc["margin", "aulc_gain_mean"] == pytest.approx((0.1 + 0.2) / 2)
+    result = ComparisonResult(
+        curves=curves,
+        per_seed=per_seed,
+        summary=summary,
+        metric="accuracy",
+        target=0.8,
+        relative=False,
+        baseline="random",
+        n_range=n_range,
+    )
+    assert result.table().loc["margin", "cost reduction"] == "+33 % (1/2 seeds)"
+    assert result.table().loc["random", "reached"] == "1/2"
