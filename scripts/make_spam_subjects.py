@@ -47,6 +47,7 @@ _TAG = re.compile(r"<[^>]*>")
 _STYLE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_U_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _KEEP_TOKENS = {"&", "-", "—"}
 _META_LINE = re.compile(r"^(url|date|from|to|cc|subject|sent|reply-to)\s*:", re.IGNORECASE)
 _JUNK = re.compile(r"[^\w\s.,;:!?$%&()'\"/+\-*#@=€£]")
@@ -146,6 +147,10 @@ def first_lines(body: str, max_chars: int = MAX_BODY_CHARS) -> str:
 
 def clean(text: str) -> str:
     """Drop URLs, addresses, odd symbols and punctuation-only tokens; collapse spaces."""
+    text = html.unescape(text)
+    # email turns non-ASCII str payloads into raw-unicode-escape bytes, so code points
+    # above U+00FF come back as literal "\\uXXXX"; U+FFFD marks bytes lost upstream
+    text = _U_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text).replace("\ufffd", " ")
     text = _URL.sub(" ", text)
     text = _EMAIL.sub(" ", text)
     text = _JUNK.sub(" ", text)

@@ -42,6 +42,8 @@ def test_spam_shape_labels_and_text_quality() -> None:
     assert lengths.min() >= 10 and lengths.max() <= 320  # short, one line each
     assert not df["text"].str.contains("\n").any()
     assert not df["text"].str.contains(r"<[a-z]+[ >]|https?://|=\?utf", case=False).any()
+    # no mojibake left from the MIME decoding: escaped code points, replacement characters
+    assert not df["text"].str.contains(r"\\u[0-9a-f]{4}|ufffd|\ufffd|&#\d+;", case=False).any()
     assert df["text"].str.lower().is_unique  # duplicates would leak across splits
 
 
@@ -129,18 +131,24 @@ def test_script_parses_mime_quoted_printable_and_html(tmp_path: Path) -> None:
         "See http://example.org/x for details\n-- \nsignature that must go\n"
     )
     empty = "Subject: hi\n\n\n"
+    umlauts = (
+        'Subject: Grüße\nContent-Type: text/plain; charset="utf-8"\n\n'
+        "Schöne Grüße aus München ✓ und €5\n"
+    )
     data = tmp_path / "package" / "data"
     for group, number, msg in [
         ("spam-1", "00001", multi.as_string()),
         ("easy-ham-1", "00001", plain),
         ("easy-ham-1", "00002", empty),
+        ("hard-ham-1", "00004", umlauts),
         ("easy-ham-2", "00003", plain),  # duplicate text: dropped
     ]:
         (data / group).mkdir(parents=True, exist_ok=True)
         (data / group / f"{number}.json").write_text(json.dumps(_record(group, number, msg)))
 
     rows = {r["source"]: r for r in script.build(tmp_path / "package", n_rows=10)}
-    assert set(rows) == {"spam-1/00001", "easy-ham-1/00001"}
+    assert set(rows) == {"spam-1/00001", "easy-ham-1/00001", "hard-ham-1/00004"}
+    assert rows["hard-ham-1/00004"]["text"] == "Grüße — Schöne Grüße aus München und €5"
     assert rows["spam-1/00001"] == {
         "source": "spam-1/00001",
         "label": "spam",

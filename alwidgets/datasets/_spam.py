@@ -41,7 +41,7 @@ def load_spam(*, with_source: bool = False) -> pd.DataFrame:
     >>> df.shape
     (3600, 2)
     >>> df["label"].value_counts().to_dict()
-    {'ham': 2530, 'spam': 1070}
+    {'ham': 2529, 'spam': 1071}
     >>> print(df.loc[0, "text"][:39])
     Eliminate Back Taxes Forever! ybf — IRS
     """
