@@ -86,7 +86,7 @@ def test_sigkill_at_a_random_moment_loses_no_acknowledged_event(
 def test_two_processes_writing_at_once_lose_and_duplicate_nothing(
     tmp_path: Path, spawn_writer: Spawn, check_views: Callable[[Any], None]
 ) -> None:
-    n = 400
+    n = 300
     path = tmp_path / "shared.db"
     writers = {name: spawn_writer("burst", path, seed, name, n) for seed, name in enumerate("ab")}
     for writer in writers.values():

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from alwidgets import SessionStore as PublicSessionStore
 from alwidgets.exceptions import InvalidInputError, StoreError, UnknownLabelError
 from alwidgets.store import NothingToUndoWarning, SessionStore
+from alwidgets.store._replay import _PATCH_LIMIT
 
 
 @pytest.fixture
@@ -320,14 +321,14 @@ def test_views_see_writes_from_another_store_object(path: Path) -> None:
         assert two.session_id == one.session_id
 
 
-@pytest.mark.parametrize("n_new", [3, 400])  # patched, or rebuilt (many touched items)
+@pytest.mark.parametrize("n_new", [3, _PATCH_LIMIT + 50])  # patched, or rebuilt
 def test_views_catch_up_with_many_writes_between_reads(path: Path, n_new: int) -> None:
     with SessionStore(path, annotator="ann") as reader, SessionStore(path, annotator="bo") as other:
         for i in range(50):
             reader.label(i, "a")
         views = [reader.labels, reader.state, reader.events]
-        for i in range(n_new):
-            other.label(i % 120, "b" if i % 2 else 7)
+        for i in range(n_new):  # n_new distinct items, some relabeled, skipped or undone
+            other.label(i, "b" if i % 2 else 7)
             if i % 5 == 0:
                 other.skip(f"s{i}")
             if i % 7 == 0:
@@ -411,7 +412,7 @@ _OPS = st.lists(
 _SAFE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=_SAFE)
+@settings(max_examples=30, deadline=None, suppress_health_check=_SAFE)
 @given(ops=_OPS)
 def test_views_match_a_replay_of_the_log_and_survive_reopening(
     check_views: Callable[[Any], None], ops: list[tuple[str, Any, Any, str, bool]]
