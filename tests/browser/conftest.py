@@ -8,6 +8,7 @@ skips these tests with the reason; in CI (``CI=true``) it is a failure.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from jupyter_harness import (
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 _REPORT = pytest.StashKey[list[str]]()
+_FAILED = pytest.StashKey[bool]()
 
 # --doctest-modules would import this file a second time as a test module named
 # "conftest" and clash with the other folders' conftest.py files; it has no doctests.
@@ -70,15 +72,35 @@ def browser(playwright_module: Any, tmp_path_factory: pytest.TempPathFactory) ->
             context.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[tuple[Any, ConsoleLog]]:
-    """A new tab with its console errors collected; closed after the test."""
+def page(
+    browser: Any, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Any, ConsoleLog]]:
+    """A new tab with its console errors collected; closed after the test.
+
+    When the test fails, the tab is photographed first (``failure.png`` in the
+    test's temporary directory) and the console is printed, to see what went wrong.
+    """
     tab = browser.new_page()
     log = ConsoleLog()
     log.attach(tab)
     try:
         yield tab, log
     finally:
+        if request.node.stash.get(_FAILED, False):
+            shot = tmp_path / "failure.png"
+            with contextlib.suppress(Exception):  # a crashed page must not hide the failure
+                tab.screenshot(path=str(shot), full_page=True)
+                print(f"failure screenshot: {shot}")
+            print("console errors:", log.errors, "allowed:", log.allowed)
         tab.close()
 
 
