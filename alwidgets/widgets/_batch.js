@@ -207,6 +207,20 @@ function render({ model, el: host }) {
     root.dataset.batch = String(shown.id);
   }
 
+  // The prefetched batch is built (and its images decoded) while the current one is
+  // labeled, so showing it when the current batch is done is a swap of DOM nodes.
+  let prebuilt = null; // {id, keys, nodes}
+  function prebuild() {
+    const id = model.get("next_batch_id");
+    const next = model.get("next_cards") || [];
+    if (prebuilt && prebuilt.id === id) return;
+    const nodes = next.map((c, i) => buildCard(c, i));
+    for (const node of nodes) {
+      for (const img of node.querySelectorAll("img")) img.decode?.().catch(() => {});
+    }
+    prebuilt = { id, keys: next.map((c) => c.key).join(","), nodes };
+  }
+
   function showBatch(id, cards) {
     const sameKeys =
       id === shown.id &&
@@ -214,10 +228,13 @@ function render({ model, el: host }) {
       cards.every((c, i) => c.key === shown.cards[i].key);
     shown = { id, cards };
     if (!sameKeys) {
+      const keys = cards.map((c) => c.key).join(",");
+      const ready = prebuilt && prebuilt.id === id && prebuilt.keys === keys ? prebuilt : null;
+      if (ready) prebuilt = null;
       cardNodes.clear();
       grid.replaceChildren();
       cards.forEach((card, i) => {
-        const node = buildCard(card, i);
+        const node = ready ? ready.nodes[i] : buildCard(card, i);
         cardNodes.set(card.key, node);
         grid.append(node);
       });
@@ -225,7 +242,9 @@ function render({ model, el: host }) {
       lastActionAt = performance.now();
     }
     grid.classList.toggle("alw-empty", cards.length === 0);
-    if (cards.length === 0) grid.append(el("div", "alw-empty-note", model.get("empty_text") || ""));
+    if (cards.length === 0) {
+      grid.replaceChildren(el("div", "alw-empty-note", model.get("empty_text") || ""));
+    }
     refreshAll();
   }
 
@@ -405,6 +424,7 @@ function render({ model, el: host }) {
   model.on("change:answers", refreshAll);
   model.on("change:next_cards", () => {
     if (root.dataset.waiting) maybeAdvance();
+    setTimeout(prebuild, 0); // off the event that delivered it
   });
   model.on("change:status", () => {
     statusAt = performance.now();
@@ -413,6 +433,7 @@ function render({ model, el: host }) {
   model.on("change:progress", renderStatus);
   model.on("change:classes", () => {
     renderLegend();
+    prebuilt = null;
     shown = { id: -1, cards: [] };
     syncFromModel();
   });
@@ -420,6 +441,7 @@ function render({ model, el: host }) {
   renderLegend();
   renderStatus();
   syncFromModel();
+  setTimeout(prebuild, 0);
   // Focus on first render so keys work at once, without a click or hover.
   requestAnimationFrame(() => root.focus({ preventScroll: true }));
 

@@ -221,3 +221,13 @@ def test_status_line_ticks_without_the_kernel(page: Any) -> None:
         "document.querySelector('.alw-status-text').textContent.includes('3 s ago')",
         timeout=3000,
     )
+
+
+def test_exhausted_pool_shows_one_note(page: Any) -> None:
+    page.evaluate("model.update({batch_id: 5, cards: [], next_batch_id: 6, next_cards: []})")
+    page.evaluate("model.update({cards: []})")
+    assert page.eval_on_selector_all(".alw-empty-note", "ns => ns.map(n => n.textContent)") == [
+        "nothing left"
+    ]
+    page.keyboard.press("1")  # no card: nothing is sent, nothing breaks
+    assert [m for m in sent(page) if m["type"] == "action"] == []

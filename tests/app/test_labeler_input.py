@@ -105,7 +105,7 @@ def test_string_ids_from_a_dataframe_round_trip(make_labeler, digits) -> None:
 
 
 def test_raw_text_without_a_vectorizer_fails_before_the_first_batch(make_labeler) -> None:
-    with pytest.raises(InvalidInputError, match="could not rank the pool.*vectorizer"):
+    with pytest.raises(InvalidInputError, match=r"could not rank the pool.*vectorizer"):
         make_labeler(
             X=["cheap pills", "lunch at noon"] * 10,
             items=None,
