@@ -48,6 +48,7 @@ from alwidgets._retrain import (
     choose_mode,
     run_job,
 )
+from alwidgets._teaching import TeachingMixin
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["ActiveLabeler"]
@@ -64,7 +65,7 @@ def _trainable(labels: Any) -> bool:
     return len(set(labels)) >= 2
 
 
-class ActiveLabeler:
+class ActiveLabeler(TeachingMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -779,60 +780,3 @@ class ActiveLabeler:
             metric=snap.metric_name or "accuracy",
             hint=self._hint,
         )
-
-    # ------------------------------------------------------------------ teaching mode
-    def step(self) -> list[Any]:
-        """Answer the current batch with the oracle (the same path as clicks) and retrain.
-
-        Returns the ids that were labeled. Needs ``oracle=``.
-        """
-        if self.oracle is None:
-            raise InvalidInputError(
-                "step() answers with the oracle; create the labeler with oracle=y (true labels)."
-            )
-        done = self.batch
-        for item_id in done:
-            self.label(item_id, self.oracle[self._pos(item_id)])
-        self.retrain(wait=True)
-        return done
-
-    def run(self, n_batches: int | None = None, delay: float = 0.5, wait: bool = False) -> None:
-        """Let the loop run on its own with the oracle, one batch every ``delay`` seconds.
-
-        Runs in a background thread so the notebook stays responsive (``wait=True``
-        blocks until it ends); :meth:`stop` ends it. ``n_batches=None`` runs until the
-        pool is exhausted.
-        """
-        if self.oracle is None:
-            raise InvalidInputError(
-                "run() answers with the oracle; create the labeler with oracle=y (true labels)."
-            )
-        self.stop()
-        self._stop_run.clear()
-
-        def loop() -> None:
-            i = 0
-            while not self._stop_run.is_set() and (n_batches is None or i < n_batches):
-                if not self.batch:
-                    break
-                try:
-                    self.step()
-                except Exception as err:  # show it; a class demo should not die silently
-                    logger.exception("alwidgets: run() stopped")
-                    self.batch_widget.notice(f"run() stopped: {type(err).__name__}: {err}", "error")
-                    break
-                i += 1
-                if self._stop_run.wait(delay):
-                    break
-
-        self._runner = threading.Thread(target=loop, name="alwidgets-run", daemon=True)
-        self._runner.start()
-        if wait:
-            self._runner.join()
-
-    def stop(self) -> None:
-        """Stop a running :meth:`run` loop (after its current step)."""
-        self._stop_run.set()
-        if self._runner is not None and self._runner is not threading.current_thread():
-            self._runner.join()
-        self._runner = None
