@@ -27,7 +27,18 @@ import pandas as pd
 from alwidgets import _validation as V
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError, UnknownLabelError
 
-__all__ = ["check_classes", "check_eval_set", "check_label", "check_oracle", "open_store", "plain"]
+__all__ = [
+    "assign_keys",
+    "check_classes",
+    "check_eval_set",
+    "check_label",
+    "check_oracle",
+    "open_store",
+    "plain",
+]
+
+#: Keys that can label a class, in the order they are handed out.
+CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]  # j k s u: move, skip, unsure
 
 logger = logging.getLogger("alwidgets")
 
@@ -61,6 +72,31 @@ def check_classes(classes: Any) -> list[Any]:
                 f"each class must be an int or a str (they are stored), got {c!r}."
             )
     return out
+
+
+def assign_keys(classes: list[Any]) -> list[str]:
+    """One key per class: the class itself when it is one free character, else the next
+    free key of :data:`CLASS_KEYS` (``""`` when they run out: buttons only).
+
+    >>> assign_keys([0, 1, 2])
+    ['0', '1', '2']
+    >>> assign_keys(["cat", "dog", "y"])
+    ['1', '2', 'y']
+    >>> assign_keys(["s", "k"])  # reserved for skip / move: numbered instead
+    ['1', '2']
+    """
+    keys = [""] * len(classes)
+    taken: set[str] = set()
+    for i, c in enumerate(classes):
+        name = str(c).lower()
+        if len(name) == 1 and name in CLASS_KEYS and name not in taken:
+            keys[i] = name
+            taken.add(name)
+    free = iter(k for k in CLASS_KEYS if k not in taken)
+    for i in range(len(classes)):
+        if not keys[i]:
+            keys[i] = next(free, "")
+    return keys
 
 
 def check_label(label: Any, classes: list[Any]) -> Any:

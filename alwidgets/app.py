@@ -55,8 +55,6 @@ __all__ = ["ActiveLabeler"]
 
 logger = logging.getLogger("alwidgets")
 
-#: Keys offered for classes, in order (j, k, s, u are navigation / skip / unsure).
-CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]
 _STATS_EVERY_S = 2.0
 _STOP_SET_SIZE = 1000
 
@@ -73,7 +71,8 @@ class ActiveLabeler(TeachingMixin):
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
     classes : sequence of int or str
-        The labels, in the order of their keys (``1``…``9``, ``0``, then letters).
+        The labels. Each gets a key: the label itself when it is a single character
+        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -331,11 +330,9 @@ class ActiveLabeler(TeachingMixin):
 
         from alwidgets.widgets import BatchWidget
 
+        keys = checks.assign_keys(self.classes)
         self.batch_widget = BatchWidget(
-            classes=[
-                {"name": str(c), "key": CLASS_KEYS[i] if i < len(CLASS_KEYS) else ""}
-                for i, c in enumerate(self.classes)
-            ]
+            classes=[{"name": str(c), "key": k} for c, k in zip(self.classes, keys, strict=True)]
         )
         self.batch_widget.on_action(self._on_message)
         self.panels = Panels(metric_label=metric, strategy=str(self.strategy), n_items=self.n_items)

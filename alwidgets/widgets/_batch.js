@@ -118,9 +118,11 @@ function render({ model, el: host }) {
 
   function renderLegend() {
     legend.replaceChildren();
-    const parts = classes()
-      .filter((c) => c.key)
-      .map((c) => [c.key, c.name]);
+    const same = classes().filter((c) => c.key && c.key === String(c.name).toLowerCase());
+    const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
+    for (const c of classes()) {
+      if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
+    }
     parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
     parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
     for (const [k, what] of parts) {
@@ -135,8 +137,13 @@ function render({ model, el: host }) {
     const b = el("button", "alw-btn");
     b.type = "button";
     b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
-    if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
-    b.append(document.createTextNode(text));
+    if (kbd && kbd === String(text).toLowerCase()) {
+      b.append(el("kbd", null, text)); // the label is its own key
+      b.classList.add("alw-self-key");
+    } else {
+      if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
+      b.append(document.createTextNode(text));
+    }
     for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
     return b;
   }

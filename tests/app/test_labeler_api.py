@@ -215,3 +215,10 @@ def test_text_pool_with_a_vectorizing_pipeline(make_labeler) -> None:
     assert lab.last_error is None and lab.model_version >= 1
     card = lab.batch_widget.next_cards[0]
     assert card["suggestion"] in (0, 1) and card["why"].startswith("margin")
+
+
+def test_classes_that_are_single_characters_are_their_own_keys(make_labeler) -> None:
+    lab = make_labeler()  # digits 0-9
+    assert [c["key"] for c in lab.batch_widget.classes] == [str(d) for d in range(10)]
+    named = make_labeler(classes=["cat", "dog", "x"], store=None, oracle=None)
+    assert [c["key"] for c in named.batch_widget.classes] == ["1", "2", "x"]
