@@ -270,21 +270,20 @@ class SessionStore:
         item_id: Any,
         label: Any,
         annotator: str | None,
-        query_info: dict[str, Any],
+        query_info: tuple[Any, Any, Any, Any, Any],
+        unknown: dict[str, Any],
     ) -> int:
-        unknown = sorted(set(query_info) - set(QUERY_INFO))
         if unknown:
             raise TypeError(
-                f"{action}() got unexpected keyword argument(s) {unknown}; accepted: "
+                f"{action}() got unexpected keyword argument(s) {sorted(unknown)}; accepted: "
                 f"annotator, {', '.join(QUERY_INFO)}."
             )
         item = encode_item_id(item_id)
         value = None if label is None else encode_label(label, self._classes)
         who = self._annotator(annotator)
         answered_at = time.time()
-        info = encode_query_info(
-            answered_at=answered_at, **{k: query_info.get(k) for k in QUERY_INFO}
-        )
+        named = dict(zip(QUERY_INFO, query_info, strict=True))
+        info = encode_query_info(answered_at=answered_at, **named)
         shown_at, model_version, score, rank, strategy = info
         row = (action, item, value, who, shown_at, answered_at)
         with self._transaction() as conn:
@@ -293,7 +292,17 @@ class SessionStore:
 
     # -------------------------------------------------------------------- writes
     def label(
-        self, item_id: Any, label: Any, *, annotator: str | None = None, **query_info: Any
+        self,
+        item_id: Any,
+        label: Any,
+        *,
+        annotator: str | None = None,
+        shown_at: Any = None,
+        model_version: Any = None,
+        score: Any = None,
+        rank: Any = None,
+        strategy: Any = None,
+        **unknown: Any,
     ) -> int:
         """Record that ``item_id`` has label ``label``; durable when this returns.
 
@@ -305,11 +314,19 @@ class SessionStore:
             One of :attr:`classes` (when the session has classes).
         annotator : str, optional
             Overrides :attr:`annotator` for this action.
-        **query_info
-            What the model said when the item was shown: ``shown_at`` (epoch
-            seconds or datetime; gives the seconds spent on the item),
-            ``model_version`` (int or str), ``score`` (float, NaN = none),
-            ``rank`` (int, 0 = first in the batch), ``strategy`` (str).
+        shown_at : float or datetime, optional
+            When the item was shown (epoch seconds, or a datetime; naive means
+            local time). Gives the seconds spent on it.
+        model_version : int or str, optional
+            The model that ranked the item.
+        score : float, optional
+            Its query score (NaN is stored as missing).
+        rank : int, optional
+            Its position in the batch (0 = first).
+        strategy : str, optional
+            The query strategy's name.
+        **unknown
+            Anything else raises a ``TypeError`` that lists the accepted names.
 
         Returns
         -------
@@ -347,27 +364,52 @@ class SessionStore:
             raise InvalidInputError(
                 "label is None; pass one of the classes, or use skip()/unsure()."
             )
-        return self._record("label", item_id, label, annotator, query_info)
+        info = (shown_at, model_version, score, rank, strategy)
+        return self._record("label", item_id, label, annotator, info, unknown)
 
-    def skip(self, item_id: Any, *, annotator: str | None = None, **query_info: Any) -> int:
-        """Record that ``item_id`` was skipped (not labeled); see :meth:`label`.
+    def skip(
+        self,
+        item_id: Any,
+        *,
+        annotator: str | None = None,
+        shown_at: Any = None,
+        model_version: Any = None,
+        score: Any = None,
+        rank: Any = None,
+        strategy: Any = None,
+        **unknown: Any,
+    ) -> int:
+        """Record that ``item_id`` was skipped (not labeled); same arguments as :meth:`label`.
 
         Returns
         -------
         int
             The event id.
         """
-        return self._record("skip", item_id, None, annotator, query_info)
+        info = (shown_at, model_version, score, rank, strategy)
+        return self._record("skip", item_id, None, annotator, info, unknown)
 
-    def unsure(self, item_id: Any, *, annotator: str | None = None, **query_info: Any) -> int:
-        """Record that the annotator was unsure about ``item_id``; see :meth:`label`.
+    def unsure(
+        self,
+        item_id: Any,
+        *,
+        annotator: str | None = None,
+        shown_at: Any = None,
+        model_version: Any = None,
+        score: Any = None,
+        rank: Any = None,
+        strategy: Any = None,
+        **unknown: Any,
+    ) -> int:
+        """Record that the annotator was unsure about ``item_id``; same arguments as :meth:`label`.
 
         Returns
         -------
         int
             The event id.
         """
-        return self._record("unsure", item_id, None, annotator, query_info)
+        info = (shown_at, model_version, score, rank, strategy)
+        return self._record("unsure", item_id, None, annotator, info, unknown)
 
     def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
         """Revert the annotator's last action that is not undone yet.
