@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from alwidgets.exceptions import InvalidInputError, StoreError
 from alwidgets.store import SessionStore, read_export
@@ -127,3 +130,26 @@ def test_export_into_read_only_directory(
     with pytest.raises(StoreError, match=r"cannot export.*Check that the directory is writable"):
         store.export(folder / "labels.csv")
     assert list(folder.iterdir()) == []
+
+
+_IDS = st.lists(
+    st.one_of(st.integers(-(2**63), 2**63 - 1), st.text(min_size=1, max_size=12)),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda v: (type(v), v),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(ids=_IDS, labels=st.lists(st.one_of(st.integers(-5, 5), st.text(min_size=1)), min_size=1))
+def test_any_int_or_text_id_and_label_round_trips(ids: list[object], labels: list[object]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        with SessionStore(Path(tmp) / "s.db") as store:
+            for i, item in enumerate(ids):
+                store.label(item, labels[i % len(labels)])
+            frame = store.labels
+            assert [(type(v), v) for v in frame.index] == [(type(v), v) for v in ids]
+            out = store.export(Path(tmp) / "labels.csv")
+        pd.testing.assert_frame_equal(read_export(out), frame)
+        with SessionStore(Path(tmp) / "s.db") as again:
+            pd.testing.assert_frame_equal(again.labels, frame)
