@@ -29,6 +29,8 @@ __all__ = ["Panels", "pace", "status_of"]
 
 #: Gaps between answers longer than this (seconds) are breaks, not labeling time.
 IDLE_S = 300.0
+#: Width of each plot (px): two fit side by side in a notebook's output area.
+PLOT_WIDTH = 420
 
 
 def status_of(
@@ -106,8 +108,9 @@ class Panels:
         self.histogram = UncertaintyHistogram()
         self.stats = SessionStats({"n_total": n_items})
         for fig in (self.curve.widget, self.histogram.widget):
-            fig.layout.width = None
-            fig.layout.autosize = True
+            # side by side in a notebook column (~850 px), stacked when narrower; a
+            # FigureWidget does not follow its container's width, so it gets one
+            fig.layout.width = PLOT_WIDTH
         self.plots = W.HBox(
             [self.curve.widget, self.histogram.widget],
             layout=W.Layout(width="100%", flex_flow="row wrap"),

@@ -171,6 +171,21 @@ class BatchQueue:
         self.current = Batch(cur.id, [pos, *cur.positions], [card, *cur.cards], cur.shown_at)
         self.queued[pos] = True
 
+    def update_suggestions(self, positions: np.ndarray | None, proba: np.ndarray | None) -> None:
+        """A new model's guesses for the cards on screen (the items themselves stay)."""
+        if positions is None or proba is None:
+            return
+        row = {int(p): i for i, p in enumerate(positions)}
+        cards = []
+        for card in self.current.cards:
+            i = row.get(int(card["key"]))
+            if i is not None and proba[i].sum() > 0:
+                best = int(np.argmax(proba[i]))
+                card = {**card, "suggestion": best, "confidence": float(proba[i][best])}
+            cards.append(card)
+        cur = self.current
+        self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
+
     def is_complete(self) -> bool:
         """Every card of the current batch is answered (and there is at least one)."""
         pos = self.current.positions

@@ -96,6 +96,7 @@ class RetrainJob:
     batch_size: int = 8
     random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
     stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
+    also_predict: np.ndarray | None = None  # positions on screen: fresh suggestions for them
 
 
 class LazyLearner:
@@ -157,6 +158,8 @@ class RankingSnapshot:
     compare: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     random_baseline: tuple[float, float] | None = None  # (mean, std) at n_labels
     stop_predictions: np.ndarray | None = None  # predicted labels on the job's stop set
+    also_positions: np.ndarray | None = None  # the job's ``also_predict``
+    also_proba: np.ndarray | None = None  # their probabilities, session class order
 
     @property
     def fitted(self) -> bool:
@@ -293,6 +296,10 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
                     metrics["score"] = s
                 if sd is not None:
                     metrics["score_std"] = sd
+        also_proba = None
+        if job.fit and job.also_predict is not None and len(job.also_predict):
+            rows = take_rows(data.X, job.also_predict)
+            also_proba = proba_in_class_order(learner, rows, job.classes)
         stop_predictions = None
         if job.fit and job.stop_set is not None and len(job.stop_set):
             stop_predictions = np.asarray(learner.predict(take_rows(data.X, job.stop_set)))
@@ -319,6 +326,8 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             compare=compare,
             random_baseline=baseline,
             stop_predictions=stop_predictions,
+            also_positions=job.also_predict if also_proba is not None else None,
+            also_proba=also_proba,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return RankingSnapshot(

@@ -236,7 +236,9 @@ class ActiveLabeler(TeachingMixin):
         self._stop_set = np.sort(rng.choice(self.n_items, size=size, replace=False))
         self._stop_history: list[np.ndarray] = []
         self._hint: str | None = None
-        self._answer_log: list[tuple[float, float | None]] = []  # (time, seconds) per label
+        # (time, seconds spent) per answer from the browser (programmatic and oracle
+        # answers have no human pace)
+        self._answer_log: list[tuple[float, float | None]] = []
         self._stats_base = self.store.stats()  # a resumed session's pace so far
         self._last_stats = 0.0
         self._ui = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidgets-ui")
@@ -425,7 +427,8 @@ class ActiveLabeler(TeachingMixin):
             self._set_item(pos, action, label)
             if action == "label":
                 self._labels_since_job += 1
-                self._answer_log.append((now, None if shown_at is None else now - shown_at))
+            if action == "label" and (seq is not None or seconds is not None):  # a person
+                self._answer_log.append((now, seconds))
                 del self._answer_log[:-100]
             if pos in q.current.positions:
                 q.answers[key] = self._answer(pos)  # type: ignore[assignment]
@@ -615,6 +618,7 @@ class ActiveLabeler(TeachingMixin):
             batch_size=self.batch_size,
             random_seeds=3 if "random" in self.compare_with else 0,
             stop_set=self._stop_set if fit else None,
+            also_predict=np.asarray(self._queue.current.positions, dtype=np.int64) if fit else None,
         )
 
     def _request_job(self, force: bool = False) -> threading.Event | None:
@@ -671,6 +675,7 @@ class ActiveLabeler(TeachingMixin):
                 self._last_error = None
                 self._queue.ran_out = False
                 self._queue.swap(snap)  # atomic: the next batch comes from the new ranking
+                self._queue.update_suggestions(snap.also_positions, snap.also_proba)
                 self._push_state()
             again = self._job_dirty and (
                 self._labels_since_job > 0 or not _trainable(self._label_of.values())

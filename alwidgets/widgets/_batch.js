@@ -163,28 +163,37 @@ function render({ model, el: host }) {
     const item = el("div", "alw-item");
     item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
     const suggest = el("div", "alw-suggest");
-    if (card.suggestion !== null && card.suggestion !== undefined) {
+    const buttons = el("div", "alw-buttons");
+    classes().forEach((c, i) => {
+      buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
+    });
+    buttons.append(button("skip", "s", { "data-action": "skip" }));
+    buttons.append(button("unsure", "u", { "data-action": "unsure" }));
+    const err = el("div", "alw-card-error");
+    node.append(top, item, suggest, buttons, err);
+    showSuggestion(node, card);
+    return node;
+  }
+
+  // The model's guess on a card; updated in place when a retrain re-predicts it.
+  function showSuggestion(node, card) {
+    const suggest = node.querySelector(".alw-suggest");
+    suggest.replaceChildren();
+    const has = card.suggestion !== null && card.suggestion !== undefined;
+    if (has) {
       const c = classes()[card.suggestion];
-      suggest.append(document.createTextNode("model: "));
-      suggest.append(el("b", null, c ? c.name : "?"));
+      suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
       if (typeof card.confidence === "number") {
         suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
       }
       suggest.dataset.suggestion = String(card.suggestion);
     } else {
       suggest.textContent = "no model yet";
+      delete suggest.dataset.suggestion;
     }
-    const buttons = el("div", "alw-buttons");
-    classes().forEach((c, i) => {
-      const b = button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) });
-      if (i === card.suggestion) b.classList.add("alw-suggested");
-      buttons.append(b);
-    });
-    buttons.append(button("skip", "s", { "data-action": "skip" }));
-    buttons.append(button("unsure", "u", { "data-action": "unsure" }));
-    const err = el("div", "alw-card-error");
-    node.append(top, item, suggest, buttons, err);
-    return node;
+    for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
+      b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
+    }
   }
 
   function refreshCard(key) {
@@ -233,6 +242,14 @@ function render({ model, el: host }) {
       id === shown.id &&
       cards.length === shown.cards.length &&
       cards.every((c, i) => c.key === shown.cards[i].key);
+    if (sameKeys) {
+      cards.forEach((card, i) => {
+        const old = shown.cards[i];
+        if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
+          showSuggestion(cardNodes.get(card.key), card);
+        }
+      });
+    }
     shown = { id, cards };
     if (!sameKeys) {
       const keys = cards.map((c) => c.key).join(",");

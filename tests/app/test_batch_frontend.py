@@ -231,3 +231,21 @@ def test_exhausted_pool_shows_one_note(page: Any) -> None:
     ]
     page.keyboard.press("1")  # no card: nothing is sent, nothing breaks
     assert [m for m in sent(page) if m["type"] == "action"] == []
+
+
+def test_a_retrain_updates_suggestions_on_the_cards_in_place(page: Any) -> None:
+    node = page.query_selector('.alw-card[data-key="12"]')
+    assert node.inner_text().count("no model yet") == 1
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # focus card 12
+    page.evaluate(
+        "model.update({cards: [card('10', 0), card('11', 1),"
+        " {...card('12', 2), confidence: 0.55}]})"
+    )
+    same = page.query_selector('.alw-card[data-key="12"]')
+    assert same.evaluate("(n, old) => n === old", node)  # updated, not rebuilt
+    assert "model: emu 55%" in same.inner_text()
+    assert same.query_selector(".alw-btn.alw-suggested").get_attribute("data-label") == "emu"
+    assert card(page, "12")["focused"] == "true"
+    page.keyboard.press("Enter")
+    assert sent(page)[-1]["class_index"] == 2

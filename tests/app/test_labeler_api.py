@@ -77,6 +77,12 @@ def test_retrain_swaps_ranking_and_feeds_the_plots(make_labeler, digits) -> None
     assert [c["item_id"] for c in cards] == [lab.ids[p] for p in snap.order[: len(cards)]]
     assert all(c["suggestion"] is not None and 0 < c["confidence"] <= 1 for c in cards)
     assert all(c["why"].startswith("margin") for c in cards)
+    # the cards on screen keep their items (and why they were picked) but show the
+    # new model's guesses
+    shown = lab.batch_widget.cards
+    assert [c["item_id"] for c in shown] == lab.batch
+    assert all(c["suggestion"] is not None for c in shown)
+    assert all(c["why"].startswith("cold start") for c in shown)
     # plots: a learning-curve point (CV needs 3 per class: not yet) and the histogram
     assert lab.learning_curve[["version", "n_labels"]].values.tolist() == [[1, 12]]
     assert lab.histogram.n_scores == lab.n_items - 12
