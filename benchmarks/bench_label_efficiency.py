@@ -408,13 +408,24 @@ def peer_table(done: list[Setup]) -> str:
         c = s.result.curves
         ours = c[c.strategy == "margin"].sort_values(["seed", "n_labels"])
         peer = c[c.strategy == PEER].sort_values(["seed", "n_labels"])
-        same = len(ours) == len(peer) and np.allclose(ours["accuracy"], peer["accuracy"])
+        diffs = [
+            float(np.abs(a.to_numpy() - b.to_numpy()).max()) if len(a) == len(b) else math.inf
+            for (_, a), (_, b) in zip(
+                ours.groupby("seed")["accuracy"], peer.groupby("seed")["accuracy"], strict=True
+            )
+        ]
+        n_same = sum(d == 0 for d in diffs)
+        same = (
+            "identical"
+            if n_same == len(diffs)
+            else f"identical on {n_same}/{len(diffs)} seeds; max abs. difference {max(diffs):.3f}"
+        )
         t_ours = ours.groupby("seed")["seconds"].sum()
         t_peer = peer.groupby("seed")["seconds"].sum()
         rows.append(
             [
                 s.name,
-                "identical" if same else "differ",
+                same,
                 _pm(t_ours, ".2f"),
                 _pm(t_peer, ".2f"),
                 f"{(t_peer / t_ours).median():.1f}×",
@@ -506,7 +517,8 @@ def main(quick: bool = False) -> str:
         "",
         "Same seeds, same splits, same initial labels; time = fit + query per run, one BLAS "
         "thread for both. scikit-activeml needs dense input, so the spam TF-IDF matrix is "
-        "densified for it (alwidgets scores the sparse matrix).",
+        "densified for it (alwidgets scores the sparse matrix); dense and sparse solver "
+        "round-off can flip near-ties late in a run, which is where spam curves part.",
         "",
         peer_table(done),
     ]
