@@ -10,6 +10,7 @@ companion column when a column mixes ints and strings.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -95,7 +96,10 @@ def export_frame(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
         os.close(fd)
         if kind == "csv":
             # the temporary name hides the suffix, so name the compression explicitly
-            flat.to_csv(tmp, index=False, compression=_compression(target))
+            # quote every text field: a bare "\r" inside one would end the row when read
+            flat.to_csv(
+                tmp, index=False, compression=_compression(target), quoting=csv.QUOTE_NONNUMERIC
+            )
         else:
             flat.to_parquet(tmp, index=False)
         with open(tmp, "rb+") as fh:

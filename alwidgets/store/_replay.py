@@ -1,30 +1,34 @@
-"""Incremental views of the append-only log: each event is read once.
+"""Incremental views of the append-only log: read only what changed.
 
 The log only grows and its ids grow in commit order, so a reader can catch up
 with ``WHERE id > last_seen`` (a range on the primary key: nothing to read when
 nobody wrote). :class:`Replay` keeps the ``labels`` and ``state`` frames of the
-last read and, on the next read, re-derives only the items that the new events
-touched (one indexed query), then patches those rows in place of rebuilding.
-The first read builds both frames from one scan with vectorised pandas
-(``drop_duplicates(keep="last")`` over the live actions).
+last read and, on the next read, re-reads only the items that the new events
+touched, then patches those rows instead of rebuilding the frame.
+
+Both the first read and the patches go through the ``current`` table (one row
+per item, kept by triggers; see ``_schema``), so no read scans the whole log.
 
 This keeps ``labels`` cheap in the app's loop (label one item, read ``labels``)
 at any session size, and sees other processes' writes on the next read.
 
 Examples
 --------
->>> import sqlite3
->>> conn = sqlite3.connect(":memory:")
->>> _ = conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, action, item_id, label, "
-...                  "annotator, shown_at, answered_at, model_version, score, rank, strategy, "
-...                  "undoes)")
->>> rows = [(1, "label", 7, "a", "ann", None, 1.0, None, None, None, None, None),
-...         (2, "label", 7, "b", "bo", None, 2.0, None, None, None, None, None),
-...         (3, "undo", 7, "b", "bo", None, 3.0, None, None, None, None, 2)]
->>> _ = conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+>>> import tempfile
+>>> from pathlib import Path
+>>> from alwidgets.store._schema import open_store
+>>> tmp = tempfile.TemporaryDirectory()
+>>> conn, _ = open_store(Path(tmp.name) / "s.db", None)
+>>> sql = "INSERT INTO events (action, item_id, label, annotator, answered_at, undoes) "
+>>> _ = conn.execute(sql + "VALUES ('label', 7, 'a', 'ann', 1.0, NULL)")
+>>> _ = conn.execute(sql + "VALUES ('label', 7, 'b', 'bo', 2.0, NULL)")
 >>> replay = Replay()
 >>> replay.view(conn, "labels")["label"].to_dict()
+{7: 'b'}
+>>> _ = conn.execute(sql + "VALUES ('undo', 7, 'b', 'bo', 3.0, 2)")
+>>> replay.view(conn, "labels")["label"].to_dict()  # patched: item 7 re-read
 {7: 'a'}
+>>> conn.close(); tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -42,16 +46,14 @@ from alwidgets.store._views import events_part, normalize, normalize_column, tim
 
 __all__ = ["Replay"]
 
-_ACTIONS = ("id", "action", "item_id", "label", "annotator", "answered_at", "undoes")
-_ALL_ACTIONS_SQL = f"SELECT {', '.join(_ACTIONS)} FROM events ORDER BY id"
-_NEW_ACTIONS_SQL = f"SELECT {', '.join(_ACTIONS)} FROM events WHERE id > ? ORDER BY id"
-#: The live actions of some items (uses the (item_id, id) index).
-_ITEMS_SQL = """
-SELECT id, action, item_id, label, annotator, answered_at FROM events
-WHERE item_id IN ({marks}) AND action != 'undo'
-  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
-ORDER BY id
+_NEW_ACTIONS_SQL = "SELECT id, action, item_id, label, undoes FROM events WHERE id > ? ORDER BY id"
+#: One row per item, through the ``current`` index (see ``_schema``); sorted in numpy.
+_VIEW_SQL = """
+SELECT e.id, e.action, e.item_id, e.label, e.annotator, e.answered_at
+FROM current AS c JOIN events AS e ON e.id = c.{column}
+{where}
 """
+_COLUMN = {"labels": "label_event", "state": "state_event"}
 _LIVE_LABELS_SQL = """
 SELECT annotator, item_id, label FROM events
 WHERE action = 'label' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
@@ -69,7 +71,7 @@ _TYPED = ("item_id", "label", "model_version")
 _PATCH_LIMIT = 256
 
 
-def _frame(columns: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
+def _frame(columns: Sequence[Any], with_action: bool) -> pd.DataFrame:
     """A ``labels``/``state`` frame from the columns ``id, action, item_id, label,
     annotator, answered_at``."""
     ids, actions, items, labels, annotators, answered = columns
@@ -84,7 +86,12 @@ def _frame(columns: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
 
 
 def _from_rows(rows: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
-    return _frame(list(zip(*rows, strict=True)) if rows else [()] * 6, with_action)
+    """Rows ``(id, action, item_id, label, annotator, answered_at)``, in any order."""
+    table = np.empty((len(rows), 6), dtype=object)
+    if rows:
+        table[:] = rows  # one C loop; far cheaper than zip(*rows)
+        table = table[np.argsort(table[:, 0].astype(np.int64), kind="stable")]  # event order
+    return _frame([table[:, j] for j in range(6)], with_action)
 
 
 class Replay:
@@ -95,43 +102,20 @@ class Replay:
     """
 
     def __init__(self) -> None:
-        self.last_id = 0
+        self.last_id: int | None = None
         self._frames: dict[str, pd.DataFrame] = {}
         self._touched: dict[str, set[Value]] = {"labels": set(), "state": set()}
         self._events: pd.DataFrame | None = None
         self._events_last_id = 0
 
     # ------------------------------------------------------------- live state
-    def _rebuild(self, conn: sqlite3.Connection) -> None:
-        """Both frames from one scan of the log, vectorised."""
-        rows = conn.execute(_ALL_ACTIONS_SQL).fetchall()
-        # plain object columns: no dtype inference, numpy masks just copy pointers
-        table = np.empty((len(rows), len(_ACTIONS)), dtype=object)
-        if rows:
-            table[:] = rows  # one C loop; far cheaper than zip(*rows)
-        cols = [table[:, j] for j in range(len(_ACTIONS))]
-        ids, action, items, undoes = cols[0], cols[1], cols[2], cols[6]
-        undone = undoes[undoes != None].astype(np.int64)  # noqa: E711 - elementwise
-        live = (action != "undo") & ~np.isin(ids.astype(np.int64), undone)
-        is_label = action == "label"
-
-        def last_per_item(mask: np.ndarray) -> list[list[Any]]:
-            where = np.flatnonzero(mask)
-            # pandas compares object values with ==, so 1 and "1" stay two items
-            last = ~pd.Series(items[where]).duplicated(keep="last").to_numpy()
-            return [col[where[last]].tolist() for col in cols[:6]]
-
-        self._frames = {
-            "labels": _frame(last_per_item(live & is_label), False),
-            "state": _frame(last_per_item(live), True),
-        }
-        self._touched = {"labels": set(), "state": set()}
-        self.last_id = int(rows[-1][0]) if rows else 0
-
     def _catch_up(self, conn: sqlite3.Connection) -> None:
         """Note the items touched by events written (by anyone) since the last read."""
+        if self.last_id is None:  # first read: the views are built from scratch
+            self.last_id = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+            return
         rows = conn.execute(_NEW_ACTIONS_SQL, (self.last_id,)).fetchall()
-        for _, action, item, label, _, _, undoes in rows:
+        for _, action, item, label, undoes in rows:
             self._touched["state"].add(item)
             # an undo row carries the undone event's item and label (None unless a label)
             if action == "label" or (undoes is not None and label is not None):
@@ -139,33 +123,25 @@ class Replay:
         if rows:
             self.last_id = rows[-1][0]
 
-    def _current(self, conn: sqlite3.Connection, items: set[Value]) -> list[Any]:
-        """Live actions of ``items`` (at most ``_PATCH_LIMIT``, below SQLite's 999 ``?``)."""
-        sql = _ITEMS_SQL.format(marks=", ".join("?" * len(items)))
-        return conn.execute(sql, list(items)).fetchall()
-
     def view(self, conn: sqlite3.Connection, name: str) -> pd.DataFrame:
         """``labels`` (last live label per item) or ``state`` (last live action)."""
-        if name not in self._frames:
-            self._rebuild(conn)
-        else:
-            self._catch_up(conn)
+        self._catch_up(conn)  # before reading the view: later writes get re-read next time
         touched = self._touched[name]
-        if len(touched) > _PATCH_LIMIT:
-            self._rebuild(conn)
+        sql = _VIEW_SQL.format(column=_COLUMN[name], where="")
+        if name not in self._frames or len(touched) > _PATCH_LIMIT:
+            self._frames[name] = _from_rows(conn.execute(sql).fetchall(), name == "state")
         elif touched:
             self._patch(conn, name, touched)
         touched.clear()
         return self._frames[name].drop(columns="_eid")
 
     def _patch(self, conn: sqlite3.Connection, name: str, touched: set[Value]) -> None:
-        latest: dict[tuple[bool, Value], Any] = {}
-        for row in self._current(conn, touched):  # ascending ids: the last one wins
-            if name == "state" or row[1] == "label":
-                latest[(type(row[2]) is str, row[2])] = row
+        """Re-read the rows of ``touched`` items (at most ``_PATCH_LIMIT`` parameters)."""
+        where = f"WHERE c.item_id IN ({', '.join('?' * len(touched))})"
+        sql = _VIEW_SQL.format(column=_COLUMN[name], where=where)
+        changed = conn.execute(sql, list(touched)).fetchall()
         frame = self._frames[name]
         keep = frame[~frame.index.isin(list(touched))]
-        changed = sorted(latest.values(), key=lambda row: row[0])
         if not changed:
             frame = normalize(keep)
         elif not len(keep):

@@ -8,7 +8,13 @@ creation time. ``PRAGMA user_version`` mirrors the schema version.
 
 The ``events`` and ``models`` tables are append-only: triggers abort any
 ``UPDATE`` or ``DELETE``. So event ids (rowids) only grow, in commit order, and
-a reader catches up with ``WHERE id > last_seen``. An undo is a new event pointing at the event it reverts (``undoes``,
+a reader catches up with ``WHERE id > last_seen``.
+
+Schema 2 adds ``current``: for each item, the id of the event that sets its
+current label and of the one that sets its state. It is derived data, like an
+index: triggers on ``events`` keep it in step inside each writer's transaction,
+and migration 1 -> 2 fills it from the log. Readers fetch one row per item
+through it instead of scanning every event. An undo is a new event pointing at the event it reverts (``undoes``,
 unique, so an event is undone at most once, even with several writers).
 
 Examples
@@ -55,9 +61,7 @@ APPLICATION_ID = int.from_bytes(b"alwS", "big")
 #: Value of the ``magic`` row in the ``meta`` table.
 MAGIC = "alwidgets-session-store"
 #: Schema version written by this version of alwidgets.
-SCHEMA_VERSION = 1
-#: ``MIGRATIONS[v]`` upgrades a file from schema version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+SCHEMA_VERSION = 2
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: How long a writer waits for another writer's lock before giving up.
@@ -108,6 +112,74 @@ BEGIN SELECT RAISE(ABORT, 'alwidgets learning-curve points are append-only'); EN
 CREATE TRIGGER models_append_only_delete BEFORE DELETE ON models
 BEGIN SELECT RAISE(ABORT, 'alwidgets learning-curve points are append-only'); END;
 """
+
+# Schema 2: ``current`` is a derived index of the log, like an SQL index: for each
+# item, the event that sets its current label and the one that sets its state.
+# Triggers keep it in step inside the writer's own transaction; it can always be
+# rebuilt from ``events`` (``_CURRENT_FILL``), which stays the one source of truth.
+# It lets a reader fetch one row per item instead of scanning the whole log.
+_CURRENT_DDL = """
+CREATE TABLE current (
+    item_id     NOT NULL PRIMARY KEY CHECK (typeof(item_id) IN ('integer', 'text')),
+    label_event INTEGER REFERENCES events (id),
+    state_event INTEGER NOT NULL REFERENCES events (id)
+) WITHOUT ROWID;
+
+CREATE TRIGGER current_after_label AFTER INSERT ON events WHEN NEW.action = 'label'
+BEGIN
+    INSERT INTO current (item_id, label_event, state_event)
+    VALUES (NEW.item_id, NEW.id, NEW.id)
+    ON CONFLICT (item_id) DO UPDATE
+    SET label_event = excluded.label_event, state_event = excluded.state_event;
+END;
+
+CREATE TRIGGER current_after_answer AFTER INSERT ON events
+WHEN NEW.action IN ('skip', 'unsure')
+BEGIN
+    INSERT INTO current (item_id, label_event, state_event)
+    VALUES (NEW.item_id, NULL, NEW.id)
+    ON CONFLICT (item_id) DO UPDATE SET state_event = excluded.state_event;
+END;
+
+CREATE TRIGGER current_after_undo AFTER INSERT ON events WHEN NEW.action = 'undo'
+BEGIN
+    DELETE FROM current WHERE item_id = NEW.item_id;
+    INSERT INTO current (item_id, label_event, state_event)
+    SELECT e.item_id,
+           max(CASE WHEN e.action = 'label' THEN e.id END),
+           max(e.id)
+    FROM events AS e
+    WHERE e.item_id = NEW.item_id AND e.action != 'undo'
+      AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)
+    GROUP BY e.item_id;
+END;
+"""
+
+_CURRENT_FILL = """
+INSERT INTO current (item_id, label_event, state_event)
+SELECT e.item_id, max(CASE WHEN e.action = 'label' THEN e.id END), max(e.id)
+FROM events AS e
+WHERE e.action != 'undo' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)
+GROUP BY e.item_id
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """Split an SQL script into complete statements (trigger bodies hold ``;`` too)."""
+    out, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    return [statement for statement in out if statement]
+
+
+def _add_current(conn: sqlite3.Connection) -> None:
+    """Migration 1 -> 2: add the ``current`` index of the log and fill it."""
+    for statement in _statements(_CURRENT_DDL):
+        conn.execute(statement)
+    conn.execute(_CURRENT_FILL)
 
 
 @dataclass(frozen=True)
@@ -210,10 +282,13 @@ def _read_meta(conn: sqlite3.Connection, path: Path) -> Meta:
     )
 
 
+#: ``MIGRATIONS[v]`` upgrades a file from schema version ``v`` to ``v + 1``.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_current}
+
+
 def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:
-    for statement in _DDL.split(";\n"):
-        if statement.strip():
-            conn.execute(statement)
+    for statement in _statements(_DDL + _CURRENT_DDL):
+        conn.execute(statement)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     conn.executemany(
         "INSERT INTO meta (key, value) VALUES (?, ?)",

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
@@ -253,3 +254,29 @@ def test_two_processes_creating_the_same_file_share_one_session(tmp_path: Path) 
         conn = sqlite3.connect(path)
         assert conn.execute("SELECT count(*) FROM meta WHERE key = 'magic'").fetchone()[0] == 1
         conn.close()
+
+
+def test_a_schema_1_file_gains_the_current_index(tmp_path: Path) -> None:
+    """Schema 1 had no ``current`` table: opening such a file adds and fills it."""
+    path = tmp_path / "s.db"
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        for i in range(20):
+            store.label(i % 7, "ab"[i % 2])
+        store.skip("x")
+        store.undo()
+        store.undo()
+        labels, state = store.labels, store.state
+    conn = sqlite3.connect(path)  # turn it into the schema-1 file an older version wrote
+    for trigger in ("current_after_label", "current_after_answer", "current_after_undo"):
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE current")
+    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    with SessionStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION == 2
+        pd.testing.assert_frame_equal(store.labels, labels)
+        pd.testing.assert_frame_equal(store.state, state)
+        store.label(0, "b")  # and the triggers keep it current from now on
+        assert store.labels.loc[0, "label"] == "b"
