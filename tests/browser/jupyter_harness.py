@@ -49,9 +49,6 @@ CHROMIUM_ARGS = [
 CONSOLE_ALLOW = (
     # Notebook 7.6.5 logs this on every page load (a settings-schema race in its shell).
     "Cannot read properties of undefined (reading 'schema')",
-    # The page asks for /favicon.ico-like assets and optional API routes that a
-    # minimal server does not serve (e.g. /api/lsp/status without language servers).
-    "Failed to load resource: the server responded with a status of 404",
 )
 
 
