@@ -127,14 +127,19 @@ def _read_times(n_events: int, tmp: Path) -> tuple[list[tuple[Any, ...]], int, f
         n_labeled = len(store.labels)
 
         def cold(name: str) -> Any:
-            store._replay_ = None  # as a freshly opened store: replay the whole log
+            store._replay_ = None  # as a freshly opened store: nothing cached
             return getattr(store, name)
 
         naive, _ = best_of(lambda: _naive_labels(path), repeat=3)
         for name in ("labels", "state", "events"):
             seconds, _ = best_of(lambda name=name: cold(name), repeat=5)
             rows.append(
-                (f"`{name}`, first read (whole log)", n_events, seconds * 1e3, naive / seconds)
+                (
+                    f"`{name}`, first read of a freshly opened store",
+                    n_events,
+                    seconds * 1e3,
+                    naive / seconds,
+                )
             )
         store._replay_ = None
         cached = [store.labels, store.state, store.events]
@@ -242,9 +247,10 @@ def main(quick: bool = False) -> str:
             f"`events` frames take {replay_mb:.0f} MB (pandas deep memory usage); nothing "
             "else is kept per event.",
             "",
-            f"Target `labels` at {n_read:,} events ≤ 100 ms: first read of a freshly opened "
-            f"store **{labels_ms:.0f} ms**; in the app loop (an action, then `labels`) at most "
-            f"**{steady_ms:.0f} ms**.",
+            f"Target `labels` at {n_read:,} events ≤ 100 ms: in the app loop (an action, then "
+            f"`labels`) at most **{steady_ms:.0f} ms**; the first read after opening the file "
+            f"**{labels_ms:.0f} ms** (it fetches one row per item through the `current` index "
+            "and builds the frame; later reads re-read only the items new events touched).",
             "",
             "File size per 10,000 events (after a checkpoint; ratio to the store file):",
             "",
