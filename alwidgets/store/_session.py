@@ -143,9 +143,11 @@ class SessionStore:
     they are folded back in when the last connection closes. To copy a
     session that is in use, use :meth:`export` (``what="events"``).
 
-    Reads are incremental: after the first read, ``labels``/``state`` only
-    re-derive the items touched by new events, so reading them after every
-    answer stays cheap in long sessions.
+    Reads are incremental: the first read of ``labels``/``state`` fetches one
+    row per item (through a trigger-maintained ``current`` index of the log),
+    later reads re-read only the items that new events touched, and ``events``
+    appends new rows to the cached frame. Reading ``labels`` after every answer
+    stays cheap in long sessions (see ``benchmarks/README.md``).
 
     Examples
     --------
