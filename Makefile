@@ -48,7 +48,7 @@ lint: $(VENV)/.test
 	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
 
 typecheck: $(VENV)/.test
-	$(VENV)/bin/mypy alwidgets
+	$(VENV)/bin/mypy -p alwidgets
 
 pytest: $(VENV)/.test browser-deps
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
