@@ -228,3 +228,13 @@ def test_classes_that_are_single_characters_are_their_own_keys(make_labeler) -> 
     assert [c["key"] for c in lab.batch_widget.classes] == [str(d) for d in range(10)]
     named = make_labeler(classes=["cat", "dog", "x"], store=None, oracle=None)
     assert [c["key"] for c in named.batch_widget.classes] == ["1", "2", "x"]
+
+
+def test_plots_carry_their_traces_in_the_synced_state(make_labeler) -> None:
+    # what a view reads on first render, whatever the timing of one-off messages
+    lab = make_labeler()
+    curve, hist = lab.learning_curve_plot.widget, lab.histogram.widget
+    assert [t["type"] for t in curve._widget_data] == ["scatter"]
+    assert [t["type"] for t in hist._widget_data] == ["bar", "scatter"]
+    assert curve._widget_layout["width"] == hist._widget_layout["width"] == 420
+    assert curve._widget_layout["xaxis"]["title"]["text"] == "labels"
