@@ -10,8 +10,11 @@ Baselines measured in the same run:
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -70,6 +73,50 @@ def _write_latencies(n: int, tmp: Path) -> dict[str, list[float]]:
     raw.close()
     normal.close()
     csv.close()
+    return out
+
+
+_CONTENDER = """
+import json, sys, time
+from alwidgets.store import SessionStore
+path, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+store = SessionStore(path, annotator=name)
+print("READY", flush=True)
+sys.stdin.readline()  # go
+out = []
+for i in range(n):
+    t0 = time.perf_counter()
+    store.label(f"{name}-{i}", "pos")
+    out.append(time.perf_counter() - t0)
+    time.sleep(0.001)  # a very fast annotator
+print(json.dumps(out), flush=True)
+"""
+
+
+def _contended_latencies(n: int, tmp: Path) -> list[float]:
+    """Seconds per ``label()`` while two processes write the same file at once."""
+    path = tmp / "contended.db"
+    SessionStore(path, classes=["neg", "pos"]).close()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CONTENDER, str(path), name, str(n)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("a", "b")
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        proc.stdout.readline()  # READY
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    out: list[float] = []
+    for proc in procs:
+        stdout, _ = proc.communicate(timeout=600)
+        out += json.loads(stdout.strip().splitlines()[-1])
     return out
 
 
@@ -197,6 +244,7 @@ def main(quick: bool = False) -> str:
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         lat = _write_latencies(n_writes, tmp)
+        lat["contended"] = _contended_latencies(n_writes // 5, tmp)
         reads, n_labeled, replay_mb = _read_times(n_read, tmp)
         sizes = _sizes(n_read, tmp)
     p = {k: [s * 1e3 for s in percentiles(v, (50, 95, 99))] for k, v in lat.items()}
@@ -213,6 +261,7 @@ def main(quick: bool = False) -> str:
             ("baseline: raw sqlite3 INSERT+COMMIT (WAL, FULL)", "sqlite"),
             ("reference: raw sqlite3, WAL + synchronous=NORMAL (no fsync per commit)", "normal"),
             ("baseline: CSV line + fsync", "csv"),
+            ("`SessionStore.label`, two processes writing the same file at once", "contended"),
         ]
     ]
     store_p95 = p["store"][1]

@@ -151,3 +151,48 @@ def test_store_objects_in_threads_of_one_process(tmp_path: Path) -> None:
     assert per_writer == {name: 150 + n_undo for name in "xyz"}
     # every undo reverted the label its own thread had just written
     assert live == {name: 150 - n_undo for name in "xyz"}
+
+
+def _hold_write_lock(path: Path) -> sqlite3.Connection:
+    """Another writer in the middle of a transaction."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    return other
+
+
+def test_a_writer_waits_for_another_writers_lock(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with SessionStore(path) as store:
+        other = _hold_write_lock(path)
+        release = threading.Timer(0.3, lambda: other.execute("COMMIT"))
+        release.start()
+        t0 = time.monotonic()
+        event_id = store.label(1, "x")  # waits for the commit instead of failing
+        waited = time.monotonic() - t0
+        release.join()
+        other.close()
+        assert store.labels.index.tolist() == [1] and event_id == 1
+        assert waited >= 0.25
+        store.label(2, "x")  # the normal busy timeout is back in place
+        with store._connection() as conn:
+            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_a_lock_held_too_long_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alwidgets.exceptions import StoreError
+    from alwidgets.store import _session
+
+    path = tmp_path / "s.db"
+    with SessionStore(path) as store:
+        store.label(1, "x")
+        monkeypatch.setattr(_session, "BUSY_TIMEOUT_S", 0.2)
+        other = _hold_write_lock(path)
+        with pytest.raises(StoreError, match="stayed locked by another process"):
+            store.label(2, "x")
+        other.execute("ROLLBACK")
+        other.close()
+        assert store.labels.index.tolist() == [1]
+        store.label(3, "x")
+        assert store.labels.index.tolist() == [1, 3]
