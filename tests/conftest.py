@@ -12,6 +12,10 @@ from collections.abc import Iterator
 import pytest
 from threadpoolctl import threadpool_limits
 
+# ``--doctest-modules`` would import every conftest.py a second time as a module named
+# "conftest", and those in sibling folders clash; none of them has doctests.
+collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _single_threaded_blas() -> Iterator[None]:
