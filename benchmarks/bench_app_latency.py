@@ -29,6 +29,7 @@ each in a background **thread** and in a worker **process**.
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import tempfile
 import time
@@ -249,6 +250,7 @@ def main(quick: bool = False) -> str:
         ("pure-Python centroid", python_model, "process", True),
     ]
     runs: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(plan))}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(reps):  # interleaved, so slow drifts of the machine hit all rows
             for i, (name, est, mode, retrain) in enumerate(plan):
@@ -260,6 +262,7 @@ def main(quick: bool = False) -> str:
                 else:
                     row = _scenario(name, est, mode, X, y, n_labels, retrain, where)
                 runs[i].append(row)
+    load_after = os.getloadavg()[0]
     rows = [_aggregate(runs[i]) for i in range(len(plan))]
     floor, base = rows[0], rows[1]
     labels = [
@@ -311,8 +314,9 @@ arrival to handler done: the label is durable (committed and fsync'd), acknowled
 and at a batch end the next batch is prefetched (ranking lookup + rendering 8 cards).
 Retrains start after every batch and run nearly all the time (column "keys during a
 retrain"). {reps} interleaved runs per row: p50/p95 are medians over runs, the range is
-the runs' p95 spread, max and counts cover all runs. The machine is shared (2 cores,
-other jobs running), so read the ratios against the baseline of the same run.
+the runs' p95 spread, max and counts cover all runs. The machine is shared ({os.cpu_count()}
+cores; 1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end), so read
+the ratios against the baseline of the same run rather than the absolute times.
 
 {table}
 
