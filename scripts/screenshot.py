@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     for item in items:
                         tab.keyboard.press(str(truth[item]))
-                        time.sleep(0.15)  # a brisk human pace
+                        time.sleep(1.2)  # a brisk human pace (the stats panel shows it)
                     wait_until(
                         lambda b=before: tab.get_attribute(GRID, "data-batch") != b,
                         15,
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                     "(cs) => cs.slice(0, 3).map((c) => Number(c.dataset.itemId))",
                 ):
                     tab.keyboard.press(str(truth[item]))
-                    time.sleep(0.15)
+                    time.sleep(1.2)
                 time.sleep(2.0)  # let the retrain land and the plots redraw
                 # Collapse the file browser and bring the app to the top of the view.
                 tab.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
