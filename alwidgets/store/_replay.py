@@ -47,13 +47,15 @@ from alwidgets.store._views import events_part, normalize, normalize_column, tim
 __all__ = ["Replay"]
 
 _NEW_ACTIONS_SQL = "SELECT id, action, item_id, label, undoes FROM events WHERE id > ? ORDER BY id"
-#: One row per item, through the ``current`` index (see ``_schema``); sorted in numpy.
-_VIEW_SQL = """
-SELECT e.id, e.action, e.item_id, e.label, e.annotator, e.answered_at
-FROM current AS c JOIN events AS e ON e.id = c.{column}
-{where}
-"""
-_COLUMN = {"labels": "label_event", "state": "state_event"}
+#: One row per item, straight from the ``current`` index (see ``_schema``), which
+#: carries the fields the views show: no lookup into ``events``. Sorted in numpy.
+#: Columns: event id, item id, label, annotator, answer time[, action].
+_VIEW_SQL = {
+    "labels": "SELECT label_event, item_id, label, label_annotator, label_time FROM current "
+    "WHERE label_event IS NOT NULL",
+    "state": "SELECT state_event, item_id, state_label, state_annotator, state_time, "
+    "state_action FROM current WHERE 1",
+}
 _LIVE_LABELS_SQL = """
 SELECT annotator, item_id, label FROM events
 WHERE action = 'label' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
@@ -71,27 +73,45 @@ _TYPED = ("item_id", "label", "model_version")
 _PATCH_LIMIT = 256
 
 
-def _frame(columns: Sequence[Any], with_action: bool) -> pd.DataFrame:
-    """A ``labels``/``state`` frame from the columns ``id, action, item_id, label,
-    annotator, answered_at``."""
-    ids, actions, items, labels, annotators, answered = columns
-    data: dict[str, Any] = {}
-    if with_action:
-        data["action"] = pd.array(actions, dtype="str")
-    data["label"] = typed(labels)
-    data["annotator"] = pd.array(annotators, dtype="str")
-    data["time"] = times(answered)
-    data["_eid"] = np.asarray(ids, dtype=np.int64)
-    return pd.DataFrame(data, index=pd.Index(typed(items), name="item_id"))
+def _objects_in(values: Sequence[Any], order: np.ndarray | None) -> np.ndarray:
+    """``values`` as an object array, permuted by ``order`` (one C loop each)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr if order is None else arr[order]
+
+
+def _strings(values: np.ndarray) -> Any:
+    """A ``str`` column of few distinct values: convert each distinct value once."""
+    codes, uniques = pd.factorize(values)
+    return pd.array(uniques, dtype="str").take(codes, allow_fill=True)
 
 
 def _from_rows(rows: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
-    """Rows ``(id, action, item_id, label, annotator, answered_at)``, in any order."""
-    table = np.empty((len(rows), 6), dtype=object)
-    if rows:
-        table[:] = rows  # one C loop; far cheaper than zip(*rows)
-        table = table[np.argsort(table[:, 0].astype(np.int64), kind="stable")]  # event order
-    return _frame([table[:, j] for j in range(6)], with_action)
+    """Rows ``(event id, item_id, label, annotator, answered_at[, action])`` in any
+    order, as a ``labels``/``state`` frame in event order.
+
+    Column-wise: one ``zip`` transposes the rows, the event ids become an int64
+    array whose argsort orders every column, and each column is converted in one
+    vectorised step (item ids and labels by :func:`typed`; the few distinct
+    annotators and actions are converted once each).
+    """
+    width = 6 if with_action else 5
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [()] * width
+    ids = np.fromiter(columns[0], dtype=np.int64, count=len(rows))
+    order: np.ndarray | None = np.argsort(ids, kind="stable")
+    if len(ids) < 2 or bool(np.all(ids[1:] > ids[:-1])):
+        order = None  # already in event order (e.g. a patch of one item)
+    else:
+        ids = ids[order]
+    data: dict[str, Any] = {}
+    if with_action:
+        data["action"] = _strings(_objects_in(columns[5], order))
+    data["label"] = typed(_objects_in(columns[2], order))
+    data["annotator"] = _strings(_objects_in(columns[3], order))
+    answered = np.asarray(columns[4], dtype=float)  # None -> NaN
+    data["time"] = times(answered if order is None else answered[order])
+    data["_eid"] = ids
+    return pd.DataFrame(data, index=pd.Index(typed(_objects_in(columns[1], order)), name="item_id"))
 
 
 class Replay:
@@ -127,9 +147,9 @@ class Replay:
         """``labels`` (last live label per item) or ``state`` (last live action)."""
         self._catch_up(conn)  # before reading the view: later writes get re-read next time
         touched = self._touched[name]
-        sql = _VIEW_SQL.format(column=_COLUMN[name], where="")
         if name not in self._frames or len(touched) > _PATCH_LIMIT:
-            self._frames[name] = _from_rows(conn.execute(sql).fetchall(), name == "state")
+            rows = conn.execute(_VIEW_SQL[name]).fetchall()
+            self._frames[name] = _from_rows(rows, name == "state")
         elif touched:
             self._patch(conn, name, touched)
         touched.clear()
@@ -137,8 +157,7 @@ class Replay:
 
     def _patch(self, conn: sqlite3.Connection, name: str, touched: set[Value]) -> None:
         """Re-read the rows of ``touched`` items (at most ``_PATCH_LIMIT`` parameters)."""
-        where = f"WHERE c.item_id IN ({', '.join('?' * len(touched))})"
-        sql = _VIEW_SQL.format(column=_COLUMN[name], where=where)
+        sql = f"{_VIEW_SQL[name]} AND item_id IN ({', '.join('?' * len(touched))})"
         changed = conn.execute(sql, list(touched)).fetchall()
         frame = self._frames[name]
         keep = frame[~frame.index.isin(list(touched))]

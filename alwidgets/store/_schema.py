@@ -14,7 +14,10 @@ Schema 2 adds ``current``: for each item, the id of the event that sets its
 current label and of the one that sets its state. It is derived data, like an
 index: triggers on ``events`` keep it in step inside each writer's transaction,
 and migration 1 -> 2 fills it from the log. Readers fetch one row per item
-through it instead of scanning every event. An undo is a new event pointing at the event it reverts (``undoes``,
+through it instead of scanning every event. Schema 3 widens ``current`` with
+the fields the views show (label, annotator, time; the state's action), so a
+first read needs no lookup into ``events``; migration 2 -> 3 rebuilds it from
+the log. An undo is a new event pointing at the event it reverts (``undoes``,
 unique, so an event is undone at most once, even with several writers).
 
 Examples
@@ -61,7 +64,7 @@ APPLICATION_ID = int.from_bytes(b"alwS", "big")
 #: Value of the ``magic`` row in the ``meta`` table.
 MAGIC = "alwidgets-session-store"
 #: Schema version written by this version of alwidgets.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: How long a writer waits for another writer's lock before giving up.
@@ -116,9 +119,10 @@ BEGIN SELECT RAISE(ABORT, 'alwidgets learning-curve points are append-only'); EN
 # Schema 2: ``current`` is a derived index of the log, like an SQL index: for each
 # item, the event that sets its current label and the one that sets its state.
 # Triggers keep it in step inside the writer's own transaction; it can always be
-# rebuilt from ``events`` (``_CURRENT_FILL``), which stays the one source of truth.
+# rebuilt from ``events``, which stays the one source of truth.
 # It lets a reader fetch one row per item instead of scanning the whole log.
-_CURRENT_DDL = """
+# Kept verbatim: migration 1 -> 2 builds exactly this, and 2 -> 3 replaces it.
+_CURRENT_DDL_V2 = """
 CREATE TABLE current (
     item_id     NOT NULL PRIMARY KEY CHECK (typeof(item_id) IN ('integer', 'text')),
     label_event INTEGER REFERENCES events (id),
@@ -155,12 +159,91 @@ BEGIN
 END;
 """
 
-_CURRENT_FILL = """
+_CURRENT_FILL_V2 = """
 INSERT INTO current (item_id, label_event, state_event)
 SELECT e.item_id, max(CASE WHEN e.action = 'label' THEN e.id END), max(e.id)
 FROM events AS e
 WHERE e.action != 'undo' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)
 GROUP BY e.item_id
+"""
+
+_CURRENT_TRIGGERS = ("current_after_label", "current_after_answer", "current_after_undo")
+
+# Schema 3: ``current`` also carries what the ``labels`` and ``state`` views show of
+# those two events (label, annotator, answer time; the state's action and label), so
+# a first read is one scan of ``current`` with no lookup into ``events``. Still
+# derived data: the same triggers write it in the writer's transaction, and
+# ``_CURRENT_FILL`` rebuilds it from the log.
+_CURRENT_COLUMNS = """item_id, label_event, label, label_annotator, label_time,
+    state_event, state_action, state_label, state_annotator, state_time"""
+
+# The live (not undone, not an undo) events of the items in ``{where}``: the last
+# label and the last action per item, with the fields the views show.
+_CURRENT_SELECT = """
+SELECT s.item_id, l.id, l.label, l.annotator, l.answered_at,
+       s.id, s.action, s.label, s.annotator, s.answered_at
+FROM (
+    SELECT max(CASE WHEN e.action = 'label' THEN e.id END) AS label_event,
+           max(e.id) AS state_event
+    FROM events AS e
+    WHERE {where} e.action != 'undo'
+      AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)
+    {group}
+) AS m
+JOIN events AS s ON s.id = m.state_event
+LEFT JOIN events AS l ON l.id = m.label_event
+"""
+
+_CURRENT_DDL = f"""
+CREATE TABLE current (
+    item_id         NOT NULL PRIMARY KEY CHECK (typeof(item_id) IN ('integer', 'text')),
+    label_event     INTEGER REFERENCES events (id),
+    label,
+    label_annotator TEXT,
+    label_time      REAL,
+    state_event     INTEGER NOT NULL REFERENCES events (id),
+    state_action    TEXT NOT NULL,
+    state_label,
+    state_annotator TEXT NOT NULL,
+    state_time      REAL NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER current_after_label AFTER INSERT ON events WHEN NEW.action = 'label'
+BEGIN
+    INSERT INTO current ({_CURRENT_COLUMNS})
+    VALUES (NEW.item_id, NEW.id, NEW.label, NEW.annotator, NEW.answered_at,
+            NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
+    ON CONFLICT (item_id) DO UPDATE
+    SET label_event = excluded.label_event, label = excluded.label,
+        label_annotator = excluded.label_annotator, label_time = excluded.label_time,
+        state_event = excluded.state_event, state_action = excluded.state_action,
+        state_label = excluded.state_label, state_annotator = excluded.state_annotator,
+        state_time = excluded.state_time;
+END;
+
+CREATE TRIGGER current_after_answer AFTER INSERT ON events
+WHEN NEW.action IN ('skip', 'unsure')
+BEGIN
+    INSERT INTO current ({_CURRENT_COLUMNS})
+    VALUES (NEW.item_id, NULL, NULL, NULL, NULL,
+            NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
+    ON CONFLICT (item_id) DO UPDATE
+    SET state_event = excluded.state_event, state_action = excluded.state_action,
+        state_label = excluded.state_label, state_annotator = excluded.state_annotator,
+        state_time = excluded.state_time;
+END;
+
+CREATE TRIGGER current_after_undo AFTER INSERT ON events WHEN NEW.action = 'undo'
+BEGIN
+    DELETE FROM current WHERE item_id = NEW.item_id;
+    INSERT INTO current ({_CURRENT_COLUMNS})
+    {_CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
+END;
+"""
+
+_CURRENT_FILL = f"""
+INSERT INTO current ({_CURRENT_COLUMNS})
+{_CURRENT_SELECT.format(where="", group="GROUP BY e.item_id")}
 """
 
 
@@ -176,7 +259,17 @@ def _statements(script: str) -> list[str]:
 
 
 def _add_current(conn: sqlite3.Connection) -> None:
-    """Migration 1 -> 2: add the ``current`` index of the log and fill it."""
+    """Migration 1 -> 2: add the (schema-2) ``current`` index of the log and fill it."""
+    for statement in _statements(_CURRENT_DDL_V2):
+        conn.execute(statement)
+    conn.execute(_CURRENT_FILL_V2)
+
+
+def _widen_current(conn: sqlite3.Connection) -> None:
+    """Migration 2 -> 3: rebuild ``current`` from the log with the views' fields."""
+    for trigger in _CURRENT_TRIGGERS:
+        conn.execute(f"DROP TRIGGER {trigger}")
+    conn.execute("DROP TABLE current")
     for statement in _statements(_CURRENT_DDL):
         conn.execute(statement)
     conn.execute(_CURRENT_FILL)
@@ -283,7 +376,10 @@ def _read_meta(conn: sqlite3.Connection, path: Path) -> Meta:
 
 
 #: ``MIGRATIONS[v]`` upgrades a file from schema version ``v`` to ``v + 1``.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _add_current}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _add_current,
+    2: _widen_current,
+}
 
 
 def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:

@@ -17,13 +17,15 @@ import pytest
 WRITER = Path(__file__).with_name("store_writer.py")
 
 
-def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[str, Any]]]:
+def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, ...]]]:
     """Recompute (labels, state) from the event log the slow, obvious way.
 
     Walk the events in order; an undo removes the undone event; the current label
     of an item is its last remaining label event, its state its last remaining action.
+    Labels map to ``(label, annotator, time)``, states to ``(action, label, annotator,
+    time)``: the fields of the event that sets them.
     """
-    alive: dict[int, tuple[str, Any, Any]] = {}
+    alive: dict[int, tuple[str, Any, Any, str, Any]] = {}
     for event_id, row in events.iterrows():
         if row["action"] == "undo":
             del alive[int(row["undoes"])]
@@ -33,17 +35,19 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[str, 
                 row["action"],
                 row["item_id"],
                 None if pd.isna(label) else label,
+                row["annotator"],
+                row["answered_at"],
             )
     labels: dict[Any, Any] = {}
-    state: dict[Any, tuple[str, Any]] = {}
+    state: dict[Any, tuple[Any, ...]] = {}
     for event_id in sorted(alive):
-        action, item, label = alive[event_id]
+        action, item, label, annotator, answered = alive[event_id]
         key = (type(item).__name__, item)
         if action == "label":
             labels.pop(key, None)
-            labels[key] = label
+            labels[key] = (label, annotator, answered)
         state.pop(key, None)
-        state[key] = (action, label)
+        state[key] = (action, label, annotator, answered)
     return labels, state
 
 
@@ -61,8 +65,8 @@ def check_views() -> Callable[[Any], None]:
 
     def check(store: Any) -> None:
         labels, state = _replay(store.events)
-        got_labels = _keyed(store.labels, ["label"])
-        got_state = _keyed(store.state, ["action", "label"])
+        got_labels = _keyed(store.labels, ["label", "annotator", "time"])
+        got_state = _keyed(store.state, ["action", "label", "annotator", "time"])
         assert list(got_labels.items()) == list(labels.items())
         assert list(got_state.items()) == list(state.items())
 

@@ -6,14 +6,19 @@ import os
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SCHEMA_VERSION, SessionStore, _schema
+from alwidgets.store import SCHEMA_VERSION, NothingToUndoWarning, SessionStore, _schema
 
 
 def _fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
@@ -256,27 +261,105 @@ def test_two_processes_creating_the_same_file_share_one_session(tmp_path: Path) 
         conn.close()
 
 
-def test_a_schema_1_file_gains_the_current_index(tmp_path: Path) -> None:
-    """Schema 1 had no ``current`` table: opening such a file adds and fills it."""
-    path = tmp_path / "s.db"
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
-        for i in range(20):
-            store.label(i % 7, "ab"[i % 2])
-        store.skip("x")
-        store.undo()
-        store.undo()
-        labels, state = store.labels, store.state
-    conn = sqlite3.connect(path)  # turn it into the schema-1 file an older version wrote
-    for trigger in ("current_after_label", "current_after_answer", "current_after_undo"):
+def _as_schema(path: Path, version: int) -> None:
+    """Turn a store into the file an older alwidgets wrote (schema 1 or 2).
+
+    Drops the ``current`` index and its triggers (schema 1 had none); for schema 2,
+    rebuilds it with that version's own code path (migration 1 -> 2).
+    """
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    for trigger in _schema._CURRENT_TRIGGERS:
         conn.execute(f"DROP TRIGGER {trigger}")
     conn.execute("DROP TABLE current")
-    conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    conn.execute("PRAGMA user_version = 1")
-    conn.commit()
+    if version == 2:
+        _schema.migrate(conn, 1, target=2)
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("COMMIT")
     conn.close()
+
+
+def _columns(path: Path, table: str) -> list[str]:
+    conn = sqlite3.connect(path)
+    names = [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+    conn.close()
+    return names
+
+
+def _sample_session(store: SessionStore) -> None:
+    for i in range(20):
+        store.label(i % 7, "ab"[i % 2], annotator=("ann", "bo")[i % 3 == 0])
+    store.skip("x")
+    store.unsure(3)
+    store.undo()
+    store.undo()
+    store.undo(annotator="bo")
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_old_file_is_upgraded_to_the_current_schema(
+    tmp_path: Path, version: int, check_views: Callable[[Any], None]
+) -> None:
+    """Schema 1 had no ``current`` table, schema 2 a narrow one: opening such a file
+    (re)builds it from the log, and the triggers keep it current from then on."""
+    path = tmp_path / "s.db"
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        _sample_session(store)
+        labels, state = store.labels, store.state
+    _as_schema(path, version)
+    if version == 2:  # the narrow schema-2 table the old code path built
+        assert _columns(path, "current") == ["item_id", "label_event", "state_event"]
     with SessionStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 2
+        assert store.schema_version == SCHEMA_VERSION == 3
         pd.testing.assert_frame_equal(store.labels, labels)
         pd.testing.assert_frame_equal(store.state, state)
-        store.label(0, "b")  # and the triggers keep it current from now on
-        assert store.labels.loc[0, "label"] == "b"
+        check_views(store)
+        store.label(0, "b", annotator="cy")
+        store.skip(1)
+        store.undo()  # the skip: item 1's earlier label shows again
+        assert store.labels.loc[0, ["label", "annotator"]].tolist() == ["b", "cy"]
+        check_views(store)
+    assert "label_annotator" in _columns(path, "current")
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+_MIGRATION_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["label", "label", "skip", "unsure", "undo"]),
+        st.one_of(st.integers(0, 4), st.sampled_from(["0", "a"])),
+        st.sampled_from(["neg", "pos"]),
+        st.sampled_from(["ann", "bo"]),
+    ),
+    max_size=30,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(ops=_MIGRATION_OPS)
+def test_migrating_schema_2_gives_the_views_of_a_replay(
+    check_views: Callable[[Any], None], ops: list[tuple[str, Any, str, str]]
+) -> None:
+    """Any log written under schema 2, migrated to 3, reads like a replay of the log."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "s.db"
+        with SessionStore(path, classes=["neg", "pos"]) as store:
+            for action, item, label, who in ops:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", NothingToUndoWarning)
+                    if action == "undo":
+                        store.undo(annotator=who)
+                    elif action == "label":
+                        store.label(item, label, annotator=who)
+                    else:
+                        getattr(store, action)(item, annotator=who)
+        _as_schema(path, 2)
+        with SessionStore(path) as store:
+            assert store.schema_version == 3
+            check_views(store)

@@ -144,6 +144,29 @@ def test_undo_steps_back_one_action_at_a_time(
         assert store.events["action"].tolist().count("undo") == 3
 
 
+def test_undo_restores_every_field_of_the_earlier_events(
+    path: Path, check_views: Callable[[Any], None]
+) -> None:
+    """After an undo, the label row and the state row show the fields of the events
+    that now set them (which may be two different events by different people)."""
+    with SessionStore(path, classes=["a", "b"]) as store:
+        store.label(1, "a", annotator="ann")
+        store.unsure(1, annotator="bo")
+        store.label(1, "b", annotator="cy")
+        store.undo(annotator="cy")
+        events = store.events
+        labels, state = store.labels, store.state
+        check_views(store)
+    assert labels.loc[1, ["label", "annotator"]].tolist() == ["a", "ann"]
+    assert labels.loc[1, "time"] == events.loc[1, "answered_at"]
+    assert state.loc[1, ["action", "annotator"]].tolist() == ["unsure", "bo"]
+    assert pd.isna(state.loc[1, "label"])
+    assert state.loc[1, "time"] == events.loc[2, "answered_at"]
+    with SessionStore(path) as again:  # read from scratch: the same rows
+        pd.testing.assert_frame_equal(again.labels, labels)
+        pd.testing.assert_frame_equal(again.state, state)
+
+
 def test_undo_only_touches_that_annotator(path: Path) -> None:
     with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
