@@ -213,6 +213,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self._cache_state = state
         return cache
 
+    def __getstate__(self) -> dict[str, Any]:
+        # the per-pool cache is keyed by a weak reference to the pool, which cannot be
+        # pickled (and means nothing in another process): drop it, keep the fitted state
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_cache_state", None)
+        return state
+
     def _has_preprocessing(self) -> bool:
         return hasattr(self.estimator, "steps") and len(self.estimator.steps) > 1
 

@@ -348,3 +348,23 @@ def test_ranking_most_of_the_pool_is_sorted_and_complete(data) -> None:
     assert np.all(s[ranked][:-1] >= s[ranked][1:])
     rest = np.setdiff1d(np.setdiff1d(np.arange(len(X)), ranked), lab)
     assert s[ranked].min() >= s[rest].max()
+
+
+def test_fitted_learner_with_pool_cache_pickles() -> None:
+    """A learner that cached per-pool work (cluster-margin) still pickles, e.g. to a worker."""
+    import pickle
+
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    learner = ActiveLearner(
+        LogisticRegression(max_iter=500), strategy="cluster_margin", random_state=0
+    )
+    learner.fit(X[::5], y[::5])
+    first = learner.query(X, 5)
+    assert getattr(learner, "_cache_state", None) is not None  # the cache exists
+    clone_ = pickle.loads(pickle.dumps(learner))
+    assert not hasattr(clone_, "_cache_state")
+    np.testing.assert_array_equal(clone_.predict(X), learner.predict(X))
+    assert len(clone_.query(X, 5)) == len(first)
