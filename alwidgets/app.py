@@ -217,6 +217,9 @@ class ActiveLabeler(TeachingMixin):
         self._action: dict[int, str] = {}  # position -> live action (label/skip/unsure)
         self._label_of: dict[int, Any] = {}  # position -> current label
         self._handled = np.zeros(self.n_items, dtype=bool)
+        # this app's actions, newest last: (position, (view session, seq) or None for a
+        # Python call), so a front-end undo can check it names the last action
+        self._done: list[tuple[int, tuple[str, int] | None]] = []
         self._load_state()
         versions = [v for v in self.store.models["version"] if isinstance(v, int | np.integer)]
         self._version = int(max(versions)) if versions else 0
@@ -387,11 +390,23 @@ class ActiveLabeler(TeachingMixin):
                 if not 0 <= pos < self.n_items:
                     raise InvalidInputError(f"card {msg['key']!r} is not in the pool")
                 label = self.classes[msg["class_index"]] if msg["action"] == "label" else None
-                self._act(pos, msg["action"], label, seq=seq, seconds=msg.get("seconds"))
+                self._act(
+                    pos,
+                    msg["action"],
+                    label,
+                    seq=seq,
+                    seconds=msg.get("seconds"),
+                    session=msg.get("session"),
+                )
             elif kind == "undo":
                 with warnings.catch_warnings():  # "nothing to undo" is shown as a notice
                     warnings.simplefilter("ignore")
-                    self._undo(seq=seq)
+                    self._undo(
+                        seq=seq,
+                        key=msg.get("key"),
+                        target_seq=msg.get("target_seq"),
+                        session=msg.get("session"),
+                    )
             elif kind == "advance":
                 with self._lock:
                     if int(msg["batch"]) != self._queue.current.id:
@@ -409,6 +424,7 @@ class ActiveLabeler(TeachingMixin):
         *,
         seq: int | None = None,
         seconds: float | None = None,
+        session: str | None = None,
     ) -> None:
         """Record one answer: store (durable) -> state -> widget ack -> maybe advance."""
         key, q = str(pos), self._queue
@@ -425,6 +441,9 @@ class ActiveLabeler(TeachingMixin):
             args = (self.ids[pos], label) if action == "label" else (self.ids[pos],)
             record(*args, annotator=self.annotator, shown_at=shown_at, **info)
             self._set_item(pos, action, label)
+            ref = (session, seq) if isinstance(session, str) and seq is not None else None
+            self._done.append((pos, ref))
+            del self._done[:-1000]
             if action == "label":
                 self._labels_since_job += 1
             if action == "label" and (seq is not None or seconds is not None):  # a person
@@ -452,9 +471,24 @@ class ActiveLabeler(TeachingMixin):
         if (self.retrain_every is None and self._labels_since_job > 0) or ran_out:
             self._request_job()
 
-    def _undo(self, seq: int | None = None) -> dict[str, Any] | None:
+    def _undo(
+        self,
+        seq: int | None = None,
+        *,
+        key: str | None = None,
+        target_seq: int | None = None,
+        session: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Undo the last action; a front-end undo names it (card ``key``, ``target_seq``)
+        and is refused with a ``nack`` unless it is still this annotator's last action."""
         q = self._queue
         with self._lock:
+            if key is not None:
+                why = self._undo_mismatch(key, target_seq, session)
+                if why is not None:
+                    logger.warning("alwidgets: undo of card %s refused: %s", key, why)
+                    self.batch_widget.nack(seq, key, f"not undone: {why}")
+                    return None
             event = self.store.undo(annotator=self.annotator)
             if event is None:
                 self.batch_widget.undone(seq, None)
@@ -465,6 +499,10 @@ class ActiveLabeler(TeachingMixin):
             except InvalidInputError:  # an item of another pool sharing the store
                 self.batch_widget.undone(seq, None)
                 return event
+            if self._done and self._done[-1][0] == pos:
+                self._done.pop()
+            else:  # an action from before this app (a resumed session): order unknown
+                self._done.clear()
             if event["action"] == "label":
                 self._labels_since_job = max(0, self._labels_since_job - 1)
             state = self.store.state
@@ -483,6 +521,18 @@ class ActiveLabeler(TeachingMixin):
             self._push_state()
             self.batch_widget.undone(seq, key)
             return event
+
+    def _undo_mismatch(self, key: str, target_seq: int | None, session: str | None) -> str | None:
+        """Why an undo naming card ``key`` (action ``target_seq``) must be refused, or None."""
+        if not self._done:
+            return "there is no action of this session left to undo"
+        pos, ref = self._done[-1]
+        last = f"the last action is on item {self.ids[pos]!r}"
+        if str(pos) != key:
+            return f"{last}, not on card {key}"
+        if target_seq is not None and (ref is None or ref != (session, target_seq)):
+            return f"{last}, but it is not the action #{target_seq} of this view"
+        return None
 
     # ------------------------------------------------------------------ public API
     def label(self, item_id: Any, label: Any) -> None:

@@ -59,9 +59,13 @@ function render({ model, el: host }) {
   host.appendChild(root);
 
   // ---- local state (never the source of truth) ----
+  // seq orders this view's messages; session tells the kernel whose seq it is (a new
+  // view or a reloaded page starts again at 1). The kernel applies them in seq order.
   let seq = 0;
+  const session = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  const send = (msg) => model.send({ ...msg, session });
   const pending = new Map(); // seq -> {op: "answer"|"undo", key, action, class_index}
-  const history = []; // keys answered from this view, newest last (for optimistic undo)
+  const history = []; // {key, seq} answered from this view, newest last (undo names it)
   let shown = { id: -1, cards: [] }; // the batch on screen
   let adopted = null; // batch id we advanced to locally, until the kernel confirms
   let focusKey = null;
@@ -299,7 +303,7 @@ function render({ model, el: host }) {
     } else if (adopted === null && nextId > shown.id && next.length) {
       adopted = nextId;
       seq += 1;
-      model.send({ type: "advance", seq, batch: nextId, from_batch: shown.id });
+      send({ type: "advance", seq, batch: nextId, from_batch: shown.id });
       showBatch(nextId, next);
       focusCard(firstOpen() ?? (next[0] || {}).key ?? null);
     } else {
@@ -315,8 +319,8 @@ function render({ model, el: host }) {
     const now = performance.now();
     seq += 1;
     pending.set(seq, { op: "answer", key: card.key, action, class_index: classIndex });
-    history.push(card.key);
-    model.send({
+    history.push({ key: card.key, seq });
+    send({
       type: "action",
       seq,
       action,
@@ -333,9 +337,11 @@ function render({ model, el: host }) {
 
   function undo() {
     seq += 1;
-    const key = history.length ? history.pop() : null;
+    const last = history.length ? history.pop() : null;
+    const key = last ? last.key : null;
     pending.set(seq, { op: "undo", key });
-    model.send({ type: "undo", seq });
+    // name the action undone: the kernel refuses if it is no longer the last one
+    send(last ? { type: "undo", seq, key, target_seq: last.seq } : { type: "undo", seq });
     if (key && cardNodes.has(key)) focusCard(key);
   }
 
@@ -417,7 +423,7 @@ function render({ model, el: host }) {
           node.querySelector(".alw-card-error").textContent = "";
         }, 5000);
       }
-      const i = history.lastIndexOf(msg.key);
+      const i = history.findIndex((h) => h.seq === msg.seq);
       if (i >= 0) history.splice(i, 1);
     }
     // Re-focus the re-opened card only when it is not the one the optimistic undo

@@ -12,8 +12,22 @@ Messages from the front end (``content`` of a custom message)::
     {"type": "action", "seq": 3, "action": "label", "key": "17", "class_index": 2,
      "batch": 4, "seconds": 1.8}
     {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
-    {"type": "undo", "seq": 5}
+    {"type": "undo", "seq": 5, "key": "18", "target_seq": 4}
     {"type": "advance", "seq": 6, "batch": 5, "from_batch": 4}
+
+Each message also carries ``session``: a nonce the view draws when it renders, so
+the sequence numbers of two views (or of a reloaded page) never mix.
+
+**Order.** The kernel may hand messages to :meth:`BatchWidget._handle_msg` out of
+order or from two threads at once (ipykernel 7 dispatches comm messages
+concurrently while the shell is busy, and routes them to the subshell that last
+published on the comm). The widget therefore applies each view's messages strictly in
+``seq`` order: a message ahead of the next expected one waits in a small buffer until
+the gap fills. A lost message must not wedge the app, so a gap is given up after
+:attr:`BatchWidget.gap_timeout` seconds: the waiting messages are then applied in
+order, and the missing one, should it still arrive, is refused with a ``nack`` (the
+front end un-marks its card) rather than applied after actions that followed it.
+Messages without a ``session`` (older front ends, Python callers) are applied at once.
 
 Examples
 --------
@@ -30,6 +44,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import threading
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -81,9 +96,18 @@ class BatchWidget(anywidget.AnyWidget):
         "Nothing left to label in this pool.", help="Shown when the batch is empty."
     ).tag(sync=True)
 
+    #: Seconds a message ahead of a missing one waits for it before the gap is given up.
+    gap_timeout: float = 2.0
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._action_handlers: list[Callable[[dict[str, Any]], None]] = []
+        # Per view session: the next seq to apply, the messages waiting for a gap, and
+        # the timer that gives up on a gap. One lock orders delivery across threads.
+        self._order_lock = threading.RLock()
+        self._expected: dict[str, int] = {}
+        self._waiting: dict[str, dict[int, Any]] = {}
+        self._gap_timers: dict[str, threading.Timer] = {}
         #: The last messages sent to the front end (newest last), for debugging and tests.
         self.sent: collections.deque[dict[str, Any]] = collections.deque(maxlen=64)
         self.on_msg(self._on_front_end_msg)
@@ -97,6 +121,73 @@ class BatchWidget(anywidget.AnyWidget):
             self._action_handlers.append(callback)
 
     def _on_front_end_msg(self, _: Any, content: Any, buffers: Any) -> None:
+        session = content.get("session") if isinstance(content, dict) else None
+        seq = content.get("seq") if isinstance(content, dict) else None
+        if not isinstance(session, str) or isinstance(seq, bool) or not isinstance(seq, int):
+            with self._order_lock:
+                self._deliver(content)
+            return
+        with self._order_lock:
+            expected = self._expected.get(session, 1)
+            if seq < expected:  # a duplicate, or a message whose gap was given up
+                self._refuse_late(content, seq)
+                return
+            waiting = self._waiting.setdefault(session, {})
+            waiting[seq] = content
+            self._drain(session)
+
+    def _drain(self, session: str) -> None:
+        """Apply the session's waiting messages that are next in line (holds the lock)."""
+        waiting = self._waiting[session]
+        expected = self._expected.get(session, 1)
+        while expected in waiting:
+            content = waiting.pop(expected)
+            expected += 1
+            self._expected[session] = expected
+            self._deliver(content)
+        timer = self._gap_timers.pop(session, None)
+        if timer is not None:
+            timer.cancel()
+        if waiting:  # a gap: wait for the missing message, but not forever
+            timer = threading.Timer(self.gap_timeout, self._give_up_gap, args=(session,))
+            timer.daemon = True
+            self._gap_timers[session] = timer
+            timer.start()
+
+    def _give_up_gap(self, session: str) -> None:
+        with self._order_lock:
+            waiting = self._waiting.get(session)
+            if not waiting:
+                return
+            first = min(waiting)
+            logger.warning(
+                "alwidgets: front-end message(s) %s..%s never arrived; applying the later "
+                "ones in order",
+                self._expected.get(session, 1),
+                first - 1,
+            )
+            self._expected[session] = first
+            self._drain(session)
+
+    def _refuse_late(self, content: dict[str, Any], seq: int) -> None:
+        if content.get("type") == "advance":
+            return  # the front end re-syncs from the batch state; nothing to un-mark
+        logger.warning("alwidgets: refusing late or repeated front-end message %r", content)
+        self.nack(
+            seq,
+            content.get("key") if isinstance(content.get("key"), str) else None,
+            "this action arrived after later ones and was not applied; please redo it",
+        )
+
+    def close(self) -> None:
+        """Close the widget and stop any pending gap timers."""
+        with self._order_lock:
+            for timer in self._gap_timers.values():
+                timer.cancel()
+            self._gap_timers.clear()
+        super().close()
+
+    def _deliver(self, content: Any) -> None:
         msg = self._parse(content)
         if msg is None:
             return
@@ -124,6 +215,11 @@ class BatchWidget(anywidget.AnyWidget):
             msg["class_index"] = int(ci) if is_label and isinstance(ci, int | float) else None
             seconds = msg.get("seconds")
             msg["seconds"] = float(seconds) if isinstance(seconds, int | float) else None
+        if msg["type"] == "undo":
+            key, target = msg.get("key"), msg.get("target_seq")
+            msg["key"] = key if isinstance(key, str) else None
+            ok = isinstance(target, int | float) and not isinstance(target, bool)
+            msg["target_seq"] = int(target) if ok and isinstance(target, int | float) else None
         if msg["type"] == "advance" and not isinstance(msg.get("batch"), int | float):
             logger.warning("alwidgets: advance without a batch id: %r", content)
             return None

@@ -159,8 +159,12 @@ def test_skip_unsure_undo_and_enter(page: Any) -> None:
     assert sent(page)[-1]["class_index"] == 0
     page.keyboard.press("s")
     assert card(page, "11")["status"] == "skipped"
+    skip = sent(page)[-1]
     page.keyboard.press("Backspace")  # undo the skip: restored locally at once
-    assert sent(page)[-1]["type"] == "undo"
+    undo = sent(page)[-1]
+    # the undo names what it undoes, in the same view session as the action
+    assert undo["type"] == "undo" and undo["key"] == "11" and undo["target_seq"] == skip["seq"]
+    assert undo["session"] == skip["session"] and undo["seq"] == skip["seq"] + 1
     assert card(page, "11")["status"] == "pending"
     assert card(page, "11")["focused"] == "true"
     page.keyboard.press("u")
@@ -177,7 +181,9 @@ def test_completed_batch_shows_the_prefetched_one_without_the_kernel(page: Any) 
     keys = page.eval_on_selector_all(".alw-card", "ns => ns.map(n => n.dataset.key)")
     assert keys == ["20", "21", "22"]
     assert card(page, "20")["focused"] == "true"
-    assert sent(page)[-1] == {"type": "advance", "seq": 4, "batch": 2, "from_batch": 1}
+    last = sent(page)[-1]
+    assert isinstance(last.pop("session"), str)
+    assert last == {"type": "advance", "seq": 4, "batch": 2, "from_batch": 1}
     # the kernel auto-advanced to a batch the user never saw: ignored until it confirms
     page.evaluate("model.update({batch_id: 7, cards: [card('70', 0)]})")
     assert page.get_attribute(".alw-batch", "data-batch") == "2"
