@@ -6,8 +6,9 @@ nobody wrote). :class:`Replay` keeps the ``labels`` and ``state`` frames of the
 last read and, on the next read, re-reads only the items that the new events
 touched, then patches those rows instead of rebuilding the frame.
 
-Both the first read and the patches go through the ``current`` table (one row
-per item, kept by triggers; see ``_schema``), so no read scans the whole log.
+Both the first read and the patches read the ``current`` table (one row per
+item holding every field the views show, kept by triggers; see ``_schema``), so
+no read scans the whole log or looks events up one by one.
 
 This keeps ``labels`` cheap in the app's loop (label one item, read ``labels``)
 at any session size, and sees other processes' writes on the next read.
