@@ -133,6 +133,28 @@ class BatchQueue:
         """Use a new ranking from now on; the prefetched batch is taken from it."""
         self.snapshot, self.cursor = snapshot, 0
         self.refill_next()
+        self.rescore_current()
+
+    def rescore_current(self) -> None:
+        """Show the current model's utility on the cards on screen.
+
+        The cards keep their items and why they were picked, but the score they show
+        is the one of the ranking in use: the same number the uncertainty histogram
+        places them at (a pick-time score from an older model, e.g. the ~1.00 margin of
+        the first model's top picks, would contradict the histogram).
+        """
+        snap = self.snapshot
+        if not snap.fitted or len(snap.scores) != len(self.ids):
+            return
+        cards = []
+        for card in self.current.cards:
+            score = float(snap.scores[int(card["key"])])
+            if np.isfinite(score):
+                why, why_long = _describe(card.get("picked", {}), snap, score)
+                card = {**card, "score": score, "why": why, "why_long": why_long}
+            cards.append(card)
+        cur = self.current
+        self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 
     def advance(self, to_batch: int | None = None) -> Batch:
         """Make the prefetched batch current (or ``to_batch``, a recent prefetch the
@@ -229,7 +251,7 @@ class BatchQueue:
             why_long = "a diverse, representative pick (no model yet)"
         else:
             strategy = snap.strategy
-            why = f"{strategy} {score:.2f} · #{rank}" if finite else f"#{rank}"
+            why = f"{strategy} {score:.3f} · #{rank}" if finite else f"#{rank}"
             why_long = (
                 f"picked by {strategy} from model v{snap.version}: utility {score:.3f} "
                 f"(higher = more informative), rank {rank} of {len(snap.order)} ranked"
@@ -250,6 +272,13 @@ class BatchQueue:
             "rank": rank,
             "why": why,
             "why_long": why_long,
+            "picked": {
+                "strategy": strategy,
+                "version": snap.version if fitted else None,
+                "score": score if finite else None,
+                "rank": rank,
+                "why": why,
+            },
         }
 
     def render(self, pos: int) -> str:
@@ -280,3 +309,25 @@ class BatchQueue:
             row = items[pos].tocoo()
             return {f"x{j}": v for j, v in zip(row.col[:30], row.data[:30], strict=True)}
         return items[pos]
+
+
+def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tuple[str, str]:
+    """A card's short and long reason: why it was picked, with the current model's score.
+
+    >>> snap = RankingSnapshot(version=3, n_labels=9, order=np.arange(2),
+    ...                        scores=np.zeros(2), proba=None, strategy="margin")
+    >>> _describe({"strategy": "margin", "version": 2, "score": 0.998, "rank": 4}, snap, 0.61)[0]
+    'margin 0.610 · #4'
+    >>> _describe({"strategy": "cold_start", "rank": 9, "why": "cold start #9"}, snap, 0.5)[0]
+    'cold start #9 · margin 0.500'
+    """
+    now = f"{snap.strategy} {score:.3f}"
+    strategy, rank = picked.get("strategy"), picked.get("rank")
+    long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
+    if strategy in (None, "undo", "random", "cold_start"):
+        first = picked.get("why") or "shown earlier"
+        return f"{first} · {now}", f"{first}; {long_now}"
+    then = picked.get("score")
+    was = f" (utility {then:.3f} then)" if isinstance(then, float) else ""
+    why_long = f"picked #{rank} by {strategy} from model v{picked.get('version')}{was}; {long_now}"
+    return (f"{now} · #{rank}" if rank is not None else now), why_long

@@ -238,3 +238,26 @@ def test_plots_carry_their_traces_in_the_synced_state(make_labeler) -> None:
     assert [t["type"] for t in hist._widget_data] == ["bar", "scatter"]
     assert curve._widget_layout["width"] == hist._widget_layout["width"] == 420
     assert curve._widget_layout["xaxis"]["title"]["text"] == "labels"
+
+
+def test_cards_show_the_score_of_the_model_in_use_after_a_retrain(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler(batch_size=6)
+    for _ in range(2):  # the second batch on screen was picked by model v1
+        for item in lab.batch:
+            lab.label(item, int(y[item]))
+        lab.retrain(wait=True)
+    assert lab.model_version == 2
+    scores = np.asarray(lab.learner.scores_)
+    cards = lab.batch_widget.cards
+    assert cards
+    for card in cards:
+        expected = float(scores[int(card["key"])])
+        assert card["score"] == pytest.approx(expected)
+        assert f"{expected:.3f}" in card["why"] and f"{expected:.3f}" in card["why_long"]
+    # the histogram marks the batch at the same scores the cards show
+    shown = sorted(c["score"] for c in cards)
+    marked = lab.histogram.widget.data[1].x
+    assert shown == pytest.approx(sorted(float(x) for x in marked))
+    # and they differ from one another: not one rounded or normalised value for all
+    assert len({round(s, 3) for s in shown}) > 1
