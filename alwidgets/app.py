@@ -226,6 +226,7 @@ class ActiveLabeler(TeachingMixin):
 
         # ---- retrain bookkeeping ----
         self._labels_since_job = 0
+        self._job_labels: dict[int, Any] | None = None  # the labels of the last model fit
         self._job_event: threading.Event | None = None
         self._job_dirty = False
         self._last_error: str | None = None
@@ -568,15 +569,30 @@ class ActiveLabeler(TeachingMixin):
         self._advance()
         return self.batch
 
-    def retrain(self, wait: bool = False, timeout: float | None = None) -> None:
+    def retrain(
+        self, wait: bool = False, timeout: float | None = None, force: bool = False
+    ) -> None:
         """Retrain on all current labels in the background (``wait=True``: block until done).
 
         With ``wait=True`` the new ranking, learning-curve point and plots are in place
         when this returns, which makes notebooks and tests deterministic. Errors of the
         model do not raise here: they are logged, shown in the status line and kept in
         :attr:`last_error`, and the previous model stays in use.
+
+        When the labels are exactly those of the model in use (or of the retrain under
+        way), nothing is refit and no learning-curve point is added: the same labels
+        would only log a duplicate point. ``force=True`` refits anyway.
         """
-        event = self._request_job(force=True)
+        with self._lock:
+            unchanged = (
+                not force
+                and self._last_error is None
+                and self._job_labels is not None
+                and self._job_labels == self._label_of
+            )
+            event = self._job_event if unchanged else None
+        if not unchanged:
+            event = self._request_job(force=True)
         if not wait or event is None:
             return
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -688,6 +704,7 @@ class ActiveLabeler(TeachingMixin):
             job = self._make_job(fit=fit)
             if fit:
                 self._version += 1
+                self._job_labels = dict(self._label_of)
             self._labels_since_job = 0
             self._job_dirty = False
             event = self._job_event = threading.Event()

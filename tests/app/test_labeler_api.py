@@ -261,3 +261,29 @@ def test_cards_show_the_score_of_the_model_in_use_after_a_retrain(make_labeler, 
     assert shown == pytest.approx(sorted(float(x) for x in marked))
     # and they differ from one another: not one rounded or normalised value for all
     assert len({round(s, 3) for s in shown}) > 1
+
+
+def test_retrain_without_new_labels_adds_no_duplicate_curve_point(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler(retrain_every=0)  # manual: only retrain() fits
+    labeled = list(lab.batch)
+    for item in labeled:
+        lab.label(item, int(y[item]))
+    lab.retrain(wait=True)
+    first = lab.snapshot
+    assert lab.learning_curve["n_labels"].tolist() == [len(labeled)]
+    lab.retrain(wait=True)  # same labels: nothing to learn, nothing logged
+    assert lab.snapshot is first and lab.model_version == 1
+    assert lab.learning_curve["n_labels"].tolist() == [len(labeled)]
+    lab.retrain(wait=True, force=True)  # asked for explicitly: refit and log
+    assert lab.model_version == 2 and len(lab.learning_curve) == 2
+    # a changed label (same count) is new information: it is learned from
+    item = labeled[0]
+    lab.label(item, (int(y[item]) + 1) % 10)
+    lab.retrain(wait=True)
+    assert lab.model_version == 3
+    assert lab.learning_curve["n_labels"].tolist() == [len(labeled)] * 3
+    new = next(i for i in lab.batch if i not in labeled)
+    lab.label(new, int(y[new]))
+    lab.retrain(wait=True)
+    assert lab.learning_curve["n_labels"].tolist()[-1] == len(labeled) + 1
