@@ -70,8 +70,12 @@ _CSS = (
     ".alw-stats-panel .alw-fill{display:block;height:100%;background:var(--jp-brand-color1,#3b82f6)}"
     ".alw-stats-panel .alw-per-class{display:grid;grid-template-columns:minmax(3em,max-content) 1fr "
     "auto;gap:1px 6px;align-items:center;margin-top:2px;line-height:1.25}"
-    ".alw-stats-panel .alw-per-class.alw-two-col{grid-template-columns:repeat(2,minmax(3em,max-content) "
-    "1fr auto)}"
+    # two columns of classes: name | bar | count, then a spacer column, then the same again,
+    # so a count never touches the next class's name; bars keep a minimum width
+    ".alw-stats-panel .alw-per-class.alw-two-col{grid-template-columns:minmax(1.5em,max-content) "
+    "minmax(2em,1fr) minmax(3ch,max-content) 1.25em minmax(1.5em,max-content) minmax(2em,1fr) "
+    "minmax(3ch,max-content)}"
+    ".alw-stats-panel .alw-two-col .alw-class{max-width:8em}"
     ".alw-stats-panel .alw-class{max-width:12em;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}"
     ".alw-stats-panel .alw-count{text-align:right;font-variant-numeric:tabular-nums}"
     ".alw-stats-panel .alw-hint{margin-top:4px;padding:2px 6px;border-left:3px solid "
@@ -233,12 +237,15 @@ class SessionStats(DisplaysWidget):
             per_class = order
         if per_class:
             top = max(per_class.values()) or 1
+            two_col = len(per_class) > 6
+            gap = '<span class="alw-col-gap" aria-hidden="true"></span>'
             rows = "".join(
                 f'<span class="alw-class" title="{html.escape(str(k))}">{html.escape(str(k))}</span>'
                 f'{_bar(v / top)}<span class="alw-count">{v:,}</span>'
-                for k, v in per_class.items()
+                + (gap if two_col and i % 2 == 0 else "")  # fills the spacer column
+                for i, (k, v) in enumerate(per_class.items())
             )
-            two = " alw-two-col" if len(per_class) > 6 else ""
+            two = " alw-two-col" if two_col else ""
             parts.append(f'<div class="alw-per-class{two}">{rows}</div>')
 
         # pace and other actions
