@@ -132,6 +132,13 @@ class BatchWidget(anywidget.AnyWidget):
             if seq < expected:  # a duplicate, or a message whose gap was given up
                 self._refuse_late(content, seq)
                 return
+            if seq > expected:  # evidence of reordering in the kernel: worth a log line
+                logger.info(
+                    "alwidgets: front-end message %s arrived before %s (thread %s); holding it",
+                    seq,
+                    expected,
+                    threading.current_thread().name,
+                )
             waiting = self._waiting.setdefault(session, {})
             waiting[seq] = content
             self._drain(session)

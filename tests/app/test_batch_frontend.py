@@ -152,6 +152,17 @@ def test_ack_shows_the_saved_tick_and_nack_unmarks_with_the_reason(page: Any) ->
     c = card(page, "11")
     assert (c["status"], c["error"]) == ("pending", "true")
     assert "disk full" in page.inner_text(".alw-notice")
+    # the refused action is not in the undo history: Backspace names the saved one
+    first = sent(page)[0]
+    page.keyboard.press("Backspace")
+    undo = sent(page)[-1]
+    assert (undo["type"], undo["key"], undo["target_seq"]) == ("undo", "10", first["seq"])
+    # the kernel refuses the undo (no longer the last action): the card keeps its answer
+    page.evaluate(
+        "seq => model.emit({type: 'nack', seq, key: '10', error: 'not undone: stale'})",
+        undo["seq"],
+    )
+    assert card(page, "10")["status"] == "labeled"
 
 
 def test_skip_unsure_undo_and_enter(page: Any) -> None:
