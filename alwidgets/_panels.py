@@ -95,23 +95,6 @@ def pace(
     return lpm, spl
 
 
-def _persist_state(fig: Any) -> None:
-    """Copy a FigureWidget's traces and layout into its synced state.
-
-    ``add_scatter``/``update_layout`` reach the browser only as one-off messages, which
-    the plotly front end can miss while its module is still loading (the model exists,
-    its handlers do not yet): the figure then renders empty, intermittently (seen in
-    Notebook 7 and JupyterLab; cf. plotly.py#4998). The synced ``_widget_data`` /
-    ``_widget_layout`` traits are what a view reads when it renders, so filling them
-    makes the first render complete whatever the timing. Later updates are fine: they
-    come after the view exists.
-    """
-    names = fig.trait_names()
-    if "_widget_data" in names and "_widget_layout" in names:
-        fig._widget_data = [trace.to_plotly_json() for trace in fig.data]
-        fig._widget_layout = fig.layout.to_plotly_json()
-
-
 class Panels:
     """Learning curve + uncertainty histogram + session stats, laid out under the cards."""
 
@@ -119,6 +102,7 @@ class Panels:
         import ipywidgets as W
 
         from alwidgets.widgets import LearningCurve, SessionStats, UncertaintyHistogram
+        from alwidgets.widgets._common import persist_figure_state
 
         self.lock = threading.Lock()
         self.curve = LearningCurve(metric_label=metric_label, name=strategy)
@@ -128,7 +112,7 @@ class Panels:
             # side by side in a notebook column (~850 px), stacked when narrower; a
             # FigureWidget does not follow its container's width, so it gets one
             fig.layout.width = PLOT_WIDTH
-            _persist_state(fig)
+            persist_figure_state(fig)
         self.plots = W.HBox(
             [self.curve.widget, self.histogram.widget],
             layout=W.Layout(width="100%", flex_flow="row wrap"),

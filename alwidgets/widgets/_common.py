@@ -64,6 +64,25 @@ def base_layout(*, height: int, title: str | None, x_title: str, y_title: str) -
     }
 
 
+def persist_figure_state(fig: Any) -> None:
+    """Copy a FigureWidget's traces and layout into its synced state.
+
+    ``add_scatter``/``update_layout`` reach the browser only as one-off messages, which
+    the plotly front end can miss while its module is still loading (the model exists,
+    its handlers do not yet): the figure then renders empty, intermittently (seen in
+    Notebook 7 and JupyterLab; cf. plotly.py#4998). The synced ``_widget_data`` /
+    ``_widget_layout`` traits are what a view reads when it renders, so filling them
+    makes the first render complete whatever the timing. Later updates are fine: they
+    come after the view exists. Displaying a FigureWidget on its own already does this
+    (plotly's ``_repr_mimebundle_``); a figure nested in a Box is never asked, so a
+    composition (the app's panels) calls this before it is shown.
+    """
+    names = fig.trait_names()
+    if "_widget_data" in names and "_widget_layout" in names:
+        fig._widget_data = [trace.to_plotly_json() for trace in fig.data]
+        fig._widget_layout = fig.layout.to_plotly_json()
+
+
 class DisplaysWidget:
     """Mixin: an object that shows its ``.widget`` when displayed in a notebook."""
 

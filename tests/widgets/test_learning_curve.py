@@ -228,3 +228,21 @@ def test_metric_label_can_change_later() -> None:
     assert lc.widget.layout.yaxis.title.text == "accuracy (CV)" == lc.metric_label
     with pytest.raises(InvalidInputError, match="metric_label must be a str"):
         lc.metric_label = 3  # type: ignore[assignment]
+
+
+def test_nested_figure_state_is_complete_before_display() -> None:
+    """A figure nested in a Box is not asked for its mimebundle, so plotly does not sync
+    its traces; persist_figure_state must put traces and layout in the synced state."""
+    import pandas as pd
+
+    from alwidgets.widgets import LearningCurve
+    from alwidgets.widgets._common import persist_figure_state
+
+    curve = LearningCurve()
+    curve.update(pd.DataFrame({"n_labels": [10, 20, 30], "score": [0.5, 0.7, 0.8]}))
+    assert curve.widget._widget_data == []  # what a nested view would render: nothing
+    persist_figure_state(curve.widget)
+    synced = curve.widget._widget_data
+    assert len(synced) == len(curve.widget.data) >= 1
+    assert list(synced[0]["y"]) == [0.5, 0.7, 0.8]
+    assert curve.widget._widget_layout["yaxis"]["title"]["text"] == "accuracy (eval set)"
