@@ -117,9 +117,6 @@ class LazyLearner:
         """Pickle ``learner`` now (in the worker process)."""
         import pickle
 
-        # the learner caches per-pool work behind a weak reference to X, which cannot
-        # be pickled; the cache is useless in another process anyway
-        vars(learner).pop("_cache_state", None)
         return cls(blob=pickle.dumps(learner, protocol=pickle.HIGHEST_PROTOCOL))
 
     def __getstate__(self) -> dict[str, Any]:
