@@ -175,6 +175,22 @@ def _strategy_name(strategy: Any) -> str:
     return str(getattr(strategy, "name", getattr(strategy, "__name__", type(strategy).__name__)))
 
 
+def failed_snapshot(job: RetrainJob, err: BaseException, seconds: float = 0.0) -> RankingSnapshot:
+    """The snapshot of a retrain that raised: no ranking, the error for the status line."""
+    return RankingSnapshot(
+        version=job.version,
+        n_labels=len(job.positions),
+        order=np.empty(0, dtype=np.int64),
+        scores=np.empty(0),
+        proba=None,
+        trained_at=time.time(),
+        seconds=seconds,
+        strategy=_strategy_name(job.strategy),
+        error=f"{type(err).__name__}: {err}",
+        error_detail="".join(traceback.format_exception(err)),
+    )
+
+
 def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
     """``predict_proba`` with one column per session class (0 for classes not seen yet)."""
     proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
@@ -327,18 +343,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             also_proba=also_proba,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
-        return RankingSnapshot(
-            version=job.version,
-            n_labels=len(job.positions),
-            order=np.empty(0, dtype=np.int64),
-            scores=np.empty(0),
-            proba=None,
-            trained_at=time.time(),
-            seconds=time.perf_counter() - t0,
-            strategy=name,
-            error=f"{type(err).__name__}: {err}",
-            error_detail=traceback.format_exc(),
-        )
+        return failed_snapshot(job, err, seconds=time.perf_counter() - t0)
 
 
 def data_len(X: Any) -> int:
@@ -476,21 +481,7 @@ class RetrainWorker:
                     self._fall_back(err)
                     self.submit(job, applied)
                     return
-                if err is not None:
-                    snap = RankingSnapshot(
-                        version=job.version,
-                        n_labels=len(job.positions),
-                        order=np.empty(0, dtype=np.int64),
-                        scores=np.empty(0),
-                        proba=None,
-                        trained_at=time.time(),
-                        strategy=_strategy_name(job.strategy),
-                        error=f"{type(err).__name__}: {err}",
-                        error_detail="".join(traceback.format_exception(err)),
-                    )
-                else:
-                    snap = fut.result()
-                self._on_done(snap)
+                self._on_done(failed_snapshot(job, err) if err is not None else fut.result())
             except Exception:  # never let a callback error kill the worker silently
                 logger.exception("alwidgets: applying retrain v%s failed", job.version)
             applied.set()
