@@ -7,7 +7,10 @@ runs with BLAS/OpenMP pools limited to one thread. Results do not depend on it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from threadpoolctl import threadpool_limits
@@ -21,3 +24,37 @@ collect_ignore_glob = ["conftest.py", "*/conftest.py"]
 def _single_threaded_blas() -> Iterator[None]:
     with threadpool_limits(1):
         yield
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+# What headless Debian Chromium needs here (root, no GPU, no network beyond loopback).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """A headless Debian Chromium driven by Playwright, for tests of front-end code in a page.
+
+    Module scope: Playwright's sync API owns an event loop while it runs, so two modules
+    must not hold one at once. Missing Chromium or Playwright skips outside CI and fails
+    with ``CI=true`` (the browser tests must run there). The Jupyter server tests in
+    ``tests/browser`` have their own persistent-profile fixture.
+    """
+    in_ci = os.environ.get("CI", "").lower() == "true"
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = 'Python playwright is missing; pip install -e ".[test]"'
+    if reason is None and not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing; `make browser-deps` installs it"
+    if reason is not None:
+        if in_ci:
+            pytest.fail(f"CI=true but the browser cannot start: {reason}", pytrace=False)
+        pytest.skip(reason)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -11,8 +11,6 @@ covered by ``tests/browser``.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,7 +19,6 @@ from alwidgets.widgets import BatchWidget
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 FAKE_MODEL = """
 async (src) => {
@@ -66,25 +63,9 @@ async (src) => {
 """
 
 
-@pytest.fixture(scope="module")
-def browser() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip('Python playwright is missing; pip install -e ".[test]"')
-    if not CHROMIUM.exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true but {CHROMIUM} is missing", pytrace=False)
-        pytest.skip(f"{CHROMIUM} is missing; `make browser-deps` installs it")
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield b
-        b.close()
-
-
 @pytest.fixture
-def page(browser: Any) -> Any:
-    page = browser.new_page()
+def page(chromium: Any) -> Any:
+    page = chromium.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.set_content("<!doctype html><html><body></body></html>")

@@ -5,31 +5,21 @@ A count must never run into the next class's name, whatever the panel's width.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from alwidgets.widgets import SessionStats
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 COUNTS = [1234, 87, 5, 300, 42, 999, 7, 61, 1500, 12]
 
 
 @pytest.fixture(scope="module")
-def page() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip('Python playwright is missing; pip install -e ".[test]"')
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing; `make browser-deps` installs it")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser.new_page()
-        browser.close()
+def page(chromium: Any) -> Any:
+    page = chromium.new_page()
+    yield page
+    page.close()
 
 
 @pytest.mark.parametrize("width", [260, 360, 520])
