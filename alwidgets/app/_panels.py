@@ -1,9 +1,10 @@
-"""The app's read-only panels: status line, learning curve, histogram, session stats.
+"""The app's widgets: the batch widget's state, status line, curve, histogram, stats.
 
 :class:`Panels` owns the plot and stats widgets and draws into them under one lock
 (updates come from the kernel's main thread, the retrain worker and a small UI
-thread). It never decides anything: :class:`~alwidgets.ActiveLabeler` passes it what
-to show. :func:`status_of` builds the status line the batch widget displays.
+thread). :class:`AppView` (a mixin of :class:`~alwidgets.ActiveLabeler`) builds the
+widgets and feeds them. Neither decides anything: they show what the session, the
+queue and the scheduler hold. :func:`status_of` builds the status line.
 
 Examples
 --------
@@ -15,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
@@ -23,9 +25,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alwidgets._retrain import RankingSnapshot
+from alwidgets.app import _inputs as checks
+from alwidgets.app._jobs import RankingSnapshot
+from alwidgets.app._protocol import MessageProtocol
 
-__all__ = ["Panels", "pace", "status_of"]
+__all__ = ["AppView", "Panels", "pace", "status_of"]
+
+logger = logging.getLogger("alwidgets")
+
+#: The stats panel is redrawn at most this often (s) on the key path.
+STATS_EVERY_S = 2.0
 
 #: Gaps between answers longer than this (seconds) are breaks, not labeling time.
 IDLE_S = 300.0
@@ -148,3 +157,146 @@ class Panels:
         """Merge ``stats`` (keys of :data:`alwidgets.widgets.STATS_KEYS`) into the panel."""
         with self.lock:
             self.stats.update(stats)
+
+
+class AppView:
+    """The labeler's widgets: building them, pushing the queue's state, feeding the panels.
+
+    A mixin of :class:`~alwidgets.ActiveLabeler` (which provides the attributes below);
+    it decides nothing, it shows what the session, queue and scheduler hold.
+    """
+
+    classes: list[Any]
+    strategy: Any
+    n_items: int
+    compare_with: list[str]
+    _lock: Any
+    _queue: Any
+    _state: Any
+    _sched: Any
+    _ui: Any
+    _ui_pending: bool
+    _closed: bool
+    _answer_log: list[tuple[float, float | None]]
+    _stats_base: dict[str, Any]
+    _last_stats: float
+
+    def _build_widgets(self, metric: str) -> None:
+        import ipywidgets as W
+
+        from alwidgets.widgets import BatchWidget
+
+        keys = checks.assign_keys(self.classes)
+        self.batch_widget = BatchWidget(
+            classes=[{"name": str(c), "key": k} for c, k in zip(self.classes, keys, strict=True)]
+        )
+        self.batch_widget.on_action(MessageProtocol(self))  # type: ignore[arg-type]
+        self.panels = Panels(metric_label=metric, strategy=str(self.strategy), n_items=self.n_items)
+        self.widget = W.VBox(
+            [self.batch_widget, self.panels.plots, self.panels.stats.widget],
+            layout=W.Layout(width="100%"),
+        )
+        self.widget.add_class("alw-app")
+
+    @property
+    def learning_curve_plot(self) -> Any:
+        """The :class:`~alwidgets.widgets.LearningCurve` shown under the cards."""
+        return self.panels.curve
+
+    @property
+    def histogram(self) -> Any:
+        """The :class:`~alwidgets.widgets.UncertaintyHistogram` of the unlabeled pool."""
+        return self.panels.histogram
+
+    @property
+    def stats(self) -> Any:
+        """The :class:`~alwidgets.widgets.SessionStats` panel."""
+        return self.panels.stats
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def _push_state(self) -> None:
+        q, w = self._queue, self.batch_widget
+        with w.hold_sync():
+            w.cards = q.current.cards
+            w.batch_id = q.current.id
+            w.next_cards = q.next.cards
+            w.next_batch_id = q.next.id
+            w.answers = self._state.answers(q.current.positions)
+            w.progress = {"labeled": self._state.n_labeled, "total": self.n_items}
+
+    # ------------------------------------------------------------------ status, plots, stats
+    def _set_status(self) -> None:
+        with self._lock:
+            snap = self._queue.snapshot
+            sched, labels = self._sched, self._state.label_values()
+            training = sched.running
+            status = status_of(
+                snap,
+                n_labels=len(labels),
+                n_classes_labeled=len(set(labels)),
+                training=training,
+                version=sched.version,
+                error=sched.last_error,
+            )
+            self.batch_widget.status = status
+        fitted = snap is not None and snap.fitted
+        model_status = "training…" if training else ("failed" if sched.last_error else "ready")
+        self.panels.draw_stats(model_status=model_status if fitted or training else None)
+
+    def _refresh_histogram(self) -> None:
+        with self._lock:
+            snap, handled = self._queue.snapshot, self._state.handled.copy()
+            batch = list(self._queue.current.positions)
+        if not snap.fitted or len(snap.scores) != self.n_items:
+            return  # cold-start scores are not uncertainties: nothing to show yet
+        self.panels.draw_histogram(snap.scores, handled, batch)
+
+    def _defer_histogram(self) -> None:
+        """Redraw the histogram off the key path (coalesced: one pending redraw at most)."""
+        if self._ui_pending or self._closed:
+            return
+        self._ui_pending = True
+
+        def run() -> None:
+            self._ui_pending = False
+            try:
+                self._refresh_histogram()
+            except Exception:  # a plot must never break labeling
+                logger.exception("alwidgets: histogram update failed")
+
+        self._ui.submit(run)
+
+    def _refresh_stats(self, force: bool = False) -> None:
+        """Update the stats panel from in-memory counters (no store query on the key path)."""
+        now = time.monotonic()
+        if not force and now - self._last_stats < STATS_EVERY_S:
+            return
+        self._last_stats = now
+        with self._lock:
+            counts = dict.fromkeys(self.classes, 0)
+            for label in self._state.label_values():
+                counts[label] += 1
+            actions = self._state.actions()
+            lpm, spl = pace(self._answer_log, self._stats_base)
+            snap = self._queue.snapshot
+        score = snap.metrics.get("score")
+        fitted = snap.fitted
+        self.panels.draw_stats(
+            n_labeled=sum(counts.values()),
+            per_class={str(c): n for c, n in counts.items()},
+            n_skipped=actions.count("skip"),
+            n_unsure=actions.count("unsure"),
+            labels_per_minute=lpm,
+            seconds_per_label=spl,
+            model_version=snap.version if fitted else None,
+            score=float(score) if score is not None and np.isfinite(score) else None,
+            metric=snap.metric_name or "accuracy",
+            hint=self._sched.hint,
+        )
