@@ -62,9 +62,7 @@ def test_answering_the_last_card_shows_the_prefetched_batch(make_labeler, digits
     assert w.batch_id == next_id
 
 
-def test_the_kernel_ends_a_batch_and_a_legacy_advance_changes_nothing(
-    make_labeler, digits
-) -> None:
+def test_the_kernel_ends_a_batch_and_a_legacy_advance_changes_nothing(make_labeler, digits) -> None:
     _, y, _ = digits
     lab = make_labeler()
     w = lab.batch_widget
@@ -89,9 +87,7 @@ def test_the_kernel_ends_a_batch_and_a_legacy_advance_changes_nothing(
     assert len(queued) == 2 * lab.batch_size  # no item is both current and next
 
 
-def test_an_answer_about_an_item_outside_the_current_batch_is_applied(
-    make_labeler, digits
-) -> None:
+def test_an_answer_about_an_item_outside_the_current_batch_is_applied(make_labeler, digits) -> None:
     _, y, _ = digits
     lab = make_labeler()
     w = lab.batch_widget
