@@ -28,11 +28,10 @@ from alwidgets.app import _inputs as checks
 from alwidgets.app._jobs import PoolData, RankingSnapshot
 from alwidgets.app._panels import AppView
 from alwidgets.app._queue import BatchQueue
-from alwidgets.app._scheduler import RetrainScheduler
+from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
-from alwidgets.app._worker import RetrainWorker, at_exit, run_job
-from alwidgets.exceptions import InvalidInputError
+from alwidgets.app._worker import RetrainWorker, at_exit
 
 __all__ = ["ActiveLabeler"]
 
@@ -43,7 +42,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(AppView, TeachingMixin):
+class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -162,7 +161,7 @@ class ActiveLabeler(AppView, TeachingMixin):
             estimator=self.estimator, strategy=self.strategy, classes=self.classes,
             n_items=self.n_items, batch_size=self.batch_size, retrain_every=self.retrain_every,
             compare_with=self.compare_with, seed=inp.seed, rng=rng,
-            first_version=_last_version(self.store.models),
+            first_version=last_version(self.store.models),
         )  # fmt: skip
         # (time, seconds spent) per answer from the browser (programmatic and oracle
         # answers have no human pace); a resumed session's pace so far
@@ -191,19 +190,6 @@ class ActiveLabeler(AppView, TeachingMixin):
             if event is not None:
                 event.wait(RESUME_WAIT_S)
         self._set_status()
-
-    def _cold_start(self) -> RankingSnapshot:
-        """A diverse first ranking, computed here (no model needed)."""
-        job = self._sched.make_job(False, {}, self._state.handled, [])
-        snapshot = run_job(job, self._data)
-        if snapshot.error:
-            self._ui.shutdown()
-            self.store.close()
-            raise InvalidInputError(
-                f"could not rank the pool for the first batch: {snapshot.error}. Check that "
-                "X suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
-            )
-        return snapshot
 
     def _pos(self, item_id: Any) -> int:
         return self._state.pos(item_id)
@@ -421,74 +407,3 @@ class ActiveLabeler(AppView, TeachingMixin):
             f"{self._state.n_labeled} labeled, model v{self.model_version}, "
             f"store={str(self.store.path)!r})"
         )
-
-    # ------------------------------------------------------------------ retraining
-    def _request_job(self, force: bool = False) -> threading.Event | None:
-        """Start a retrain (or a cold-start re-rank) unless one is running."""
-        with self._lock:
-            if self._closed:
-                return None
-            job, event = self._sched.start(
-                self._state.labels, self._state.handled, self._queue.current.positions,
-                force=force, trainable=self._state.trainable(), ran_out=self._queue.ran_out,
-            )  # fmt: skip
-            self._set_status()
-            if job is not None and event is not None:
-                self._worker.submit(job, event)  # may finish (and clear the event) at once
-            return event
-
-    def _on_snapshot(self, snap: RankingSnapshot) -> None:
-        """Apply a finished retrain (runs in a background thread).
-
-        Only the swap and the new prefetched batch happen under the app's lock (a key
-        press waits for at most that); logging the curve point and redrawing the plots
-        happen outside it.
-        """
-        if self._closed:
-            self._sched.job_event = None
-            return
-        if snap.error is None and snap.fitted:
-            metrics = self._sched.model_metrics(snap)
-            if self._sched.should_log(snap):  # a durable curve point
-                self.store.log_model(snap.version, snap.n_labels, **metrics)
-        with self._lock:
-            again = self._sched.finish(snap, self._state.trainable())
-            if self._worker.fallback_reason and not self._fallback_shown:
-                self._fallback_shown = True
-                self.retrain_in = "thread"
-                reason = self._worker.fallback_reason
-                msg = f"retraining in a thread: the worker process failed ({reason})"
-                self.batch_widget.notice(msg, "error")
-            if snap.error is not None:
-                self.batch_widget.notice(f"retrain failed: {snap.error}", "error")
-            else:
-                self._swap(snap)
-            self._set_status()
-        if snap.error is None:
-            models = self.store.models  # read once for the hint and the curve
-            self._sched.update_hint(snap, models)
-            self._refresh_histogram()
-            self.panels.draw_curve(models, self.compare_with)
-        self._refresh_stats(force=True)
-        if again:
-            self._request_job()
-
-    def _swap(self, snap: RankingSnapshot) -> None:
-        """Use a new ranking (under the lock): the prefetched batch comes from it, and
-        a resumed session's untouched cold-start batch is replaced too."""
-        q = self._queue
-        cold = not q.snapshot.fitted
-        q.ran_out = False
-        q.swap(snap)  # atomic: the next batch comes from the new ranking
-        if self._resuming and snap.fitted:
-            self._resuming = False
-            if cold and not self._state.handled[q.current.positions].any():
-                q.replace_current()
-        q.update_suggestions(snap.also_positions, snap.also_proba)
-        self._push_state()
-
-
-def _last_version(models: pd.DataFrame) -> int:
-    """The highest model version a store has logged (0: none)."""
-    versions = [v for v in models["version"] if isinstance(v, int | np.integer)]
-    return int(max(versions)) if versions else 0

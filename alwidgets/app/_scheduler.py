@@ -5,8 +5,9 @@ version counter, labels since the last job, the job under way (one at a time; la
 that arrive meanwhile mark it *dirty* so a follow-up job runs), the last error, the
 raced strategies' labeled sets and the stopping signal's history. It builds the
 immutable :class:`~alwidgets.app._jobs.RetrainJob` and digests each
-:class:`~alwidgets.app._jobs.RankingSnapshot`; the labeler calls it under its lock,
-submits the job to the worker and swaps the snapshot into the queue.
+:class:`~alwidgets.app._jobs.RankingSnapshot`. :class:`RetrainWiring` (a mixin of the
+labeler) calls it under the labeler's lock, submits the job to the worker and swaps
+the snapshot into the queue.
 
 Examples
 --------
@@ -18,7 +19,7 @@ Examples
 >>> handled = np.zeros(50, dtype=bool); handled[:2] = True
 >>> job, event = s.start({0: 0, 1: 1}, handled, current=[5, 6], force=True,
 ...                      trainable=True, ran_out=False)
->>> job.version, job.fit, list(job.exclude), s.running
+>>> job.version, job.fit, job.exclude.tolist(), s.running
 (1, True, [0, 1], True)
 >>> s.start({0: 0, 1: 1}, handled, current=[5, 6], force=True, trainable=True,
 ...         ran_out=False)[0] is None  # one job at a time: this one is marked to follow
@@ -30,14 +31,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from alwidgets.app._jobs import RankingSnapshot, RetrainJob
+from alwidgets.app._jobs import PoolData, RankingSnapshot, RetrainJob
+from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["RetrainScheduler"]
+__all__ = ["RetrainScheduler", "RetrainWiring", "last_version"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -211,3 +213,122 @@ class RetrainScheduler:
             self.hint = stopping_hint(models, self.stop_history, score_column="score")
         except Exception:  # the hint is advisory: never let it break the app
             logger.debug("alwidgets: stopping hint failed", exc_info=True)
+
+
+class RetrainWiring:
+    """Starting jobs on the worker and applying their results to the queue and widgets.
+
+    A mixin of :class:`~alwidgets.ActiveLabeler` (which provides the attributes below).
+    """
+
+    X: Any
+    store: Any
+    retrain_in: str
+    compare_with: list[str]
+    batch_widget: Any
+    panels: Any
+    _lock: Any
+    _closed: bool
+    _resuming: bool
+    _fallback_shown: bool
+    _data: PoolData
+    _sched: RetrainScheduler
+    _state: Any
+    _queue: Any
+    _worker: Any
+    _ui: Any
+
+    if TYPE_CHECKING:  # provided by AppView
+
+        def _set_status(self) -> None: ...
+
+        def _push_state(self) -> None: ...
+
+        def _refresh_histogram(self) -> None: ...
+
+        def _refresh_stats(self, force: bool = False) -> None: ...
+
+    def _cold_start(self) -> RankingSnapshot:
+        """A diverse first ranking, computed here (no model needed)."""
+        job = self._sched.make_job(False, {}, self._state.handled, [])
+        from alwidgets.app._worker import run_job
+
+        snapshot = run_job(job, self._data)
+        if snapshot.error:
+            self._ui.shutdown()
+            self.store.close()
+            raise InvalidInputError(
+                f"could not rank the pool for the first batch: {snapshot.error}. Check that "
+                "X suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
+            )
+        return snapshot
+
+    def _request_job(self, force: bool = False) -> threading.Event | None:
+        """Start a retrain (or a cold-start re-rank) unless one is running."""
+        with self._lock:
+            if self._closed:
+                return None
+            job, event = self._sched.start(
+                self._state.labels, self._state.handled, self._queue.current.positions,
+                force=force, trainable=self._state.trainable(), ran_out=self._queue.ran_out,
+            )  # fmt: skip
+            self._set_status()
+            if job is not None and event is not None:
+                self._worker.submit(job, event)  # may finish (and clear the event) at once
+            return event
+
+    def _on_snapshot(self, snap: RankingSnapshot) -> None:
+        """Apply a finished retrain (runs in a background thread).
+
+        Only the swap and the new prefetched batch happen under the app's lock (a key
+        press waits for at most that); logging the curve point and redrawing the plots
+        happen outside it.
+        """
+        if self._closed:
+            self._sched.job_event = None
+            return
+        if snap.error is None and snap.fitted:
+            metrics = self._sched.model_metrics(snap)
+            if self._sched.should_log(snap):  # a durable curve point
+                self.store.log_model(snap.version, snap.n_labels, **metrics)
+        with self._lock:
+            again = self._sched.finish(snap, self._state.trainable())
+            if self._worker.fallback_reason and not self._fallback_shown:
+                self._fallback_shown = True
+                self.retrain_in = "thread"
+                reason = self._worker.fallback_reason
+                msg = f"retraining in a thread: the worker process failed ({reason})"
+                self.batch_widget.notice(msg, "error")
+            if snap.error is not None:
+                self.batch_widget.notice(f"retrain failed: {snap.error}", "error")
+            else:
+                self._swap(snap)
+            self._set_status()
+        if snap.error is None:
+            models = self.store.models  # read once for the hint and the curve
+            self._sched.update_hint(snap, models)
+            self._refresh_histogram()
+            self.panels.draw_curve(models, self.compare_with)
+        self._refresh_stats(force=True)
+        if again:
+            self._request_job()
+
+    def _swap(self, snap: RankingSnapshot) -> None:
+        """Use a new ranking (under the lock): the prefetched batch comes from it, and
+        a resumed session's untouched cold-start batch is replaced too."""
+        q = self._queue
+        cold = not q.snapshot.fitted
+        q.ran_out = False
+        q.swap(snap)  # atomic: the next batch comes from the new ranking
+        if self._resuming and snap.fitted:
+            self._resuming = False
+            if cold and not self._state.handled[q.current.positions].any():
+                q.replace_current()
+        q.update_suggestions(snap.also_positions, snap.also_proba)
+        self._push_state()
+
+
+def last_version(models: pd.DataFrame) -> int:
+    """The highest model version a store has logged (0: none)."""
+    versions = [v for v in models["version"] if isinstance(v, int | np.integer)]
+    return int(max(versions)) if versions else 0
