@@ -38,6 +38,14 @@ def label_two_batches(make_labeler, y, path) -> list:
     return done
 
 
+def slow_resume(make_labeler, y, tmp_path, monkeypatch):
+    """Resume a two-batch session with a model slower than the resume wait."""
+    path = tmp_path / "resume.alw"
+    label_two_batches(make_labeler, y, path)
+    monkeypatch.setattr(labeler_module, "RESUME_WAIT_S", 0.0)
+    return make_labeler(store=path, estimator=SlowFit())
+
+
 def test_the_stored_rank_is_the_rank_the_card_shows(make_labeler, digits) -> None:
     _, y, _ = digits
     lab = make_labeler()
@@ -74,11 +82,7 @@ def test_a_resumed_session_starts_with_a_batch_from_a_model(make_labeler, digits
 def test_a_slow_resume_fit_replaces_the_untouched_cold_start_batch(
     make_labeler, digits, tmp_path, monkeypatch
 ) -> None:
-    _, y, _ = digits
-    path = tmp_path / "resume.alw"
-    label_two_batches(make_labeler, y, path)
-    monkeypatch.setattr(labeler_module, "RESUME_WAIT_S", 0.0)
-    again = make_labeler(store=path, estimator=SlowFit())
+    again = slow_resume(make_labeler, digits[1], tmp_path, monkeypatch)
     assert again.model_version == 0 and strategies(again) == {"cold_start"}
     cold_id = again.batch_widget.batch_id
     again.retrain(wait=True)  # the fit under way: waits for it, does not start another
@@ -92,10 +96,7 @@ def test_a_slow_resume_fit_keeps_a_cold_start_batch_already_begun(
     make_labeler, digits, tmp_path, monkeypatch
 ) -> None:
     _, y, _ = digits
-    path = tmp_path / "resume.alw"
-    label_two_batches(make_labeler, y, path)
-    monkeypatch.setattr(labeler_module, "RESUME_WAIT_S", 0.0)
-    again = make_labeler(store=path, estimator=SlowFit())
+    again = slow_resume(make_labeler, y, tmp_path, monkeypatch)
     begun = list(again.batch)
     again.label(begun[0], int(y[begun[0]]))  # before the model is ready
     again.retrain(wait=True)
