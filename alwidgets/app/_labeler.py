@@ -144,11 +144,8 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
-        self.retrain_every, self.retrain_in, self.annotator = (
-            inp.retrain_every,
-            inp.retrain_in,
-            annotator,
-        )
+        self.retrain_every, self.retrain_in = inp.retrain_every, inp.retrain_in
+        self.annotator = annotator
         self.n_items = len(self.ids)
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle)
         self.store = checks.open_store(
