@@ -176,3 +176,23 @@ def test_a_store_failure_is_nacked_and_the_card_stays_open(make_labeler) -> None
     assert key not in lab.batch_widget.answers
     lab._closed = True  # the store is gone; skip close() in the fixture
     lab._worker.shutdown()
+
+
+def test_undo_reads_no_dataframe_on_the_key_path(make_labeler, monkeypatch) -> None:
+    lab = make_labeler()
+    key = keys_of(lab)[0]
+    press(lab, 1, key, "label", class_index=2)
+    press(lab, 2, key, "skip")
+
+    def no_views(self):
+        raise AssertionError("a view of the whole log was read")
+
+    store_type = type(lab.store)
+    monkeypatch.setattr(store_type, "state", property(no_views))
+    monkeypatch.setattr(store_type, "labels", property(no_views))
+    front_end(lab.batch_widget, type="undo", seq=3)
+    assert lab.batch_widget.sent[-1] == {"type": "undone", "seq": 3, "key": key}
+    # the label the skip had replaced is live again, from the store's answer
+    assert lab.batch_widget.answers[key] == {"action": "label", "class_index": 2}
+    monkeypatch.undo()
+    assert lab.labels.loc[int(key), "label"] == 2
