@@ -40,15 +40,20 @@ export class BatchState {
     this.seq = 0;
     this.pending = new Map(); // seq -> {op: "answer"|"undo", key, action, class_index}
     this.history = []; // {key, seq} answered from this view, newest last (undo names it)
+    // Replies may overtake the state they follow: ipywidgets applies a state update
+    // asynchronously but hands a custom message ("ack") over at once. So what the kernel
+    // confirmed is kept (key -> answer, null when undone) until its `answers` agree.
+    this.acked = new Map();
     this.shown = { id: -1, cards: [] }; // the batch on screen
     // Id of the kernel batch this view finished and left for the prefetched one,
     // while the kernel has not caught up; null when the view shows the kernel's batch.
     this.left = null;
   }
 
-  // Effective answer of a card: the kernel's answer, overlaid by actions not yet acked.
+  // Effective answer of a card: the kernel's answer (or what it confirmed and its state
+  // does not show yet), overlaid by actions not yet acknowledged.
   answerOf(key, answers = {}) {
-    const saved = answers[key] || null;
+    const saved = this.acked.has(key) ? this.acked.get(key) : answers[key] || null;
     let ans = saved ? { ...saved, saved: true } : null;
     const ops = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
     for (const [, op] of ops) {
@@ -113,6 +118,12 @@ export class BatchState {
     if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
       this.pending.delete(msg.seq);
     }
+    if (guessed && msg.type === "ack" && guessed.op === "answer") {
+      this.acked.set(guessed.key, { action: guessed.action, class_index: guessed.class_index });
+    }
+    if (guessed && msg.type === "undone" && guessed.op === "undo" && guessed.key !== null) {
+      this.acked.set(guessed.key, null);
+    }
     if (msg.type === "nack") {
       const i = this.history.findIndex((h) => h.seq === msg.seq);
       if (i >= 0) this.history.splice(i, 1);
@@ -143,12 +154,25 @@ export class BatchState {
       this.left = id;
       this.shown = { id: nextId, cards: next };
     }
+    this.settle(cards, answers);
     return this.shown;
+  }
+
+  // Drop the confirmed answers the kernel's state now shows, and those of cards that
+  // are neither the kernel's nor on screen any more.
+  settle(cards, answers) {
+    const live = new Set([...cards, ...this.shown.cards].map((c) => c.key));
+    for (const [key, ans] of this.acked) {
+      const k = answers[key];
+      const agree = ans === null ? !k : k && k.action === ans.action && k.class_index === ans.class_index;
+      if (agree || !live.has(key)) this.acked.delete(key);
+    }
   }
 
   // Forget the shown batch (the classes changed: every card is rebuilt).
   reset() {
     this.shown = { id: -1, cards: [] };
     this.left = null;
+    this.acked.clear();
   }
 }

@@ -149,6 +149,17 @@ def test_ack_shows_the_saved_tick_and_nack_unmarks_with_the_reason(page: Any) ->
     assert card(page, "10")["status"] == "labeled"
 
 
+def test_an_ack_ahead_of_its_state_update_keeps_the_mark(page: Any) -> None:
+    # ipywidgets applies state updates asynchronously, custom messages at once
+    page.keyboard.press("1")
+    page.evaluate("model.emit({type: 'ack', seq: 1, key: '10'})")  # answers not updated yet
+    c = card(page, "10")
+    assert (c["status"], c["saved"]) == ("labeled", "true")
+    page.keyboard.press("2")
+    page.keyboard.press("3")  # the batch is finished: on to the prefetched one at once
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+
+
 def test_skip_unsure_undo_and_enter(page: Any) -> None:
     page.keyboard.press("Enter")  # card 10 suggests class 0
     assert sent(page)[-1]["class_index"] == 0

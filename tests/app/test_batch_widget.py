@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app_helpers import front_end
 
+import alwidgets.widgets
 from alwidgets.widgets import BatchWidget
 
 CLASSES = [{"name": "cat", "key": "1"}, {"name": "dog", "key": "2"}]
@@ -27,6 +30,17 @@ def test_front_end_is_shipped_with_the_package() -> None:
     # Widget.keys lists the synced traits; a trait named `keys` would shadow it (STACK.md)
     synced = {"classes", "cards", "batch_id", "next_cards", "next_batch_id", "answers", "status"}
     assert synced <= set(w.keys)
+
+
+def test_front_end_files_are_paths_for_anywidgets_hot_reload() -> None:
+    here = Path(alwidgets.widgets.__file__).parent
+    # a Path becomes anywidget's FileContents: the file is watched with ANYWIDGET_HMR=1
+    for attr, name in [("_esm", "_batch.js"), ("_css", "_batch.css")]:
+        value = BatchWidget.__dict__[attr]
+        assert type(value).__name__ == "FileContents", (attr, type(value))
+        assert str(value) == (here / name).read_text(encoding="utf-8")
+    state = (here / "_batch_state.js").read_text(encoding="utf-8")
+    assert BatchWidget()._state_esm == state
 
 
 def test_valid_label_action_reaches_the_handler_typed() -> None:

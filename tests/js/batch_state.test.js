@@ -87,6 +87,51 @@ describe("optimistic marks", () => {
     assert.equal(s.pending.size, 0);
   });
 
+  test("an ack that overtakes the state update keeps the card answered", () => {
+    // ipywidgets applies state updates asynchronously, custom messages at once
+    const s = started();
+    s.act("10", "label", 1);
+    s.reply({ type: "ack", seq: 1, key: "10" });
+    assert.deepEqual(s.answerOf("10", {}), { ...label(1), saved: true });
+    s.reconcile(kernel()); // a stale state (before the answer): still answered
+    assert.deepEqual(s.answerOf("10", {}), { ...label(1), saved: true });
+    s.reconcile(kernel({ answers: { 10: label(1) } })); // caught up: the kernel's from now on
+    assert.equal(s.acked.size, 0);
+    s.reconcile(kernel()); // e.g. an undo from Python: the card is open again
+    assert.equal(s.answerOf("10", {}), null);
+  });
+
+  test("an undone that overtakes the state update keeps the card open", () => {
+    const s = started();
+    const saved = { 10: label(1) };
+    s.act("10", "label", 1);
+    s.reply({ type: "ack", seq: 1 });
+    s.reconcile(kernel({ answers: saved }));
+    const { message } = s.undo();
+    s.reply({ type: "undone", seq: message.seq, key: "10" });
+    assert.equal(s.answerOf("10", saved), null);
+    s.reconcile(kernel({ answers: saved }));
+    assert.equal(s.answerOf("10", saved), null);
+    s.reconcile(kernel());
+    assert.equal(s.acked.size, 0);
+  });
+
+  test("the last key finishes the batch even when earlier acks overtook their state", () => {
+    const s = started();
+    s.act("10", "label", 0);
+    s.reply({ type: "ack", seq: 1 });
+    s.act("11", "label", 1);
+    assert.equal(s.reconcile(kernel()).id, 2);
+  });
+
+  test("confirmed answers of cards gone from the kernel and the screen are dropped", () => {
+    const s = started();
+    s.act("10", "label", 0);
+    s.reply({ type: "ack", seq: 1 });
+    s.reconcile(kernel({ batch_id: 4, cards: [card("40")], next_cards: [] }));
+    assert.equal(s.acked.size, 0);
+  });
+
   test("a refused answer un-marks the card and leaves the undo history", () => {
     const s = started();
     const first = s.act("10", "label", 0);
