@@ -1,6 +1,6 @@
 # alwidgets — everything a fresh machine needs is installed from here.
 #   make demo   create .venv, install, open the quickstart notebook in JupyterLab
-#   make test   create/update .venv, install test needs (incl. the browser), run the whole suite
+#   make test   create/update .venv, install test needs (incl. the browser, node), run the whole suite
 #   make bench  run the benchmarks and print tables
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,18 @@ browser-deps:
 		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
 	fi
 
+# Node.js (>= 18) for the front end's JavaScript tests (tests/js, `node --test`).
+js-deps:
+	@if command -v node >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian nodejs for the JavaScript tests"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs node (>= 18) and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: node missing and not root; the JavaScript tests will skip"; \
+	fi
+
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
 	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
@@ -50,7 +62,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy -p alwidgets
 
-pytest: $(VENV)/.test browser-deps
+pytest: $(VENV)/.test browser-deps js-deps
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider
 

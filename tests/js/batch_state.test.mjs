@@ -1,15 +1,18 @@
 // The batch front end's pure protocol/state module, under Node's built-in test runner:
 //   node --test tests/js/
 // (run from pytest by tests/app/test_batch_state_js.py, so `make test` runs it).
+//
+// The module is imported from its text, as the browser does (the view imports the
+// synced `_state_esm` text from a blob URL); this also works on any Node >= 18, whatever
+// Node thinks of ES module syntax in a `.js` file outside a "type": "module" package.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 
-import {
-  BatchState,
-  formatAge,
-  newSession,
-  sameCards,
-} from "../../alwidgets/widgets/_batch_state.js";
+const source = readFileSync(new URL("../../alwidgets/widgets/_batch_state.js", import.meta.url), "utf8");
+const { BatchState, formatAge, newSession, sameCards } = await import(
+  `data:text/javascript;base64,${Buffer.from(source).toString("base64")}`
+);
 
 const card = (key, suggestion = null) => ({ key, item_id: Number(key), suggestion });
 
