@@ -34,6 +34,89 @@ function el(tag, cls, text) {
   return node;
 }
 
+// ---- building blocks (DOM only, no state) ----
+
+// The key legend under the cards.
+function fillLegend(legend, classes) {
+  legend.replaceChildren();
+  const same = classes.filter((c) => c.key && c.key === String(c.name).toLowerCase());
+  const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
+  for (const c of classes) {
+    if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
+  }
+  parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
+  parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
+  for (const [k, what] of parts) {
+    const item = el("span", "alw-legend-item");
+    item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
+    legend.append(item);
+  }
+}
+
+function button(text, kbd, attrs) {
+  const b = el("button", "alw-btn");
+  b.type = "button";
+  b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
+  if (kbd && kbd === String(text).toLowerCase()) {
+    b.append(el("kbd", null, text)); // the label is its own key
+    b.classList.add("alw-self-key");
+  } else {
+    if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
+    b.append(document.createTextNode(text));
+  }
+  for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
+  return b;
+}
+
+// One card: position, why it was picked, the item, the suggestion, the buttons.
+function buildCard(card, index, classes) {
+  const node = el("div", "alw-card");
+  node.dataset.key = card.key;
+  node.dataset.itemId = String(card.item_id);
+  node.dataset.index = String(index);
+  const top = el("div", "alw-card-top");
+  top.append(el("span", "alw-pos", String(index + 1)));
+  const why = el("span", "alw-why", card.why || "");
+  if (card.why_long) why.title = card.why_long;
+  const tick = el("span", "alw-saved", "✓ saved");
+  tick.title = "written to the session store";
+  top.append(why, tick);
+  const item = el("div", "alw-item");
+  item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
+  const suggest = el("div", "alw-suggest");
+  const buttons = el("div", "alw-buttons");
+  classes.forEach((c, i) => {
+    buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
+  });
+  buttons.append(button("skip", "s", { "data-action": "skip" }));
+  buttons.append(button("unsure", "u", { "data-action": "unsure" }));
+  const err = el("div", "alw-card-error");
+  node.append(top, item, suggest, buttons, err);
+  showSuggestion(node, card, classes);
+  return node;
+}
+
+// The model's guess on a card; updated in place when a retrain re-predicts it.
+function showSuggestion(node, card, classes) {
+  const suggest = node.querySelector(".alw-suggest");
+  suggest.replaceChildren();
+  const has = card.suggestion !== null && card.suggestion !== undefined;
+  if (has) {
+    const c = classes[card.suggestion];
+    suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
+    if (typeof card.confidence === "number") {
+      suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
+    }
+    suggest.dataset.suggestion = String(card.suggestion);
+  } else {
+    suggest.textContent = "no model yet";
+    delete suggest.dataset.suggestion;
+  }
+  for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
+    b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
+  }
+}
+
 async function render({ model, el: host }) {
   const { BatchState, STATUS_WORD, formatAge, sameCards } = await importState(model.get("_state_esm"));
   const root = el("div", "alw-batch");
@@ -112,86 +195,7 @@ async function render({ model, el: host }) {
   }
   const ticker = setInterval(renderStatus, 1000);
 
-  function renderLegend() {
-    legend.replaceChildren();
-    const same = classes().filter((c) => c.key && c.key === String(c.name).toLowerCase());
-    const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
-    for (const c of classes()) {
-      if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
-    }
-    parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
-    parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
-    for (const [k, what] of parts) {
-      const item = el("span", "alw-legend-item");
-      item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
-      legend.append(item);
-    }
-  }
-
   // ---- cards ----
-  function button(text, kbd, attrs) {
-    const b = el("button", "alw-btn");
-    b.type = "button";
-    b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
-    if (kbd && kbd === String(text).toLowerCase()) {
-      b.append(el("kbd", null, text)); // the label is its own key
-      b.classList.add("alw-self-key");
-    } else {
-      if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
-      b.append(document.createTextNode(text));
-    }
-    for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
-    return b;
-  }
-
-  function buildCard(card, index) {
-    const node = el("div", "alw-card");
-    node.dataset.key = card.key;
-    node.dataset.itemId = String(card.item_id);
-    node.dataset.index = String(index);
-    const top = el("div", "alw-card-top");
-    top.append(el("span", "alw-pos", String(index + 1)));
-    const why = el("span", "alw-why", card.why || "");
-    if (card.why_long) why.title = card.why_long;
-    const tick = el("span", "alw-saved", "✓ saved");
-    tick.title = "written to the session store";
-    top.append(why, tick);
-    const item = el("div", "alw-item");
-    item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
-    const suggest = el("div", "alw-suggest");
-    const buttons = el("div", "alw-buttons");
-    classes().forEach((c, i) => {
-      buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
-    });
-    buttons.append(button("skip", "s", { "data-action": "skip" }));
-    buttons.append(button("unsure", "u", { "data-action": "unsure" }));
-    const err = el("div", "alw-card-error");
-    node.append(top, item, suggest, buttons, err);
-    showSuggestion(node, card);
-    return node;
-  }
-
-  // The model's guess on a card; updated in place when a retrain re-predicts it.
-  function showSuggestion(node, card) {
-    const suggest = node.querySelector(".alw-suggest");
-    suggest.replaceChildren();
-    const has = card.suggestion !== null && card.suggestion !== undefined;
-    if (has) {
-      const c = classes()[card.suggestion];
-      suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
-      if (typeof card.confidence === "number") {
-        suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
-      }
-      suggest.dataset.suggestion = String(card.suggestion);
-    } else {
-      suggest.textContent = "no model yet";
-      delete suggest.dataset.suggestion;
-    }
-    for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
-      b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
-    }
-  }
-
   function refreshCard(key) {
     const node = cardNodes.get(key);
     if (!node) return;
@@ -226,7 +230,7 @@ async function render({ model, el: host }) {
     const id = model.get("next_batch_id");
     const next = model.get("next_cards") || [];
     if (prebuilt && prebuilt.id === id) return;
-    const nodes = next.map((c, i) => buildCard(c, i));
+    const nodes = next.map((c, i) => buildCard(c, i, classes()));
     for (const node of nodes) {
       for (const img of node.querySelectorAll("img")) img.decode?.().catch(() => {});
     }
@@ -243,7 +247,7 @@ async function render({ model, el: host }) {
       cards.forEach((card, i) => {
         const old = before.cards[i];
         if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
-          showSuggestion(cardNodes.get(card.key), card);
+          showSuggestion(cardNodes.get(card.key), card, classes());
         }
       });
     } else {
@@ -253,7 +257,7 @@ async function render({ model, el: host }) {
       cardNodes.clear();
       grid.replaceChildren();
       cards.forEach((card, i) => {
-        const node = ready ? ready.nodes[i] : buildCard(card, i);
+        const node = ready ? ready.nodes[i] : buildCard(card, i, classes());
         cardNodes.set(card.key, node);
         grid.append(node);
       });
@@ -399,13 +403,13 @@ async function render({ model, el: host }) {
   });
   model.on("change:progress", renderStatus);
   model.on("change:classes", () => {
-    renderLegend();
+    fillLegend(legend, classes());
     prebuilt = null;
     state.reset();
     sync();
   });
 
-  renderLegend();
+  fillLegend(legend, classes());
   renderStatus();
   sync();
   setTimeout(prebuild, 0);
