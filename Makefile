@@ -31,29 +31,27 @@ $(VENV)/.bench: pyproject.toml | $(PY)
 demo: $(VENV)/.lab
 	$(VENV)/bin/jupyter lab --port=$(PORT) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
 
+# $(call apt-dep,CHECK,PACKAGE,WHAT): when CHECK fails, install Debian PACKAGE if root;
+# in CI (CI=true) a missing PACKAGE that cannot be installed is an error, else WHAT skips.
+define apt-dep
+	@if $(1); then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian $(2) for $(3)"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs $(2) for $(3) and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: $(2) missing and not root; $(3) will skip"; \
+	fi
+endef
+
 # Debian's chromium for the real-browser test (never `playwright install`: it downloads).
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian chromium for the browser test"; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "CI needs /usr/bin/chromium and cannot install it (not root or no apt-get)"; exit 1; \
-	else \
-		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
-	fi
+	$(call apt-dep,[ -x /usr/bin/chromium ],chromium,the browser tests)
 
 # Node.js (>= 18) for the front end's JavaScript tests (tests/js, `node --test`).
 js-deps:
-	@if command -v node >/dev/null; then :; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian nodejs for the JavaScript tests"; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs >/dev/null; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "CI needs node (>= 18) and cannot install it (not root or no apt-get)"; exit 1; \
-	else \
-		echo "note: node missing and not root; the JavaScript tests will skip"; \
-	fi
+	$(call apt-dep,command -v node >/dev/null,nodejs,the JavaScript tests)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
