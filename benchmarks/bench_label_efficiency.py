@@ -33,15 +33,9 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from alwidgets._comparison import summarise
-from alwidgets.simulation import (
-    ComparisonResult,
-    _curve_frame,
-    _prepare,
-    compare,
-    curve_row,
-    initial_positions,
-)
+from alwidgets.simulation import ComparisonResult, compare
+from alwidgets.simulation._result import summarise
+from alwidgets.simulation._task import curve_frame, curve_row, initial_positions, prepare
 from benchmarks._common import md_table
 
 #: Every registered strategy that needs labels (cold_start is for zero labels).
@@ -170,7 +164,7 @@ def skactiveml_margin_curves(setup: Setup, X: Any, y: np.ndarray, seeds: list[in
 
     rows: list[dict[str, Any]] = []
     for seed in seeds:
-        task = _prepare(X, y, None, None, 0.25, seed)
+        task = prepare(X, y, None, None, 0.25, seed)
         X_pool = task.X_pool.toarray() if hasattr(task.X_pool, "toarray") else task.X_pool
         X_test = task.X_test.toarray() if hasattr(task.X_test, "toarray") else task.X_test
         y_known = np.full(len(task.y_pool), MISSING_LABEL, dtype=float)
@@ -195,7 +189,7 @@ def skactiveml_margin_curves(setup: Setup, X: Any, y: np.ndarray, seeds: list[in
             idx = qs.query(X=X_pool, y=y_known, clf=clf, fit_clf=False, batch_size=k)
             query_seconds = time.perf_counter() - t0
             y_known[idx] = task.y_pool[idx]
-    return _curve_frame(rows)
+    return curve_frame(rows)
 
 
 # -- running and reporting ---------------------------------------------------------------

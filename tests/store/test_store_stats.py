@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from alwidgets.store import SessionStore
-from alwidgets.store._views import cohen_kappa
+from alwidgets._utils import cohen_kappa
 
 
 def test_stats_counts(tmp_path: Path) -> None:
