@@ -108,7 +108,7 @@ def test_a_strategy_returning_labeled_rows_is_an_error(digits) -> None:
     def always_first(ctx, n, rng):
         return np.arange(n), np.zeros(ctx.n_pool)
 
-    with pytest.raises(InvalidInputError, match="new, unlabeled positions"):
+    with pytest.raises(InvalidInputError, match=r"excluded|unlabeled"):
         run_oracle_loop(
             LogisticRegression(), X, y, always_first, start=np.arange(10), target=20,
             batch_size=5, random_state=0,
