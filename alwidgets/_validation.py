@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
 from alwidgets.exceptions import DuplicateIdError, EstimatorError, InvalidInputError
 
 __all__ = [
@@ -59,11 +60,6 @@ _IMPUTE_HINT = (
 def is_dataframe(X: Any) -> bool:
     """True for pandas DataFrames and Series (checked without importing pandas)."""
     return hasattr(X, "iloc") and hasattr(X, "to_numpy")
-
-
-def n_rows(X: Any) -> int:
-    """Number of rows (items) of a validated input."""
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 def _is_text_1d(X: Any) -> bool:

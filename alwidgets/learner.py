@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
+from alwidgets._utils import n_rows, take_rows
 from alwidgets._validation import (
     allows_nan,
     check_estimator,
@@ -42,7 +43,6 @@ from alwidgets._validation import (
     check_n,
     check_X,
     check_y,
-    n_rows,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
@@ -192,8 +192,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             params = member.get_params()
             seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
             member.set_params(**seeded)
-            rows = X.iloc[idx] if hasattr(X, "iloc") else X[idx]
-            members.append(member.fit(rows, y[idx]))
+            members.append(member.fit(take_rows(X, idx), y[idx]))
         return members
 
     # ---------------------------------------------------------------- query
