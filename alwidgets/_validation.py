@@ -27,14 +27,21 @@ alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many i
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
 
 from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
-from alwidgets.exceptions import DuplicateIdError, EstimatorError, InvalidInputError
+from alwidgets.exceptions import (
+    DuplicateIdError,
+    EstimatorError,
+    InvalidDtypeError,
+    InvalidInputError,
+)
 
 __all__ = [
     "allows_nan",
@@ -132,6 +139,26 @@ def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
             raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
 
 
+_ENCODE_HINT = (
+    "encode the features as numbers (e.g. a Pipeline with a OneHotEncoder/TfidfVectorizer) "
+    "or pass a DataFrame to a Pipeline that handles its columns"
+)
+
+
+def _object_as_float(X: np.ndarray, name: str) -> np.ndarray:
+    """An object array of numbers as float64; a clear error for anything else."""
+    try:
+        return X.astype(np.float64)
+    except TypeError as err:  # e.g. a dict: the message says what scikit-learn would say
+        raise InvalidDtypeError(
+            f"{name} has dtype object holding non-numeric values ({err}); {_ENCODE_HINT}."
+        ) from err
+    except ValueError as err:  # strings that are not numbers
+        raise InvalidInputError(
+            f"{name} has dtype object, not numbers ({err}); {_ENCODE_HINT}."
+        ) from err
+
+
 def check_X(
     X: Any,
     *,
@@ -209,12 +236,15 @@ def check_X(
         raise InvalidInputError(
             f"{name} has {X.shape[0]} row(s); pass at least {min_rows} item(s)."
         )
-    if isinstance(X, np.ndarray) and X.dtype.kind not in "fbiu":
+    if isinstance(X, np.ndarray) and X.dtype.kind == "c":
         raise InvalidInputError(
-            f"{name} has dtype {X.dtype}, not numbers; encode the features as numbers "
-            "(e.g. a Pipeline with a OneHotEncoder/TfidfVectorizer) or pass a DataFrame to a "
-            "Pipeline that handles its columns."
+            f"Complex data not supported: {name} has dtype {X.dtype}; pass real numbers "
+            "(e.g. np.abs(X) or the real and imaginary parts as separate columns)."
         )
+    if isinstance(X, np.ndarray) and X.dtype == object:
+        X = _object_as_float(X, name)  # numbers stored as objects: read them as floats
+    if isinstance(X, np.ndarray) and X.dtype.kind not in "fbiu":
+        raise InvalidInputError(f"{name} has dtype {X.dtype}, not numbers; {_ENCODE_HINT}.")
     if check_finite:
         _check_finite(X, name, allow_nan)
     return X
@@ -251,9 +281,20 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
     ...
     alwidgets.exceptions.InvalidInputError: y has only one class (1); label at least one item of another class before fitting.
     """
+    if y is None:
+        raise InvalidInputError(
+            f"{name} is None: fitting requires y to be passed, but the target y is None; "
+            "pass one label per row of X."
+        )
     arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        raise InvalidInputError(f"{name} has shape {arr.shape}; pass a 1-D array, e.g. y.ravel().")
+    if arr.ndim == 2 and arr.shape[1] == 1:  # as scikit-learn does: warn and ravel
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        arr = arr.ravel()
     if arr.ndim != 1:
         raise InvalidInputError(
             f"{name} must be 1-D (one label per item), got shape {arr.shape}; "
