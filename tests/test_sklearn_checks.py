@@ -18,6 +18,7 @@ from sklearn.utils.estimator_checks import check_estimator
 import alwidgets
 from alwidgets import ActiveLearner
 from alwidgets.exceptions import ALWidgetsError, InvalidDtypeError, InvalidInputError
+from alwidgets.strategies import QueryByCommittee
 
 
 @pytest.mark.parametrize(
@@ -77,8 +78,8 @@ def test_error_messages_scikit_learn_users_rely_on() -> None:
     assert learner.fit(numbers_as_objects, [0, 1, 0, 1]).predict(numbers_as_objects).shape == (4,)
 
 
-@pytest.mark.parametrize("strategy", ["qbc", "qbc_kl"])
-def test_fit_is_idempotent_for_a_given_random_state(strategy: str) -> None:
+@pytest.mark.parametrize("strategy", ["qbc", QueryByCommittee("kl_max")], ids=["qbc", "kl_max"])
+def test_fit_is_idempotent_for_a_given_random_state(strategy: object) -> None:
     X, y = load_iris(return_X_y=True)
     labeled = np.r_[0:8, 50:58, 100:108]
     learner = ActiveLearner(
