@@ -23,12 +23,16 @@ Modules: ``_loop`` (the oracle loop), ``_task`` (seeds, split, one run, curve ro
 
 Examples
 --------
->>> import pandas as pd
->>> from alwidgets.simulation import cost_reduction
->>> rnd = pd.DataFrame({"n_labels": [20, 40, 60], "accuracy": [0.6, 0.8, 0.9]})
->>> al = pd.DataFrame({"n_labels": [20, 40, 60], "accuracy": [0.6, 0.9, 0.95]})
->>> cost_reduction(al, rnd, target=0.9)
-0.3333333333333333
+>>> from sklearn.datasets import load_iris
+>>> from sklearn.linear_model import LogisticRegression
+>>> from alwidgets.simulation import area_under_curve, simulate
+>>> X, y = load_iris(return_X_y=True)
+>>> curve = simulate(LogisticRegression(max_iter=500), X, y, strategy="random", initial=6,
+...                  batch_size=6, budget=30, random_state=0, progress=False)
+>>> curve["n_labels"].tolist()
+[6, 12, 18, 24, 30]
+>>> 0 < area_under_curve(curve) <= 1
+True
 """
 
 from __future__ import annotations

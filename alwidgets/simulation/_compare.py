@@ -17,7 +17,9 @@ from alwidgets.simulation._result import ComparisonResult, summarise
 from alwidgets.simulation._task import (
     Callback,
     Task,
+    check_initial,
     check_int,
+    check_run,
     check_strategy,
     check_threads,
     curve_frame,
@@ -26,7 +28,6 @@ from alwidgets.simulation._task import (
     resolve_seed,
     run_task,
     thread_limit,
-    validate_data,
 )
 
 __all__ = ["compare"]
@@ -128,14 +129,9 @@ def compare(
     >>> sorted(result.per_seed["seed"].unique().tolist())
     [0, 1]
     """
-    X, y_arr, X_test, y_test = validate_data(estimator, X, y, X_test, y_test, test_size)
-    initial = check_int(initial, "initial", 0, "size of the random start")
-    batch_size = check_int(batch_size, "batch_size", 1, "labels per round")
-    budget = check_int(budget, "budget", 1, "total labels")
-    if budget < initial:
-        raise InvalidInputError(
-            f"budget ({budget}) is smaller than initial ({initial}); raise budget or lower initial."
-        )
+    X, y_arr, X_test, y_test, initial, batch_size, budget = check_run(
+        estimator, X, y, X_test, y_test, test_size, initial, batch_size, budget
+    )
     if metric not in METRICS:
         raise InvalidInputError(f"unknown metric {metric!r}; use one of {list(METRICS)}.")
     target = check_target(target)
@@ -172,10 +168,7 @@ def compare(
             for seed in seed_list:
                 task = prepare(X, y_arr, X_test, y_test, test_size, seed)
                 meta.update(n_pool=len(task.y_pool), n_test=len(task.y_test))
-                if initial > len(task.y_pool):
-                    raise InvalidInputError(
-                        f"initial ({initial}) is larger than the pool ({len(task.y_pool)} items)."
-                    )
+                check_initial(task, initial)
                 full_score = _full_score(estimator, task, metric)
                 full[seed] = (full_score, target * full_score if relative else target)
                 for strategy, name in zip(ordered, names, strict=True):

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._utils import strategy_name
-from alwidgets.exceptions import InvalidInputError
 from alwidgets.simulation._task import (
     Callback,
-    check_int,
+    check_initial,
+    check_run,
     check_strategy,
     check_threads,
     curve_frame,
@@ -35,7 +35,6 @@ from alwidgets.simulation._task import (
     resolve_seed,
     run_task,
     thread_limit,
-    validate_data,
 )
 
 __all__ = ["simulate"]
@@ -141,23 +140,14 @@ def simulate(
     >>> bool(curve["accuracy"].iloc[-1] > 0.9)
     True
     """
-    X, y_arr, X_test, y_test = validate_data(estimator, X, y, X_test, y_test, test_size)
-    initial = check_int(initial, "initial", 0, "size of the random start")
-    batch_size = check_int(batch_size, "batch_size", 1, "labels per round")
-    budget = check_int(budget, "budget", 1, "total labels")
-    if budget < initial:
-        raise InvalidInputError(
-            f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
-            "initial labels too, so raise budget or lower initial."
-        )
+    X, y_arr, X_test, y_test, initial, batch_size, budget = check_run(
+        estimator, X, y, X_test, y_test, test_size, initial, batch_size, budget
+    )
     blas_threads = check_threads(blas_threads)
     check_strategy(strategy)
     seed = resolve_seed(random_state)
     task = prepare(X, y_arr, X_test, y_test, test_size, seed)
-    if initial > len(task.y_pool):
-        raise InvalidInputError(
-            f"initial ({initial}) is larger than the pool ({len(task.y_pool)} items); lower it."
-        )
+    check_initial(task, initial)
     rows: list[dict[str, Any]] = []
     order: list[int] = []
     name = strategy_name(strategy)

@@ -41,7 +41,9 @@ from alwidgets.simulation._loop import OracleRound, run_oracle_loop
 __all__ = [
     "CURVE_COLUMNS",
     "Task",
+    "check_initial",
     "check_int",
+    "check_run",
     "check_strategy",
     "check_threads",
     "curve_frame",
@@ -182,6 +184,38 @@ def validate_data(
 
 
 # -- one run: the oracle loop from a seeded start, one curve row per round ----
+
+
+def check_run(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    X_test: Any,
+    y_test: Any,
+    test_size: float,
+    initial: Any,
+    batch_size: Any,
+    budget: Any,
+) -> tuple[Any, np.ndarray, Any, np.ndarray | None, int, int, int]:
+    """The checks every run starts with: data, then ``initial <= budget`` sizes."""
+    X, y_arr, X_test, y_test = validate_data(estimator, X, y, X_test, y_test, test_size)
+    initial = check_int(initial, "initial", 0, "size of the random start")
+    batch_size = check_int(batch_size, "batch_size", 1, "labels per round")
+    budget = check_int(budget, "budget", 1, "total labels")
+    if budget < initial:
+        raise InvalidInputError(
+            f"budget ({budget}) is smaller than initial ({initial}); the budget counts the "
+            "initial labels too, so raise budget or lower initial."
+        )
+    return X, y_arr, X_test, y_test, initial, batch_size, budget
+
+
+def check_initial(task: Task, initial: int) -> None:
+    """The random start must fit in the pool of this seed's split."""
+    if initial > len(task.y_pool):
+        raise InvalidInputError(
+            f"initial ({initial}) is larger than the pool ({len(task.y_pool)} items); lower it."
+        )
 
 
 def initial_positions(task: Task, initial: int) -> np.ndarray:
