@@ -113,3 +113,21 @@ def test_a_strategy_returning_labeled_rows_is_an_error(digits) -> None:
             LogisticRegression(), X, y, always_first, start=np.arange(10), target=20,
             batch_size=5, random_state=0,
         )  # fmt: skip
+
+
+def test_random_baseline_as_the_app_draws_it(digits) -> None:
+    """The app's random baseline: ``n`` random labels in one step, no model fitted."""
+    X, y, _, _ = digits
+
+    def draw(seed: int) -> np.ndarray:
+        return run_oracle_loop(
+            LogisticRegression(), X, y, "random", start=(), target=50, batch_size=50,
+            random_state=np.random.default_rng([7, seed]),
+        )  # fmt: skip
+
+    a, b, c = draw(0), draw(0), draw(1)
+    assert len(a) == 50 and len(set(a.tolist())) == 50 and a.min() >= 0 and a.max() < len(y)
+    assert a.tolist() == b.tolist() and a.tolist() != c.tolist()
+    # uniform over the pool: across 40 draws every tenth of the pool gets a fair share
+    counts = np.bincount(np.concatenate([draw(s) for s in range(40)]) * 10 // len(y), minlength=10)
+    assert counts.min() > 120 and counts.max() < 280  # expected 200 each
