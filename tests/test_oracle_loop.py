@@ -93,13 +93,19 @@ def test_step_in_steps_equals_one_run_for_a_deterministic_strategy(digits) -> No
     assert pos.tolist() == whole.tolist()
 
 
-def test_target_already_reached_makes_no_query_and_no_fit(digits) -> None:
+def test_target_already_reached_makes_no_query(digits) -> None:
     X, y, _, _ = digits
-    calls: list[OracleRound] = []
+    start = [0, 1, 2, 3]  # digits 0, 1, 2, 3: four classes
     out = run_oracle_loop(
-        LogisticRegression(), X, y, "margin", start=[1, 2], target=2, batch_size=5, random_state=0
+        LogisticRegression(), X, y, "margin", start=start, target=4, batch_size=5, random_state=0
     )
-    assert out.tolist() == [1, 2] and calls == []
+    assert out.tolist() == start
+    rounds: list[OracleRound] = []
+    run_oracle_loop(
+        LogisticRegression(), X, y, "margin", start=start, target=4, batch_size=5,
+        random_state=0, on_round=rounds.append,
+    )  # fmt: skip
+    assert len(rounds) == 1 and rounds[0].fitted and rounds[0].positions.tolist() == start
 
 
 def test_a_strategy_returning_labeled_rows_is_an_error(digits) -> None:
