@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alwidgets._utils import IDLE_SECONDS
 from alwidgets.app import _inputs as checks
 from alwidgets.app._jobs import RankingSnapshot
 from alwidgets.app._protocol import MessageProtocol
@@ -36,8 +37,6 @@ logger = logging.getLogger("alwidgets")
 #: The stats panel is redrawn at most this often (s) on the key path.
 STATS_EVERY_S = 2.0
 
-#: Gaps between answers longer than this (seconds) are breaks, not labeling time.
-IDLE_S = 300.0
 #: Width of each plot (px): two fit side by side in a notebook's output area.
 PLOT_WIDTH = 420
 
@@ -83,14 +82,14 @@ def pace(
     """Labels per minute and median seconds per label over the recent answers.
 
     ``log`` holds ``(time answered, seconds spent or None)`` per label; breaks longer
-    than :data:`IDLE_S` are left out. ``base`` (``SessionStore.stats()``) fills in
+    than :data:`alwidgets._utils.IDLE_SECONDS` are left out. ``base`` (``SessionStore.stats()``) fills in
     when this session has too few answers yet (a resumed session).
     """
     recent = list(log)[-30:]
     lpm = spl = None
     if len(recent) >= 2:
         gaps = np.diff([t for t, _ in recent])
-        active = gaps[gaps <= IDLE_S]
+        active = gaps[gaps <= IDLE_SECONDS]
         if active.sum() > 0:
             lpm = 60.0 * len(active) / float(active.sum())
     spent = [s for _, s in recent if s is not None]

@@ -41,7 +41,8 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order, take_rows
+from alwidgets._utils import take_rows
+from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order
 
 __all__ = ["Batch", "BatchQueue"]
 
