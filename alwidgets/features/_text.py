@@ -217,9 +217,16 @@ class TextFeatures(TransformerMixin, BaseEstimator):
                 if self.tfidf is True
                 else clone(self.tfidf)
             )
-            block = vec.fit_transform(texts) if transform else None
-            if not transform:
-                vec.fit(texts)
+            try:
+                if transform:
+                    block = vec.fit_transform(texts)
+                else:
+                    vec.fit(texts)
+            except ValueError as err:  # e.g. "empty vocabulary": only 1-letter or stop words
+                raise InvalidInputError(
+                    f"TF-IDF found no words in these texts ({err}); pass longer texts, or "
+                    "tfidf=False to use embeddings only."
+                ) from err
             self.vectorizer_ = vec
         self.embedding_dim_ = 0
         if self.embeddings is not None and not transform:

@@ -154,6 +154,8 @@ def test_bad_parameters(tmp_path: Path) -> None:
         TextFeatures(embeddings=None, tfidf=False).fit(TEXTS)
     with pytest.raises(InvalidInputError, match="batch_size"):
         TextFeatures(embeddings=None, batch_size=0).fit(TEXTS)
+    with pytest.raises(InvalidInputError, match="TF-IDF found no words"):
+        TextFeatures(embeddings=None).fit(["a b", "c"])
     with pytest.raises(InvalidInputError, match="embedding_weight"):
         TextFeatures(embeddings=None, embedding_weight=-1).fit(TEXTS)
 
