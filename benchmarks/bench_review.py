@@ -37,6 +37,7 @@ from sklearn.utils import _safe_indexing
 from alwidgets.review import label_scores, out_of_fold_proba, suspect_labels
 from benchmarks import _textdata
 from benchmarks._common import md_table
+from benchmarks.bench_label_efficiency import _cancer, _digits, _mnist
 
 SIZE = 500
 RATES = (0.05, 0.10)
@@ -47,32 +48,6 @@ class ReviewSet:
     name: str
     load: Callable[[], tuple[Any, np.ndarray]]
     model: str
-
-
-def _digits() -> tuple[Any, np.ndarray]:
-    from alwidgets.datasets import load_digits
-
-    images, y = load_digits()
-    return images.reshape(len(images), -1) / 255.0, y
-
-
-def _mnist() -> tuple[Any, np.ndarray]:
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
-
-    from alwidgets.datasets import load_mnist
-
-    images, y = load_mnist()
-    X = PCA(n_components=50, random_state=0).fit_transform(images.reshape(len(images), -1) / 255.0)
-    return StandardScaler().fit_transform(X), y
-
-
-def _cancer() -> tuple[Any, np.ndarray]:
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.preprocessing import StandardScaler
-
-    X, y = load_breast_cancer(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
 
 
 def _text(name: str) -> Callable[[], tuple[Any, np.ndarray]]:

@@ -33,6 +33,7 @@ from alwidgets import compare
 from alwidgets.strategies import QueryContext, Strategy, get_strategy
 from benchmarks import _textdata
 from benchmarks._common import md_table
+from benchmarks.bench_label_efficiency import _pm as pm
 
 C = 10.0  # one LogisticRegression for every feature set (the spam benchmark's setting)
 
@@ -104,13 +105,7 @@ def blocks(name: str, seeds: list[int]) -> list[list[Any]]:
 
 
 def _pm(v: np.ndarray, fmt: str = ".3f") -> str:
-    v = v[~np.isnan(v)]
-    if len(v) == 0:
-        return "n/a"
-    if len(v) == 1:
-        return f"{v[0]:{fmt}}"
-    plain = fmt.lstrip("+")
-    return f"{v.mean():{fmt}} ± {v.std(ddof=1):{plain}} ({v.min():{fmt}} – {v.max():{fmt}})"
+    return pm(pd.Series(np.asarray(v, dtype=float)), fmt)
 
 
 def full_accuracy(X: Any, y: np.ndarray, seeds: list[int]) -> float:
@@ -173,7 +168,9 @@ def efficiency_rows(name: str, target: float, ps: pd.DataFrame) -> list[list[Any
                 _pm(n.to_numpy(), ".0f"),
                 f"{int(part['reached'].sum())}/{len(part)}",
                 _pm(part["aulc"].to_numpy()),
-                "—" if (fname, strat) == ("TF-IDF", "random") else _pm(saving * 100, "+.0f") + " %",
+                "—"
+                if (fname, strat) == ("TF-IDF", "random")
+                else pm(pd.Series(saving), "+.0f", pct=True),
             ]
         )
     return rows
