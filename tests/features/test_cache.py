@@ -96,3 +96,29 @@ def test_vectors_of_another_width_are_misses(tmp_path: Path) -> None:
     assert cache.get(keys, dim=4) == {}
     assert sorted(cache.get(keys, dim=3)) == [0, 1]
     cache.close()
+
+
+@pytest.mark.slow
+def test_two_kernels_embed_into_one_cache(embeddings_installed: None, tmp_path: Path) -> None:
+    """End to end: two processes embed overlapping texts at once with the real model."""
+    texts = [f"message number {i} about cats" for i in range(40)]
+    script = (
+        "import sys; from alwidgets.features import TextFeatures;"
+        "texts = [f'message number {i} about cats' for i in range(40)];"
+        "lo, hi = int(sys.argv[2]), int(sys.argv[3]);"
+        "TextFeatures(tfidf=False, cache_dir=sys.argv[1], batch_size=4, progress=False)"
+        ".embed(texts[lo:hi])"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(tmp_path), lo, hi], stderr=subprocess.PIPE, text=True
+        )
+        for lo, hi in (("0", "30"), ("10", "40"))
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err
+    assert len(EmbeddingCache(tmp_path)) == 40
+    cached = TextFeatures(tfidf=False, cache_dir=tmp_path, progress=False).embed(texts)
+    fresh = TextFeatures(tfidf=False, cache_dir=False, progress=False).embed(texts)
+    np.testing.assert_allclose(cached, fresh, atol=1e-5)
