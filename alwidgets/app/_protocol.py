@@ -71,6 +71,8 @@ class _Labeler(Protocol):  # what the protocol needs of the app
         session: str | None = None,
     ) -> dict[str, Any] | None: ...
 
+    def _review_from_ui(self, n: int | None = None) -> None: ...
+
 
 class MessageProtocol:
     """Dispatches the front end's messages to a labeler (see the module docstring)."""
@@ -81,6 +83,7 @@ class MessageProtocol:
             "action": self._action,
             "undo": self._undo,
             "advance": self._advance,
+            "review": self._review,
         }
 
     def __call__(self, msg: dict[str, Any]) -> None:
@@ -124,6 +127,9 @@ class MessageProtocol:
                 target_seq=msg.get("target_seq"),
                 session=msg.get("session"),
             )
+
+    def _review(self, msg: dict[str, Any]) -> None:
+        self.labeler._review_from_ui(msg.get("n"))
 
     def _advance(self, msg: dict[str, Any]) -> None:
         logger.debug("alwidgets: legacy 'advance' from the front end ignored: %r", msg)

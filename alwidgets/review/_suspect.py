@@ -191,6 +191,8 @@ def suspect_labels(
         raise InvalidInputError(
             f"labels are missing at rows {where}; pass only labeled items (drop the unlabeled rows)."
         )
+    if y_frame.dtype == object:  # e.g. ints in an object Series: give them their own dtype
+        y_frame = np.asarray(y_frame.tolist())
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise InvalidInputError(f"n_repeats must be an integer >= 1, got {n_repeats!r}.")
     if score not in SCORES:

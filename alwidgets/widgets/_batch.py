@@ -14,6 +14,7 @@ Messages from the front end (``content`` of a custom message)::
     {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
     {"type": "undo", "seq": 5, "key": "18", "target_seq": 4}
     {"type": "advance", "seq": 6, "batch": 5, "from_batch": 4}
+    {"type": "review", "seq": 7, "n": 10}   # switch to reviewing suspect labels (n optional)
 
 Each message also carries ``session``: a nonce the view draws when it renders, so
 the sequence numbers of two views (or of a reloaded page) never mix.
@@ -57,7 +58,7 @@ __all__ = ["BatchWidget"]
 logger = logging.getLogger(__name__)
 
 _ACTIONS = {"label", "skip", "unsure"}
-_TYPES = {"action", "undo", "advance"}
+_TYPES = {"action", "undo", "advance", "review"}
 
 
 def _asset(name: str) -> str:
@@ -227,6 +228,10 @@ class BatchWidget(anywidget.AnyWidget):
             msg["key"] = key if isinstance(key, str) else None
             ok = isinstance(target, int | float) and not isinstance(target, bool)
             msg["target_seq"] = int(target) if ok and isinstance(target, int | float) else None
+        if msg["type"] == "review":
+            n = msg.get("n")
+            ok = n is None or (isinstance(n, int | float) and not isinstance(n, bool) and n >= 1)
+            msg["n"] = int(n) if ok and n is not None else None
         if msg["type"] == "advance" and not isinstance(msg.get("batch"), int | float):
             logger.warning("alwidgets: advance without a batch id: %r", content)
             return None
