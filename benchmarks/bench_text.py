@@ -226,7 +226,7 @@ def main(quick: bool) -> str:
             "## Text: TF-IDF, sentence embeddings, both — and the strategy on them",
             "",
             f"{len(seeds)} seeds (each fixes a stratified 25 % test split and the random initial "
-            f"20 labels), batches of 20, budget {'200' if quick else budgets} labels; LogisticRegression(C={C:g}) on every "
+            f"20 labels), batches of 20, budget {200 if quick else max(budgets.values())} labels; LogisticRegression(C={C:g}) on every "
             "feature set. TextFeatures = its defaults: TF-IDF (sublinear) next to all-MiniLM-L6-v2 "
             "embeddings, both blocks with unit-norm rows. Features are fit unsupervised on all texts "
             f"once (embedding + cache read: {embed_seconds:.0f} s this run). Mean ± std (min – max) over seeds.",
