@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from app_helpers import front_end, press
+from sklearn.exceptions import ConvergenceWarning
 
 from alwidgets import InvalidInputError
+
+# the fixture's tiny LogisticRegression(max_iter=200) on raw pixels; irrelevant here
+pytestmark = pytest.mark.filterwarnings(
+    f"ignore::{ConvergenceWarning.__module__}.ConvergenceWarning"
+)
 
 
 @pytest.fixture
