@@ -179,6 +179,7 @@ class AppView:
     _answer_log: list[tuple[float, float | None]]
     _stats_base: dict[str, Any]
     _last_stats: float
+    _review_from_ui: Any  # ReviewMixin: the review button's action
 
     def _build_widgets(self, metric: str) -> None:
         import ipywidgets as W
@@ -191,8 +192,18 @@ class AppView:
         )
         self.batch_widget.on_action(MessageProtocol(self))  # type: ignore[arg-type]
         self.panels = Panels(metric_label=metric, strategy=str(self.strategy), n_items=self.n_items)
+        self.review_button = W.Button(
+            description="Review suspect labels",
+            tooltip="Show the labeled items whose label the models doubt most (out of fold)",
+            icon="search",
+        )
+        self.review_button.on_click(lambda _: self._review_from_ui())
         self.widget = W.VBox(
-            [self.batch_widget, self.panels.plots, self.panels.stats.widget],
+            [
+                self.batch_widget,
+                self.panels.plots,
+                W.HBox([self.panels.stats.widget, self.review_button]),
+            ],
             layout=W.Layout(width="100%"),
         )
         self.widget.add_class("alw-app")
@@ -227,7 +238,7 @@ class AppView:
             w.batch_id = q.current.id
             w.next_cards = q.next.cards
             w.next_batch_id = q.next.id
-            w.answers = self._state.answers(q.current.positions)
+            w.answers = self._state.answers(p for p in q.current.positions if q.answered(p))
             w.progress = {"labeled": self._state.n_labeled, "total": self.n_items}
 
     # ------------------------------------------------------------------ status, plots, stats

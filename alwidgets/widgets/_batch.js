@@ -126,7 +126,8 @@ async function render({ model, el: host }) {
   root.setAttribute(
     "aria-label",
     "Labeling batch: press a class key to label the highlighted card, " +
-      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo.",
+      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo, " +
+      "r review suspect labels.",
   );
 
   const header = el("div", "alw-header");
@@ -343,6 +344,7 @@ async function render({ model, el: host }) {
     else if (key === "s") act("skip");
     else if (key === "u") act("unsure");
     else if (key === "Backspace" || key === "Delete") undo();
+    else if (key === "r") model.send(state.review()); // a class keyed r takes precedence
     else if (key === "Escape") root.blur();
   });
 

@@ -298,3 +298,11 @@ def test_a_retrain_updates_suggestions_on_the_cards_in_place(page: Any) -> None:
     assert card(page, "12")["focused"] == "true"
     page.keyboard.press("Enter")
     assert sent(page)[-1]["class_index"] == 2
+
+
+def test_r_asks_the_kernel_for_a_review_in_seq_order(page: Any) -> None:
+    page.keyboard.press("1")
+    page.keyboard.press("r")
+    label, review = sent(page)[-2:]
+    assert review == {"type": "review", "seq": label["seq"] + 1, "session": label["session"]}
+    assert card(page, "11")["status"] == "pending"  # nothing marked: the kernel swaps the cards
