@@ -22,8 +22,8 @@ $(VENV)/.lab: pyproject.toml | $(PY)
 
 # torch FIRST, before the [embeddings] extra pulls it: a CPU build. Here pip finds
 # torch-2.13.0+cpu on disk (find-links), which ranks above PyPI's 2.13.0; elsewhere pass
-# TORCH_ARGS="--index-url https://download.pytorch.org/whl/cpu" (PyPI's default build is
-# the multi-GB CUDA one).
+# TORCH_ARGS="--index-url <PyTorch's CPU-only wheel index>" (PyPI's default build is the
+# multi-GB CUDA one).
 TORCH ?= torch==2.13.0
 TORCH_ARGS ?=
 
