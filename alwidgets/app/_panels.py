@@ -196,6 +196,7 @@ class AppView:
             description="Review suspect labels",
             tooltip="Show the labeled items whose label the models doubt most (out of fold)",
             icon="search",
+            layout={"width": "auto", "flex": "0 0 auto"},  # the whole label, never "Review susp…"
         )
         self.review_button.on_click(lambda _: self._review_from_ui())
         self.widget = W.VBox(
