@@ -8,17 +8,17 @@ import json
 import math
 import numbers
 import os
-import sqlite3
 import threading
 import time
+import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.store._backend import Backend, SQLiteBackend
+from alwidgets.store._claims import ClaimsMixin
 from alwidgets.store._codec import (
     QUERY_INFO,
     Value,
@@ -28,7 +28,6 @@ from alwidgets.store._codec import (
     encode_label,
     encode_query_info,
 )
-from alwidgets.store._schema import BUSY_TIMEOUT_S, open_store
 
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
@@ -37,19 +36,22 @@ if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
 
 __all__ = ["NothingToUndoWarning", "SessionStore"]
 
-_UNDO_TARGET_SQL = """
+_TARGET_FILTER = """annotator = ? AND action != 'undo'
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)"""
+_UNDO_TARGET_SQL = f"""
 SELECT id, action, item_id, label, annotator, shown_at, answered_at,
        model_version, score, rank, strategy
 FROM events
-WHERE annotator = ? AND action != 'undo'
-  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+WHERE {_TARGET_FILTER}
 ORDER BY id DESC LIMIT 1
 """
 
+# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
 _INSERT_SQL = """
 INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    model_version, score, rank, strategy, undoes, key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO NOTHING RETURNING id
 """
 
 _EVENT_KEYS = (
@@ -78,51 +80,19 @@ def _default_annotator() -> str:
         return "annotator"
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """Take the write lock, polling every few ms while another writer holds it.
-
-    SQLite's own busy handler sleeps up to 100 ms between tries, which showed as
-    80 ms p99 writes with two notebooks on one file; polling with short, growing
-    sleeps (0.2 ms to 5 ms) keeps the wait close to the other writer's commit.
-    The connection's busy timeout (for reads) is restored afterwards.
-    """
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        deadline: float | None = None
-        delay = 0.0002
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as err:
-                if not _is_busy(err):
-                    raise
-                now = time.monotonic()
-                if deadline is None:
-                    deadline = now + BUSY_TIMEOUT_S
-                elif now > deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.005)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-
-
-def _is_busy(err: sqlite3.OperationalError) -> bool:
-    return "locked" in str(err) or "busy" in str(err)
-
-
-def _rowid(cursor: sqlite3.Cursor) -> int:
-    if cursor.lastrowid is None:  # pragma: no cover - every INSERT sets it
-        raise StoreError("SQLite did not report the id of the new row; retry the call.")
-    return int(cursor.lastrowid)
+def _inserted(conn: Any, cursor: Any, table: str, key: str) -> int:
+    """The id of the row just inserted with ``key``, or of the one a lost-reply retry wrote."""
+    row = cursor.fetchone()
+    if row is None:
+        row = conn.execute(f"SELECT id FROM {table} WHERE key = ?", (key,)).fetchone()
+    return int(row[0])
 
 
 def _utc(seconds: float | None) -> dt.datetime | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-class SessionStore:
+class SessionStore(ClaimsMixin):
     """An append-only, crash-safe log of labeling actions in one SQLite file.
 
     Opening an existing file resumes its session; several processes (notebooks,
@@ -213,21 +183,30 @@ class SessionStore:
         *,
         classes: Any = None,
         annotator: str | None = None,
+        session: str | None = None,
     ) -> None:
+        from alwidgets.store._pg import PostgresBackend, is_url
+
         if not isinstance(path, str | os.PathLike) or not os.fspath(path):
             raise InvalidInputError(
-                f"path must be a file path (str or pathlib.Path), got {path!r}."
+                f"path must be a file path (str or pathlib.Path) or a postgresql:// URL, got "
+                f"{path!r}."
             )
         wanted = encode_classes(classes)
         self.annotator = _default_annotator() if annotator is None else annotator
-        self.path = Path(os.fspath(path)).expanduser().absolute()
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
         self._replay_: Replay | None = None  # built on the first read
         self._models: tuple[int, pd.DataFrame] | None = None
-        conn, meta = open_store(self.path, wanted)
-        self._conn, self._pid = conn, os.getpid()
-        self._inherited: list[sqlite3.Connection] = []
+        self._backend: Backend
+        self.path: Path | None = None
+        if is_url(path):
+            self._backend = PostgresBackend(str(path), wanted, session)
+        else:
+            self.path = Path(os.fspath(path)).expanduser().absolute()
+            self._backend = SQLiteBackend(self.path, wanted, session)
+        meta = self._backend.meta
+        self.location: str = self._backend.location
+        self.session: str = self._backend.session
         self._classes: list[Value] | None = meta.classes
         self.session_id: str = meta.session_id
         self.created_at: str = meta.created_at
@@ -248,54 +227,9 @@ class SessionStore:
         return None if self._classes is None else list(self._classes)
 
     # ------------------------------------------------------------------ plumbing
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise StoreError(
-                    f"the session store {str(self.path)!r} is closed; open it again with "
-                    "SessionStore(path)."
-                )
-            if self._pid != os.getpid():
-                # a forked child must not use (or close) the parent's SQLite connection
-                self._inherited.append(self._conn)
-                self._conn, _ = open_store(self.path, None)
-                self._pid = os.getpid()
-            try:
-                yield self._conn
-            except sqlite3.DatabaseError as err:
-                raise self._error(err) from err
-
-    def _error(self, err: sqlite3.DatabaseError) -> StoreError:
-        where = f"the session store {str(self.path)!r}"
-        text = str(err)
-        if "locked" in text or "busy" in text:
-            return StoreError(
-                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({text}); "
-                "retry, or check for a writer that hangs inside a transaction."
-            )
-        if isinstance(err, sqlite3.OperationalError):
-            return StoreError(
-                f"cannot write {where} ({text}); check that the disk is not full and that the "
-                "file and its directory are writable."
-            )
-        return StoreError(
-            f"{where} looks damaged ({text}); run `sqlite3 FILE 'PRAGMA integrity_check'`, or "
-            "restore it from an export."
-        )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``: committed (and fsynced) on exit."""
-        with self._connection() as conn:
-            _begin_immediate(conn)
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+    def _run(self, fn: Any, *, write: bool = False) -> Any:
+        """``fn(connection)`` on the backend; ``write=True``: committed when this returns."""
+        return self._backend.run(fn, write=write)
 
     def _annotator(self, annotator: str | None) -> str:
         return self.annotator if annotator is None else encode_annotator(annotator)
@@ -321,10 +255,15 @@ class SessionStore:
         named = dict(zip(QUERY_INFO, query_info, strict=True))
         info = encode_query_info(answered_at=answered_at, **named)
         shown_at, model_version, score, rank, strategy = info
-        row = (action, item, value, who, shown_at, answered_at)
-        with self._transaction() as conn:
-            cursor = conn.execute(_INSERT_SQL, (*row, model_version, score, rank, strategy, None))
-        return _rowid(cursor)
+        enc = self._backend.value
+        row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
+        key = uuid.uuid4().hex
+
+        def write(conn: Any) -> int:
+            cursor = conn.execute(_INSERT_SQL, (*row, score, rank, strategy, None, key))
+            return _inserted(conn, cursor, "events", key)
+
+        return int(self._run(write, write=True))
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -484,13 +423,23 @@ class SessionStore:
         >>> store.close(); import shutil; shutil.rmtree(tmp)
         """
         who = self._annotator(annotator)
-        undo_id: int | None = None
-        with self._transaction() as conn:
+        key, enc = uuid.uuid4().hex, self._backend.value
+
+        def write(conn: Any) -> tuple[Any, int | None]:
+            done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
+            if done is not None:  # a retry after a lost COMMIT reply: it is written already
+                target = conn.execute(
+                    _UNDO_TARGET_SQL.replace(_TARGET_FILTER, "id = ?"), (done[1],)
+                )
+                return target.fetchone(), int(done[0])
             row = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
-            if row is not None:
-                undone = ("undo", row[2], row[3], who, None, time.time())
-                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, None, row[0]))
-                undo_id = _rowid(cursor)
+            if row is None:
+                return None, None
+            undone = ("undo", enc(row[2]), enc(row[3]), who, None, time.time(), None)
+            cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, row[0], key))
+            return row, _inserted(conn, cursor, "events", key)
+
+        row, undo_id = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
             why = "all of their actions are undone already" if n_any else "they have no actions"
@@ -559,32 +508,38 @@ class SessionStore:
                 raise InvalidInputError(
                     f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
                 )
-        with self._transaction() as conn:
+        key = uuid.uuid4().hex
+        row = (self._backend.value(value), int(n_labels), time.time())
+        metrics_json = json.dumps(clean, allow_nan=False)
+
+        def write(conn: Any) -> int:
             cursor = conn.execute(
-                "INSERT INTO models (version, n_labels, time, metrics) VALUES (?, ?, ?, ?)",
-                (value, int(n_labels), time.time(), json.dumps(clean, allow_nan=False)),
+                "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING RETURNING id",
+                (*row, metrics_json, key),
             )
-        return _rowid(cursor)
+            return _inserted(conn, cursor, "models", key)
+
+        return int(self._run(write, write=True))
 
     # --------------------------------------------------------------------- reads
     def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        with self._connection() as conn:
-            return conn.execute(sql, params).fetchone()[0]
+        return self._run(lambda conn: conn.execute(sql, params).fetchone()[0])
 
     @property
     def _replay(self) -> Replay:
         if self._replay_ is None:
             from alwidgets.store._replay import Replay
 
-            self._replay_ = Replay()
+            self._replay_ = Replay(self._backend.value)
         return self._replay_
 
     def _view(self, name: str) -> pd.DataFrame:
         """A view of the log, patched with whatever was written since the last read."""
-        with self._connection() as conn:
+        with self._lock:
             if name == "events":
-                return self._replay.events(conn)
-            return self._replay.view(conn, name)
+                return self._run(self._replay.events)
+            return self._run(lambda conn: self._replay.view(conn, name))
 
     @property
     def events(self) -> pd.DataFrame:
@@ -626,10 +581,10 @@ class SessionStore:
         """
         from alwidgets.store import _views
 
-        with self._connection() as conn:
-            key = conn.execute("SELECT coalesce(max(id), 0) FROM models").fetchone()[0]
+        with self._lock:
+            key = self._scalar("SELECT coalesce(max(id), 0) FROM models")
             if self._models is None or self._models[0] != key:
-                self._models = (key, _views.models_frame(conn))
+                self._models = (key, self._run(_views.models_frame))
             return self._models[1].copy()
 
     def __len__(self) -> int:
@@ -696,8 +651,8 @@ class SessionStore:
         """
         from alwidgets.store import _views
 
-        with self._connection() as conn:
-            latest = self._replay.per_annotator(conn)
+        with self._lock:
+            latest = self._run(self._replay.per_annotator)
         return _views.agreement_frame(latest)
 
     def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
@@ -744,14 +699,13 @@ class SessionStore:
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        return self._conn is None
+        return self._backend.closed
 
     def close(self) -> None:
         """Close the file. Safe to call twice; every write was committed already."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if not self._backend.closed:
+                self._backend.close()
                 self._replay_ = None
                 self._models = None
 
@@ -769,6 +723,8 @@ class SessionStore:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self)} events"
         return (
-            f"SessionStore({str(self.path)!r}, classes={self.classes!r}, "
+            f"SessionStore({self.location!r}, "
+            + (f"session={self.session!r}, " if self.path is None else "")
+            + f"classes={self.classes!r}, "
             f"annotator={self.annotator!r}, {state})"
         )

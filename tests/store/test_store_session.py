@@ -47,10 +47,15 @@ def test_write_is_committed_when_the_call_returns(path: Path) -> None:
 
 
 def test_file_is_wal_with_full_sync(path: Path) -> None:
-    with SessionStore(path) as store, store._connection() as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    with SessionStore(path) as store:
+        pragmas = store._run(
+            lambda conn: [
+                conn.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "busy_timeout")
+            ]
+        )
+    assert pragmas[:2] == ["wal", 2]  # FULL
+    assert pragmas[2] >= 1000
 
 
 def test_events_hold_every_field_with_typed_columns(path: Path) -> None:
