@@ -62,6 +62,9 @@ class Backend:
         """The clock leases are measured with (epoch seconds)."""
         return time.time()
 
+    def reset_ids(self, conn: Any) -> None:
+        """After rows were inserted with explicit ids: continue numbering after them."""
+
     def close(self) -> None:  # pragma: no cover
         """Release the connection; safe to call twice."""
         raise NotImplementedError

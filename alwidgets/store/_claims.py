@@ -69,7 +69,8 @@ def _key(value: Any) -> tuple[str, Any]:
 
 
 def _positive(value: Any, name: str, kind: type = numbers.Real) -> None:
-    if isinstance(value, bool) or not isinstance(value, kind) or not float(value) > 0:
+    number: Any = value
+    if isinstance(number, bool) or not isinstance(value, kind) or not float(number) > 0:
         raise InvalidInputError(f"{name} must be a positive number, got {value!r}.")
 
 

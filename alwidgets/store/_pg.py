@@ -223,6 +223,13 @@ class PostgresBackend(Backend):
     def now(self, conn: Any) -> float:
         return float(conn.execute("SELECT extract(epoch FROM clock_timestamp())").fetchone()[0])
 
+    def reset_ids(self, conn: Any) -> None:
+        for table in ("events", "models"):
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table} "
+                "HAVING count(*) > 0"
+            )
+
     @property
     def closed(self) -> bool:
         return self._closed
