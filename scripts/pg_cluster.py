@@ -5,6 +5,8 @@ Usage::
     eval "$(python scripts/pg_cluster.py start)"   # exports ALW_DATABASE_URL, ALW_PGDATA
     python scripts/pg_cluster.py restart "$ALW_PGDATA"
     python scripts/pg_cluster.py stop "$ALW_PGDATA"  # stops the server, removes the directory
+    python scripts/pg_cluster.py pause "$ALW_PGDATA"   # stops the server, keeps the data
+    python scripts/pg_cluster.py resume "$ALW_PGDATA"  # starts it again on the same port
 
 ``start`` creates a temporary directory, runs ``initdb`` (as the ``postgres`` user
 when run as root: PostgreSQL refuses to run as root), starts the server on a free
@@ -104,6 +106,7 @@ def start() -> tuple[str, Path]:
     pwfile.unlink()
     port = _free_port()
     options = f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={sockets}"
+    (root / "options").write_text(options)
     pg_ctl(data, "-l", str(root / "server.log"), "-o", options, "start")
     env = {**os.environ, "PGPASSWORD": password}
     _run(
@@ -123,18 +126,23 @@ def stop(data: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    """``start`` | ``stop DATA`` | ``restart DATA``."""
+    """``start`` | ``stop DATA`` | ``restart DATA`` | ``pause DATA`` | ``resume DATA``."""
     command = argv[0] if argv else ""
     if command == "start":
         url, data = start()
         print(f"export ALW_DATABASE_URL='{url}'")
         print(f"export ALW_PGDATA='{data}'")
-    elif command in ("stop", "restart") and len(argv) == 2 and argv[1]:
+    elif command in ("stop", "restart", "pause", "resume") and len(argv) == 2 and argv[1]:
         data = Path(argv[1])
+        log = str(data.parent / "server.log")
         if command == "stop":
             stop(data)
+        elif command == "pause":
+            pg_ctl(data, "-m", "fast", "stop")
+        elif command == "resume":
+            pg_ctl(data, "-l", log, "-o", (data.parent / "options").read_text(), "start")
         else:
-            pg_ctl(data, "-l", str(data.parent / "server.log"), "-m", "fast", "restart")
+            pg_ctl(data, "-l", log, "-m", "fast", "restart")
     else:
         sys.exit(__doc__)
 

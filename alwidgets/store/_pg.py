@@ -124,8 +124,13 @@ class PostgresBackend(Backend):
         self._conn = conn
         return conn
 
-    def _connect_error(self, err: Exception) -> StoreError:
+    def _connect_error(self, err: Exception) -> StoreError | InvalidInputError:
         text = mask(str(err), self._password).strip()
+        if "connection option" in text or "invalid URI" in text:
+            return InvalidInputError(
+                f"{self.location!r} is not a valid PostgreSQL URL ({text}); use "
+                "postgresql://user@host:5432/database."
+            )
         who = f"user {self._user!r}" if self._user else "the user"
         if "password authentication failed" in text:
             return StoreError(

@@ -3,86 +3,22 @@ and a directory that is really read-only (also for root)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from store_helpers import Target
 
 from alwidgets.store import SessionStore
 
 WRITER = Path(__file__).with_name("store_writer.py")
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def database_url() -> str:
-    """The test server's URL (``ALW_DATABASE_URL``); skip without it, fail in CI."""
-    url = os.environ.get("ALW_DATABASE_URL")
-    reason = ""
-    if not url:
-        reason = (
-            "needs a PostgreSQL server: ALW_DATABASE_URL is not set (`make test` starts one; "
-            'by hand: eval "$(python scripts/pg_cluster.py start)")'
-        )
-    else:
-        try:
-            import psycopg  # noqa: F401
-        except ImportError:
-            reason = 'needs psycopg: pip install "alwidgets[postgres]"'
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    assert url is not None
-    return url
-
-
-def drop_session(session: str) -> None:
-    """Remove a test session's schema from the test server."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(database_url(), autocommit=True) as conn:
-        conn.execute(
-            sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(f"alw_{session}"))
-        )
-
-
-class Target:
-    """Where a test's session lives: a file, or a fresh session on the test server.
-
-    ``open(**kwargs)`` opens (or reopens) that session; ``fresh()`` makes another.
-    """
-
-    def __init__(self, backend: str, directory: Path) -> None:
-        self.backend, self.directory = backend, directory
-        self.session: str | None = None
-        if backend == "sqlite":
-            self.target: Any = directory / f"s{uuid.uuid4().hex[:8]}.db"
-        else:
-            self.target = database_url()
-            self.session = f"t{uuid.uuid4().hex[:16]}"
-        self.children: list[Target] = []
-
-    def open(self, **kwargs: Any) -> SessionStore:
-        return SessionStore(self.target, session=self.session, **kwargs)
-
-    def fresh(self) -> Target:
-        self.children.append(Target(self.backend, self.directory))
-        return self.children[-1]
-
-    def cleanup(self) -> None:
-        for child in self.children:
-            child.cleanup()
-        if self.session is not None:
-            drop_session(self.session)
 
 
 @pytest.fixture(params=BACKENDS)

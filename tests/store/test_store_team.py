@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from store_helpers import acknowledged, check_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 from alwidgets.store import SessionStore, copy_session
@@ -146,54 +146,12 @@ def test_copy_session_round_trips_file_and_server(
 
 
 # ------------------------------------------------------------- team processes
-def _team_env(
-    monkeypatch: pytest.MonkeyPatch, target: Any, items: int, overlap: int, lease: float
-) -> Path:
-    go = target.directory / f"go-{target.session or 'file'}"
-    monkeypatch.setenv("ALW_TEST_SESSION", target.session or "")
-    monkeypatch.setenv("ALW_TEST_OVERLAP", str(overlap))
-    monkeypatch.setenv("ALW_TEST_LEASE", str(lease))
-    monkeypatch.setenv("ALW_TEST_ITEMS", str(items))
-    monkeypatch.setenv("ALW_TEST_GO", str(go))
-    return go
-
-
-def _acknowledged(lines: list[str]) -> list[tuple[int, Any]]:
-    out = []
-    for line in lines:
-        if line.startswith("E "):
-            _, event_id, _, item = line.split(" ", 3)
-            out.append((int(event_id), json.loads(item)))
-    return out
-
-
-def _check_team(
-    store: SessionStore, acked: dict[str, list[tuple[int, Any]]], overlap: int, *, killed: int = 0
-) -> dict[Any, list[str]]:
-    """Every acknowledged label is stored; at most ``killed`` more (committed, then killed
-    before it could print); no item has more than ``overlap`` labels, one per person."""
-    events = store.events
-    assert not events.index.duplicated().any()
-    for name, pairs in acked.items():  # every acknowledged label is there, as acknowledged
-        for event_id, item in pairs:
-            assert events.loc[event_id, "item_id"] == item
-            assert events.loc[event_id, "annotator"] == name
-    labeled: dict[Any, list[str]] = defaultdict(list)
-    for item, who in zip(events["item_id"], events["annotator"], strict=True):
-        labeled[item].append(who)
-    n_acked = sum(len(p) for p in acked.values())
-    assert n_acked <= len(events) <= n_acked + killed
-    for who in labeled.values():
-        assert len(who) == len(set(who)) <= overlap  # k labels from k different people
-    return labeled
-
-
 @pytest.mark.parametrize("overlap", [1, 2])
 def test_four_annotator_processes_claim_and_label_at_once(
     target: Any, spawn_writer: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, overlap: int
 ) -> None:
     items = 200 // overlap  # 4 writers x 10 batches x 5 = 200 labels: the pool's worth
-    go = _team_env(monkeypatch, target, items, overlap, 300)
+    go = team_env(monkeypatch, target.directory, target.session, items, overlap, 300)
     names = ["ana", "bo", "cy", "dee"]
     target.open(classes=["neg", "pos"]).close()
     writers = [spawn_writer("team", target.target, i, name, 10) for i, name in enumerate(names)]
@@ -205,9 +163,9 @@ def test_four_annotator_processes_claim_and_label_at_once(
         lines, err = writer.finish(timeout=300)
         assert writer.proc.returncode == 0, err
         assert lines[-1] == "DONE"
-        acked[name] = _acknowledged(lines)
+        acked[name] = acknowledged(lines)
     with target.open() as store:
-        labeled = _check_team(store, acked, overlap)
+        labeled = check_team(store, acked, overlap)
     assert sum(len(who) for who in labeled.values()) == 200
     if overlap == 2:  # every finished item has two labels from two people
         assert all(len(who) == 2 for who in labeled.values()) and len(labeled) == items
@@ -217,7 +175,7 @@ def test_a_killed_annotators_claims_come_back_after_the_lease(
     target: Any, spawn_writer: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lease = 3.0
-    go = _team_env(monkeypatch, target, 40, 1, lease)
+    go = team_env(monkeypatch, target.directory, target.session, 40, 1, lease)
     target.open(classes=["neg", "pos"]).close()
     writer = spawn_writer("team", target.target, 0, "ana", 10)
     writer.wait_ready()
@@ -231,10 +189,10 @@ def test_a_killed_annotators_claims_come_back_after_the_lease(
     writer.proc.kill()
     killed_at = time.monotonic()
     lines, _ = writer.finish()
-    acked = _acknowledged(lines)
+    acked = acknowledged(lines)
     batch = json.loads([line for line in lines if line.startswith("C ")][-1][2:])
     with target.open(annotator="bo") as bo:
-        _check_team(bo, {"ana": acked}, 1, killed=1)
+        check_team(bo, {"ana": acked}, 1, killed=1)
         done = set(bo.labels.index)
         open_items = [item for item in batch if item not in done]
         assert open_items  # it died with leased, unlabeled items
