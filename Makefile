@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps pg-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,19 @@ browser-deps:
 		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
 	fi
 
+# Debian's PostgreSQL server binaries for the team-session tests: the suite starts a
+# throwaway cluster on 127.0.0.1 in a temporary directory (scripts/pg_cluster.py).
+pg-deps:
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian postgresql for the team-session tests"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs the PostgreSQL server (pg_ctl) and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: PostgreSQL server binaries missing and not root; the server tests will skip"; \
+	fi
+
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
 	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
@@ -50,9 +63,15 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy -p alwidgets
 
-pytest: $(VENV)/.test browser-deps
+# The suite's PostgreSQL server is stopped (and its directory removed) even when pytest fails.
+pytest: $(VENV)/.test browser-deps pg-deps
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		eval "$$($(PY) scripts/pg_cluster.py start)" || exit 1; \
+	fi; \
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider
+		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider; status=$$?; \
+	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
+	exit $$status
 
 test: lint typecheck pytest
 
