@@ -58,6 +58,10 @@ class Backend:
         """An item id / label / model version as a query parameter."""
         return value
 
+    def in_list(self, column: str, values: list[Value]) -> tuple[str, list[Any]]:
+        """SQL testing ``column`` against ``values`` (not empty), and its parameters."""
+        return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
     def now(self, conn: Any) -> float:
         """The clock leases are measured with (epoch seconds)."""
         return time.time()

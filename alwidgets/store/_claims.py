@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.store._codec import Value, encode_item_id
@@ -48,15 +48,14 @@ _CHUNK = 500
 _LIVE = "NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)"
 _ACTED_SQL = (
     "SELECT DISTINCT item_id FROM events AS e WHERE annotator = ? AND action != 'undo' "
-    f"AND {_LIVE} AND item_id IN ({{marks}})"
+    f"AND {_LIVE} AND {{items}}"
 )
 _LABELED_SQL = (
     "SELECT DISTINCT item_id, annotator FROM events AS e WHERE action = 'label' "
-    f"AND annotator != ? AND {_LIVE} AND item_id IN ({{marks}})"
+    f"AND annotator != ? AND {_LIVE} AND {{items}}"
 )
 _LEASED_SQL = (
-    "SELECT item_id, annotator FROM claims WHERE annotator != ? AND expires > ? "
-    "AND item_id IN ({marks})"
+    "SELECT item_id, annotator FROM claims WHERE annotator != ? AND expires > ? AND {items}"
 )
 _UPSERT_SQL = (
     "INSERT INTO claims (item_id, annotator, expires) VALUES (?, ?, ?) "
@@ -74,24 +73,21 @@ def _positive(value: Any, name: str, kind: type = numbers.Real) -> None:
         raise InvalidInputError(f"{name} must be a positive number, got {value!r}.")
 
 
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
 def _take(
     conn: Any, backend: Backend, items: list[Value], n: int, me: str, overlap: int, now: float
 ) -> list[Value]:
     """Up to ``n`` of ``items`` (in order) that ``me`` may work on now."""
     taken: list[Value] = []
-    for start in range(0, len(items), _CHUNK):
-        chunk = items[start : start + _CHUNK]
-        params = [backend.value(v) for v in chunk]
-        marks = _marks(len(chunk))
-        acted = {_key(r[0]) for r in conn.execute(_ACTED_SQL.format(marks=marks), [me, *params])}
+    start, size = 0, max(4 * n, 32)  # look at the top of the ranking first, then further
+    while start < len(items):
+        chunk = items[start : start + size]
+        start, size = start + size, min(2 * size, _CHUNK)
+        where, params = backend.in_list("item_id", chunk)
+        acted = {_key(r[0]) for r in conn.execute(_ACTED_SQL.format(items=where), [me, *params])}
         others: dict[tuple[str, Any], set[str]] = {}
-        for item, who in conn.execute(_LABELED_SQL.format(marks=marks), [me, *params]):
+        for item, who in conn.execute(_LABELED_SQL.format(items=where), [me, *params]):
             others.setdefault(_key(item), set()).add(who)
-        for item, who in conn.execute(_LEASED_SQL.format(marks=marks), [me, now, *params]):
+        for item, who in conn.execute(_LEASED_SQL.format(items=where), [me, now, *params]):
             others.setdefault(_key(item), set()).add(who)
         for value in chunk:
             if _key(value) not in acted and len(others.get(_key(value), ())) < overlap:
@@ -202,8 +198,8 @@ class ClaimsMixin:
             if wanted is not None:
                 if not wanted:
                     return []
-                sql += f" AND item_id IN ({_marks(len(wanted))})"
-                params += [backend.value(v) for v in wanted]
+                where, values = backend.in_list("item_id", wanted)
+                sql, params = f"{sql} AND {where}", params + values
             return [r[0] for r in conn.execute(sql + " RETURNING item_id", params).fetchall()]
 
         return backend.run(work, write=True)
@@ -215,12 +211,12 @@ class ClaimsMixin:
         backend = self._backend
 
         def work(conn: Any) -> int:
-            sql, params = "DELETE FROM claims WHERE annotator = ?", [me]
+            sql, params = "DELETE FROM claims WHERE annotator = ?", [cast(Any, me)]
             if wanted is not None:
                 if not wanted:
                     return 0
-                sql += f" AND item_id IN ({_marks(len(wanted))})"
-                params += [backend.value(v) for v in wanted]
+                where, values = backend.in_list("item_id", wanted)
+                sql, params = f"{sql} AND {where}", params + values
             return len(conn.execute(sql + " RETURNING item_id", params).fetchall())
 
         return backend.run(work, write=True)
