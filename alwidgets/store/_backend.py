@@ -49,6 +49,8 @@ class Backend:
     meta: Meta
     #: Name of the session (a file's stem; a PostgreSQL session's name).
     session: str
+    #: Whether the database is a server (round trips cost: batch the queries).
+    server: bool = False
 
     def run(self, fn: Callable[[Any], T], *, write: bool = False) -> T:  # pragma: no cover
         """Call ``fn(connection)``; for ``write=True`` inside a committed transaction."""

@@ -82,6 +82,8 @@ class _Conn:
 class PostgresBackend(Backend):
     """A session in the schema ``alw_<session>`` of the database at ``url``."""
 
+    server = True
+
     def __init__(self, url: str, classes: list[Value] | None, session: str | None) -> None:
         psycopg = cast(Any, require("psycopg", "postgres", "PostgreSQL session stores"))
         self._psycopg = psycopg
