@@ -93,18 +93,23 @@ def _utc(seconds: float | None) -> dt.datetime | None:
 
 
 class SessionStore(ClaimsMixin):
-    """An append-only, crash-safe log of labeling actions in one SQLite file.
+    """An append-only, crash-safe log of labeling actions: an SQLite file or a server.
 
-    Opening an existing file resumes its session; several processes (notebooks,
-    annotators) may write the same file at once. Every write is committed (WAL
+    Opening an existing file (or server session) resumes it; several processes
+    (notebooks, annotators) may write the same session at once. A team on
+    several machines shares a session on PostgreSQL (``postgresql://`` URL,
+    ``session=`` names it): same API, views and guarantees. Every write is committed (WAL
     journal, ``synchronous=FULL``: durable against process crashes and power
     loss) before the call returns. Nothing is updated in place: an undo is an
     event too.
 
     Parameters
     ----------
-    path : str or path-like
-        The session file. Created if missing; resumed if it is a session store.
+    target : str or path-like
+        The session file (created if missing; resumed if it is a session
+        store), or a ``postgresql://user@host:5432/db`` URL (needs
+        ``pip install "alwidgets[postgres]"``; the password may come from the
+        URL, ``PGPASSWORD`` or ``~/.pgpass`` and is never shown).
     classes : sequence of int or str, optional
         The allowed labels. Checked against the file's classes when resuming
         (the same set is fine; the stored order is kept). ``None`` accepts any
@@ -112,10 +117,19 @@ class SessionStore(ClaimsMixin):
     annotator : str, optional
         Default annotator name for this object's actions; defaults to the login
         name. Every write method can override it.
+    session : str, optional
+        On a server: the session's name (several per database, kept apart;
+        1-50 letters, digits, ``_.-``). On a file: the file's stem, which it
+        must match when given.
 
     Attributes
     ----------
-    path : pathlib.Path
+    path : pathlib.Path or None
+        The file (``None`` on a server).
+    location : str
+        Where the session lives, printable: the path, or the URL with its
+        password masked (``***``).
+    session : str
     classes : list or None
     annotator : str
     session_id : str
@@ -129,7 +143,8 @@ class SessionStore(ClaimsMixin):
         meta data), uses a newer schema, or has other classes. The file is not
         modified.
     StoreError
-        The directory does not exist or is read-only.
+        The directory does not exist or is read-only; the server is
+        unreachable or refuses the password (the message says which).
 
     Notes
     -----
@@ -138,6 +153,14 @@ class SessionStore(ClaimsMixin):
     several writers, the last writer wins. One connection per object, guarded
     by a lock, so a background thread may use the same object; a forked child
     process opens its own connection on first use.
+
+    On a server, writes to one session are serialised by a transaction-level
+    advisory lock (as SQLite's write lock does), so event ids follow commit
+    order; a call that finds the server gone retries for about 5 s, then
+    raises ``StoreError("store unreachable: ...")`` and reconnects by itself
+    on the next call. Each write carries a client-made key, so a retry after a
+    lost COMMIT reply never records an action twice. Work routing between
+    annotators: :meth:`claim`, :meth:`renew`, :meth:`release`, :attr:`claims`.
 
     Durability: ``synchronous=FULL`` fsyncs the WAL on every commit, so an
     answer survives a killed kernel *and* a power cut. (``NORMAL`` would only
@@ -179,7 +202,7 @@ class SessionStore(ClaimsMixin):
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        target: str | os.PathLike[str],
         *,
         classes: Any = None,
         annotator: str | None = None,
@@ -187,10 +210,10 @@ class SessionStore(ClaimsMixin):
     ) -> None:
         from alwidgets.store._pg import PostgresBackend, is_url
 
-        if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        if not isinstance(target, str | os.PathLike) or not os.fspath(target):
             raise InvalidInputError(
                 f"path must be a file path (str or pathlib.Path) or a postgresql:// URL, got "
-                f"{path!r}."
+                f"{target!r}."
             )
         wanted = encode_classes(classes)
         self.annotator = _default_annotator() if annotator is None else annotator
@@ -199,10 +222,10 @@ class SessionStore(ClaimsMixin):
         self._models: tuple[int, pd.DataFrame] | None = None
         self._backend: Backend
         self.path: Path | None = None
-        if is_url(path):
-            self._backend = PostgresBackend(str(path), wanted, session)
+        if is_url(target):
+            self._backend = PostgresBackend(str(target), wanted, session)
         else:
-            self.path = Path(os.fspath(path)).expanduser().absolute()
+            self.path = Path(os.fspath(target)).expanduser().absolute()
             self._backend = SQLiteBackend(self.path, wanted, session)
         meta = self._backend.meta
         self.location: str = self._backend.location

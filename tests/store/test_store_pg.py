@@ -122,6 +122,22 @@ def test_a_password_from_the_environment_is_used(
         assert "***" not in repr(store) and secret not in repr(store)
 
 
+def test_a_password_from_a_pgpass_file_is_used(
+    url: str, session: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import psycopg
+
+    secret = _password(url)
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    pgpass = tmp_path / "pgpass"
+    pgpass.write_text(f"{info['host']}:{info['port']}:*:{info['user']}:{secret}\n")
+    pgpass.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(pgpass))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    with SessionStore(url.replace(f":{secret}@", "@"), session=session) as store:
+        assert store.label(1, "x") == 1
+
+
 @pytest.mark.parametrize(
     ("change", "error", "match"),
     [
