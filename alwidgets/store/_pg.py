@@ -163,7 +163,7 @@ class PostgresBackend(Backend):
             _pg_schema.create_session(conn.raw, self.schema, classes)
             meta = _pg_schema.read_meta(conn, self._where)
             assert meta is not None
-        meta = _pg_schema.upgrade(conn.raw, meta, self._where)
+        meta = _pg_schema.upgrade(conn, meta, self._where)
         return _schema._reconcile_classes(conn, cast(Any, self._where), meta, classes)
 
     # ------------------------------------------------------------------ running

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from alwidgets._version import __version__
-from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
+from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 from alwidgets.store import _schema
 from alwidgets.store._codec import Value
 
@@ -200,7 +200,10 @@ def create_session(conn: Any, schema: str, classes: list[Value] | None) -> None:
 
 
 def upgrade(conn: Any, meta: _schema.Meta, where: str) -> _schema.Meta:
-    """Refuse a newer schema; migrate an older one (inside the caller's transaction)."""
+    """Refuse a newer schema; migrate an older one (inside the caller's transaction).
+
+    ``conn`` takes the store's ``?`` placeholders (see ``_pg._Conn``).
+    """
     target = _schema.SCHEMA_VERSION
     if meta.schema_version > target:
         raise StoreMismatchError(
@@ -208,15 +211,7 @@ def upgrade(conn: Any, meta: _schema.Meta, where: str) -> _schema.Meta:
             f"alwidgets {__version__} understands ({target}); it was left untouched. "
             "Upgrade alwidgets: pip install -U alwidgets."
         )
-    version = meta.schema_version
-    while version < target:
-        step = MIGRATIONS.get(version)
-        if step is None:
-            raise StoreError(
-                f"no migration from session-store schema {version} to {version + 1}; "
-                "upgrade alwidgets."
-            )
-        step(conn)
-        version += 1
-        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(version),))
+    version = _schema.migrate(
+        conn, meta.schema_version, target=target, migrations=MIGRATIONS, user_version=False
+    )
     return _schema.Meta(meta.session_id, meta.classes, meta.created_at, version)

@@ -433,11 +433,13 @@ def migrate(
     *,
     target: int = SCHEMA_VERSION,
     migrations: Mapping[int, Callable[[sqlite3.Connection], None]] = MIGRATIONS,
+    user_version: bool = True,
 ) -> int:
     """Upgrade an open store from schema version ``found`` to ``target``.
 
-    Runs inside the caller's transaction: SQLite DDL is transactional, so a failed
-    migration leaves the file exactly as it was.
+    Runs inside the caller's transaction: SQLite DDL is transactional (PostgreSQL's
+    too), so a failed migration leaves the session exactly as it was. A server
+    session passes its own ``migrations`` and ``user_version=False``.
 
     Returns
     -------
@@ -455,7 +457,8 @@ def migrate(
         step(conn)
         version += 1
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
-        conn.execute(f"PRAGMA user_version = {version}")
+        if user_version:  # SQLite's header mirrors it (a server has no such field)
+            conn.execute(f"PRAGMA user_version = {version}")
     return version
 
 

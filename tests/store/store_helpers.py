@@ -124,3 +124,33 @@ def check_team(
     for who in labeled.values():
         assert len(who) == len(set(who)) <= overlap  # k labels from k different people
     return labeled
+
+
+def finish_team(names: list[str], writers: list[Any]) -> dict[str, list[tuple[int, Any]]]:
+    """Wait for every team writer to finish cleanly; their acknowledged labels by name."""
+    acked = {}
+    for name, writer in zip(names, writers, strict=True):
+        lines, err = writer.finish(timeout=300)
+        assert writer.proc.returncode == 0, err
+        assert lines[-1] == "DONE"
+        acked[name] = acknowledged(lines)
+    return acked
+
+
+def apply_ops(store: SessionStore, ops: list[tuple[Any, ...]], check: Any = None) -> None:
+    """Run ``(action, item, label, annotator[, read])`` ops; ``check(store)`` after reads."""
+    import warnings
+
+    from alwidgets.store import NothingToUndoWarning
+
+    for action, item, label, who, *read in ops:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NothingToUndoWarning)
+            if action == "undo":
+                store.undo(annotator=who)
+            elif action == "label":
+                store.label(item, label, annotator=who)
+            else:
+                getattr(store, action)(item, annotator=who)
+        if read and read[0] and check is not None:  # patched incrementally from here on
+            check(store)

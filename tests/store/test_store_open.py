@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import apply_ops
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SCHEMA_VERSION, NothingToUndoWarning, SessionStore, _schema
+from alwidgets.store import SCHEMA_VERSION, SessionStore, _schema
 
 
 def _fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
@@ -359,15 +359,7 @@ def test_migrating_schema_2_gives_the_views_of_a_replay(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.db"
         with SessionStore(path, classes=["neg", "pos"]) as store:
-            for action, item, label, who in ops:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", NothingToUndoWarning)
-                    if action == "undo":
-                        store.undo(annotator=who)
-                    elif action == "label":
-                        store.label(item, label, annotator=who)
-                    else:
-                        getattr(store, action)(item, annotator=who)
+            apply_ops(store, ops)
         _as_schema(path, 2)
         with SessionStore(path) as store:
             assert store.schema_version == SCHEMA_VERSION

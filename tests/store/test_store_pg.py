@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from store_helpers import acknowledged, check_team, database_url, drop_session, team_env
+from store_helpers import check_team, database_url, drop_session, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
 from alwidgets.store import SessionStore, _pg, _pg_schema, _session
@@ -306,12 +306,7 @@ def test_writers_survive_a_server_restart_and_lose_nothing(
         while sum(len(w.lines) for w in writers) < 60:
             time.sleep(0.01)
         _cluster("restart")
-        acked = {}
-        for name, writer in zip(names, writers, strict=True):
-            lines, err = writer.finish(timeout=300)
-            assert writer.proc.returncode == 0, err
-            assert lines[-1] == "DONE"
-            acked[name] = acknowledged(lines)
+        acked = finish_team(names, writers)
     finally:
         go.unlink()
     with SessionStore(url, session=session) as store:

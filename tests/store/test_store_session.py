@@ -7,7 +7,6 @@ import multiprocessing
 import sqlite3
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import apply_ops
 
 from alwidgets import SessionStore as PublicSessionStore
 from alwidgets.exceptions import InvalidInputError, StoreError, UnknownLabelError
@@ -470,17 +470,7 @@ def test_views_match_a_replay_of_the_log_and_survive_reopening(
 ) -> None:
     where = target.fresh()  # one session per example
     with where.open(classes=["neg", "pos", 1]) as store:
-        for action, item, label, who, read in ops:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NothingToUndoWarning)
-                if action == "undo":
-                    store.undo(annotator=who)
-                elif action == "label":
-                    store.label(item, label, annotator=who)
-                else:
-                    getattr(store, action)(item, annotator=who)
-            if read:  # patched incrementally from here on
-                check_views(store)
+        apply_ops(store, ops, check_views)
         check_views(store)
         views = {name: getattr(store, name) for name in ("labels", "state", "events")}
         agreement = store.agreement()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from store_helpers import acknowledged, check_team, team_env
+from store_helpers import acknowledged, check_team, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 from alwidgets.store import SessionStore, copy_session
@@ -160,12 +160,7 @@ def test_four_annotator_processes_claim_and_label_at_once(
     for writer in writers:
         writer.wait_ready()
     go.touch()
-    acked = {}
-    for name, writer in zip(names, writers, strict=True):
-        lines, err = writer.finish(timeout=300)
-        assert writer.proc.returncode == 0, err
-        assert lines[-1] == "DONE"
-        acked[name] = acknowledged(lines)
+    acked = finish_team(names, writers)
     with target.open() as store:
         labeled = check_team(store, acked, overlap)
     # every item is finished: labeled by exactly `overlap` different annotators
