@@ -28,8 +28,13 @@ $(VENV)/.bench: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[bench]"
 	touch $@
 
+# JupyterLab refuses to run as root without --allow-root (containers, cloud VMs run as root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+ROOT_NOTE := note: running as root (container or VM), so JupyterLab starts with --allow-root
+
 demo: $(VENV)/.lab
-	$(VENV)/bin/jupyter lab --port=$(PORT) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
+	@$(if $(ROOT_FLAG),echo "$(ROOT_NOTE)")
+	$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
 
 # Debian's chromium for the real-browser test (never `playwright install`: it downloads).
 browser-deps:

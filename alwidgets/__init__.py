@@ -1,6 +1,6 @@
 """alwidgets — active learning you can use inside a Jupyter notebook.
 
-The public surface, layer by layer (see ``DESIGN.md``):
+The public surface, layer by layer (see ``docs/ARCHITECTURE.md``):
 
 * :mod:`alwidgets.strategies` — pure-numpy utilities and batch selectors.
 * :class:`ActiveLearner` — a scikit-learn classifier plus a query strategy.

@@ -46,6 +46,9 @@ WHERE {_TARGET_FILTER}
 ORDER BY id DESC LIMIT 1
 """
 
+# what is live for an item after an undo (the ``current`` table the triggers keep)
+_LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
+
 # ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
 _INSERT_SQL = """
 INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
@@ -320,7 +323,8 @@ class SessionStore(ClaimsMixin):
         score : float, optional
             Its query score (NaN is stored as missing).
         rank : int, optional
-            Its position in the batch (0 = first).
+            The 1-based rank of the item in the ranking it was picked from (what
+            its card shows as ``#4``); ``None`` for random or undo picks.
         strategy : str, optional
             The query strategy's name.
         **unknown
@@ -425,8 +429,11 @@ class SessionStore(ClaimsMixin):
         dict or None
             The undone event (``event_id``, ``action``, ``item_id``, ``label``,
             ``annotator``, times as UTC datetimes, query info) plus
-            ``undo_event_id``; ``None`` when there is nothing to undo, in which
-            case a :class:`NothingToUndoWarning` says so and nothing is written.
+            ``undo_event_id`` and ``restored``: the item's action that is live
+            again, ``{"action", "label"}`` (``label`` is ``None`` unless it is a
+            label), or ``None`` when the item is unanswered again. ``None`` when
+            there is nothing to undo, in which case a :class:`NothingToUndoWarning`
+            says so and nothing is written.
 
         Examples
         --------
@@ -435,10 +442,12 @@ class SessionStore(ClaimsMixin):
         >>> tmp = tempfile.mkdtemp()
         >>> store = SessionStore(os.path.join(tmp, "s.db"), annotator="bo")
         >>> _ = store.label("a", 1); _ = store.label("a", 2)
-        >>> store.undo()["label"], store.labels["label"].tolist()
-        (2, [1])
-        >>> store.undo()["label"], len(store.labels)
-        (1, 0)
+        >>> undone = store.undo()
+        >>> undone["label"], undone["restored"], store.labels["label"].tolist()
+        (2, {'action': 'label', 'label': 1}, [1])
+        >>> undone = store.undo()
+        >>> undone["label"], undone["restored"], len(store.labels)
+        (1, None, 0)
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
         ...     store.undo() is None, str(caught[0].message)
@@ -448,21 +457,24 @@ class SessionStore(ClaimsMixin):
         who = self._annotator(annotator)
         key, enc = uuid.uuid4().hex, self._backend.value
 
-        def write(conn: Any) -> tuple[Any, int | None]:
+        def write(conn: Any) -> tuple[Any, int | None, Any]:
             done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
             if done is not None:  # a retry after a lost COMMIT reply: it is written already
                 target = conn.execute(
                     _UNDO_TARGET_SQL.replace(_TARGET_FILTER, "id = ?"), (done[1],)
-                )
-                return target.fetchone(), int(done[0])
-            row = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
-            if row is None:
-                return None, None
-            undone = ("undo", enc(row[2]), enc(row[3]), who, None, time.time(), None)
-            cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, row[0], key))
-            return row, _inserted(conn, cursor, "events", key)
+                ).fetchone()
+                undo_id = int(done[0])
+            else:
+                target = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
+                if target is None:
+                    return None, None, None
+                undone = ("undo", enc(target[2]), enc(target[3]), who, None, time.time(), None)
+                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, target[0], key))
+                undo_id = _inserted(conn, cursor, "events", key)
+            live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
+            return target, undo_id, live
 
-        row, undo_id = self._run(write, write=True)
+        row, undo_id, live = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
             why = "all of their actions are undone already" if n_any else "they have no actions"
@@ -473,6 +485,11 @@ class SessionStore(ClaimsMixin):
         event = dict(zip(_EVENT_KEYS, row, strict=True))
         event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
         event["undo_event_id"] = undo_id
+        event["restored"] = (
+            None
+            if live is None
+            else {"action": live[0], "label": live[1] if live[0] == "label" else None}
+        )
         return event
 
     def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:

@@ -21,7 +21,7 @@ def test_front_end_is_shipped_with_the_package() -> None:
     assert "export default" in w._esm and "data-lm-suppress-shortcuts" in w._esm
     assert "preventDefault" in w._esm and "stopPropagation" in w._esm
     assert ".alw-card" in w._css
-    # Widget.keys lists the synced traits; a trait named `keys` would shadow it (STACK.md)
+    # Widget.keys lists the synced traits; a trait named `keys` would shadow it (ipywidgets lists synced traits there)
     synced = {"classes", "cards", "batch_id", "next_cards", "next_batch_id", "answers", "status"}
     assert synced <= set(w.keys)
 
