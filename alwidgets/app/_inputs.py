@@ -217,7 +217,7 @@ def open_store(
     if isinstance(store, str | os.PathLike):
         return SessionStore(store, classes=classes, annotator=annotator, session=session)
     raise InvalidInputError(
-        f"store must be a file path, a postgresql:// URL or a SessionStore, got "
+        f"store must be a file path or a SessionStore (or a postgresql:// URL), got "
         f"{type(store).__name__}."
     )
 

@@ -279,6 +279,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         with self._lock:
             self._team.renew()
             fresh = self._follow_team()
+            complete = self._queue.is_complete()  # colleagues answered the rest of it
+        if complete:
+            self._advance()
         if fresh:
             self._team_stats = self._team.call(team_stats) or self._team_stats
             self._refresh_stats(force=True)
@@ -291,9 +294,8 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         changes = self._team.changes()
         n = self._state.follow(changes)
         if changes is not None and len(changes):
-            self._sched.labeled(n)
-            if self._queue.is_complete():
-                self._queue.advance()
+            if n:
+                self._sched.labeled(n)
             self._push_state()
         return n
 
@@ -368,6 +370,14 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         An item from an earlier batch comes back at the front of the current batch.
         """
         return self._undo()
+
+    def sync(self) -> None:
+        """Take in the team's new labels now, and renew this labeler's claims.
+
+        A background thread does this every third of ``lease_seconds``; call it to see
+        colleagues' answers at once (e.g. before :meth:`retrain`).
+        """
+        self._team_tick()
 
     def next_batch(self) -> list[Any]:
         """Move on to the prefetched batch (unanswered cards go back to the pool)."""
