@@ -31,7 +31,7 @@ from alwidgets.app._queue import BatchQueue
 from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
-from alwidgets.app._team import TeamRouting, team_stats
+from alwidgets.app._team import TeamRouting, TeamWiring, team_stats
 from alwidgets.app._worker import RetrainWorker, at_exit
 from alwidgets.exceptions import StoreError
 
@@ -44,7 +44,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
+class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -272,32 +272,6 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
                 self._advance()
             if self._sched.labeled(0):
                 self._request_job()
-
-    def _team_tick(self) -> None:
-        """Renew this labeler's leases and take in the team's new events (a background
-        thread, every third of a lease)."""
-        with self._lock:
-            self._team.renew()
-            fresh = self._follow_team()
-            complete = self._queue.is_complete()  # colleagues answered the rest of it
-        if complete:
-            self._advance()
-        if fresh:
-            self._team_stats = self._team.call(team_stats) or self._team_stats
-            self._refresh_stats(force=True)
-            if self._sched.labeled(0):
-                self._request_job()
-        self._set_status()
-
-    def _follow_team(self) -> int:
-        """Mirror the team's new events (under the lock); how many colleagues' labels."""
-        changes = self._team.changes()
-        n = self._state.follow(changes)
-        if changes is not None and len(changes):
-            if n:
-                self._sched.labeled(n)
-            self._push_state()
-        return n
 
     def _advance(self) -> None:
         with self._lock:

@@ -33,13 +33,13 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from alwidgets.exceptions import StoreError
 
-__all__ = ["UNREACHABLE", "TeamRouting", "team_stats"]
+__all__ = ["UNREACHABLE", "TeamRouting", "TeamWiring", "team_stats"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -213,3 +213,53 @@ def team_stats(store: Any) -> dict[str, Any]:
             kappa = float(np.average(kappas[ok], weights=weights[ok]))
             line += f" · κ {kappa:.2f} on {shared} shared items"
     return {"per_annotator": per, "team": line}
+
+
+class TeamWiring:
+    """What the labeler does with the team's news (a mixin of
+    :class:`~alwidgets.ActiveLabeler`, which provides the attributes below)."""
+
+    _lock: Any
+    _team: TeamRouting
+    _state: Any
+    _queue: Any
+    _sched: Any
+    _team_stats: dict[str, Any]
+
+    if TYPE_CHECKING:  # provided by ActiveLabeler and its other mixins
+
+        def _advance(self) -> None: ...
+
+        def _push_state(self) -> None: ...
+
+        def _refresh_stats(self, force: bool = False) -> None: ...
+
+        def _request_job(self, force: bool = False) -> Any: ...
+
+        def _set_status(self) -> None: ...
+
+    def _team_tick(self) -> None:
+        """Renew this labeler's leases and take in the team's new events (a background
+        thread, every third of a lease)."""
+        with self._lock:
+            self._team.renew()
+            fresh = self._follow_team()
+            complete = self._queue.is_complete()  # colleagues answered the rest of it
+        if complete:
+            self._advance()
+        if fresh:
+            self._team_stats = self._team.call(team_stats) or self._team_stats
+            self._refresh_stats(force=True)
+            if self._sched.labeled(0):
+                self._request_job()
+        self._set_status()
+
+    def _follow_team(self) -> int:
+        """Mirror the team's new events (under the lock); how many colleagues' labels."""
+        changes = self._team.changes()
+        n = self._state.follow(changes)
+        if changes is not None and len(changes):
+            if n:
+                self._sched.labeled(n)
+            self._push_state()
+        return n
