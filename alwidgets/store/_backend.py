@@ -56,6 +56,19 @@ class Backend:
         """Call ``fn(connection)``; for ``write=True`` inside a committed transaction."""
         raise NotImplementedError
 
+    def insert(self, sql: str, params: Any, table: str, key: str) -> int:
+        """Run one ``INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id`` as a write
+        transaction; the new row's id, or the id of the row an earlier attempt with the
+        same ``key`` wrote (its reply lost)."""
+
+        def write(conn: Any) -> int:
+            row = conn.execute(sql, params).fetchone()
+            if row is None:
+                row = conn.execute(f"SELECT id FROM {table} WHERE key = ?", (key,)).fetchone()
+            return int(row[0])
+
+        return self.run(write, write=True)
+
     def value(self, value: Value | None) -> Any:
         """An item id / label / model version as a query parameter."""
         return value

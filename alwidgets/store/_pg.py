@@ -221,6 +221,31 @@ class PostgresBackend(Backend):
             raise
         return out
 
+    def insert(self, sql: str, params: Any, table: str, key: str) -> int:
+        # BEGIN, the session's lock, the INSERT and the COMMIT in one round trip
+        # (pipeline mode): a label costs one exchange with the server, not three
+        query, lock = sql.replace("?", "%s"), f"SELECT pg_advisory_xact_lock({self._lock_key})"
+
+        def write(conn: Any) -> int:
+            raw = conn.raw
+            try:
+                with raw.pipeline():
+                    raw.execute("BEGIN")
+                    raw.execute(lock)
+                    cursor = raw.execute(query, params)
+                    raw.execute("COMMIT")
+            except BaseException:
+                if not raw.broken and not raw.closed:
+                    with contextlib.suppress(self._psycopg.Error):
+                        raw.execute("ROLLBACK")
+                raise
+            row = cursor.fetchone()
+            if row is None:  # an earlier attempt wrote it; its reply was lost
+                row = raw.execute(f"SELECT id FROM {table} WHERE key = %s", (key,)).fetchone()
+            return int(row[0])
+
+        return self.run(write)
+
     def _drop(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(Exception):  # the link may be gone already

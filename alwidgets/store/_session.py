@@ -285,11 +285,8 @@ class SessionStore(ClaimsMixin):
         row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
         key = uuid.uuid4().hex
 
-        def write(conn: Any) -> int:
-            cursor = conn.execute(_INSERT_SQL, (*row, score, rank, strategy, None, key))
-            return _inserted(conn, cursor, "events", key)
-
-        return int(self._run(write, write=True))
+        params = (*row, score, rank, strategy, None, key)
+        return self._backend.insert(_INSERT_SQL, params, "events", key)
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -552,15 +549,11 @@ class SessionStore(ClaimsMixin):
         row = (self._backend.value(value), int(n_labels), time.time())
         metrics_json = json.dumps(clean, allow_nan=False)
 
-        def write(conn: Any) -> int:
-            cursor = conn.execute(
-                "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING RETURNING id",
-                (*row, metrics_json, key),
-            )
-            return _inserted(conn, cursor, "models", key)
-
-        return int(self._run(write, write=True))
+        sql = (
+            "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING RETURNING id"
+        )
+        return self._backend.insert(sql, (*row, metrics_json, key), "models", key)
 
     # --------------------------------------------------------------------- reads
     def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
