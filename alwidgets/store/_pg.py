@@ -188,7 +188,8 @@ class PostgresBackend(Backend):
                         raise StoreError(
                             f"store unreachable: {self.location!r} did not answer for "
                             f"{RETRY_S:.0f} s ({mask(str(err), self._password).strip()}); the "
-                            "last action was not saved. It reconnects by itself on the next call."
+                            "action may not be saved: call it again (a repeated call is "
+                            "recorded at most once). The store reconnects by itself."
                         ) from None
                 except StoreError as err:
                     if not str(err).startswith("store unreachable") or time.monotonic() > deadline:

@@ -12,11 +12,13 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError
+from alwidgets.exceptions import InvalidInputError, StoreError
 from alwidgets.store._backend import Backend, SQLiteBackend
 from alwidgets.store._claims import ClaimsMixin
 from alwidgets.store._codec import (
@@ -223,6 +225,7 @@ class SessionStore(ClaimsMixin):
         self._lock = threading.RLock()
         self._replay_: Replay | None = None  # built on the first read
         self._models: tuple[int, pd.DataFrame] | None = None
+        self._pending: tuple[tuple[Any, ...], str] | None = None  # see _keyed
         self._backend: Backend
         self.path: Path | None = None
         if is_url(target):
@@ -283,10 +286,24 @@ class SessionStore(ClaimsMixin):
         shown_at, model_version, score, rank, strategy = info
         enc = self._backend.value
         row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
-        key = uuid.uuid4().hex
+        with self._keyed((action, item, value, who)) as key:
+            params = (*row, score, rank, strategy, None, key)
+            return self._backend.insert(_INSERT_SQL, params, "events", key)
 
-        params = (*row, score, rank, strategy, None, key)
-        return self._backend.insert(_INSERT_SQL, params, "events", key)
+    @contextmanager
+    def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
+        """The idempotency key of a write: a new one, or, when the same write failed
+        last (the server was unreachable, maybe right after it committed), the key it
+        had, so a caller's retry cannot record the action twice."""
+        with self._lock:
+            pending = self._pending
+            key = pending[1] if pending is not None and pending[0] == what else uuid.uuid4().hex
+        try:
+            yield key
+        except StoreError:
+            self._pending = (what, key)
+            raise
+        self._pending = None
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -452,7 +469,7 @@ class SessionStore(ClaimsMixin):
         >>> store.close(); import shutil; shutil.rmtree(tmp)
         """
         who = self._annotator(annotator)
-        key, enc = uuid.uuid4().hex, self._backend.value
+        enc = self._backend.value
 
         def write(conn: Any) -> tuple[Any, int | None, Any]:
             done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
@@ -471,7 +488,8 @@ class SessionStore(ClaimsMixin):
             live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
             return target, undo_id, live
 
-        row, undo_id, live = self._run(write, write=True)
+        with self._keyed(("undo", who)) as key:
+            row, undo_id, live = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
             why = "all of their actions are undone already" if n_any else "they have no actions"
@@ -545,7 +563,6 @@ class SessionStore(ClaimsMixin):
                 raise InvalidInputError(
                     f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
                 )
-        key = uuid.uuid4().hex
         row = (self._backend.value(value), int(n_labels), time.time())
         metrics_json = json.dumps(clean, allow_nan=False)
 
@@ -553,7 +570,8 @@ class SessionStore(ClaimsMixin):
             "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO NOTHING RETURNING id"
         )
-        return self._backend.insert(sql, (*row, metrics_json, key), "models", key)
+        with self._keyed(("model", value, int(n_labels), metrics_json)) as key:
+            return self._backend.insert(sql, (*row, metrics_json, key), "models", key)
 
     # --------------------------------------------------------------------- reads
     def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:

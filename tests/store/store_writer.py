@@ -57,9 +57,10 @@ def _team(target: str, seed: int, annotator: str, n: int) -> None:
             break
         print(f"C {json.dumps(batch)}", flush=True)
         for item in batch:
-            while True:
+            label = rng.choice(["neg", "pos"])
+            while True:  # the same call again: the store records it at most once
                 try:
-                    event_id = store.label(item, rng.choice(["neg", "pos"]))
+                    event_id = store.label(item, label)
                     break
                 except StoreError as err:
                     print(f"X {err}", flush=True)
