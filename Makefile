@@ -1,6 +1,6 @@
 # alwidgets — everything a fresh machine needs is installed from here.
 #   make demo   create .venv, install, open the quickstart notebook in JupyterLab
-#   make test   create/update .venv, install test needs (incl. the browser), run the whole suite
+#   make test   create/update .venv, install test needs (incl. the browser, node), run the whole suite
 #   make bench  run the benchmarks and print tables
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps pg-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,11 +20,22 @@ $(VENV)/.lab: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[lab]"
 	touch $@
 
-$(VENV)/.test: pyproject.toml | $(PY)
+# torch FIRST, before the [embeddings] extra pulls it: a CPU build. Here pip finds
+# torch-2.13.0+cpu on disk (find-links), which ranks above PyPI's 2.13.0; elsewhere pass
+# TORCH_ARGS="--index-url <PyTorch's CPU-only wheel index>" (PyPI's default build is the
+# multi-GB CUDA one).
+TORCH ?= torch==2.13.0
+TORCH_ARGS ?=
+
+$(VENV)/.torch: | $(PY)
+	$(PIP) install --quiet "$(TORCH)" $(TORCH_ARGS)
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.torch | $(PY)
 	$(PIP) install --quiet -e ".[test]"
 	touch $@
 
-$(VENV)/.bench: pyproject.toml | $(PY)
+$(VENV)/.bench: pyproject.toml $(VENV)/.torch | $(PY)
 	$(PIP) install --quiet -e ".[bench]"
 	touch $@
 
@@ -36,30 +47,32 @@ demo: $(VENV)/.lab
 	@$(if $(ROOT_FLAG),echo "$(ROOT_NOTE)")
 	$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
 
+# $(call apt-dep,CHECK,PACKAGE,WHAT): when CHECK fails, install Debian PACKAGE if root;
+# in CI (CI=true) a missing PACKAGE that cannot be installed is an error, else WHAT skips.
+define apt-dep
+	@if $(1); then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian $(2) for $(3)"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs $(2) for $(3) and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: $(2) missing and not root; $(3) will skip"; \
+	fi
+endef
+
 # Debian's chromium for the real-browser test (never `playwright install`: it downloads).
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian chromium for the browser test"; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "CI needs /usr/bin/chromium and cannot install it (not root or no apt-get)"; exit 1; \
-	else \
-		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
-	fi
+	$(call apt-dep,[ -x /usr/bin/chromium ],chromium,the browser tests)
 
-# Debian's PostgreSQL server binaries for the team-session tests: the suite starts a
-# throwaway cluster on 127.0.0.1 in a temporary directory (scripts/pg_cluster.py).
+# Node.js (>= 18) for the front end's JavaScript tests (tests/js, `node --test`).
+js-deps:
+	$(call apt-dep,command -v node >/dev/null,nodejs,the JavaScript tests)
+
+# Debian's PostgreSQL server for the team-session tests: the suite runs against a throwaway
+# cluster on 127.0.0.1 in a temporary directory (scripts/pg_cluster.py).
 pg-deps:
-	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian postgresql for the team-session tests"; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "CI needs the PostgreSQL server (pg_ctl) and cannot install it (not root or no apt-get)"; exit 1; \
-	else \
-		echo "note: PostgreSQL server binaries missing and not root; the server tests will skip"; \
-	fi
+	$(call apt-dep,command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql,the PostgreSQL tests)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
@@ -69,7 +82,7 @@ typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy -p alwidgets
 
 # The suite's PostgreSQL server is stopped (and its directory removed) even when pytest fails.
-pytest: $(VENV)/.test browser-deps pg-deps
+pytest: $(VENV)/.test browser-deps js-deps pg-deps
 	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
 		eval "$$($(PY) scripts/pg_cluster.py start)" || exit 1; \
 	fi; \

@@ -1,7 +1,7 @@
 """Front-end messages -> the labeler's actions, through an explicit dispatch table.
 
 The browser (``widgets/_batch.js`` via :class:`~alwidgets.widgets.BatchWidget`) sends
-three kinds of message, each with the view's ``seq``:
+two kinds of message, each with the view's ``seq``:
 
 * ``{"type": "action", "action": "label" | "skip" | "unsure", "key", "class_index",
   "seconds", "session"}``: an answer about the pool item at position ``key``. It is
@@ -9,10 +9,9 @@ three kinds of message, each with the view's ``seq``:
   moved on): it is still a valid answer about a pool item.
 * ``{"type": "undo", "key", "target_seq", "session"}``: undo, refused with a ``nack``
   unless it names this session's last action.
-* ``{"type": "advance", ...}``: legacy. The kernel alone decides when a batch ends (it
-  advances when the current batch is complete and pushes the new state); an old front
-  end that still sends it is answered ``advanced`` with the batch it named, which makes
-  it show the kernel's state again. Nothing else happens.
+
+There is no "advance" message: the kernel alone decides when a batch ends (it advances
+when the current batch is complete and pushes the new state).
 
 A message that fails is logged and answered with a ``nack`` (the front end un-marks
 the card).
@@ -20,13 +19,12 @@ the card).
 Examples
 --------
 >>> class Widget:
-...     def advanced(self, batch): print("advanced", batch)
 ...     def nack(self, seq, key, error): print("nack", seq, error)
 >>> class Labeler:
 ...     classes, n_items, batch_widget = ["a", "b"], 3, Widget()
 >>> protocol = MessageProtocol(Labeler())
 >>> protocol({"type": "advance", "seq": 4, "batch": 7})
-advanced 7
+nack 4 InvalidInputError: unknown message type 'advance'
 >>> protocol({"type": "action", "seq": 5, "action": "label", "key": "9", "class_index": 0})
 nack 5 InvalidInputError: card '9' is not in the pool
 """
@@ -71,6 +69,8 @@ class _Labeler(Protocol):  # what the protocol needs of the app
         session: str | None = None,
     ) -> dict[str, Any] | None: ...
 
+    def _review_from_ui(self, n: int | None = None) -> None: ...
+
 
 class MessageProtocol:
     """Dispatches the front end's messages to a labeler (see the module docstring)."""
@@ -80,7 +80,7 @@ class MessageProtocol:
         self._table: dict[str, Callable[[dict[str, Any]], None]] = {
             "action": self._action,
             "undo": self._undo,
-            "advance": self._advance,
+            "review": self._review,
         }
 
     def __call__(self, msg: dict[str, Any]) -> None:
@@ -125,6 +125,5 @@ class MessageProtocol:
                 session=msg.get("session"),
             )
 
-    def _advance(self, msg: dict[str, Any]) -> None:
-        logger.debug("alwidgets: legacy 'advance' from the front end ignored: %r", msg)
-        self.labeler.batch_widget.advanced(int(msg["batch"]))
+    def _review(self, msg: dict[str, Any]) -> None:
+        self.labeler._review_from_ui(msg.get("n"))

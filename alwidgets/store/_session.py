@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from alwidgets._utils import IDLE_SECONDS
 from alwidgets.exceptions import InvalidInputError, StoreError
 from alwidgets.store._backend import Backend, SQLiteBackend
 from alwidgets.store._claims import ClaimsMixin
@@ -203,7 +204,7 @@ class SessionStore(ClaimsMixin):
     """
 
     #: Breaks longer than this (seconds) do not count as active labeling time.
-    idle_seconds: float = 300.0
+    idle_seconds: float = IDLE_SECONDS
 
     def __init__(
         self,

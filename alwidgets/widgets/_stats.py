@@ -36,6 +36,7 @@ STATS_KEYS: dict[str, str] = {
     "metric": "str: name of the score, default 'accuracy'",
     "hint": "str | None: a stopping hint, shown highlighted",
     "team": "str | None: the team line (pace per annotator, agreement on shared items)",
+    "review": "str | None: progress of a review of suspect labels, e.g. 'review 3 / 10 · 1 changed'",
     # accepted so that SessionStore.stats() can be passed as is; not shown
     "n_events": "int: events in the store (not shown)",
     "n_items": "int: items with any action (not shown)",
@@ -57,7 +58,7 @@ _INT_KEYS = (
 )
 _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
 _COUNT_MAPS = ("per_class", "per_annotator")
-_TEXT_KEYS = ("model_status", "metric", "hint", "team")
+_TEXT_KEYS = ("model_status", "metric", "hint", "review", "team")
 
 # One rule set per panel instead of inline styles on every element; JupyterLab theme
 # variables with fallbacks, so the panel reads in light and dark themes.
@@ -286,6 +287,8 @@ class SessionStats(DisplaysWidget):
         if model:
             parts.append(f'<div class="alw-model alw-muted">{" · ".join(model)}</div>')
 
+        if st.get("review"):
+            parts.append(f'<div class="alw-review">{html.escape(st["review"])}</div>')
         if st.get("hint"):
             parts.append(f'<div class="alw-hint">{html.escape(st["hint"])}</div>')
         return f'<div class="alw-stats-panel">{_CSS}{"".join(parts)}</div>'

@@ -56,33 +56,26 @@ def test_answering_the_last_card_shows_the_prefetched_batch(make_labeler, digits
     assert w.answers == {}
     assert w.next_batch_id > next_id and len(w.next_cards) == lab.batch_size
     assert not set(lab.batch) & {c["item_id"] for c in w.next_cards}
-    # the front end then confirms which batch it adopted
-    front_end(w, type="advance", seq=99, batch=next_id, from_batch=first_id)
-    assert w.sent[-1] == {"type": "advanced", "batch": next_id}
-    assert w.batch_id == next_id
 
 
-def test_the_kernel_ends_a_batch_and_a_legacy_advance_changes_nothing(make_labeler, digits) -> None:
+def test_answers_on_a_replaced_prefetch_are_kept(make_labeler, digits) -> None:
+    """The front end ran ahead to a prefetch a retrain then replaced: its answers count."""
     _, y, _ = digits
     lab = make_labeler()
     w = lab.batch_widget
-    shown_next = (w.next_batch_id, [c["item_id"] for c in w.next_cards])
-    # label two classes so a retrain can run, then let it replace the prefetched batch
+    shown_next = [c["key"] for c in w.next_cards]
     keys = keys_of(lab)
     press(lab, 1, keys[0], "label", class_index=0)
     press(lab, 2, keys[1], "label", class_index=1)
     lab.retrain(wait=True)
-    assert w.next_batch_id != shown_next[0]  # replaced by the new ranking
-    kernel_next = (w.next_batch_id, [c["item_id"] for c in w.next_cards])
-    # the batch is complete: the kernel moves on to *its* prefetched batch
-    for seq, key in enumerate(keys[2:], start=3):
+    assert [c["key"] for c in w.next_cards] != shown_next  # replaced by the new ranking
+    seq = 3
+    for key in keys[2:] + shown_next[:2]:  # the rest, then two cards of the old prefetch
         press(lab, seq, key, "label", class_index=int(y[int(key)]))
-    assert (w.batch_id, lab.batch) == kernel_next
-    # an old front end that showed the replaced prefetch and says so changes nothing;
-    # it is told "advanced" for the batch it named, which makes it show the kernel's
-    front_end(w, type="advance", seq=10, batch=shown_next[0], from_batch=-1)
-    assert w.sent[-1] == {"type": "advanced", "batch": shown_next[0]}
-    assert (w.batch_id, lab.batch) == kernel_next
+        seq += 1
+    for key in shown_next[:2]:  # recorded, whether or not the new batch holds them
+        assert lab.labels.loc[int(key), "label"] == int(y[int(key)])
+    assert [m["type"] for m in w.sent if m.get("seq", 0) >= 3] == ["ack"] * (seq - 3)
     queued = set(lab.batch) | {c["item_id"] for c in w.next_cards}
     assert len(queued) == 2 * lab.batch_size  # no item is both current and next
 
