@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from alwidgets.app._jobs import take_rows
+from alwidgets._utils import take_rows
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["OUTCOMES", "ReviewMixin", "ReviewRound", "find_suspects"]
