@@ -24,7 +24,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, cast
 
 from alwidgets.exceptions import InvalidInputError, StoreError, require
@@ -212,15 +212,21 @@ class PostgresBackend(Backend):
         # BEGIN and the session's write lock in one round trip (no parameters: one
         # simple-protocol message); a write then costs what a plain INSERT + COMMIT does
         conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({self._lock_key})")
-        try:
+        with self._rollback_on_error(conn):
             out = fn(wrapped)
             conn.execute("COMMIT")
+        return out
+
+    @contextlib.contextmanager
+    def _rollback_on_error(self, conn: Any) -> Iterator[None]:
+        """Roll a failed write transaction back (when the link still stands), re-raise."""
+        try:
+            yield
         except BaseException:
             if not conn.broken and not conn.closed:
                 with contextlib.suppress(self._psycopg.Error):
                     conn.execute("ROLLBACK")
             raise
-        return out
 
     def insert(self, sql: str, params: Any, table: str, key: str) -> int:
         # BEGIN, the session's lock, the INSERT and the COMMIT in one round trip
@@ -229,17 +235,11 @@ class PostgresBackend(Backend):
 
         def write(conn: Any) -> int:
             raw = conn.raw
-            try:
-                with raw.pipeline():
-                    raw.execute("BEGIN")
-                    raw.execute(lock)
-                    cursor = raw.execute(query, params)
-                    raw.execute("COMMIT")
-            except BaseException:
-                if not raw.broken and not raw.closed:
-                    with contextlib.suppress(self._psycopg.Error):
-                        raw.execute("ROLLBACK")
-                raise
+            with self._rollback_on_error(raw), raw.pipeline():
+                raw.execute("BEGIN")
+                raw.execute(lock)
+                cursor = raw.execute(query, params)
+                raw.execute("COMMIT")
             row = cursor.fetchone()
             if row is None:  # an earlier attempt wrote it; its reply was lost
                 row = raw.execute(f"SELECT id FROM {table} WHERE key = %s", (key,)).fetchone()
