@@ -33,6 +33,7 @@ from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_versi
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
 from alwidgets.app._team import TeamRouting, TeamWiring, team_stats
+from alwidgets.app._unsaved import UnsavedAnswer, UnsavedWiring, is_unreachable
 from alwidgets.app._worker import RetrainWorker, at_exit
 from alwidgets.exceptions import StoreError
 
@@ -45,7 +46,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMixin):
+class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingMixin, ReviewMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -256,35 +257,50 @@ class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMix
                 shown_at = None
             ref = (session, seq) if isinstance(session, str) and seq is not None else None
             action, label, outcome = self._review_answer(pos, action, label)
-            info = q.query_info.get(pos, {})
+            answer = UnsavedAnswer(
+                pos, action, label, shown_at, ref, q.query_info.get(pos, {}), seq, seconds,
+                outcome, now,
+            )  # fmt: skip
+            if seq is not None and self._state.unsaved:  # behind the unsaved ones, in order
+                self._keep_unsaved(answer, None)
+                return
             try:
-                self._state.record(
-                    pos, action, label, annotator=self.annotator, shown_at=shown_at, ref=ref,
-                    **info,
-                )  # fmt: skip
-            except StoreError:  # not saved: the card stays unanswered (nack), status says why
+                self._write(answer)
+            except StoreError as err:  # not saved: the status says why
                 self._team.unreachable = True
-                self._set_status()
+                if seq is not None and is_unreachable(err):  # a widget answer: kept, retried
+                    self._keep_unsaved(answer, err)
+                    return
+                self._set_status()  # a Python caller decides itself
                 raise
-            if self._team.unreachable:
-                self._team.unreachable = False
-                self._set_status()
-            if outcome is not None:
-                q.review.mark(pos, outcome)
-                self._draw_review()
-            if action == "label":
-                self._sched.labeled(1)
-                if seq is not None or seconds is not None:  # a person
-                    self._answer_log.append((now, seconds))
-                    del self._answer_log[:-100]
-            if pos in q.next.positions:  # answered ahead of time: prefetch another
-                q.refill_next()
-            self._push_state()
-            self.batch_widget.ack(seq, str(pos))
-            if q.is_complete():  # the kernel alone ends a batch
-                self._advance()
-            if self._sched.labeled(0):
-                self._request_job()
+            self._saved(answer)
+
+    def _saved(self, answer: UnsavedAnswer, *, closing: bool = False) -> None:
+        """An answer is in the store: mirror it, ack it, maybe end the batch (under the
+        lock; also for an unsaved answer written later, see :mod:`._unsaved`)."""
+        q, pos, action = self._queue, answer.pos, answer.action
+        self._state.mirror(pos, action, answer.label, answer.ref)
+        if self._team.unreachable and not self._state.unsaved:
+            self._team.unreachable = False
+            self._set_status()
+        if answer.outcome is not None:
+            q.review.mark(pos, answer.outcome)
+            self._draw_review()
+        if action == "label":
+            self._sched.labeled(1)
+            if answer.seq is not None or answer.seconds is not None:  # a person
+                self._answer_log.append((answer.at, answer.seconds))
+                del self._answer_log[:-100]
+        if pos in q.next.positions:  # answered ahead of time: prefetch another
+            q.refill_next()
+        self._push_state()
+        self.batch_widget.ack(answer.seq, str(pos))
+        if closing:
+            return
+        if q.is_complete():  # the kernel alone ends a batch
+            self._advance()
+        if self._sched.labeled(0):
+            self._request_job()
 
     def _advance(self) -> None:
         with self._lock:
@@ -308,6 +324,8 @@ class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMix
         """Undo the last action; a front-end undo names it (card ``key``, ``target_seq``)
         and is refused with a ``nack`` unless it is still this annotator's last action."""
         with self._lock:
+            if self._refuse_undo_while_unsaved(seq, key):
+                return None
             if key is not None:
                 why = self._state.undo_mismatch(key, target_seq, session)
                 if why is not None:
@@ -444,6 +462,7 @@ class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMix
         """Stop the teaching loop and the workers, and close the store."""
         self.stop()
         self._closed = True
+        self._close_unsaved()
         self._team.close()
         self._worker.shutdown()
         self._ui.shutdown(wait=True)
@@ -453,6 +472,8 @@ class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMix
         """Interpreter exit without :meth:`close`: stop background work, quietly."""
         self._closed = True
         self._stop_run.set()
+        if self._retry_stop is not None:  # unsaved answers: nobody is left to see them
+            self._retry_stop.set()
         self._team.close()
         self._worker.shutdown()
         self._ui.shutdown(wait=False, cancel_futures=True)

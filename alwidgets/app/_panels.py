@@ -263,8 +263,10 @@ class AppView:
                 version=sched.version,
                 error=sched.last_error,
             )
-            if self._team.unreachable:  # answers are not saved until it is back
-                status.update(state="error", detail=UNREACHABLE, error=UNREACHABLE)
+            unsaved = len(self._state.unsaved)
+            if self._team.unreachable or unsaved:  # answers are not saved until it is back
+                detail = UNREACHABLE + (f" · {unsaved} not saved" if unsaved else "")
+                status.update(state="error", detail=detail, error=detail)
             self.batch_widget.status = status
         fitted = snap is not None and snap.fitted
         model_status = "training…" if training else ("failed" if sched.last_error else "ready")

@@ -110,6 +110,9 @@ class SessionState:
         # this app's actions, newest last: (position, (view session, seq) or None for a
         # Python call), so a front-end undo can check it names the last action
         self._done: list[tuple[int, tuple[str, int] | None]] = []
+        # answers from the widget the store could not take (it was unreachable), oldest
+        # first: kept here, and only here, until a retry writes them (app/_unsaved.py)
+        self.unsaved: list[Any] = []
         self._load()
 
     # ---- reading ----
@@ -187,9 +190,31 @@ class SessionState:
         **query_info: Any,
     ) -> None:
         """Write an action to the store (durable), then mirror it."""
+        self.write(pos, action, label, annotator=annotator, shown_at=shown_at, **query_info)
+        self.mirror(pos, action, label, ref)
+
+    def write(
+        self,
+        pos: int,
+        action: str,
+        label: Any = None,
+        *,
+        annotator: str | None,
+        shown_at: float | None,
+        **query_info: Any,
+    ) -> None:
+        """Write an action to the store (durable when this returns); no mirroring.
+
+        A write that failed is retried with the same arguments (see
+        :attr:`unsaved`): the store then reuses its idempotency key, so it is recorded
+        at most once.
+        """
         record = _recorder(self.store, action)
         args = (self.ids[pos], label) if action == "label" else (self.ids[pos],)
         record(*args, annotator=annotator, shown_at=shown_at, **query_info)
+
+    def mirror(self, pos: int, action: str, label: Any, ref: tuple[str, int] | None) -> None:
+        """Mirror an action the store has committed (after :meth:`write`)."""
         self._set(pos, action, label)
         if action == "label":
             self._team_label[pos] = label

@@ -49,6 +49,9 @@ ORDER BY id DESC LIMIT 1
 # what is live for an item after an undo (the ``current`` table the triggers keep)
 _LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
 
+#: Failed writes whose idempotency keys are kept for their retries (oldest dropped).
+_PENDING_KEYS = 256
+
 # ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
 _INSERT_SQL = """
 INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
@@ -220,7 +223,7 @@ class SessionStore(ViewsMixin, ClaimsMixin):
         self._lock = threading.RLock()
         self._replay_: Replay | None = None  # built on the first read
         self._models: tuple[int, pd.DataFrame] | None = None
-        self._pending: tuple[tuple[Any, ...], str] | None = None  # see _keyed
+        self._pending: dict[tuple[Any, ...], str] = {}  # see _keyed
         self._backend: Backend
         self.path: Path | None = None
         if is_url(target):
@@ -288,17 +291,22 @@ class SessionStore(ViewsMixin, ClaimsMixin):
     @contextmanager
     def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
         """The idempotency key of a write: a new one, or, when the same write failed
-        last (the server was unreachable, maybe right after it committed), the key it
-        had, so a caller's retry cannot record the action twice."""
+        before (the server was unreachable, maybe right after it committed), the key it
+        had, so a caller's retry cannot record the action twice. Each failed write keeps
+        its key until it succeeds (the newest ``_PENDING_KEYS``), so an app replaying
+        several unsaved answers in order retries each with its own key."""
         with self._lock:
-            pending = self._pending
-            key = pending[1] if pending is not None and pending[0] == what else uuid.uuid4().hex
+            key = self._pending.get(what) or uuid.uuid4().hex
         try:
             yield key
         except StoreError:
-            self._pending = (what, key)
+            with self._lock:
+                self._pending[what] = key
+                while len(self._pending) > _PENDING_KEYS:
+                    del self._pending[next(iter(self._pending))]
             raise
-        self._pending = None
+        with self._lock:
+            self._pending.pop(what, None)
 
     # -------------------------------------------------------------------- writes
     def label(

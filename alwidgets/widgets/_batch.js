@@ -9,10 +9,12 @@
 // Stable DOM for tests and notebooks:
 //   .alw-batch[data-batch]                        focusable root (tabindex=0)
 //   .alw-status[data-state]                       model status line
-//   .alw-card[data-key][data-item-id][data-status][data-saved][data-focused]
+//   .alw-card[data-key][data-item-id][data-status][data-saved][data-unsaved][data-focused]
 //   .alw-btn[data-label][data-class-index]        one label button per class
 //   .alw-btn[data-action="skip"|"unsure"]
+//   .alw-card[data-unsaved="true"]                kept by the kernel, not saved yet
 //   .alw-saved                                    the "saved" tick of a card
+//   .alw-unsaved                                  its "not saved" tag (store unreachable)
 //   .alw-notice                                   transient errors (aria-live)
 
 const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
@@ -80,7 +82,9 @@ function buildCard(card, index, classes) {
   showWhy(why, card);
   const tick = el("span", "alw-saved", "✓ saved");
   tick.title = "written to the session store";
-  top.append(why, tick);
+  const unsaved = el("span", "alw-unsaved", "not saved");
+  unsaved.title = "the store is unreachable: kept here, saved when it is back";
+  top.append(why, tick, unsaved);
   const item = el("div", "alw-item");
   item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
   const suggest = el("div", "alw-suggest");
@@ -210,6 +214,7 @@ async function render({ model, el: host }) {
     const ans = answerOf(key);
     node.dataset.status = ans ? STATUS_WORD[ans.action] || ans.action : "pending";
     node.dataset.saved = ans && ans.saved ? "true" : "false";
+    node.dataset.unsaved = ans && ans.unsaved ? "true" : "false";
     node.dataset.focused = key === focusKey ? "true" : "false";
     if (ans && ans.action === "label") {
       const c = classes()[ans.class_index];
@@ -399,6 +404,7 @@ async function render({ model, el: host }) {
     if (msg.type === "undone" && msg.key && cardNodes.has(msg.key)) {
       if (!guessed || guessed.key !== msg.key) focusCard(msg.key);
     }
+    if (msg.type === "unsaved") showNotice(msg.error || "Not saved yet: the store is unreachable.", "error");
     if (msg.type === "notice") showNotice(msg.text || "", msg.kind || "info");
     sync(); // a refused answer may re-open the batch this view ran ahead of
   });

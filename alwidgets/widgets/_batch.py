@@ -4,7 +4,8 @@ The front end (``_batch.js``) shows the cards, answers key presses and clicks at
 once, and sends each action to the kernel as a message with a sequence number. This
 class only carries state and messages: it validates what the front end sends and
 hands it to a callback registered with :meth:`BatchWidget.on_action` (the app), which
-replies with :meth:`ack`, :meth:`nack` or :meth:`undone`. No ranking, storage or undo
+replies with :meth:`ack`, :meth:`nack`, :meth:`unsaved` (kept, to be saved: a later
+``ack`` follows) or :meth:`undone`. No ranking, storage or undo
 logic lives here.
 
 The front end is two files: ``_batch.js``, the view (DOM, keys, focus), is the
@@ -263,6 +264,12 @@ class BatchWidget(anywidget.AnyWidget):
     def nack(self, seq: int | None, key: str | None, error: str) -> None:
         """Reject the action ``seq``: the front end un-marks the card and shows ``error``."""
         self._reply({"type": "nack", "seq": seq, "key": key, "error": error})
+
+    def unsaved(self, seq: int | None, key: str, error: str) -> None:
+        """The action ``seq`` on card ``key`` is kept but not saved yet (the store is
+        unreachable): the front end keeps the mark, tagged "not saved", until the
+        :meth:`ack` that follows when the kernel has written it."""
+        self._reply({"type": "unsaved", "seq": seq, "key": key, "error": error})
 
     def undone(self, seq: int | None, key: str | None) -> None:
         """Report which card an undo re-opened (``None``: nothing to undo)."""

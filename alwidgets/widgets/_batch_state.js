@@ -38,7 +38,9 @@ export class BatchState {
   constructor(session = newSession()) {
     this.session = session;
     this.seq = 0;
-    this.pending = new Map(); // seq -> {op: "answer"|"undo", key, action, class_index}
+    // seq -> {op: "answer"|"undo", key, action, class_index, unsaved?}; an answer the
+    // kernel kept unsaved (store unreachable) stays here, flagged, until its late ack
+    this.pending = new Map();
     this.history = []; // {key, seq} answered from this view, newest last (undo names it)
     // Replies may overtake the state they follow: ipywidgets applies a state update
     // asynchronously but hands a custom message ("ack") over at once. So what the kernel
@@ -59,6 +61,7 @@ export class BatchState {
     for (const [, op] of ops) {
       if (op.key !== key) continue;
       ans = op.op === "undo" ? null : { action: op.action, class_index: op.class_index, saved: false };
+      if (ans && op.unsaved) ans.unsaved = true; // kept by the kernel, not saved yet
     }
     return ans;
   }
@@ -121,9 +124,13 @@ export class BatchState {
 
   // A kernel reply. ack/nack/undone settle the optimistic guess of their seq (returned,
   // so the view knows what it had assumed); a refused answer leaves the undo history.
+  // `unsaved` (the store is unreachable; the kernel keeps the answer and saves it when
+  // the store is back) settles nothing: the answer stays marked, as not saved, until
+  // the `ack` that follows.
   reply(msg) {
     if (!msg || typeof msg !== "object") return undefined;
     const guessed = this.pending.get(msg.seq);
+    if (msg.type === "unsaved" && guessed && guessed.op === "answer") guessed.unsaved = true;
     if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
       this.pending.delete(msg.seq);
     }

@@ -315,3 +315,37 @@ def test_r_asks_the_kernel_for_a_review_in_seq_order(page: Any) -> None:
     label, review = sent(page)[-2:]
     assert review == {"type": "review", "seq": label["seq"] + 1, "session": label["session"]}
     assert card(page, "11")["status"] == "pending"  # nothing marked: the kernel swaps the cards
+
+
+def test_an_unsaved_answer_keeps_its_mark_as_not_saved_until_its_late_ack(page: Any) -> None:
+    page.keyboard.press("2")  # card 10
+    seq = sent(page)[-1]["seq"]
+    assert not page.is_visible('.alw-card[data-key="10"] .alw-unsaved')
+    page.evaluate(
+        "seq => model.emit({type: 'unsaved', seq, key: '10',"
+        " error: 'not saved yet (store unreachable: down)'})",
+        seq,
+    )
+    c = card(page, "10")
+    assert (c["status"], c["answer"], c["saved"], c["unsaved"]) == (
+        "labeled",
+        "dog",
+        "false",
+        "true",
+    )
+    assert page.is_visible('.alw-card[data-key="10"] .alw-unsaved')
+    assert page.inner_text('.alw-card[data-key="10"] .alw-unsaved') == "not saved"
+    assert not page.is_visible('.alw-card[data-key="10"] .alw-saved')
+    assert "store unreachable" in page.inner_text(".alw-notice")
+    page.evaluate("model.update({status: {state: 'error', text: '', detail: 'x'}})")
+    assert card(page, "10")["unsaved"] == "true"  # a state push does not drop the mark
+    # the kernel's retry saved it: the same card turns into "✓ saved"
+    page.evaluate(
+        "seq => { model.emit({type: 'ack', seq, key: '10'});"
+        " model.update({answers: {'10': {action: 'label', class_index: 1}}}); }",
+        seq,
+    )
+    c = card(page, "10")
+    assert (c["status"], c["saved"], c["unsaved"]) == ("labeled", "true", "false")
+    assert page.is_visible('.alw-card[data-key="10"] .alw-saved')
+    assert not page.is_visible('.alw-card[data-key="10"] .alw-unsaved')

@@ -327,3 +327,45 @@ describe("review", () => {
     assert.deepEqual(state.review(5), { type: "review", seq: 3, n: 5, session: state.session });
   });
 });
+
+describe("answers the store could not take (unsaved)", () => {
+  test("an unsaved reply keeps the mark, tagged not saved, until the later ack", () => {
+    const s = started();
+    const msg = s.act("10", "label", 1);
+    assert.equal(s.reply({ type: "unsaved", seq: msg.seq, key: "10", error: "down" }).key, "10");
+    assert.deepEqual(s.answerOf("10"), { ...label(1), saved: false, unsaved: true });
+    assert.equal(s.history.length, 1); // still this view's last answer
+    s.reconcile(kernel()); // state pushes meanwhile do not show it: it stays marked
+    assert.deepEqual(s.answerOf("10"), { ...label(1), saved: false, unsaved: true });
+    s.reply({ type: "ack", seq: msg.seq, key: "10" }); // saved by the kernel's retry
+    assert.deepEqual(s.answerOf("10"), { ...label(1), saved: true });
+    assert.equal(s.pending.size, 0);
+  });
+
+  test("unsaved answers count: a batch answered while the store is down is left", () => {
+    const s = started();
+    for (const key of ["10", "11"]) {
+      const m = s.act(key, "label", 0);
+      s.reply({ type: "unsaved", seq: m.seq, key, error: "down" });
+    }
+    assert.equal(s.reconcile(kernel()).id, 2); // ran ahead to the prefetched batch
+    s.reply({ type: "ack", seq: 1, key: "10" });
+    s.reply({ type: "ack", seq: 2, key: "11" });
+    const done = { 10: label(0), 11: label(0) };
+    assert.equal(s.reconcile(kernel({ answers: done })).id, 2); // the kernel caught up
+  });
+
+  test("a plain nack still un-marks the card; an unsaved reply to an undo is ignored", () => {
+    const s = started();
+    const a = s.act("10", "label", 1);
+    s.reply({ type: "nack", seq: a.seq, key: "10", error: "UnknownLabelError" });
+    assert.equal(s.answerOf("10"), null);
+    const b = s.act("11", "skip");
+    s.reply({ type: "unsaved", seq: b.seq, key: "11", error: "down" });
+    const { message } = s.undo();
+    s.reply({ type: "unsaved", seq: message.seq, key: "11" });
+    assert.equal(s.answerOf("11"), null); // the undo is still pending
+    s.reply({ type: "nack", seq: message.seq, key: "11", error: "not undone: 1 answer(s) are not saved" });
+    assert.deepEqual(s.answerOf("11"), { action: "skip", class_index: null, saved: false, unsaved: true });
+  });
+});
