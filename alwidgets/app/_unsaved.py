@@ -197,7 +197,8 @@ class UnsavedWiring:
         if not n:
             return
         warnings.warn(
-            f"closing with {n} answer(s) not saved (the store is unreachable); trying once more.",
+            f"closing with {n} answer(s) not saved yet (the store was unreachable); trying once "
+            "more.",
             RuntimeWarning,
             stacklevel=3,
         )
