@@ -280,8 +280,8 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
         lock; also for an unsaved answer written later, see :mod:`._unsaved`)."""
         q, pos, action = self._queue, answer.pos, answer.action
         self._state.mirror(pos, action, answer.label, answer.ref)
-        if self._team.unreachable and not self._state.unsaved:
-            self._team.unreachable = False
+        if self._team.unreachable:  # back: clear the status (or count what is left)
+            self._team.unreachable = bool(self._state.unsaved)
             self._set_status()
         if answer.outcome is not None:
             q.review.mark(pos, answer.outcome)

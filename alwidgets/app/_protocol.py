@@ -14,7 +14,8 @@ There is no "advance" message: the kernel alone decides when a batch ends (it ad
 when the current batch is complete and pushes the new state).
 
 A message that fails is logged and answered with a ``nack`` (the front end un-marks
-the card).
+the card). An answer the store could not take because it is unreachable is no failure
+here: the labeler keeps it and replies ``unsaved`` (see :mod:`alwidgets.app._unsaved`).
 
 Examples
 --------
