@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
+import pytest
+
 from alwidgets.app import ActiveLabeler
+
+
+def needs(variable: str) -> str:
+    """The test server's setting ``variable``; a skip without it, a failure in CI."""
+    value = os.environ.get(variable)
+    if not value:
+        reason = f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return value
 
 
 def front_end(widget: Any, **content: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -12,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from app_helpers import needs
 
 from alwidgets.app import ActiveLabeler
 from alwidgets.app._team import UNREACHABLE
@@ -21,23 +21,13 @@ from alwidgets.store import SessionStore
 SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 
 
-def _needs(variable: str) -> str:
-    value = os.environ.get(variable)
-    if not value:
-        reason = f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return value
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def team_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Where the team's session lives: ``store=`` (and ``session=``) for the labelers."""
     if request.param == "sqlite":
         yield {"store": tmp_path / "team.alw"}
         return
-    url = _needs("ALW_DATABASE_URL")
+    url = needs("ALW_DATABASE_URL")
     session = f"app{uuid.uuid4().hex[:12]}"
     yield {"store": url, "session": session}
     import psycopg
@@ -137,7 +127,7 @@ def test_store_unreachable_is_shown_and_recovers(
     make_labeler: Callable[..., ActiveLabeler], digits: Any
 ) -> None:
     _, y, _ = digits
-    url, data = _needs("ALW_DATABASE_URL"), _needs("ALW_PGDATA")
+    url, data = needs("ALW_DATABASE_URL"), needs("ALW_PGDATA")
     session = f"down{uuid.uuid4().hex[:10]}"
     labeler = make_labeler(store=url, session=session, annotator="ana")
     first, second = labeler.batch[:2]

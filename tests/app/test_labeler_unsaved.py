@@ -4,7 +4,6 @@ suite's cluster (``scripts/pg_cluster.py``), stopped with ``pg_ctl stop -m fast`
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from app_helpers import front_end
+from app_helpers import front_end, needs
 
 from alwidgets.app import ActiveLabeler
 from alwidgets.app._team import UNREACHABLE
@@ -27,20 +26,10 @@ SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 VIEW = "view-unsaved"
 
 
-def _needs(variable: str) -> str:
-    value = os.environ.get(variable)
-    if not value:
-        reason = f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return value
-
-
 @pytest.fixture
 def server(make_labeler: Callable[..., ActiveLabeler]) -> Iterator[dict[str, Any]]:
     """A labeler's session on the suite's server, and a switch to stop/start it."""
-    url, data = _needs("ALW_DATABASE_URL"), _needs("ALW_PGDATA")
+    url, data = needs("ALW_DATABASE_URL"), needs("ALW_PGDATA")
     session = f"unsaved{uuid.uuid4().hex[:10]}"
     down = [False]
 
