@@ -295,6 +295,27 @@ def test_a_stopped_server_is_a_clear_error_and_the_store_recovers(url: str, sess
         assert next(iter(pending.values())) in keys
 
 
+def test_each_failed_write_keeps_its_own_key_until_its_retry(url: str, session: str) -> None:
+    # an app replaying several unsaved answers in order retries each with the key of its
+    # first attempt, so none can be recorded twice (not only the last failed write)
+    with SessionStore(url, session=session, annotator="ann") as store:
+        store.label(1, "x")
+        _cluster("pause")
+        try:
+            for item in (2, 3):
+                with pytest.raises(StoreError, match="store unreachable"):
+                    store.label(item, "x")
+            pending = dict(store._pending)
+        finally:
+            _cluster("resume")
+        assert len(pending) == 2
+        store.label(2, "x")
+        store.label(3, "x")
+        assert store._pending == {}
+        keys = store._run(lambda conn: [r[0] for r in conn.execute("SELECT key FROM events")])
+        assert set(pending.values()) <= set(keys) and len(keys) == 3
+
+
 def test_writers_survive_a_server_restart_and_lose_nothing(
     url: str,
     session: str,
