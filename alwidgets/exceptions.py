@@ -21,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "ALWidgetsError",
+    "ClusterError",
     "DuplicateIdError",
     "EstimatorError",
     "InvalidInputError",
@@ -67,6 +68,10 @@ class StoreError(ALWidgetsError, OSError):
 
 class StoreMismatchError(StoreError, ValueError):
     """The file is not a session store, or belongs to a session with other classes."""
+
+
+class ClusterError(ALWidgetsError, RuntimeError):
+    """The Dask cluster holding a pool went away or failed while alwidgets computed on it."""
 
 
 class OptionalDependencyError(ALWidgetsError, ImportError):
