@@ -3,9 +3,10 @@
 * A ``distributed.Client`` that the user made the default (``Client(...)``, or
   ``dask.config.set(scheduler=client)``) is used; otherwise Dask's default
   scheduler. alwidgets never starts a cluster.
-* A long computation shows a progress bar after two seconds (tqdm: a widget in a
-  notebook, text in a terminal); ``dask.config.set({"alwidgets.progress": False})``
-  turns it off.
+* A long computation shows a progress bar after two seconds (tqdm on a cluster,
+  Dask's ``ProgressBar`` on the local scheduler; in a notebook and a terminal);
+  ``dask.config.set({"alwidgets.progress": False})`` turns it off, a number sets the
+  delay in seconds.
 * Ctrl-C (``KeyboardInterrupt``) cancels the submitted futures and propagates.
 * A cluster that goes away (client disconnected, no workers, futures lost) raises
   :class:`~alwidgets.exceptions.ClusterError` after at most
@@ -38,7 +39,10 @@ def active_client() -> Any:
     """The ``distributed.Client`` Dask would use now, or None (never creates one)."""
     if "distributed" not in sys.modules:
         return None
-    get = _dask().base.get_scheduler()
+    try:
+        get = _dask().base.get_scheduler()
+    except ValueError:  # configured for distributed, but no client is left
+        return None
     client = getattr(get, "__self__", None)
     from distributed import Client
 
@@ -50,8 +54,12 @@ def cluster_timeout() -> float:
     return float(_dask().config.get("alwidgets.cluster-timeout", 30.0))
 
 
-def _show_progress() -> bool:
-    return bool(_dask().config.get("alwidgets.progress", True))
+def _progress_delay() -> float | None:
+    """Seconds before the bar shows, or None for no bar (``alwidgets.progress``)."""
+    value = _dask().config.get("alwidgets.progress", True)
+    if value is False or value is None:
+        return None
+    return 2.0 if value is True else float(value)
 
 
 def scatter_once(obj: Any) -> Any:
@@ -59,7 +67,8 @@ def scatter_once(obj: Any) -> Any:
     client = active_client()
     if client is not None:
         try:
-            return client.scatter(obj, broadcast=True, hash=False, timeout=cluster_timeout())
+            # in a list: scatter would otherwise send the items of a tuple one by one
+            return client.scatter([obj], broadcast=True, hash=False, timeout=cluster_timeout())[0]
         except (OSError, TimeoutError) as err:
             raise _lost(client, err) from err
     import uuid
@@ -81,10 +90,11 @@ def run_graph(leaves: Sequence[Any], final: Any) -> Any:
     client = active_client()
     if client is None:
         dask = _dask()
-        if _show_progress():
+        delay = _progress_delay()
+        if delay is not None and leaves:
             from dask.diagnostics import ProgressBar
 
-            with ProgressBar(minimum=2.0):
+            with ProgressBar(minimum=delay):
                 return dask.compute(final)[0]
         return dask.compute(final)[0]
     return _run_on_client(client, list(leaves), final)
@@ -100,7 +110,13 @@ def _run_on_client(client: Any, leaves: list[Any], final: Any) -> Any:
     except (OSError, TimeoutError) as err:
         raise _lost(client, err) from err
     result = futures[-1]
-    bar = tqdm(total=len(leaves), delay=2.0, disable=not _show_progress(), desc="scoring blocks")
+    delay = _progress_delay()
+    bar = tqdm(
+        total=len(leaves),
+        delay=delay or 0.0,
+        disable=delay is None or not leaves,
+        desc="scoring blocks",
+    )
     lost_since: float | None = None
     try:
         while not result.done():
