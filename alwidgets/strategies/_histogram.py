@@ -46,16 +46,24 @@ def score_edges(bounds: tuple[float, float], bins: int = 50) -> np.ndarray:
     return _wide_edges(lo)
 
 
-def histogram_counts(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of the finite ``scores`` per bin (last bin closed; values outside are dropped)."""
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    s = s[np.isfinite(s)]
+def histogram_counts(scores: np.ndarray, edges: np.ndarray, chunk: int = 65536) -> np.ndarray:
+    """Counts of the finite ``scores`` per bin (last bin closed; values outside are dropped).
+
+    Counted ``chunk`` scores at a time, so the extra memory does not grow with the pool.
+    """
+    s = np.asarray(scores).ravel()
     width = np.diff(edges)
-    if len(edges) > 1 and np.allclose(width, width[0]):  # numpy's fast path for equal bins
-        counts, _ = np.histogram(s, bins=len(edges) - 1, range=(edges[0], edges[-1]))
-    else:
-        counts, _ = np.histogram(s, bins=edges)
-    return counts.astype(np.int64)
+    equal = len(edges) > 1 and bool(np.allclose(width, width[0]))
+    counts = np.zeros(len(edges) - 1, dtype=np.int64)
+    for start in range(0, len(s), chunk):
+        part = s[start : start + chunk].astype(np.float64, copy=False)
+        part = part[np.isfinite(part)]
+        if equal:  # numpy's fast path for equal bins
+            got, _ = np.histogram(part, bins=len(edges) - 1, range=(edges[0], edges[-1]))
+        else:
+            got, _ = np.histogram(part, bins=edges)
+        counts += got
+    return counts
 
 
 def trim_histogram(counts: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
