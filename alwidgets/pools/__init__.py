@@ -25,6 +25,11 @@ uniform random sample of ``m`` rows (drawn blockwise by a seeded hash). The labe
 efficiency of the two-stage forms is measured against the in-memory ones in
 ``benchmarks/bench_dask.py``. ``random`` is uniform but draws differently from memory.
 
+For the app: :class:`LazyItems` fetches only the items of cards on screen (from a Dask
+DataFrame/Series or a function ``item_id -> item``), and :func:`share_read_only` gives
+a retrain worker *process* a read-only memory map of an in-memory pool instead of a
+pickled second copy.
+
 Whatever scheduler is active is used (a default ``distributed.Client``, else Dask's
 default); alwidgets never starts a cluster. Dask config keys:
 ``alwidgets.cluster-timeout`` (seconds a lost cluster may take before
@@ -58,16 +63,24 @@ from alwidgets.pools._check import (
     is_dask_collection,
 )
 from alwidgets.pools._compute import active_client, run_graph
+from alwidgets.pools._items import LazyItems, dask_ids, dask_pool_features
 from alwidgets.pools._query import BlockwiseResult, query_blockwise, take_rows
+from alwidgets.pools._shared import SharedPool, can_share, share_read_only
 
 __all__ = [
     "BlockwiseResult",
+    "LazyItems",
+    "SharedPool",
     "active_client",
+    "can_share",
     "check_dask_pool",
+    "dask_ids",
+    "dask_pool_features",
     "exclude_positions",
     "is_dask_array",
     "is_dask_collection",
     "query_blockwise",
     "run_graph",
+    "share_read_only",
     "take_rows",
 ]
