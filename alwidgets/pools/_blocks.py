@@ -35,7 +35,15 @@ from alwidgets.strategies._context import QueryContext
 from alwidgets.strategies._histogram import histogram_counts
 from alwidgets.strategies._selectors import tie_keys
 
-__all__ = ["BlockContext", "Model", "Part", "best_rows", "merge_parts", "score_block"]
+__all__ = [
+    "BlockContext",
+    "Model",
+    "Part",
+    "best_rows",
+    "merge_parts",
+    "score_block",
+    "score_chunk",
+]
 
 _SAMPLE = "sample"
 _STREAM = "stream"
@@ -171,12 +179,54 @@ def score_block(
     return Part(scores[top], positions[top], block[local[top]], counts, captured.k, captured.kind)
 
 
-def merge_parts(seed: int, *parts: Part) -> Part:
+def _empty_part(block: np.ndarray, n_bins: int) -> Part:
+    return Part(
+        np.empty(0), np.empty(0, dtype=np.int64), block[:0], np.zeros(n_bins, np.int64), 0, ""
+    )
+
+
+def score_chunk(
+    block: np.ndarray,
+    model: Model,
+    n: int,
+    n_pool: int,
+    n_remaining: int,
+    seed: int,
+    edges: np.ndarray,
+    exclude: np.ndarray,
+    block_info: Any = None,
+) -> np.ndarray:
+    """:func:`score_block` as a ``dask.array.map_blocks`` function (fused with the block's own task).
+
+    ``exclude`` holds the pool's sorted excluded positions (one graph key shared by all
+    blocks); the block finds its slice with a binary search. Returns the :class:`Part`
+    in a 1 × 1 object array, as ``map_blocks`` wants an array.
+    """
+    start, stop = block_info[0]["array-location"][0]
+    lo, hi = np.searchsorted(exclude, [start, stop])
+    out = np.empty((1, 1), dtype=object)
+    if hi - lo == stop - start:  # every row of the block is excluded
+        out[0, 0] = _empty_part(np.asarray(block), len(edges) - 1)
+    else:
+        out[0, 0] = score_block(
+            block, model, n, int(start), exclude[lo:hi] - start, n_pool, n_remaining, seed, edges
+        )
+    return out
+
+
+def as_part(value: Any) -> Part:
+    """A :class:`Part` from what a block task returned (a 1 × 1 object array) or a merge."""
+    return value[0, 0] if isinstance(value, np.ndarray) else value
+
+
+def merge_parts(seed: int, *values: Any) -> Part:
     """The best rows of several parts (a step of the tree reduction on the cluster)."""
+    parts = [as_part(v) for v in values]
     scores = np.concatenate([p.scores for p in parts])
     positions = np.concatenate([p.positions for p in parts])
     rows = np.concatenate([p.rows for p in parts])
     counts = np.sum([p.counts for p in parts], axis=0)
     k = max(p.k for p in parts)
     top = best_rows(scores, positions, k, seed)
-    return Part(scores[top], positions[top], rows[top], counts, k, parts[0].kind)
+    kind = next((p.kind for p in parts if p.kind), "")
+    return Part(scores[top], positions[top], rows[top], counts, k, kind)

@@ -101,7 +101,7 @@ def run_graph(leaves: Sequence[Any], final: Any) -> Any:
 
 
 def _run_on_client(client: Any, leaves: list[Any], final: Any) -> Any:
-    from distributed import CancelledError
+    from distributed import CancelledError, wait
     from tqdm.auto import tqdm
 
     timeout = cluster_timeout()
@@ -129,7 +129,12 @@ def _run_on_client(client: Any, leaves: list[Any], final: Any) -> Any:
                 lost_since = time.monotonic()
             elif time.monotonic() - lost_since > timeout:
                 raise _lost(client)
-            time.sleep(0.05)
+            try:  # returns as soon as the result is in
+                wait(result, timeout=0.1)
+            except TimeoutError:
+                continue
+            except CancelledError:  # reported below, from the result
+                break
         bar.update(len(leaves) - bar.n)
         try:
             return result.result()

@@ -10,13 +10,14 @@ the whole pool. Stage two runs the strategy in memory on those candidates
 from __future__ import annotations
 
 import copy
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.pools._blocks import Model, Part, merge_parts, score_block
+from alwidgets.pools._blocks import Model, as_part, merge_parts, score_chunk
 from alwidgets.pools._candidates import CandidateContext
 from alwidgets.pools._check import exclude_positions
 from alwidgets.pools._compute import _dask, run_graph, scatter_once
@@ -116,26 +117,24 @@ def query_blockwise(
     # the tie-break seed the in-memory stream would draw next; stage two draws it for real
     seed = int(copy.deepcopy(rng).integers(2**63))
     model = scatter_once(Model(strategy, estimator, classes, committee, allow_nan))
-    bounds = np.cumsum((0, *X.chunks[0]))
-    cut = np.searchsorted(excl, bounds)
-    blocks = X.to_delayed().ravel()
-    delayed = _dask().delayed
-    leaves = [
-        delayed(score_block, pure=True)(
-            blk,
-            model,
-            n,
-            int(bounds[i]),
-            excl[cut[i] : cut[i + 1]] - bounds[i],
-            n_pool,
-            n_remaining,
-            seed,
-            edges,
-        )
-        for i, blk in enumerate(blocks)
-        if cut[i + 1] - cut[i] < bounds[i + 1] - bounds[i]  # a block with rows left
-    ]
-    part: Part = run_graph(leaves, _tree(leaves, seed))
+    n_blocks = len(X.chunks[0])
+    # one map_blocks task per block: Dask fuses it with the task that makes the block
+    # (generate, read from storage ...), so a block is scored where it is produced
+    parts = X.map_blocks(
+        score_chunk,
+        model,
+        n,
+        n_pool,
+        n_remaining,
+        seed,
+        edges,
+        _dask().delayed(excl, name=f"alwidgets-exclude-{uuid.uuid4().hex}", traverse=False),
+        dtype=object,
+        chunks=((1,) * n_blocks, (1,)),
+        meta=np.empty((0, 0), dtype=object),
+    )
+    leaves = list(parts.to_delayed().ravel())
+    part = as_part(run_graph(leaves, _tree(leaves, seed)))
     if part.kind != "stream":
         rng.integers(2**63)  # keep the stage-two draws apart from the sampling seed
     if X_labeled is None and estimator is None and len(excl) and part.kind != "stream":
