@@ -1,6 +1,6 @@
 # alwidgets — everything a fresh machine needs is installed from here.
 #   make demo   create .venv, install, open the quickstart notebook in JupyterLab
-#   make test   create/update .venv, install test needs (incl. the browser), run the whole suite
+#   make test   create/update .venv, install test needs (incl. the browser, node), run the whole suite
 #   make bench  run the benchmarks and print tables
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,20 +28,35 @@ $(VENV)/.bench: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[bench]"
 	touch $@
 
+# JupyterLab refuses to run as root without --allow-root (containers, cloud VMs run as root).
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+ROOT_NOTE := note: running as root (container or VM), so JupyterLab starts with --allow-root
+
 demo: $(VENV)/.lab
-	$(VENV)/bin/jupyter lab --port=$(PORT) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
+	@$(if $(ROOT_FLAG),echo "$(ROOT_NOTE)")
+	$(VENV)/bin/jupyter lab --port=$(PORT) $(ROOT_FLAG) $(if $(wildcard $(NOTEBOOK)),$(NOTEBOOK),notebooks/)
+
+# $(call apt-dep,CHECK,PACKAGE,WHAT): when CHECK fails, install Debian PACKAGE if root;
+# in CI (CI=true) a missing PACKAGE that cannot be installed is an error, else WHAT skips.
+define apt-dep
+	@if $(1); then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian $(2) for $(3)"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "CI needs $(2) for $(3) and cannot install it (not root or no apt-get)"; exit 1; \
+	else \
+		echo "note: $(2) missing and not root; $(3) will skip"; \
+	fi
+endef
 
 # Debian's chromium for the real-browser test (never `playwright install`: it downloads).
 browser-deps:
-	@if [ -x /usr/bin/chromium ]; then :; \
-	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
-		echo "installing Debian chromium for the browser test"; \
-		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; \
-	elif [ "$$CI" = "true" ]; then \
-		echo "CI needs /usr/bin/chromium and cannot install it (not root or no apt-get)"; exit 1; \
-	else \
-		echo "note: /usr/bin/chromium missing and not root; the browser tests will skip"; \
-	fi
+	$(call apt-dep,[ -x /usr/bin/chromium ],chromium,the browser tests)
+
+# Node.js (>= 18) for the front end's JavaScript tests (tests/js, `node --test`).
+js-deps:
+	$(call apt-dep,command -v node >/dev/null,nodejs,the JavaScript tests)
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
@@ -50,7 +65,7 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy -p alwidgets
 
-pytest: $(VENV)/.test browser-deps
+pytest: $(VENV)/.test browser-deps js-deps
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider
 

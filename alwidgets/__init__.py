@@ -1,6 +1,6 @@
 """alwidgets — active learning you can use inside a Jupyter notebook.
 
-The public surface, layer by layer (see ``DESIGN.md``):
+The public surface, layer by layer (see ``docs/ARCHITECTURE.md``):
 
 * :mod:`alwidgets.strategies` — pure-numpy utilities and batch selectors.
 * :class:`ActiveLearner` — a scikit-learn classifier plus a query strategy.
@@ -30,6 +30,7 @@ from alwidgets.exceptions import (
     ALWidgetsError,
     DuplicateIdError,
     EstimatorError,
+    InvalidDtypeError,
     InvalidInputError,
     NotFittedError,
     OptionalDependencyError,
@@ -63,6 +64,7 @@ __all__ = [
     "ActiveLearner",
     "DuplicateIdError",
     "EstimatorError",
+    "InvalidDtypeError",
     "InvalidInputError",
     "NotFittedError",
     "OptionalDependencyError",

@@ -27,13 +27,20 @@ alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many i
 from __future__ import annotations
 
 import numbers
-from collections.abc import Hashable, Sequence
+import warnings
+from collections.abc import Hashable
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
+from sklearn.exceptions import DataConversionWarning
 
-from alwidgets.exceptions import DuplicateIdError, EstimatorError, InvalidInputError
+from alwidgets._check_x import check_X, is_dataframe
+from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
+from alwidgets.exceptions import (
+    DuplicateIdError,
+    EstimatorError,
+    InvalidInputError,
+)
 
 __all__ = [
     "allows_nan",
@@ -46,182 +53,6 @@ __all__ = [
     "is_dataframe",
     "n_rows",
 ]
-
-#: Rows per block when scanning a large matrix for NaN/inf (bounded extra memory).
-_SCAN_ROWS = 65536
-
-_IMPUTE_HINT = (
-    "impute them first, e.g. put sklearn.impute.SimpleImputer in a Pipeline before the "
-    "classifier, or drop those rows"
-)
-
-
-def is_dataframe(X: Any) -> bool:
-    """True for pandas DataFrames and Series (checked without importing pandas)."""
-    return hasattr(X, "iloc") and hasattr(X, "to_numpy")
-
-
-def n_rows(X: Any) -> int:
-    """Number of rows (items) of a validated input."""
-    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
-
-
-def _is_text_1d(X: Any) -> bool:
-    """1-D sequence of strings (raw documents for a Pipeline that starts with a vectorizer)."""
-    arr = X.to_numpy() if is_dataframe(X) else X
-    if not isinstance(arr, np.ndarray) or arr.ndim != 1:
-        return False
-    if arr.dtype.kind in "US":
-        return True
-    return arr.dtype == object and (len(arr) == 0 or isinstance(arr[0], str))
-
-
-def _nonfinite_block(block: np.ndarray, allow_nan: bool) -> bool:
-    """Fast test first (a sum is finite iff no NaN/inf, barring overflow), exact test second."""
-    if block.dtype.kind not in "fc":
-        return False
-    if not allow_nan:
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(block.sum()):
-                return False
-        return not bool(np.isfinite(block).all())
-    return bool(np.isinf(block).any())
-
-
-def _report_nonfinite(
-    values: np.ndarray, allow_nan: bool, columns: Sequence[Any] | None, offset: int = 0
-) -> str:
-    """Describe where the bad values are, for the error message."""
-    bad = np.isinf(values) if allow_nan else ~np.isfinite(values)
-    rows, cols = np.nonzero(bad.reshape(len(values), -1))
-    what = "inf" if allow_nan else "NaN/inf"
-    col = cols[0] if columns is None else repr(columns[cols[0]])
-    return (
-        f"{int(bad.sum())} {what} value(s) in {len(np.unique(rows))} row(s) "
-        f"(first at row {offset + rows[0]}, column {col})"
-    )
-
-
-def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
-    if sp.issparse(X):
-        if _nonfinite_block(np.asarray(X.data), allow_nan):
-            bad = ~np.isfinite(X.data) if not allow_nan else np.isinf(X.data)
-            row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
-            rows = np.unique(row_of[bad])
-            raise InvalidInputError(
-                f"{name} contains {int(bad.sum())} NaN/inf stored value(s) in {len(rows)} row(s) "
-                f"(first at row {rows[0]}); {_IMPUTE_HINT}."
-            )
-        return
-    if is_dataframe(X):
-        if not hasattr(X, "columns"):  # Series
-            vals = X.to_numpy()
-            if vals.dtype.kind in "fc" and _nonfinite_block(vals, allow_nan):
-                msg = _report_nonfinite(vals.reshape(-1, 1), allow_nan, [X.name])
-                raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
-            return
-        numeric = [c for c, dt in X.dtypes.items() if getattr(dt, "kind", "O") in "fcbiu"]
-        for start in range(0, len(X), _SCAN_ROWS):
-            block = X.iloc[start : start + _SCAN_ROWS][numeric].to_numpy(
-                dtype=float, na_value=np.nan
-            )
-            if _nonfinite_block(block, allow_nan):
-                msg = _report_nonfinite(block, allow_nan, numeric, start)
-                raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
-        return
-    for start in range(0, X.shape[0], _SCAN_ROWS):
-        block = X[start : start + _SCAN_ROWS]
-        if _nonfinite_block(block, allow_nan):
-            msg = _report_nonfinite(block, allow_nan, None, start)
-            raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
-
-
-def check_X(
-    X: Any,
-    *,
-    name: str = "X",
-    allow_nan: bool = False,
-    allow_text: bool = False,
-    check_finite: bool = True,
-    min_rows: int = 1,
-) -> Any:
-    """Validate a feature matrix without copying it.
-
-    Parameters
-    ----------
-    X : array-like, scipy.sparse matrix or pandas.DataFrame
-        Items as rows. Lists are converted to an ndarray; sparse matrices to CSR
-        (so rows can be sliced); ndarrays and DataFrames are returned as they are.
-    name : str, default="X"
-        Name used in messages.
-    allow_nan : bool, default=False
-        Accept NaN (for estimators that handle missing values); inf is still rejected.
-    allow_text : bool, default=False
-        Accept a 1-D sequence of strings (raw documents for a Pipeline that starts
-        with a vectorizer such as ``TfidfVectorizer``).
-    check_finite : bool, default=True
-        Scan numeric values for NaN/inf (block by block, bounded memory).
-    min_rows : int, default=1
-        Fewest rows accepted.
-
-    Returns
-    -------
-    ndarray, scipy.sparse matrix, DataFrame or Series
-        ``X`` in a row-sliceable form.
-
-    Raises
-    ------
-    InvalidInputError
-        Wrong dimensionality, no rows, non-numeric data, or NaN/inf values.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_X([[1.0, 2.0], [3.0, 4.0]]).shape
-    (2, 2)
-    >>> check_X(np.array([[1.0, np.nan]]))
-    Traceback (most recent call last):
-    ...
-    alwidgets.exceptions.InvalidInputError: X contains 1 NaN/inf value(s) in 1 row(s) (first at row 0, column 1); impute them first, ...
-    """
-    if X is None:
-        raise InvalidInputError(f"{name} is None; pass a 2-D array, sparse matrix or DataFrame.")
-    if sp.issparse(X):
-        X = X.tocsr() if X.format != "csr" else X
-    elif not is_dataframe(X) and not isinstance(X, np.ndarray):
-        try:
-            X = np.asarray(X)
-        except ValueError as err:
-            raise InvalidInputError(
-                f"{name} could not be read as an array ({err}); pass a 2-D array with one row per item."
-            ) from err
-    if allow_text and _is_text_1d(X):
-        if n_rows(X) < min_rows:
-            raise InvalidInputError(f"{name} has no rows; pass at least {min_rows} item(s).")
-        return X
-    ndim = 1 if is_dataframe(X) and not hasattr(X, "columns") else len(X.shape)
-    if ndim != 2:
-        fix = (
-            "use X.reshape(-1, 1) for a single feature or X.reshape(1, -1) for a single item"
-            if ndim == 1
-            else "flatten each item, e.g. images.reshape(len(images), -1)"
-        )
-        if allow_text:
-            fix += "; raw text must be a 1-D sequence of strings"
-        raise InvalidInputError(f"{name} must be 2-D (items × features), got {ndim}-D; {fix}.")
-    if X.shape[0] < min_rows:
-        raise InvalidInputError(
-            f"{name} has {X.shape[0]} row(s); pass at least {min_rows} item(s)."
-        )
-    if isinstance(X, np.ndarray) and X.dtype.kind not in "fbiu":
-        raise InvalidInputError(
-            f"{name} has dtype {X.dtype}, not numbers; encode the features as numbers "
-            "(e.g. a Pipeline with a OneHotEncoder/TfidfVectorizer) or pass a DataFrame to a "
-            "Pipeline that handles its columns."
-        )
-    if check_finite:
-        _check_finite(X, name, allow_nan)
-    return X
 
 
 def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndarray:
@@ -255,9 +86,20 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
     ...
     alwidgets.exceptions.InvalidInputError: y has only one class (1); label at least one item of another class before fitting.
     """
+    if y is None:
+        raise InvalidInputError(
+            f"{name} is None: fitting requires y to be passed, but the target y is None; "
+            "pass one label per row of X."
+        )
     arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        raise InvalidInputError(f"{name} has shape {arr.shape}; pass a 1-D array, e.g. y.ravel().")
+    if arr.ndim == 2 and arr.shape[1] == 1:  # as scikit-learn does: warn and ravel
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the "
+            "shape of y to (n_samples,), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=3,
+        )
+        arr = arr.ravel()
     if arr.ndim != 1:
         raise InvalidInputError(
             f"{name} must be 1-D (one label per item), got shape {arr.shape}; "

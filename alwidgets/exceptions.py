@@ -19,11 +19,14 @@ True
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "ALWidgetsError",
     "ClusterError",
     "DuplicateIdError",
     "EstimatorError",
+    "InvalidDtypeError",
     "InvalidInputError",
     "NotFittedError",
     "OptionalDependencyError",
@@ -42,6 +45,10 @@ class InvalidInputError(ALWidgetsError, ValueError):
     """Input data has the wrong shape, type or values (NaN/inf, one class only, ``n <= 0``)."""
 
 
+class InvalidDtypeError(InvalidInputError, TypeError):
+    """Values of a type that cannot be used as features (e.g. dicts in an object array)."""
+
+
 class UnknownLabelError(InvalidInputError):
     """A label that is not one of the session's classes."""
 
@@ -58,8 +65,19 @@ class EstimatorError(ALWidgetsError, TypeError):
     """The estimator cannot be used for active learning (e.g. it has no ``predict_proba``)."""
 
 
-class NotFittedError(ALWidgetsError, RuntimeError):
-    """A method that needs a fitted learner was called before ``fit``."""
+class NotFittedError(ALWidgetsError, _SklearnNotFittedError, RuntimeError):
+    """A method that needs a fitted learner was called before ``fit``.
+
+    Also scikit-learn's :class:`sklearn.exceptions.NotFittedError` (so
+    ``except sklearn.exceptions.NotFittedError`` and scikit-learn's own checks work),
+    which is a ``ValueError`` and an ``AttributeError``, and a ``RuntimeError`` as before.
+
+    Examples
+    --------
+    >>> import sklearn.exceptions
+    >>> issubclass(NotFittedError, sklearn.exceptions.NotFittedError)
+    True
+    """
 
 
 class StoreError(ALWidgetsError, OSError):

@@ -34,7 +34,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils import get_tags
 
+from alwidgets._utils import n_rows, take_rows
 from alwidgets._validation import (
     allows_nan,
     check_estimator,
@@ -42,7 +44,6 @@ from alwidgets._validation import (
     check_n,
     check_X,
     check_y,
-    n_rows,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.pools._check import is_dask_collection
@@ -66,7 +67,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         or ``fn(ctx, n, rng) -> indices`` (a full selector, see
         :class:`~alwidgets.strategies.CallableStrategy`).
     random_state : None, int or numpy Generator
-        Seeds every random choice (tie-breaking, sampling, committees), resolved once.
+        Seeds every random choice (tie-breaking, sampling, committees). Resolved afresh
+        at every :meth:`fit`, so two fits with the same int seed build the same
+        committee (a Generator is used as is, and advances).
     chunk_size : int, default=65536
         Pool rows scored per block. Smaller blocks use less memory.
 
@@ -134,6 +137,18 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return self.is_fitted
 
+    def __sklearn_tags__(self) -> Any:
+        """The wrapped estimator's input tags (sparse, NaN, raw text): we accept what it accepts."""
+        tags = super().__sklearn_tags__()
+        try:
+            inner = get_tags(self.estimator).input_tags
+        except Exception:  # not a scikit-learn estimator: keep the defaults
+            return tags
+        tags.input_tags.sparse = inner.sparse
+        tags.input_tags.allow_nan = inner.allow_nan
+        tags.input_tags.string = inner.string
+        return tags
+
     def _rng(self) -> np.random.Generator:
         if getattr(self, "_rng_source", None) is not self.random_state or not hasattr(
             self, "_generator"
@@ -179,6 +194,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         y = check_y(y, n_rows(X))
         strategy = self._resolve_strategy()
+        # a fresh generator per fit: two fits with the same random_state build the same
+        # committee and then break query ties the same way (no state carried between fits)
+        self._generator = resolve_rng(self.random_state)
+        self._rng_source = self.random_state
         estimator = clone(self.estimator).fit(X, y)
         self.estimator_ = estimator
         self.classes_ = np.asarray(estimator.classes_)
@@ -206,8 +225,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             params = member.get_params()
             seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
             member.set_params(**seeded)
-            rows = X.iloc[idx] if hasattr(X, "iloc") else X[idx]
-            members.append(member.fit(rows, y[idx]))
+            members.append(member.fit(take_rows(X, idx), y[idx]))
         return members
 
     # ---------------------------------------------------------------- query

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets._utils import cohen_kappa
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = [
@@ -39,37 +40,6 @@ __all__ = [
     "cohen_kappa",
     "stopping_hint",
 ]
-
-
-def cohen_kappa(a: Any, b: Any) -> float:
-    """Cohen's kappa between two label vectors (1 = identical, 0 = chance agreement).
-
-    When both vectors hold a single identical label, kappa is undefined; this
-    returns 1.0 for identical vectors (nothing changed) and 0.0 otherwise.
-
-    Examples
-    --------
-    >>> cohen_kappa([0, 1, 1, 0], [0, 1, 1, 0])
-    1.0
-    >>> round(cohen_kappa([0, 1, 1, 0], [0, 1, 0, 0]), 3)
-    0.5
-    """
-    x, y = np.asarray(a), np.asarray(b)
-    if x.shape != y.shape or x.ndim != 1 or len(x) == 0:
-        raise InvalidInputError(
-            f"predictions must be 1-D and of equal length, got {x.shape} and {y.shape}; predict "
-            "on the same fixed stop set every round."
-        )
-    labels, inv = np.unique(np.concatenate([x, y]), return_inverse=True)
-    xi, yi = inv[: len(x)], inv[len(x) :]
-    observed = float(np.mean(xi == yi))
-    k = len(labels)
-    expected = (
-        float(np.dot(np.bincount(xi, minlength=k), np.bincount(yi, minlength=k))) / len(x) ** 2
-    )
-    if expected >= 1.0:
-        return 1.0 if observed == 1.0 else 0.0
-    return (observed - expected) / (1.0 - expected)
 
 
 class StoppingCriterion:
@@ -203,6 +173,11 @@ class StabilizingPredictions(StoppingCriterion):
     set (no labels needed). Cohen's kappa between successive rounds is computed;
     stop when the mean of the last ``window`` kappas reaches ``threshold``.
 
+    When a model predicts one and the same class for the whole stop set in two
+    successive rounds, kappa is undefined (NaN, see
+    :func:`~alwidgets.stopping.cohen_kappa`); such a round never counts as stable,
+    since a model that sees one class has nothing to stabilise yet.
+
     Parameters
     ----------
     window : int, default=3
@@ -228,6 +203,12 @@ class StabilizingPredictions(StoppingCriterion):
             return self.should_stop
         current = np.asarray(predictions).copy()
         if self._previous is not None:
+            if current.shape != self._previous.shape or current.ndim != 1:
+                raise InvalidInputError(
+                    f"predictions must be 1-D and of equal length every round, got "
+                    f"{self._previous.shape} then {current.shape}; predict on the same fixed "
+                    "stop set every round."
+                )
             self.kappas.append(cohen_kappa(self._previous, current))
         self._previous = current
         recent = self.kappas[-self.window :]

@@ -19,7 +19,7 @@ rows from the same generator. The cluster is a ``LocalCluster`` of 2 worker proc
 * Two-stage ``cluster_margin`` batch of 100 (stage one keeps 1,000 candidates with
   their rows) as a ratio to the margin query on the same pool.
 * Label efficiency of the two-stage diversity strategies: the alwidgets oracle loop
-  (``simulation._run``) with the pool as a Dask array (256-row chunks, synchronous
+  (``simulation._task.run_task``) with the pool as a Dask array (256-row chunks, synchronous
   scheduler: the algorithm does not depend on the scheduler) vs the same loop in
   memory, paired by seed (same split, same initial labels, same learner seed).
 """
@@ -256,15 +256,15 @@ def _curve(
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    from alwidgets.simulation import _curve_frame, _prepare, _run
+    from alwidgets.simulation._task import curve_frame, prepare, run_task
 
-    task = _prepare(X, y, None, None, 0.25, seed)
+    task = prepare(X, y, None, None, 0.25, seed)
     if on_dask:
         task.X_pool = da.from_array(task.X_pool, chunks=(256, X.shape[1]))
     rows: list[dict[str, Any]] = []
     with warnings.catch_warnings(), dask.config.set(scheduler="synchronous"):
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _run(
+        run_task(
             LogisticRegression(max_iter=1000),
             task,
             strategy,
@@ -274,11 +274,11 @@ def _curve(
             pbar=None,
             **loop,
         )
-    return _curve_frame(rows)
+    return curve_frame(rows)
 
 
 def efficiency(quick: bool) -> list[list[Any]]:
-    from alwidgets._curves import area_under_curve
+    from alwidgets.simulation import area_under_curve
 
     sets = [("digits", _digits, {"initial": 20, "batch_size": 10, "budget": 200})]
     if not quick:

@@ -457,7 +457,7 @@ def test_compare_bad_input(iris: tuple[Any, Any], kwargs: dict[str, Any], match:
 
 
 def test_summary_on_hand_made_curves_counts_only_paired_seeds() -> None:
-    from alwidgets._comparison import summarise
+    from alwidgets.simulation._result import summarise
 
     n = [10, 20, 30, 40]
     rows = []

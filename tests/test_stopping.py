@@ -29,15 +29,39 @@ def test_cohen_kappa_matches_scikit_learn(data: st.DataObject) -> None:
     a = data.draw(labels)
     b = data.draw(st.lists(st.integers(0, 3), min_size=len(a), max_size=len(a)))
     ours = cohen_kappa(a, b)
-    assert ours == pytest.approx(cohen_kappa(b, a))
+    assert ours == pytest.approx(cohen_kappa(b, a), nan_ok=True)
     if len(set(a) | set(b)) > 1:
         assert ours == pytest.approx(cohen_kappa_score(a, b))
-    assert cohen_kappa(a, a) == 1.0
+    if len(set(a)) > 1:
+        assert cohen_kappa(a, a) == 1.0
+    else:  # one label throughout: chance agreement is 1, kappa undefined
+        assert np.isnan(cohen_kappa(a, a))
 
 
 def test_cohen_kappa_rejects_mismatched_predictions() -> None:
-    with pytest.raises(InvalidInputError, match="same fixed stop set"):
+    with pytest.raises(InvalidInputError, match="equal length"):
         cohen_kappa([0, 1], [0, 1, 1])
+    stop = StabilizingPredictions()
+    stop.update(predictions=[0, 1])
+    with pytest.raises(InvalidInputError, match="same fixed stop set"):
+        stop.update(predictions=[0, 1, 1])
+
+
+def test_undefined_kappa_is_one_answer_for_both_callers() -> None:
+    from alwidgets.store._views import agreement_frame
+
+    assert np.isnan(cohen_kappa([1, 1, 1], [1, 1, 1]))
+    table = agreement_frame({"ann": {1: "a", 2: "a"}, "bo": {1: "a", 2: "a"}})
+    assert table["agreement"].tolist() == [1.0] and np.isnan(table["kappa"].iloc[0])
+    stop = StabilizingPredictions(window=2, threshold=0.9)
+    for _ in range(4):  # a one-class model is never "stable"
+        assert not stop.update(predictions=np.zeros(5, dtype=int))
+    assert len(stop.kappas) == 3 and all(np.isnan(k) for k in stop.kappas)
+
+
+def test_kappa_compares_numpy_and_python_labels_by_value() -> None:
+    assert cohen_kappa(np.array([0, 1, 1]), [0, 1, 1]) == 1.0
+    assert cohen_kappa([1, 0], ["1", "0"]) < 1.0
 
 
 def test_budget() -> None:

@@ -105,12 +105,19 @@ class TestCheckY:
         assert check_y(pd.Series(["a", "b"]), 2).tolist() == ["a", "b"]
         assert check_y(np.array([1.0, 2.0]), 2).dtype.kind == "f"
 
+    def test_column_vector_warns_and_ravels_like_scikit_learn(self) -> None:
+        from sklearn.exceptions import DataConversionWarning
+
+        with pytest.warns(DataConversionWarning, match="column-vector y"):
+            out = check_y(np.array([[0], [1], [1]]), 3)
+        assert out.tolist() == [0, 1, 1]
+
     @pytest.mark.parametrize(
         ("y", "match"),
         [
             ([0, 0, 0], "only one class.*another class"),
             ([0, 1], "X has 3 rows but y has 2"),
-            (np.array([[0], [1], [1]]), "ravel"),
+            (None, "requires y to be passed"),
             ([0.5, 1.2, 2.0], "continuous"),
             ([0, np.nan, 1], "missing label"),
             (np.array([0, None, 1], dtype=object), "missing label"),

@@ -13,7 +13,7 @@ column chunk) calls :func:`query_blockwise`. Nothing pool-sized reaches the kern
 2. **Stage two, in memory.** The strategy's ``select`` runs on those ``m`` rows.
 
 **Exact and approximate.** For the uncertainty strategies (``margin``,
-``least_confidence``, ``entropy``, ``qbc``, ``qbc_kl``, a utility function) ``m = n``
+``least_confidence``, ``entropy``, ``qbc``, ``QueryByCommittee('kl_max')``, a utility function) ``m = n``
 and the batch is *exactly* the in-memory one, whatever the chunking: ties are broken
 by the same seeded hash of the global position. The diversity strategies are
 two-stage: ``badge``, ``density`` and ``cluster_margin`` get the same ``m``

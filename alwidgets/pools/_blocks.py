@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from alwidgets._validation import _nonfinite_block
+from alwidgets._check_x import _nonfinite_block
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.strategies._context import QueryContext
 from alwidgets.strategies._histogram import histogram_counts

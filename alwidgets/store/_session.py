@@ -46,6 +46,9 @@ WHERE annotator = ? AND action != 'undo'
 ORDER BY id DESC LIMIT 1
 """
 
+# what is live for an item after an undo (the ``current`` table the triggers keep)
+_LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
+
 _INSERT_SQL = """
 INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
                     model_version, score, rank, strategy, undoes)
@@ -358,7 +361,8 @@ class SessionStore:
         score : float, optional
             Its query score (NaN is stored as missing).
         rank : int, optional
-            Its position in the batch (0 = first).
+            The 1-based rank of the item in the ranking it was picked from (what
+            its card shows as ``#4``); ``None`` for random or undo picks.
         strategy : str, optional
             The query strategy's name.
         **unknown
@@ -463,8 +467,11 @@ class SessionStore:
         dict or None
             The undone event (``event_id``, ``action``, ``item_id``, ``label``,
             ``annotator``, times as UTC datetimes, query info) plus
-            ``undo_event_id``; ``None`` when there is nothing to undo, in which
-            case a :class:`NothingToUndoWarning` says so and nothing is written.
+            ``undo_event_id`` and ``restored``: the item's action that is live
+            again, ``{"action", "label"}`` (``label`` is ``None`` unless it is a
+            label), or ``None`` when the item is unanswered again. ``None`` when
+            there is nothing to undo, in which case a :class:`NothingToUndoWarning`
+            says so and nothing is written.
 
         Examples
         --------
@@ -473,10 +480,12 @@ class SessionStore:
         >>> tmp = tempfile.mkdtemp()
         >>> store = SessionStore(os.path.join(tmp, "s.db"), annotator="bo")
         >>> _ = store.label("a", 1); _ = store.label("a", 2)
-        >>> store.undo()["label"], store.labels["label"].tolist()
-        (2, [1])
-        >>> store.undo()["label"], len(store.labels)
-        (1, 0)
+        >>> undone = store.undo()
+        >>> undone["label"], undone["restored"], store.labels["label"].tolist()
+        (2, {'action': 'label', 'label': 1}, [1])
+        >>> undone = store.undo()
+        >>> undone["label"], undone["restored"], len(store.labels)
+        (1, None, 0)
         >>> with warnings.catch_warnings(record=True) as caught:
         ...     warnings.simplefilter("always")
         ...     store.undo() is None, str(caught[0].message)
@@ -485,12 +494,14 @@ class SessionStore:
         """
         who = self._annotator(annotator)
         undo_id: int | None = None
+        live: tuple[Any, ...] | None = None
         with self._transaction() as conn:
             row = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
             if row is not None:
                 undone = ("undo", row[2], row[3], who, None, time.time())
                 cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, None, row[0]))
                 undo_id = _rowid(cursor)
+                live = conn.execute(_LIVE_SQL, (row[2],)).fetchone()
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
             why = "all of their actions are undone already" if n_any else "they have no actions"
@@ -501,6 +512,11 @@ class SessionStore:
         event = dict(zip(_EVENT_KEYS, row, strict=True))
         event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
         event["undo_event_id"] = undo_id
+        event["restored"] = (
+            None
+            if live is None
+            else {"action": live[0], "label": live[1] if live[0] == "label" else None}
+        )
         return event
 
     def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:

@@ -17,9 +17,10 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype, is_object_dtype
 
+from alwidgets._utils import cohen_kappa
+
 __all__ = [
     "agreement_frame",
-    "cohen_kappa",
     "events_part",
     "models_frame",
     "normalize",
@@ -157,33 +158,6 @@ def models_frame(conn: sqlite3.Connection) -> pd.DataFrame:
         else:
             frame[name] = pd.array([None if v is None else str(v) for v in values], dtype="str")
     return frame
-
-
-def cohen_kappa(a: Sequence[Any], b: Sequence[Any]) -> float:
-    """Cohen's kappa between two raters' labels of the same items.
-
-    ``(p_o - p_e) / (1 - p_e)``; NaN when both raters always give one and the
-    same label (chance agreement is 1, kappa is undefined).
-
-    Examples
-    --------
-    >>> cohen_kappa(["x", "x", "y", "y"], ["x", "x", "y", "y"])
-    1.0
-    >>> round(cohen_kappa([0, 0, 1, 1], [0, 1, 0, 1]), 3)
-    0.0
-    """
-    left = np.asarray([f"{type(v).__name__}:{v}" for v in a])
-    right = np.asarray([f"{type(v).__name__}:{v}" for v in b])
-    if len(left) != len(right) or len(left) == 0:
-        return float("nan")
-    cats, codes = np.unique(np.concatenate([left, right]), return_inverse=True)
-    ca, cb = codes[: len(left)], codes[len(left) :]
-    p_o = float(np.mean(ca == cb))
-    p_e = float(np.dot(np.bincount(ca, minlength=len(cats)), np.bincount(cb, minlength=len(cats))))
-    p_e /= len(left) ** 2
-    if p_e >= 1.0:
-        return float("nan")
-    return (p_o - p_e) / (1.0 - p_e)
 
 
 def agreement_frame(latest: dict[str, dict[Any, Any]]) -> pd.DataFrame:

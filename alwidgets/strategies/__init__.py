@@ -19,7 +19,7 @@ Examples
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
 ['badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
- 'least_confidence', 'margin', 'qbc', 'qbc_kl', 'random']
+ 'least_confidence', 'margin', 'qbc', 'random']
 """
 
 from __future__ import annotations

@@ -50,10 +50,12 @@ class QueryByCommittee(Strategy):
     Parameters
     ----------
     disagreement : {"vote_entropy", "kl_max"}, default="vote_entropy"
-        ``"kl_max"`` (registered as ``"qbc_kl"``) ranks by the single most divergent
-        member; a top-k batch of it tends to sit on one confusion between two classes
-        (on scikit-learn's digits with batches of 10 it trailed random sampling), so
-        vote entropy, whose many ties are broken at random, is the default.
+        ``"kl_max"`` ranks by the largest KL divergence of a member from the
+        consensus (McCallum & Nigam 1998). It is not registered: with this bagged
+        committee, soft disagreement is largest next to items already labeled (one
+        member's bootstrap sample holds the nearby labeled item, another's does not),
+        and on digits and MNIST it lost to random sampling, with mean-KL as well. Vote
+        entropy counts only flipped predictions, which avoids that, and is the default.
     n_members : int, default=5
     """
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from alwidgets._validation import is_dataframe, n_rows
+from alwidgets._utils import n_rows, take_rows
+from alwidgets._validation import is_dataframe
 from alwidgets.exceptions import EstimatorError, InvalidInputError, NotFittedError
 from alwidgets.strategies._selectors import RunningTopK
 
@@ -103,7 +104,7 @@ class QueryContext:
     def rows(self, sel: Rows, X: Any = None) -> Any:
         """Rows of the pool (or of ``X``) by slice or positions, keeping the container type."""
         X = self.X if X is None else X
-        return X.iloc[sel] if is_dataframe(X) else X[sel]
+        return take_rows(X, sel)
 
     def predict_proba(self, sel: Rows) -> np.ndarray:
         """Class probabilities of some rows, shape (n_rows, n_classes)."""

@@ -41,12 +41,22 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "margin": lambda: UtilityStrategy(margin, "margin", (0.0, 1.0)),
     "entropy": lambda: UtilityStrategy(entropy, "entropy", (0.0, np.inf)),
     "qbc": QueryByCommittee,
-    "qbc_kl": lambda: QueryByCommittee("kl_max"),
     "density": DensityWeighted,
     "coreset": CoreSet,
     "cluster_margin": ClusterMargin,
     "badge": Badge,
     "cold_start": ColdStart,
+}
+
+
+#: Names that were registered once, and why they are not any more.
+_REMOVED = {
+    "qbc_kl": (
+        "'qbc_kl' (committee max-KL disagreement) was removed: on digits and MNIST it lost "
+        "to random sampling, because a bagged committee disagrees most next to items already "
+        "labeled (see benchmarks/results/label_efficiency.md); use 'qbc' (vote entropy), or "
+        "QueryByCommittee('kl_max') explicitly to experiment"
+    ),
 }
 
 
@@ -123,6 +133,8 @@ def get_strategy(strategy: str | Strategy | Callable[..., Any]) -> Strategy:
     if isinstance(strategy, Strategy):
         return strategy
     if isinstance(strategy, str):
+        if strategy in _REMOVED and strategy not in _REGISTRY:
+            raise UnknownStrategyError(f"{_REMOVED[strategy]}.")
         if strategy not in _REGISTRY:
             close = difflib.get_close_matches(strategy, list(_REGISTRY), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

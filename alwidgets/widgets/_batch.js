@@ -1,23 +1,31 @@
-// alwidgets BatchWidget front end: the current query batch as a grid of cards.
+// alwidgets BatchWidget front end, part 2 of 2: the view (DOM, keys, focus).
 //
-// The kernel owns the truth (store, ranking, undo); this file only shows it and
-// answers key presses at once. Every action is marked locally, sent with a sequence
-// number, and reconciled when the kernel replies ("ack" / "nack" / "undone").
-// When the last card of a batch is answered, the prefetched next batch (already in
-// the synced state) is shown without waiting for the kernel, and the kernel is told
-// which batch was adopted ("advance").
+// The kernel owns the truth (store, ranking, undo, the end of a batch); the view shows
+// it and answers key presses at once. What it has assumed before the kernel replies
+// (seq numbers, optimistic marks, undo history, running ahead to the prefetched batch)
+// lives in the pure module `_batch_state.js`, which the widget sends as the synced
+// `_state_esm` text and this file imports from a blob URL.
 //
 // Stable DOM for tests and notebooks:
 //   .alw-batch[data-batch]                        focusable root (tabindex=0)
 //   .alw-status[data-state]                       model status line
 //   .alw-card[data-key][data-item-id][data-status][data-saved][data-focused]
 //   .alw-btn[data-label][data-class-index]        one label button per class
-//   .alw-btn[data-action="skip"|"unsure"|"accept"]
+//   .alw-btn[data-action="skip"|"unsure"]
 //   .alw-saved                                    the "saved" tick of a card
 //   .alw-notice                                   transient errors (aria-live)
 
 const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
-const STATUS_WORD = { label: "labeled", skip: "skipped", unsure: "unsure" };
+
+// One module per distinct source text, shared by every view on the page.
+const stateModules = new Map();
+function importState(source) {
+  if (!stateModules.has(source)) {
+    const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+    stateModules.set(source, import(/* webpackIgnore: true */ url));
+  }
+  return stateModules.get(source);
+}
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -26,14 +34,91 @@ function el(tag, cls, text) {
   return node;
 }
 
-function formatAge(seconds) {
-  if (seconds < 1.5) return "just now";
-  if (seconds < 90) return `${Math.round(seconds)} s ago`;
-  if (seconds < 5400) return `${Math.round(seconds / 60)} min ago`;
-  return `${Math.round(seconds / 3600)} h ago`;
+// ---- building blocks (DOM only, no state) ----
+
+// The key legend under the cards.
+function fillLegend(legend, classes) {
+  legend.replaceChildren();
+  const same = classes.filter((c) => c.key && c.key === String(c.name).toLowerCase());
+  const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
+  for (const c of classes) {
+    if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
+  }
+  parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
+  parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
+  for (const [k, what] of parts) {
+    const item = el("span", "alw-legend-item");
+    item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
+    legend.append(item);
+  }
 }
 
-function render({ model, el: host }) {
+function button(text, kbd, attrs) {
+  const b = el("button", "alw-btn");
+  b.type = "button";
+  b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
+  if (kbd && kbd === String(text).toLowerCase()) {
+    b.append(el("kbd", null, text)); // the label is its own key
+    b.classList.add("alw-self-key");
+  } else {
+    if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
+    b.append(document.createTextNode(text));
+  }
+  for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
+  return b;
+}
+
+// One card: position, why it was picked, the item, the suggestion, the buttons.
+function buildCard(card, index, classes) {
+  const node = el("div", "alw-card");
+  node.dataset.key = card.key;
+  node.dataset.itemId = String(card.item_id);
+  node.dataset.index = String(index);
+  const top = el("div", "alw-card-top");
+  top.append(el("span", "alw-pos", String(index + 1)));
+  const why = el("span", "alw-why", card.why || "");
+  if (card.why_long) why.title = card.why_long;
+  const tick = el("span", "alw-saved", "✓ saved");
+  tick.title = "written to the session store";
+  top.append(why, tick);
+  const item = el("div", "alw-item");
+  item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
+  const suggest = el("div", "alw-suggest");
+  const buttons = el("div", "alw-buttons");
+  classes.forEach((c, i) => {
+    buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
+  });
+  buttons.append(button("skip", "s", { "data-action": "skip" }));
+  buttons.append(button("unsure", "u", { "data-action": "unsure" }));
+  const err = el("div", "alw-card-error");
+  node.append(top, item, suggest, buttons, err);
+  showSuggestion(node, card, classes);
+  return node;
+}
+
+// The model's guess on a card; updated in place when a retrain re-predicts it.
+function showSuggestion(node, card, classes) {
+  const suggest = node.querySelector(".alw-suggest");
+  suggest.replaceChildren();
+  const has = card.suggestion !== null && card.suggestion !== undefined;
+  if (has) {
+    const c = classes[card.suggestion];
+    suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
+    if (typeof card.confidence === "number") {
+      suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
+    }
+    suggest.dataset.suggestion = String(card.suggestion);
+  } else {
+    suggest.textContent = "no model yet";
+    delete suggest.dataset.suggestion;
+  }
+  for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
+    b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
+  }
+}
+
+async function render({ model, el: host }) {
+  const { BatchState, STATUS_WORD, formatAge, sameCards } = await importState(model.get("_state_esm"));
   const root = el("div", "alw-batch");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
@@ -58,16 +143,18 @@ function render({ model, el: host }) {
   root.append(header, notice, grid, legend);
   host.appendChild(root);
 
-  // ---- local state (never the source of truth) ----
-  // seq orders this view's messages; session tells the kernel whose seq it is (a new
-  // view or a reloaded page starts again at 1). The kernel applies them in seq order.
-  let seq = 0;
-  const session = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
-  const send = (msg) => model.send({ ...msg, session });
-  const pending = new Map(); // seq -> {op: "answer"|"undo", key, action, class_index}
-  const history = []; // {key, seq} answered from this view, newest last (undo names it)
-  let shown = { id: -1, cards: [] }; // the batch on screen
-  let adopted = null; // batch id we advanced to locally, until the kernel confirms
+  // ---- local state (never the source of truth; see _batch_state.js) ----
+  const state = new BatchState();
+  const kernel = () => ({
+    batch_id: model.get("batch_id"),
+    cards: model.get("cards") || [],
+    next_batch_id: model.get("next_batch_id"),
+    next_cards: model.get("next_cards") || [],
+    answers: model.get("answers") || {},
+  });
+  const answers = () => model.get("answers") || {};
+  const answerOf = (key) => state.answerOf(key, answers());
+  const firstOpen = (after = -1) => state.firstOpen(answers(), after);
   let focusKey = null;
   let lastActionAt = performance.now();
   let statusAt = performance.now();
@@ -82,18 +169,6 @@ function render({ model, el: host }) {
     });
     return map;
   };
-
-  // Effective answer of a card: the kernel's answer, overlaid by actions not yet acked.
-  function answerOf(key) {
-    const saved = (model.get("answers") || {})[key] || null;
-    let ans = saved ? { ...saved, saved: true } : null;
-    const ops = [...pending.entries()].sort((a, b) => a[0] - b[0]);
-    for (const [, op] of ops) {
-      if (op.key !== key) continue;
-      ans = op.op === "undo" ? null : { action: op.action, class_index: op.class_index, saved: false };
-    }
-    return ans;
-  }
 
   function showNotice(text, kind = "error") {
     notice.textContent = text;
@@ -120,86 +195,7 @@ function render({ model, el: host }) {
   }
   const ticker = setInterval(renderStatus, 1000);
 
-  function renderLegend() {
-    legend.replaceChildren();
-    const same = classes().filter((c) => c.key && c.key === String(c.name).toLowerCase());
-    const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
-    for (const c of classes()) {
-      if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
-    }
-    parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
-    parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
-    for (const [k, what] of parts) {
-      const item = el("span", "alw-legend-item");
-      item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
-      legend.append(item);
-    }
-  }
-
   // ---- cards ----
-  function button(text, kbd, attrs) {
-    const b = el("button", "alw-btn");
-    b.type = "button";
-    b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
-    if (kbd && kbd === String(text).toLowerCase()) {
-      b.append(el("kbd", null, text)); // the label is its own key
-      b.classList.add("alw-self-key");
-    } else {
-      if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
-      b.append(document.createTextNode(text));
-    }
-    for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
-    return b;
-  }
-
-  function buildCard(card, index) {
-    const node = el("div", "alw-card");
-    node.dataset.key = card.key;
-    node.dataset.itemId = String(card.item_id);
-    node.dataset.index = String(index);
-    const top = el("div", "alw-card-top");
-    top.append(el("span", "alw-pos", String(index + 1)));
-    const why = el("span", "alw-why", card.why || "");
-    if (card.why_long) why.title = card.why_long;
-    const tick = el("span", "alw-saved", "✓ saved");
-    tick.title = "written to the session store";
-    top.append(why, tick);
-    const item = el("div", "alw-item");
-    item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
-    const suggest = el("div", "alw-suggest");
-    const buttons = el("div", "alw-buttons");
-    classes().forEach((c, i) => {
-      buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
-    });
-    buttons.append(button("skip", "s", { "data-action": "skip" }));
-    buttons.append(button("unsure", "u", { "data-action": "unsure" }));
-    const err = el("div", "alw-card-error");
-    node.append(top, item, suggest, buttons, err);
-    showSuggestion(node, card);
-    return node;
-  }
-
-  // The model's guess on a card; updated in place when a retrain re-predicts it.
-  function showSuggestion(node, card) {
-    const suggest = node.querySelector(".alw-suggest");
-    suggest.replaceChildren();
-    const has = card.suggestion !== null && card.suggestion !== undefined;
-    if (has) {
-      const c = classes()[card.suggestion];
-      suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
-      if (typeof card.confidence === "number") {
-        suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
-      }
-      suggest.dataset.suggestion = String(card.suggestion);
-    } else {
-      suggest.textContent = "no model yet";
-      delete suggest.dataset.suggestion;
-    }
-    for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
-      b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
-    }
-  }
-
   function refreshCard(key) {
     const node = cardNodes.get(key);
     if (!node) return;
@@ -224,7 +220,7 @@ function render({ model, el: host }) {
 
   function refreshAll() {
     for (const key of cardNodes.keys()) refreshCard(key);
-    root.dataset.batch = String(shown.id);
+    root.dataset.batch = String(state.shown.id);
   }
 
   // The prefetched batch is built (and its images decoded) while the current one is
@@ -234,55 +230,48 @@ function render({ model, el: host }) {
     const id = model.get("next_batch_id");
     const next = model.get("next_cards") || [];
     if (prebuilt && prebuilt.id === id) return;
-    const nodes = next.map((c, i) => buildCard(c, i));
+    const nodes = next.map((c, i) => buildCard(c, i, classes()));
     for (const node of nodes) {
       for (const img of node.querySelectorAll("img")) img.decode?.().catch(() => {});
     }
     prebuilt = { id, keys: next.map((c) => c.key).join(","), nodes };
   }
 
-  function showBatch(id, cards) {
-    const sameKeys =
-      id === shown.id &&
-      cards.length === shown.cards.length &&
-      cards.every((c, i) => c.key === shown.cards[i].key);
-    if (sameKeys) {
+  // Show the batch the state decides on (the kernel's, or the prefetched one when
+  // this view has run ahead): cards in place when only suggestions changed, else a
+  // swap to the prebuilt nodes or freshly built ones.
+  function sync() {
+    const before = state.shown;
+    const { id, cards } = state.reconcile(kernel());
+    if (sameCards(before, state.shown)) {
       cards.forEach((card, i) => {
-        const old = shown.cards[i];
+        const old = before.cards[i];
         if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
-          showSuggestion(cardNodes.get(card.key), card);
+          showSuggestion(cardNodes.get(card.key), card, classes());
         }
       });
-    }
-    shown = { id, cards };
-    if (!sameKeys) {
+    } else {
       const keys = cards.map((c) => c.key).join(",");
       const ready = prebuilt && prebuilt.id === id && prebuilt.keys === keys ? prebuilt : null;
       if (ready) prebuilt = null;
       cardNodes.clear();
       grid.replaceChildren();
       cards.forEach((card, i) => {
-        const node = ready ? ready.nodes[i] : buildCard(card, i);
+        const node = ready ? ready.nodes[i] : buildCard(card, i, classes());
         cardNodes.set(card.key, node);
         grid.append(node);
       });
-      if (!cards.some((c) => c.key === focusKey)) focusKey = firstOpen() ?? (cards[0] || {}).key ?? null;
       lastActionAt = performance.now();
     }
     grid.classList.toggle("alw-empty", cards.length === 0);
     if (cards.length === 0) {
       grid.replaceChildren(el("div", "alw-empty-note", model.get("empty_text") || ""));
     }
-    refreshAll();
-  }
-
-  function firstOpen(after = -1) {
-    const cards = shown.cards;
-    for (let step = 1; step <= cards.length; step++) {
-      const c = cards[(after + step) % cards.length];
-      if (!answerOf(c.key)) return c.key;
-    }
-    return null;
+    // every card answered and no prefetched batch to run ahead to: the kernel sends one
+    if (state.isComplete(cards, answers())) root.dataset.waiting = "true";
+    else delete root.dataset.waiting;
+    if (!cardNodes.has(focusKey)) focusCard(firstOpen() ?? (cards[0] || {}).key ?? null, false);
+    else refreshAll();
   }
 
   function focusCard(key, scroll = true) {
@@ -293,60 +282,28 @@ function render({ model, el: host }) {
   }
 
   // ---- actions ----
-  function maybeAdvance() {
-    if (!shown.cards.length || shown.cards.some((c) => !answerOf(c.key))) return;
-    const kernelId = model.get("batch_id");
-    const nextId = model.get("next_batch_id");
-    const next = model.get("next_cards") || [];
-    if (adopted === null && kernelId !== shown.id) {
-      syncFromModel(); // the kernel moved on already (e.g. programmatic labels)
-    } else if (adopted === null && nextId > shown.id && next.length) {
-      adopted = nextId;
-      seq += 1;
-      send({ type: "advance", seq, batch: nextId, from_batch: shown.id });
-      showBatch(nextId, next);
-      focusCard(firstOpen() ?? (next[0] || {}).key ?? null);
-    } else {
-      // no prefetched batch (pool exhausted or kernel busy): the kernel will send one
-      root.dataset.waiting = "true";
-    }
-  }
-
   function act(action, classIndex = null) {
-    const idx = shown.cards.findIndex((c) => c.key === focusKey);
+    const cards = state.shown.cards;
+    const idx = cards.findIndex((c) => c.key === focusKey);
     if (idx < 0) return;
-    const card = shown.cards[idx];
+    const card = cards[idx];
     const now = performance.now();
-    seq += 1;
-    pending.set(seq, { op: "answer", key: card.key, action, class_index: classIndex });
-    history.push({ key: card.key, seq });
-    send({
-      type: "action",
-      seq,
-      action,
-      key: card.key,
-      class_index: classIndex,
-      batch: shown.id,
-      seconds: (now - lastActionAt) / 1000,
-    });
+    model.send(state.act(card.key, action, classIndex, (now - lastActionAt) / 1000));
     lastActionAt = now;
-    const next = firstOpen(idx);
-    focusCard(next ?? card.key);
-    maybeAdvance();
+    focusCard(firstOpen(idx) ?? card.key);
+    const before = state.shown.id;
+    sync(); // the batch is done: run ahead to the prefetched one, if there is one
+    if (state.shown.id !== before) focusCard(focusKey);
   }
 
   function undo() {
-    seq += 1;
-    const last = history.length ? history.pop() : null;
-    const key = last ? last.key : null;
-    pending.set(seq, { op: "undo", key });
-    // name the action undone: the kernel refuses if it is no longer the last one
-    send(last ? { type: "undo", seq, key, target_seq: last.seq } : { type: "undo", seq });
+    const { message, key } = state.undo();
+    model.send(message);
     if (key && cardNodes.has(key)) focusCard(key);
   }
 
   function accept() {
-    const card = shown.cards.find((c) => c.key === focusKey);
+    const card = state.shown.cards.find((c) => c.key === focusKey);
     if (!card) return;
     if (card.suggestion === null || card.suggestion === undefined) {
       showNotice("No model suggestion yet: label a few items from at least 2 classes.", "info");
@@ -356,10 +313,11 @@ function render({ model, el: host }) {
   }
 
   function move(delta) {
-    const n = shown.cards.length;
+    const cards = state.shown.cards;
+    const n = cards.length;
     if (!n) return;
-    const idx = Math.max(0, shown.cards.findIndex((c) => c.key === focusKey));
-    focusCard(shown.cards[(idx + delta + n) % n].key);
+    const idx = Math.max(0, cards.findIndex((c) => c.key === focusKey));
+    focusCard(cards[(idx + delta + n) % n].key);
   }
 
   root.addEventListener("keydown", (e) => {
@@ -398,33 +356,29 @@ function render({ model, el: host }) {
     if (cardNode && cardNode.dataset.key !== focusKey) focusCard(cardNode.dataset.key, false);
     if (b && cardNode) {
       if (b.dataset.classIndex !== undefined) act("label", Number(b.dataset.classIndex));
-      else if (b.dataset.action === "accept") accept();
       else act(b.dataset.action);
     }
     if (!e.target.closest("a, summary, details")) root.focus({ preventScroll: true });
   });
 
   // ---- kernel -> view ----
+  function showError(key, error) {
+    const node = cardNodes.get(key);
+    if (!node) return;
+    node.querySelector(".alw-card-error").textContent = error;
+    node.dataset.error = "true";
+    setTimeout(() => {
+      delete node.dataset.error;
+      node.querySelector(".alw-card-error").textContent = "";
+    }, 5000);
+  }
+
   model.on("msg:custom", (msg) => {
     if (!msg || typeof msg !== "object") return;
-    // The optimistic guess this reply settles (read before it is dropped).
-    const guessed = pending.get(msg.seq);
-    if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
-      pending.delete(msg.seq);
-    }
+    const guessed = state.reply(msg); // the optimistic guess this reply settles
     if (msg.type === "nack") {
       showNotice(msg.error || "The kernel could not save this action.");
-      const node = cardNodes.get(msg.key);
-      if (node) {
-        node.querySelector(".alw-card-error").textContent = msg.error || "";
-        node.dataset.error = "true";
-        setTimeout(() => {
-          delete node.dataset.error;
-          node.querySelector(".alw-card-error").textContent = "";
-        }, 5000);
-      }
-      const i = history.findIndex((h) => h.seq === msg.seq);
-      if (i >= 0) history.splice(i, 1);
+      showError(msg.key, msg.error || "");
     }
     // Re-focus the re-opened card only when it is not the one the optimistic undo
     // already focused: by the time the reply arrives the person may have moved on,
@@ -432,28 +386,15 @@ function render({ model, el: host }) {
     if (msg.type === "undone" && msg.key && cardNodes.has(msg.key)) {
       if (!guessed || guessed.key !== msg.key) focusCard(msg.key);
     }
-    if (msg.type === "advanced" && adopted === msg.batch) {
-      adopted = null;
-      syncFromModel();
-    }
     if (msg.type === "notice") showNotice(msg.text || "", msg.kind || "info");
-    refreshAll();
+    sync(); // a refused answer may re-open the batch this view ran ahead of
   });
 
-  function syncFromModel() {
-    const id = model.get("batch_id");
-    if (adopted !== null && id !== adopted) return; // kernel has not caught up with our advance
-    if (adopted !== null && id === adopted) adopted = null;
-    delete root.dataset.waiting;
-    showBatch(id, model.get("cards") || []);
-    if (!focusKey || !cardNodes.has(focusKey)) focusCard(firstOpen() ?? null, false);
-  }
-
-  model.on("change:cards", syncFromModel);
-  model.on("change:batch_id", syncFromModel);
-  model.on("change:answers", refreshAll);
+  model.on("change:cards", sync);
+  model.on("change:batch_id", sync);
+  model.on("change:answers", sync);
   model.on("change:next_cards", () => {
-    if (root.dataset.waiting) maybeAdvance();
+    sync();
     setTimeout(prebuild, 0); // off the event that delivered it
   });
   model.on("change:status", () => {
@@ -462,15 +403,15 @@ function render({ model, el: host }) {
   });
   model.on("change:progress", renderStatus);
   model.on("change:classes", () => {
-    renderLegend();
+    fillLegend(legend, classes());
     prebuilt = null;
-    shown = { id: -1, cards: [] };
-    syncFromModel();
+    state.reset();
+    sync();
   });
 
-  renderLegend();
+  fillLegend(legend, classes());
   renderStatus();
-  syncFromModel();
+  sync();
   setTimeout(prebuild, 0);
   // Focus on first render so keys work at once, without a click or hover.
   requestAnimationFrame(() => root.focus({ preventScroll: true }));

@@ -4,8 +4,23 @@ The front end (``_batch.js``) shows the cards, answers key presses and clicks at
 once, and sends each action to the kernel as a message with a sequence number. This
 class only carries state and messages: it validates what the front end sends and
 hands it to a callback registered with :meth:`BatchWidget.on_action` (the app), which
-replies with :meth:`ack`, :meth:`nack`, :meth:`undone` or :meth:`advanced`. No
-ranking, storage or undo logic lives here.
+replies with :meth:`ack`, :meth:`nack` or :meth:`undone`. No ranking, storage or undo
+logic lives here.
+
+The front end is two files: ``_batch.js``, the view (DOM, keys, focus), is the
+anywidget ``_esm``; ``_batch_state.js``, the pure protocol and local state (seq
+numbers, optimistic marks, undo history, which batch to show), travels as the synced
+``_state_esm`` text and the view imports it from a blob URL (anywidget sends file
+*text* to the browser, so a relative import between the two would not resolve; Node's
+test runner imports the same file directly). ``_esm`` and ``_css`` are paths, so
+anywidget's hot reload (``ANYWIDGET_HMR=1``) updates the view and the style live; a
+change to the state module is picked up by the next widget created.
+
+**The end of a batch** is the kernel's decision. When every card is answered the view
+may show the prefetched ``next_cards`` at once, but the kernel's ``batch_id`` and
+``cards`` are the truth: when they arrive and differ, the view shows them (answers
+already sent for the prefetched cards stay valid: the kernel records answers for any
+item of the pool). The front end never asks the kernel to advance.
 
 Messages from the front end (``content`` of a custom message)::
 
@@ -13,7 +28,6 @@ Messages from the front end (``content`` of a custom message)::
      "batch": 4, "seconds": 1.8}
     {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
     {"type": "undo", "seq": 5, "key": "18", "target_seq": 4}
-    {"type": "advance", "seq": 6, "batch": 5, "from_batch": 4}
 
 Each message also carries ``session``: a nonce the view draws when it renders, so
 the sequence numbers of two views (or of a reloaded page) never mix.
@@ -46,7 +60,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import anywidget
@@ -57,11 +71,8 @@ __all__ = ["BatchWidget"]
 logger = logging.getLogger(__name__)
 
 _ACTIONS = {"label", "skip", "unsure"}
-_TYPES = {"action", "undo", "advance"}
-
-
-def _asset(name: str) -> str:
-    return resources.files("alwidgets.widgets").joinpath(name).read_text(encoding="utf-8")
+_TYPES = {"action", "undo"}
+_HERE = Path(__file__).parent
 
 
 class BatchWidget(anywidget.AnyWidget):
@@ -72,8 +83,12 @@ class BatchWidget(anywidget.AnyWidget):
     ``progress``. Actions come back as messages; see the module docstring.
     """
 
-    _esm = _asset("_batch.js")
-    _css = _asset("_batch.css")
+    _esm = _HERE / "_batch.js"
+    _css = _HERE / "_batch.css"
+
+    _state_esm = traitlets.Unicode(
+        help="Text of _batch_state.js, the pure front-end module the view imports."
+    ).tag(sync=True)
 
     classes = traitlets.List(
         traitlets.Dict(), help="One {'name': str, 'key': str} per class, in class order."
@@ -98,6 +113,10 @@ class BatchWidget(anywidget.AnyWidget):
 
     #: Seconds a message ahead of a missing one waits for it before the gap is given up.
     gap_timeout: float = 2.0
+
+    @traitlets.default("_state_esm")
+    def _read_state_esm(self) -> str:
+        return (_HERE / "_batch_state.js").read_text(encoding="utf-8")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -177,8 +196,6 @@ class BatchWidget(anywidget.AnyWidget):
             self._drain(session)
 
     def _refuse_late(self, content: dict[str, Any], seq: int) -> None:
-        if content.get("type") == "advance":
-            return  # the front end re-syncs from the batch state; nothing to un-mark
         logger.warning("alwidgets: refusing late or repeated front-end message %r", content)
         self.nack(
             seq,
@@ -227,9 +244,6 @@ class BatchWidget(anywidget.AnyWidget):
             msg["key"] = key if isinstance(key, str) else None
             ok = isinstance(target, int | float) and not isinstance(target, bool)
             msg["target_seq"] = int(target) if ok and isinstance(target, int | float) else None
-        if msg["type"] == "advance" and not isinstance(msg.get("batch"), int | float):
-            logger.warning("alwidgets: advance without a batch id: %r", content)
-            return None
         return msg
 
     # ---- kernel -> front end ----
@@ -248,10 +262,6 @@ class BatchWidget(anywidget.AnyWidget):
     def undone(self, seq: int | None, key: str | None) -> None:
         """Report which card an undo re-opened (``None``: nothing to undo)."""
         self._reply({"type": "undone", "seq": seq, "key": key})
-
-    def advanced(self, batch: int) -> None:
-        """Confirm that the kernel's current batch is now ``batch``."""
-        self._reply({"type": "advanced", "batch": batch})
 
     def notice(self, text: str, kind: str = "info") -> None:
         """Show a transient message above the cards."""

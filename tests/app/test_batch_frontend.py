@@ -5,8 +5,9 @@ small stand-in for the anywidget model (``get``/``set``/``on``/``send`` plus hel
 to change traits and deliver kernel messages). Real key presses and clicks go
 through Chromium, so this checks what the kernel never sees: optimistic marks, focus,
 that keys do not leak to the page, the prefetched batch appearing at once, and
-reconciliation with ack/nack/undone/advanced. The full stack (JupyterLab, kernel) is
-covered by ``tests/browser``.
+reconciliation with ack/nack/undone and with the kernel's batch. The view imports the
+state module from the ``_state_esm`` text, as in Jupyter. The full stack (JupyterLab,
+kernel) is covered by ``tests/browser``; the state module alone by ``tests/js``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 FAKE_MODEL = """
-async (src) => {
+async ([src, stateSrc]) => {
   class FakeModel {
     constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
     get(k) { return this.state[k]; }
@@ -50,6 +51,7 @@ async (src) => {
     status: {state: "waiting", text: "no model yet", age: null, detail: ""},
     progress: {labeled: 0, total: 100},
     empty_text: "nothing left",
+    _state_esm: stateSrc,
   });
   window.leaked = [];
   document.addEventListener("keydown", (e) => window.leaked.push(e.key));
@@ -57,7 +59,7 @@ async (src) => {
   const mod = await import(url);
   const host = document.createElement("div");
   document.body.append(host);
-  mod.default.render({model: window.model, el: host});
+  await mod.default.render({model: window.model, el: host});
   await new Promise((r) => requestAnimationFrame(() => r()));
 }
 """
@@ -69,8 +71,9 @@ def page(chromium: Any) -> Any:
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.set_content("<!doctype html><html><body></body></html>")
-    page.add_style_tag(content=BatchWidget._css)
-    page.evaluate(FAKE_MODEL, BatchWidget._esm)
+    widget = BatchWidget()
+    page.add_style_tag(content=widget._css)
+    page.evaluate(FAKE_MODEL, [widget._esm, widget._state_esm])
     yield page
     assert errors == [], errors
     page.close()
@@ -146,6 +149,17 @@ def test_ack_shows_the_saved_tick_and_nack_unmarks_with_the_reason(page: Any) ->
     assert card(page, "10")["status"] == "labeled"
 
 
+def test_an_ack_ahead_of_its_state_update_keeps_the_mark(page: Any) -> None:
+    # ipywidgets applies state updates asynchronously, custom messages at once
+    page.keyboard.press("1")
+    page.evaluate("model.emit({type: 'ack', seq: 1, key: '10'})")  # answers not updated yet
+    c = card(page, "10")
+    assert (c["status"], c["saved"]) == ("labeled", "true")
+    page.keyboard.press("2")
+    page.keyboard.press("3")  # the batch is finished: on to the prefetched one at once
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+
+
 def test_skip_unsure_undo_and_enter(page: Any) -> None:
     page.keyboard.press("Enter")  # card 10 suggests class 0
     assert sent(page)[-1]["class_index"] == 0
@@ -173,21 +187,58 @@ def test_completed_batch_shows_the_prefetched_one_without_the_kernel(page: Any) 
     keys = page.eval_on_selector_all(".alw-card", "ns => ns.map(n => n.dataset.key)")
     assert keys == ["20", "21", "22"]
     assert card(page, "20")["focused"] == "true"
-    last = sent(page)[-1]
-    assert isinstance(last.pop("session"), str)
-    assert last == {"type": "advance", "seq": 4, "batch": 2, "from_batch": 1}
-    # the kernel auto-advanced to a batch the user never saw: ignored until it confirms
-    page.evaluate("model.update({batch_id: 7, cards: [card('70', 0)]})")
-    assert page.get_attribute(".alw-batch", "data-batch") == "2"
-    page.keyboard.press("1")  # labeling goes on meanwhile
+    # the kernel decides when a batch ends: the front end only sent the three answers
+    assert [(m["type"], m["seq"]) for m in sent(page)] == [("action", i) for i in (1, 2, 3)]
+    # the kernel has saved the answers but not moved on yet: the view stays ahead
     page.evaluate(
-        "model.update({batch_id: 2, cards: [card('20', 2), card('21', 0), card('22', 1)],"
-        " next_batch_id: 8, next_cards: [card('80', 0)]});"
-        " model.emit({type: 'advanced', batch: 2});"
+        "model.update({answers: {'10': {action: 'label', class_index: 0},"
+        " '11': {action: 'label', class_index: 1}, '12': {action: 'label', class_index: 2}}})"
     )
     assert page.get_attribute(".alw-batch", "data-batch") == "2"
-    assert card(page, "20")["status"] == "labeled"  # the local mark survived the re-sync
+    page.keyboard.press("1")  # labeling goes on meanwhile
+    assert sent(page)[-1]["batch"] == 2
+    # the kernel advances to the same batch: nothing moves, the local mark survives
+    node = page.query_selector('.alw-card[data-key="20"]')
+    page.evaluate(
+        "model.update({batch_id: 2, cards: [card('20', 2), card('21', 0), card('22', 1)],"
+        " next_batch_id: 3, next_cards: [card('30', 0)], answers: {}})"
+    )
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    assert page.query_selector('.alw-card[data-key="20"]').evaluate("(n, o) => n === o", node)
+    assert card(page, "20")["status"] == "labeled"
     assert card(page, "21")["focused"] == "true"
+
+
+def test_the_kernels_batch_replaces_a_prefetched_one_it_did_not_adopt(page: Any) -> None:
+    for key in "123":
+        page.keyboard.press(key)
+    page.keyboard.press("2")  # card 20 of the optimistic batch
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    # a retrain had replaced the prefetch: the kernel moves on to batch 7 instead
+    page.evaluate(
+        "model.update({batch_id: 7, cards: [card('70', 0), card('71', 1)],"
+        " next_batch_id: 8, next_cards: [card('80', 0)], answers: {}})"
+    )
+    assert page.get_attribute(".alw-batch", "data-batch") == "7"
+    keys = page.eval_on_selector_all(".alw-card", "ns => ns.map(n => n.dataset.key)")
+    assert keys == ["70", "71"]
+    assert card(page, "70")["focused"] == "true"
+    # the answer given on the replaced batch was sent and stays sent
+    assert [(m["key"], m["batch"]) for m in sent(page)][-1] == ("20", 2)
+
+
+def test_a_refused_last_answer_brings_the_finished_batch_back(page: Any) -> None:
+    for key in "123":
+        page.keyboard.press(key)
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"
+    last = sent(page)[-1]
+    page.evaluate(
+        "seq => model.emit({type: 'nack', seq, key: '12', error: 'disk full'})", last["seq"]
+    )
+    assert page.get_attribute(".alw-batch", "data-batch") == "1"
+    c = card(page, "12")
+    assert (c["status"], c["focused"]) == ("pending", "true")
+    assert "disk full" in page.inner_text(".alw-notice")
 
 
 def test_clicks_label_and_keep_keyboard_focus(page: Any) -> None:

@@ -1,4 +1,4 @@
-"""ActiveLabeler driven by front-end-shaped messages: keys -> store, undo, skip, advance."""
+"""ActiveLabeler driven by front-end-shaped messages: keys -> store, undo, skip; the kernel ends batches."""
 
 from __future__ import annotations
 
@@ -56,32 +56,52 @@ def test_answering_the_last_card_shows_the_prefetched_batch(make_labeler, digits
     assert w.answers == {}
     assert w.next_batch_id > next_id and len(w.next_cards) == lab.batch_size
     assert not set(lab.batch) & {c["item_id"] for c in w.next_cards}
-    # the front end then confirms which batch it adopted
-    front_end(w, type="advance", seq=99, batch=next_id, from_batch=first_id)
-    assert w.sent[-1] == {"type": "advanced", "batch": next_id}
-    assert w.batch_id == next_id
 
 
-def test_advance_to_a_replaced_prefetch_adopts_what_the_user_sees(make_labeler, digits) -> None:
+def test_answers_on_a_replaced_prefetch_are_kept(make_labeler, digits) -> None:
+    """The front end ran ahead to a prefetch a retrain then replaced: its answers count."""
     _, y, _ = digits
     lab = make_labeler()
     w = lab.batch_widget
-    shown_next = (w.next_batch_id, [c["item_id"] for c in w.next_cards])
-    # label two classes so a retrain can run, then let it replace the prefetched batch
+    shown_next = [c["key"] for c in w.next_cards]
     keys = keys_of(lab)
     press(lab, 1, keys[0], "label", class_index=0)
     press(lab, 2, keys[1], "label", class_index=1)
     lab.retrain(wait=True)
-    assert w.next_batch_id != shown_next[0]  # replaced by the new ranking
-    # meanwhile the browser had finished the batch and adopted the old prefetch
-    for seq, key in enumerate(keys[2:], start=3):
+    assert [c["key"] for c in w.next_cards] != shown_next  # replaced by the new ranking
+    seq = 3
+    for key in keys[2:] + shown_next[:2]:  # the rest, then two cards of the old prefetch
         press(lab, seq, key, "label", class_index=int(y[int(key)]))
-    front_end(w, type="advance", seq=10, batch=shown_next[0], from_batch=-1)
-    assert w.batch_id == shown_next[0]
-    assert lab.batch == shown_next[1]
-    assert w.sent[-1] == {"type": "advanced", "batch": shown_next[0]}
+        seq += 1
+    for key in shown_next[:2]:  # recorded, whether or not the new batch holds them
+        assert lab.labels.loc[int(key), "label"] == int(y[int(key)])
+    assert [m["type"] for m in w.sent if m.get("seq", 0) >= 3] == ["ack"] * (seq - 3)
     queued = set(lab.batch) | {c["item_id"] for c in w.next_cards}
     assert len(queued) == 2 * lab.batch_size  # no item is both current and next
+
+
+def test_an_answer_about_an_item_outside_the_current_batch_is_applied(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler()
+    w = lab.batch_widget
+    keys = keys_of(lab)
+    for seq, key in enumerate(keys, start=1):
+        press(lab, seq, key, "label", class_index=int(y[int(key)]))
+    assert int(keys[0]) not in lab.batch  # the kernel moved on
+    # a late re-label of a card of the finished batch: still a valid answer
+    replies = press(lab, 20, keys[0], "label", class_index=(int(y[int(keys[0])]) + 1) % 10)
+    assert replies == [{"type": "ack", "seq": 20, "key": keys[0]}]
+    assert lab.labels.loc[int(keys[0]), "label"] == (int(y[int(keys[0])]) + 1) % 10
+    # an item that was never in a batch the kernel kept (e.g. a replaced prefetch)
+    outside = next(p for p in range(lab.n_items) if not lab._queue.queued[p]
+                   and not lab._state.handled[p])  # fmt: skip
+    replies = press(lab, 21, str(outside), "skip")
+    assert replies == [{"type": "ack", "seq": 21, "key": str(outside)}]
+    assert lab.store.state.loc[outside, "action"] == "skip"
+    for _ in range(5):  # never queried after that
+        lab.next_batch()
+        assert outside not in lab.batch
+        assert outside not in {c["item_id"] for c in w.next_cards}
 
 
 def test_backspace_undo_reopens_the_card(make_labeler) -> None:
@@ -149,3 +169,23 @@ def test_a_store_failure_is_nacked_and_the_card_stays_open(make_labeler) -> None
     assert key not in lab.batch_widget.answers
     lab._closed = True  # the store is gone; skip close() in the fixture
     lab._worker.shutdown()
+
+
+def test_undo_reads_no_dataframe_on_the_key_path(make_labeler, monkeypatch) -> None:
+    lab = make_labeler()
+    key = keys_of(lab)[0]
+    press(lab, 1, key, "label", class_index=2)
+    press(lab, 2, key, "skip")
+
+    def no_views(self):
+        raise AssertionError("a view of the whole log was read")
+
+    store_type = type(lab.store)
+    monkeypatch.setattr(store_type, "state", property(no_views))
+    monkeypatch.setattr(store_type, "labels", property(no_views))
+    front_end(lab.batch_widget, type="undo", seq=3)
+    assert lab.batch_widget.sent[-1] == {"type": "undone", "seq": 3, "key": key}
+    # the label the skip had replaced is live again, from the store's answer
+    assert lab.batch_widget.answers[key] == {"action": "label", "class_index": 2}
+    monkeypatch.undo()
+    assert lab.labels.loc[int(key), "label"] == 2

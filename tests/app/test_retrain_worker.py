@@ -8,7 +8,7 @@ import os
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from alwidgets._retrain import choose_mode
+from alwidgets.app._worker import choose_mode
 
 
 class OnlyInThisProcess(LogisticRegression):

@@ -43,7 +43,7 @@ def test_run_races_strategies_against_random(make_labeler, digits) -> None:
     entropy_trace = lab.learning_curve_plot.widget.data[series.index("entropy")]
     assert list(entropy_trace.x) == [6, 12, 18]
     # the raced strategy labels its own items (same count, not the same set)
-    assert len(lab._compare_state["entropy"]) == 18
+    assert len(lab._sched.compare_state["entropy"]) == 18
 
 
 def test_run_in_background_can_be_stopped(make_labeler, digits) -> None:

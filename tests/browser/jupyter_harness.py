@@ -436,12 +436,15 @@ def install_latency_probe(page: Any, attributes: list[str]) -> None:
 
 
 def latency_records(page: Any) -> dict[str, list[dict[str, Any]]]:
-    """Everything the probe recorded so far; clears it."""
+    """Everything the probe recorded until the next painted frame; clears it."""
     return dict(
         page.evaluate(
-            """() => { const r = window.__alwLatency;
-                       const out = {keys: r.keys.slice(), changes: r.changes.slice()};
-                       r.keys.length = 0; r.changes.length = 0; return out; }"""
+            """async () => {
+                // two frames, so every recorded change has its paint time (`frame`)
+                await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+                const r = window.__alwLatency;
+                const out = {keys: r.keys.slice(), changes: r.changes.slice()};
+                r.keys.length = 0; r.changes.length = 0; return out; }"""
         )
     )
 

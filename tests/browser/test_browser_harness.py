@@ -1,6 +1,6 @@
 """Self-test of the browser harness on a tiny notebook it writes itself.
 
-A minimal anywidget with the keyboard recipe of ``STACK.md`` (focusable element,
+A minimal anywidget with the keyboard recipe the batch widget uses (focusable element,
 ``data-lm-suppress-shortcuts``, ``preventDefault`` + ``stopPropagation``) and a
 plotly ``FigureWidget``. This proves, independently of the app, that the harness
 can start and stop a server, wait for a wired kernel, run cells, deliver real key

@@ -11,6 +11,8 @@ card wrongly and undo it with Backspace. Checks:
 * the learning curve and the uncertainty histogram are drawn as SVG, and the
   curve gains points (the histogram redraws) after the retrains the full batches
   trigger;
+* the finished batch never comes back on screen once the next one shows (the front
+  end runs ahead to the prefetched batch, the kernel ends the batch and follows);
 * no console error or uncaught page error outside the documented allow-list.
 
 It also measures, in the page, key press → card marked and key press → next
@@ -253,9 +255,24 @@ def test_quickstart_label_with_keys_and_mouse(
             if change is not None:
                 mark_ms.append(change["frame"] - k["t"])
         last = keys[-1]
-        swap = first_change_after(records, last["t"], lambda it: it["attr"] == "data-batch")
+        swap = first_change_after(
+            records,
+            last["t"],
+            lambda it, bb=batch_before: it["attr"] == "data-batch" and it["value"] != bb,
+        )
         assert swap is not None
         batch_ms.append(swap["frame"] - last["t"])
+        # the front end runs ahead to the prefetched batch and the kernel, which ends
+        # batches, follows: the finished batch never flickers back on screen
+        shown = [
+            it["value"]
+            for change in records["changes"]
+            if change["t"] >= last["t"]
+            for it in change["items"]
+            if it["attr"] == "data-batch"  # also rewrites of the same value
+        ]
+        moved = next(i for i, v in enumerate(shown) if v != batch_before)
+        assert batch_before not in shown[moved:], f"batch {batch_before} came back: {shown}"
         time.sleep(0.3)  # let the kernel prefetch the following batch, as a person's pause would
 
     phases["3 batches labeled"] = time.monotonic() - t0

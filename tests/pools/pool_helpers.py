@@ -26,6 +26,15 @@ def require_dask() -> Any:
 
 
 UNCERTAINTY = ["margin", "least_confidence", "entropy", "qbc", "qbc_kl"]
+
+
+def strategy_for(name: str) -> Any:
+    """A registered name, or the committee's max-KL form (no longer registered by name)."""
+    from alwidgets.strategies import QueryByCommittee
+
+    return QueryByCommittee("kl_max") if name == "qbc_kl" else name
+
+
 DIVERSITY = ["cluster_margin", "badge", "coreset", "density", "cold_start"]
 
 

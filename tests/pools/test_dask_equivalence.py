@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pool_helpers import UNCERTAINTY, first_labels, make_pool, require_dask
+from pool_helpers import UNCERTAINTY, first_labels, make_pool, require_dask, strategy_for
 from sklearn.linear_model import LogisticRegression
 
 from alwidgets import ActiveLearner
@@ -23,7 +23,9 @@ CHUNKINGS = [(2000,), (97,), (1, 700, 1299), (512,)]
 def pair(strategy: Any, seed: int = 3) -> tuple[ActiveLearner, ActiveLearner]:
     def one() -> ActiveLearner:
         est = LogisticRegression(max_iter=300)
-        return ActiveLearner(est, strategy, random_state=seed).fit(X[LABELED], Y[LABELED])
+        return ActiveLearner(est, strategy_for(strategy), random_state=seed).fit(
+            X[LABELED], Y[LABELED]
+        )
 
     return one(), one()
 

@@ -200,6 +200,27 @@ def test_undo_returns_the_event_with_datetimes(path: Path) -> None:
     assert undone["shown_at"] < undone["answered_at"]
 
 
+def test_undo_says_which_action_is_live_again(path: Path) -> None:
+    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        store.label(1, "a")
+        store.skip(1)
+        store.label(1, "b")
+        store.unsure(2)
+        store.label(3, "a", annotator="other")
+        store.label(3, "b")
+        steps = [store.undo() for _ in range(3)]
+        state = store.state
+    restored = [(e["item_id"], e["restored"]) for e in steps]  # type: ignore[index]
+    assert restored == [
+        (3, {"action": "label", "label": "a"}),  # the other annotator's label is live again
+        (2, None),  # unanswered again
+        (1, {"action": "skip", "label": None}),
+    ]
+    # the same answer as reading the whole state
+    assert state.loc[1, "action"] == "skip" and state.loc[3, "label"] == "a"
+    assert 2 not in state.index
+
+
 def test_state_reports_the_last_live_action(path: Path) -> None:
     with SessionStore(path, classes=["a", "b"]) as store:
         store.label(1, "a")

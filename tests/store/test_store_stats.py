@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
+from alwidgets._utils import cohen_kappa
 from alwidgets.store import SessionStore
-from alwidgets.store._views import cohen_kappa
 
 
 def test_stats_counts(tmp_path: Path) -> None:

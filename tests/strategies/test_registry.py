@@ -124,3 +124,12 @@ def test_function_with_wrong_arity_is_rejected() -> None:
 def test_utility_returning_wrong_length_is_reported(problem) -> None:
     with pytest.raises(InvalidInputError, match="one score per row"):
         problem.learner(lambda p: p[:1, 0]).query(problem.X, 2)
+
+
+def test_removed_qbc_kl_says_why_and_what_to_use() -> None:
+    from alwidgets.strategies import QueryByCommittee, available_strategies, get_strategy
+
+    assert "qbc_kl" not in available_strategies()
+    with pytest.raises(UnknownStrategyError, match=r"removed.*lost to random.*'qbc'"):
+        get_strategy("qbc_kl")
+    assert get_strategy(QueryByCommittee("kl_max")).name == "qbc_kl"  # still there explicitly

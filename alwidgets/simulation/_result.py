@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from alwidgets._curves import area_under_curve, cost_reduction, labels_to_target
+from alwidgets.simulation._metrics import area_under_curve, cost_reduction, labels_to_target
 
 if TYPE_CHECKING:  # pragma: no cover
     import plotly.graph_objects as go

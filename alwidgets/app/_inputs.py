@@ -1,4 +1,4 @@
-"""Input checks for :class:`~alwidgets.ActiveLabeler` (classes, eval set, oracle, store).
+"""Input checks for :class:`~alwidgets.ActiveLabeler` (all its arguments, then the store).
 
 Everything is checked before the store is opened, so a mistake never leaves a
 half-created session behind. Messages say what is wrong and what to do.
@@ -18,7 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,9 +29,11 @@ from alwidgets import _validation as V
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError, UnknownLabelError
 
 __all__ = [
+    "Inputs",
     "assign_keys",
     "check_classes",
     "check_eval_set",
+    "check_inputs",
     "check_label",
     "check_oracle",
     "open_store",
@@ -177,4 +180,118 @@ def open_store(
         return SessionStore(store, classes=classes, annotator=annotator)
     raise InvalidInputError(
         f"store must be a file path or a SessionStore, got {type(store).__name__}."
+    )
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The labeler's arguments, checked (see :func:`check_inputs`)."""
+
+    classes: list[Any]
+    estimator: Any
+    X: Any
+    ids: list[Any]
+    items: Any
+    display: str | Callable[..., Any]
+    batch_size: int
+    strategy: Any
+    X_eval: Any
+    y_eval: Any
+    oracle: np.ndarray | None
+    compare_with: list[str]
+    retrain_every: int | None
+    retrain_in: str  # "thread" or "process" ("auto" resolved)
+    seed: int
+
+
+def check_inputs(
+    X: Any,
+    classes: Sequence[Any],
+    estimator: Any,
+    *,
+    items: Any,
+    display: str | Callable[..., Any],
+    batch_size: int,
+    strategy: Any,
+    eval_set: tuple[Any, Any] | None,
+    oracle: Any,
+    compare_with: Sequence[str] | None,
+    retrain_every: int | None,
+    retrain_in: str,
+    random_state: Any,
+) -> Inputs:
+    """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched).
+
+    >>> inputs = check_inputs(np.zeros((5, 2)), ["a", "b"], None, items=None, display="auto",
+    ...     batch_size=2, strategy="margin", eval_set=None, oracle=None, compare_with=None,
+    ...     retrain_every=None, retrain_in="thread", random_state=0)
+    >>> inputs.ids, type(inputs.estimator).__name__
+    ([0, 1, 2, 3, 4], 'LogisticRegression')
+    """
+    from alwidgets.app._worker import choose_mode
+    from alwidgets.display import get_renderer
+    from alwidgets.strategies import get_strategy
+
+    checked_classes = check_classes(classes)
+    if estimator is None:
+        from sklearn.linear_model import LogisticRegression
+
+        estimator = LogisticRegression(max_iter=1000)
+    estimator = V.check_estimator(estimator)
+    X = V.check_X(X, allow_nan=V.allows_nan(estimator), allow_text=True)
+    n_items = V.n_rows(X)
+    index = X.index if hasattr(X, "index") else range(n_items)
+    ids: list[Any] = [plain(i) for i in V.check_ids(index, n_items)]
+    items = X if items is None else items
+    if V.n_rows(items) != n_items:
+        raise InvalidInputError(
+            f"items has {V.n_rows(items)} entries but X has {n_items} rows; "
+            "pass one item (image, text, row) per row of X."
+        )
+    get_renderer(display)  # an unknown kind fails now, not on the first card
+    batch_size = V.check_n(batch_size, name="batch_size")
+    if retrain_every is not None and retrain_every != 0:
+        retrain_every = V.check_n(retrain_every, name="retrain_every")
+    if retrain_in not in ("auto", "thread", "process"):
+        raise InvalidInputError(
+            f"retrain_in must be 'auto', 'thread' or 'process', got {retrain_in!r}."
+        )
+    get_strategy(strategy)  # an unknown name raises UnknownStrategyError now
+    why = f"retrain_in={retrain_in!r}"
+    if retrain_in == "auto":
+        retrain_in, why = choose_mode(estimator, strategy)
+    logger.info("alwidgets: retraining in a %s (%s)", retrain_in, why)
+    seed = int(np.random.default_rng(random_state).integers(2**31 - 1))
+    X_eval = y_eval = None
+    if eval_set is not None:
+        X_eval, y_eval = check_eval_set(eval_set, checked_classes)
+    truth = None if oracle is None else check_oracle(oracle, ids, checked_classes)
+    others = (
+        list(["random"] if truth is not None else [])
+        if compare_with is None
+        else list(compare_with)
+    )
+    if others and truth is None:
+        raise InvalidInputError(
+            "compare_with needs an oracle to answer the other strategies' queries; "
+            "pass oracle=y (true labels aligned with X) or drop compare_with."
+        )
+    for name in others:
+        get_strategy(name)
+    return Inputs(
+        classes=checked_classes,
+        estimator=estimator,
+        X=X,
+        ids=ids,
+        items=items,
+        display=display,
+        batch_size=batch_size,
+        strategy=strategy,
+        X_eval=X_eval,
+        y_eval=y_eval,
+        oracle=truth,
+        compare_with=others,
+        retrain_every=retrain_every,
+        retrain_in=retrain_in,
+        seed=seed,
     )

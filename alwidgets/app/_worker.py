@@ -1,15 +1,14 @@
-"""Background retraining for :class:`~alwidgets.ActiveLabeler`.
-
-A retrain is a pure function of an immutable :class:`RetrainJob` (labeled positions,
-labels, what to exclude, the estimator and strategy) and the pool data: it fits an
-:class:`~alwidgets.ActiveLearner`, ranks the pool, scores the model, and returns an
-immutable :class:`RankingSnapshot`. The app swaps the snapshot in under its lock, so a
-ranking is always complete or absent, never half-updated.
+"""Running retrains: :func:`run_job` (a pure function) in a thread or a worker process.
 
 :class:`RetrainWorker` runs jobs one at a time, either in a thread (enough when the
 estimator's fit and predict release the GIL, as numpy/BLAS/Cython code does) or in a
 worker process that received the pool once at start-up (needed for Python-heavy
 models, which would otherwise starve the kernel's message handling).
+
+At interpreter exit every live worker is closed before the standard library joins its
+executor threads: a result that arrives after that is dropped instead of being
+applied to a labeler whose executors are gone (a script that never calls ``close()``
+exits quietly).
 
 Examples
 --------
@@ -30,177 +29,32 @@ import logging
 import os
 import threading
 import time
-import traceback
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-__all__ = [
-    "LazyLearner",
-    "PoolData",
-    "RankingSnapshot",
-    "RetrainJob",
-    "RetrainWorker",
-    "choose_mode",
-    "proba_in_class_order",
-    "run_job",
-    "take_rows",
-]
+from alwidgets._validation import n_rows
+from alwidgets.app._jobs import (
+    LazyLearner,
+    PoolData,
+    RankingSnapshot,
+    RetrainJob,
+    failed_snapshot,
+    proba_in_class_order,
+    strategy_name,
+    take_rows,
+)
+
+__all__ = ["RetrainWorker", "at_exit", "choose_mode", "run_job"]
 
 logger = logging.getLogger("alwidgets")
 
 #: Fewest labels per class before the learning curve is cross-validated (3 folds).
 MIN_PER_CLASS_FOR_CV = 3
-
-
-def take_rows(X: Any, positions: np.ndarray) -> Any:
-    """Rows of ``X`` at ``positions`` (ndarray, sparse CSR, DataFrame or a 1-D sequence)."""
-    if hasattr(X, "iloc"):
-        return X.iloc[positions]
-    if isinstance(X, list | tuple):
-        return [X[int(i)] for i in positions]
-    return X[positions]
-
-
-@dataclass(frozen=True)
-class PoolData:
-    """What a worker needs besides the job: the pool, the eval set and the oracle."""
-
-    X: Any
-    X_eval: Any = None
-    y_eval: Any = None
-    oracle: np.ndarray | None = None  # labels aligned with the pool (teaching mode)
-
-
-@dataclass(frozen=True)
-class RetrainJob:
-    """Everything one retrain needs, immutable (safe to send to another process)."""
-
-    version: int
-    positions: np.ndarray  # labeled pool positions
-    labels: np.ndarray  # their labels (class values)
-    exclude: np.ndarray  # positions not to rank (labeled, skipped, unsure)
-    estimator: Any  # unfitted; the learner clones it
-    strategy: Any
-    classes: list[Any]
-    n_candidates: int
-    random_state: int
-    fit: bool = True  # False: cold start (no model yet), rank only
-    cv: bool = True  # cross-validate when there is no eval set
-    compare: dict[str, np.ndarray] = field(
-        default_factory=dict
-    )  # strategy -> its labeled positions
-    batch_size: int = 8
-    random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
-    stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
-    also_predict: np.ndarray | None = None  # positions on screen: fresh suggestions for them
-
-
-class LazyLearner:
-    """A fitted learner, or its pickle, unpickled on first use (thread-safe).
-
-    A worker process sends the learner back pickled: unpickling a large model (say
-    300 trees) holds the kernel's GIL for tens of milliseconds, so it is done only
-    when someone asks for the model (``labeler.learner``, a card outside the ranking),
-    not on every retrain.
-    """
-
-    def __init__(self, learner: Any = None, blob: bytes | None = None) -> None:
-        self._learner, self._blob = learner, blob
-        self._lock = threading.Lock()
-
-    @classmethod
-    def packed(cls, learner: Any) -> LazyLearner:
-        """Pickle ``learner`` now (in the worker process)."""
-        import pickle
-
-        return cls(blob=pickle.dumps(learner, protocol=pickle.HIGHEST_PROTOCOL))
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"learner": self._learner, "blob": self._blob}  # a lock cannot be pickled
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["learner"], state["blob"])  # type: ignore[misc]
-
-    def get(self) -> Any:
-        """The learner (unpickled once)."""
-        with self._lock:
-            if self._learner is None and self._blob is not None:
-                import pickle
-
-                self._learner, self._blob = pickle.loads(self._blob), None
-            return self._learner
-
-
-@dataclass(frozen=True)
-class RankingSnapshot:
-    """The result of a retrain: a model, the pool ranked by it, and how good it is."""
-
-    version: int
-    n_labels: int
-    order: np.ndarray  # candidate positions, best first
-    scores: np.ndarray  # utility per pool position (NaN where excluded / not scored)
-    proba: np.ndarray | None  # (len(order), n_classes) in the session's class order
-    model: LazyLearner | None = None  # the fitted learner (None: cold start, no model)
-    metrics: dict[str, float] = field(default_factory=dict)
-    metric_name: str = ""
-    trained_at: float = 0.0  # time.time()
-    seconds: float = 0.0
-    strategy: str = ""
-    error: str | None = None
-    error_detail: str | None = None
-    compare: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
-    random_baseline: tuple[float, float] | None = None  # (mean, std) at n_labels
-    stop_predictions: np.ndarray | None = None  # predicted labels on the job's stop set
-    also_positions: np.ndarray | None = None  # the job's ``also_predict``
-    also_proba: np.ndarray | None = None  # their probabilities, session class order
-
-    @property
-    def fitted(self) -> bool:
-        """Whether a model ranked this snapshot (``False``: cold start)."""
-        return self.model is not None
-
-    @property
-    def learner(self) -> Any:
-        """The fitted :class:`~alwidgets.ActiveLearner`, or ``None`` before the first fit."""
-        return None if self.model is None else self.model.get()
-
-
-def _strategy_name(strategy: Any) -> str:
-    if isinstance(strategy, str):
-        return strategy
-    return str(getattr(strategy, "name", getattr(strategy, "__name__", type(strategy).__name__)))
-
-
-def failed_snapshot(job: RetrainJob, err: BaseException, seconds: float = 0.0) -> RankingSnapshot:
-    """The snapshot of a retrain that raised: no ranking, the error for the status line."""
-    return RankingSnapshot(
-        version=job.version,
-        n_labels=len(job.positions),
-        order=np.empty(0, dtype=np.int64),
-        scores=np.empty(0),
-        proba=None,
-        trained_at=time.time(),
-        seconds=seconds,
-        strategy=_strategy_name(job.strategy),
-        error=f"{type(err).__name__}: {err}",
-        error_detail="".join(traceback.format_exception(err)),
-    )
-
-
-def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
-    """``predict_proba`` with one column per session class (0 for classes not seen yet)."""
-    proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
-    out = np.zeros((proba.shape[0], len(classes)))
-    index = {c: i for i, c in enumerate(classes)}
-    for j, c in enumerate(learner.classes_):
-        c = c.item() if isinstance(c, np.generic) else c
-        if c in index:
-            out[:, index[c]] = proba[:, j]
-    return out
 
 
 def _score(
@@ -274,12 +128,12 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     from alwidgets.learner import ActiveLearner
 
     t0 = time.perf_counter()
-    name = _strategy_name(job.strategy)
+    name = strategy_name(job.strategy)
     try:
         learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
         if job.fit:
             learner.fit(take_rows(data.X, job.positions), job.labels)
-        n = int(min(job.n_candidates, data_len(data.X) - len(job.exclude)))
+        n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
         )
@@ -287,7 +141,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         scores = (
             np.asarray(raw, dtype=np.float64)
             if raw is not None
-            else np.full(data_len(data.X), np.nan)
+            else np.full(n_rows(data.X), np.nan)
         )
         proba = (
             proba_in_class_order(learner, take_rows(data.X, order), job.classes)
@@ -344,12 +198,6 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)
-
-
-def data_len(X: Any) -> int:
-    """Number of rows of a pool (ndarray, sparse, DataFrame or sequence)."""
-    shape = getattr(X, "shape", None)
-    return int(shape[0]) if shape is not None else len(X)
 
 
 # ---- process workers: the pool is sent once, at start-up ----
@@ -439,6 +287,8 @@ class RetrainWorker:
         self._lock = threading.Lock()
         #: Why a process worker was given up for a thread (``None``: it was not).
         self.fallback_reason: str | None = None
+        #: Set by :meth:`shutdown`: results that arrive later are dropped, not applied.
+        self.closed = False
 
     def _get_executor(self) -> Executor:
         with self._lock:
@@ -465,6 +315,9 @@ class RetrainWorker:
 
     def submit(self, job: RetrainJob, applied: threading.Event) -> None:
         """Start ``job``; ``applied`` is set once ``on_done`` has run with its result."""
+        if self.closed:
+            applied.set()
+            return
         mode = self.mode
         executor = self._get_executor()
         if mode == "process":
@@ -473,6 +326,9 @@ class RetrainWorker:
             future = executor.submit(run_job, job, self._data)
 
         def done(fut: Future[RankingSnapshot]) -> None:
+            if self.closed or fut.cancelled():  # shut down meanwhile: nobody to tell
+                applied.set()
+                return
             try:
                 err = fut.exception()
                 if err is not None and mode == "process":
@@ -502,8 +358,44 @@ class RetrainWorker:
             self.fallback_reason = f"{type(err).__name__}: {err}"
 
     def shutdown(self) -> None:
-        """Stop the worker (waits for a running fit to finish)."""
+        """Stop the worker: queued jobs are cancelled, a running one's result is dropped."""
         with self._lock:
+            self.closed = True
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+
+
+# ---- interpreter exit: close what is still open before the executors are joined ----
+_OPEN: weakref.WeakSet[Any] = weakref.WeakSet()
+_registered = False
+
+
+def _close_all_at_exit() -> None:
+    for owner in list(_OPEN):
+        try:
+            owner._close_at_exit()
+        except Exception:  # exiting anyway: never print a traceback on the way out
+            logger.debug("alwidgets: closing at exit failed", exc_info=True)
+
+
+def at_exit(owner: Any) -> None:
+    """Call ``owner._close_at_exit()`` at interpreter exit unless it is gone by then.
+
+    Held weakly (an unclosed labeler is not kept alive). It runs among the threading
+    module's exit hooks, which run before the standard library joins its executor
+    threads (a hook registered later runs earlier; ``concurrent.futures`` registered
+    its own when it was imported, before this), so a retrain still running then finds
+    its worker closed and its result is dropped quietly.
+    """
+    global _registered
+    _OPEN.add(owner)
+    if not _registered:
+        _registered = True
+        register = getattr(threading, "_register_atexit", None)
+        if register is None:  # pragma: no cover - CPython has had it since 3.9
+            import atexit
+
+            atexit.register(_close_all_at_exit)
+        else:
+            register(_close_all_at_exit)

@@ -1,23 +1,29 @@
 """The labeling queue: the current batch, the prefetched next one, and the cards.
 
-:class:`BatchQueue` knows which pool positions are handled (labeled, skipped, unsure)
-or queued, takes the next items from the latest :class:`~alwidgets._retrain.RankingSnapshot`
+:class:`BatchQueue` owns which pool positions are queued (current or next batch),
+takes the next items from the latest :class:`~alwidgets.app._jobs.RankingSnapshot`
 (skipping handled and queued ones, falling back to seeded random picks when the ranking
-is used up), and builds the cards the front end shows. It knows nothing about the
-store or the widgets; :class:`~alwidgets.ActiveLabeler` calls it under its lock.
+is used up), and builds the cards the front end shows. Which items are handled it only
+reads, through a read-only view of the session's mask
+(:attr:`alwidgets.app._session.SessionState.handled`); the answers shown on the cards
+belong to the session too. It knows nothing about the store or the widgets;
+:class:`~alwidgets.ActiveLabeler` calls it under its lock.
 
 Examples
 --------
 >>> import numpy as np
->>> from alwidgets._retrain import RankingSnapshot
+>>> from alwidgets.app._jobs import RankingSnapshot
 >>> snap = RankingSnapshot(version=0, n_labels=0, order=np.array([4, 2, 0, 1, 3]),
 ...                        scores=np.full(6, np.nan), proba=None)
+>>> handled = np.zeros(6, dtype=bool)  # the session's mask (the queue only reads it)
 >>> q = BatchQueue(ids=list("abcdef"), items=list("ABCDEF"), display="text",
 ...                classes=["x", "y"], batch_size=2, rng=np.random.default_rng(0),
-...                snapshot=snap)
+...                snapshot=snap, handled=handled)
 >>> q.current.positions, q.next.positions
 ([4, 2], [0, 1])
->>> q.handled[[4, 2]] = True
+>>> handled[[4, 2]] = True
+>>> q.is_complete()
+True
 >>> q.advance().positions, q.next.positions
 ([0, 1], [3, 5])
 >>> q.ran_out  # position 5 was a random pick: the ranking is used up
@@ -35,14 +41,13 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._retrain import RankingSnapshot, proba_in_class_order, take_rows
+from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order, take_rows
 
 __all__ = ["Batch", "BatchQueue"]
 
 logger = logging.getLogger("alwidgets")
 
-_CACHE_SIZE = 256  # rendered cards kept (current + next + undo history need ~3 batches)
-_RECENT_BATCHES = 4  # batches kept so the front end can adopt a replaced prefetch
+_CACHE_SIZE = 256  # rendered items and cards kept (current + next + undo history)
 
 
 @dataclass
@@ -68,20 +73,19 @@ class BatchQueue:
         batch_size: int,
         rng: np.random.Generator,
         snapshot: RankingSnapshot,
+        handled: np.ndarray,
         X: Any = None,
-        handled: np.ndarray | None = None,
     ) -> None:
         n = len(ids)
         self.ids, self.items, self.display, self.X = ids, items, display, X
         self.classes, self.batch_size, self._rng = classes, batch_size, rng
-        self.handled = np.zeros(n, dtype=bool) if handled is None else handled
+        self.handled = handled  # read only: the session owns it
         self.queued = np.zeros(n, dtype=bool)
         self.snapshot, self.cursor = snapshot, 0
-        self.answers: dict[str, dict[str, Any]] = {}  # card key -> durable answer
         self.query_info: dict[int, dict[str, Any]] = {}  # position -> why it was shown
         self.ran_out = False  # set when a batch needed random picks
         self._html: OrderedDict[int, str] = OrderedDict()
-        self._recent: OrderedDict[int, Batch] = OrderedDict()
+        self._cards: OrderedDict[int, dict[str, Any]] = OrderedDict()  # shown, for undo
         self._counter = 0
         self.current = self.new_batch()
         self.next = self.new_batch()
@@ -114,9 +118,11 @@ class BatchQueue:
         self._counter += 1
         batch = Batch(self._counter, [p for p, _ in picked], [self.card(p, r) for p, r in picked])
         self.queued[batch.positions] = True
-        self._recent[batch.id] = batch
-        while len(self._recent) > _RECENT_BATCHES:
-            self._recent.popitem(last=False)
+        for pos, card in zip(batch.positions, batch.cards, strict=True):
+            self._cards[pos] = card
+            self._cards.move_to_end(pos)
+        while len(self._cards) > _CACHE_SIZE:
+            self._cards.popitem(last=False)
         return batch
 
     def release(self, batch: Batch) -> None:
@@ -134,6 +140,17 @@ class BatchQueue:
         self.snapshot, self.cursor = snapshot, 0
         self.refill_next()
         self.rescore_current()
+
+    def replace_current(self) -> None:
+        """Take the current batch afresh from the ranking in use (nothing of it answered:
+        a resumed session's cold-start batch once the first model is ready)."""
+        self.release(self.current)
+        self.release(self.next)
+        self.cursor = 0
+        shown_at = self.current.shown_at
+        self.current = self.new_batch()
+        self.current.shown_at = shown_at
+        self.next = self.new_batch()
 
     def rescore_current(self) -> None:
         """Show the current model's utility on the cards on screen.
@@ -156,12 +173,10 @@ class BatchQueue:
         cur = self.current
         self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 
-    def advance(self, to_batch: int | None = None) -> Batch:
-        """Make the prefetched batch current (or ``to_batch``, a recent prefetch the
-        front end adopted before it was replaced); prefetch the following one."""
+    def advance(self) -> Batch:
+        """Make the prefetched batch current (minus items answered meanwhile); prefetch
+        the following one."""
         target = self.next
-        if to_batch is not None and to_batch != self.next.id and to_batch in self._recent:
-            target = self._recent[to_batch]
         self.release(self.current)
         self.release(self.next)
         keep = [p for p in target.positions if not self.handled[p]]
@@ -170,7 +185,7 @@ class BatchQueue:
             target = Batch(target.id, keep, cards)
         self.queued[keep] = True
         target.shown_at = time.time()
-        self.current, self.answers = target, {}
+        self.current = target
         self.next = self.new_batch()
         return self.current
 
@@ -183,7 +198,7 @@ class BatchQueue:
             self.queued[self.current.positions] = True
             self.queued[pos] = True
             self.next = self.new_batch()
-        card = self._find_card(pos)
+        card = self._cards.get(pos)
         if card is None:
             info = self.query_info.get(pos)
             card = self.card(pos, None, reason="brought back by undo")
@@ -212,14 +227,6 @@ class BatchQueue:
         """Every card of the current batch is answered (and there is at least one)."""
         pos = self.current.positions
         return bool(pos) and bool(self.handled[pos].all())
-
-    def _find_card(self, pos: int) -> dict[str, Any] | None:
-        key = str(pos)
-        for batch in reversed(self._recent.values()):
-            for card in batch.cards:
-                if card["key"] == key:
-                    return card
-        return None
 
     # ---- cards ----
     def card(self, pos: int, rank: int | None, reason: str | None = None) -> dict[str, Any]:

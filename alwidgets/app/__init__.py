@@ -1,0 +1,10 @@
+"""The labeling app: :class:`ActiveLabeler` and the parts it is wired from.
+
+See ``docs/ARCHITECTURE.md`` ("The app package") for which module owns which decision.
+"""
+
+from __future__ import annotations
+
+from alwidgets.app._labeler import ActiveLabeler
+
+__all__ = ["ActiveLabeler"]

@@ -1,0 +1,406 @@
+"""``ActiveLabeler``: the labeling app — the facade that wires pool, store, model and widgets.
+
+Every action (``label``, ``skip``, ``unsure``, ``undo``, ``next_batch``) goes through
+one code path whether it comes from a key press, a click or a Python call. The parts
+(see ``docs/ARCHITECTURE.md``): :mod:`._session` (the store's mirror, handled mask,
+undo stack), :mod:`._queue` (batches and cards), :mod:`._protocol` (front-end
+messages), :mod:`._scheduler` (when to retrain), :mod:`._worker` (where fits run),
+:mod:`._panels` (plots and stats), :mod:`._teaching` (oracle-driven demos).
+
+Threads: key messages arrive on the kernel's main thread; retrain results are applied
+from the worker's thread; the histogram is redrawn on a small UI thread; ``run()``
+answers from its own thread. All queue and session state changes under one lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alwidgets.app import _inputs as checks
+from alwidgets.app._jobs import PoolData, RankingSnapshot
+from alwidgets.app._panels import AppView
+from alwidgets.app._queue import BatchQueue
+from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
+from alwidgets.app._session import SessionState
+from alwidgets.app._teaching import TeachingMixin
+from alwidgets.app._worker import RetrainWorker, at_exit
+
+__all__ = ["ActiveLabeler"]
+
+logger = logging.getLogger("alwidgets")
+
+#: A resumed session waits this long (s) for a model on the stored labels before its
+#: first batch; a slower fit is swapped in when ready (see the class docstring).
+RESUME_WAIT_S = 2.0
+
+
+class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
+    """Label the items a model needs, in a notebook, with the model retraining behind you.
+
+    Parameters
+    ----------
+    X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
+        What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
+    classes : sequence of int or str
+        The labels. Each gets a key: the label itself when it is a single character
+        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
+    estimator : classifier with ``predict_proba``, optional
+        Defaults to ``LogisticRegression(max_iter=1000)``.
+    items : sequence, array or DataFrame, optional
+        What the person sees, one per row of ``X`` (images, texts, file paths, rows);
+        defaults to the rows of ``X``.
+    display : str or callable, default "auto"
+        How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
+        (``"image"``, ``"image_file"``, ``"text"``, ``"row"``, ``"html"``) or a
+        function ``item -> html``.
+    store : str, path or SessionStore, optional
+        Where labels are kept. Reopening the same file resumes the session (labels,
+        undo history, learning curve). The constructor waits up to ``RESUME_WAIT_S``
+        (2 s) for a model fit on the stored labels, so the first batch comes from it;
+        a slower fit shows a cold-start batch first, and that batch (while none of it
+        is answered) and the prefetched one are replaced by the model's picks as soon
+        as it is ready. That fit adds no learning-curve point when it has as many
+        labels as the stored curve's last one. ``None`` keeps labels in a temporary
+        file.
+    batch_size : int, default 8
+        Cards per batch.
+    strategy : str or callable, default "margin"
+        Query strategy (see :func:`alwidgets.strategies.available_strategies`).
+    eval_set : tuple (X_test, y_test), optional
+        Held-out data for the learning curve; without it the curve is cross-validated
+        on the labeled items (3 folds, once every class has 3 labels).
+    oracle : array-like or callable, optional
+        True labels (aligned with the pool, or ``item_id -> label``) for teaching
+        mode: :meth:`step` and :meth:`run` answer with it, and the learning curve
+        shows the random-sampling expectation.
+    compare_with : sequence of str, optional
+        With an oracle, other strategies to race on the same plot (each runs its own
+        loop in the background). Defaults to ``["random"]`` when an oracle is given.
+    retrain_every : int, optional
+        Retrain after this many new labels; default: after every batch. ``0``: only
+        when :meth:`retrain` is called.
+    retrain_in : {"auto", "thread", "process"}, default "auto"
+        Where fits run. A worker process (started once; the pool is sent to it once)
+        keeps any model from slowing the key handling; a thread suffices only when the
+        model's fit and scoring release the GIL (numpy/BLAS/Cython). ``"auto"`` picks a
+        process in notebooks and a thread when a process cannot work (estimator defined
+        in the notebook, or a script); see :func:`alwidgets.app._worker.choose_mode`. If a
+        process fails (e.g. cannot unpickle the estimator), fits fall back to a thread.
+    annotator : str, optional
+        Name recorded with each action (default: the login name).
+    random_state : int, Generator or None
+        Seed for the strategy, cold start and tie breaking.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> path = os.path.join(tempfile.mkdtemp(), "iris.alw")
+    >>> labeler = ActiveLabeler(X, classes=[0, 1, 2], store=path, batch_size=4,
+    ...                         random_state=0)
+    >>> for item_id in labeler.batch:
+    ...     labeler.label(item_id, int(y[item_id]))
+    >>> len(labeler.labels), len(labeler.batch)
+    (4, 4)
+    >>> labeler.undo()["item_id"] in labeler.batch
+    True
+    >>> labeler.close()
+    """
+
+    def __init__(
+        self,
+        X: Any,
+        classes: Sequence[Any],
+        estimator: Any = None,
+        *,
+        items: Any = None,
+        display: str | Callable[..., Any] = "auto",
+        store: Any = None,
+        batch_size: int = 8,
+        strategy: Any = "margin",
+        eval_set: tuple[Any, Any] | None = None,
+        oracle: Any = None,
+        compare_with: Sequence[str] | None = None,
+        retrain_every: int | None = None,
+        retrain_in: str = "auto",
+        annotator: str | None = None,
+        random_state: Any = None,
+    ) -> None:
+        # every argument is checked before the store is opened
+        inp = checks.check_inputs(
+            X, classes, estimator, items=items, display=display, batch_size=batch_size,
+            strategy=strategy, eval_set=eval_set, oracle=oracle, compare_with=compare_with,
+            retrain_every=retrain_every, retrain_in=retrain_in, random_state=random_state,
+        )  # fmt: skip
+        self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
+        self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
+        self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
+        self.retrain_every, self.retrain_in = inp.retrain_every, inp.retrain_in
+        self.annotator = annotator
+        self.n_items = len(self.ids)
+        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle)
+        self.store = checks.open_store(
+            store, self.classes, annotator, quiet=self.oracle is not None
+        )
+        self._lock = threading.RLock()
+        self._state = SessionState(self.store, self.ids, self.classes)
+        rng = np.random.default_rng(inp.seed)
+        self._sched = RetrainScheduler(
+            estimator=self.estimator, strategy=self.strategy, classes=self.classes,
+            n_items=self.n_items, batch_size=self.batch_size, retrain_every=self.retrain_every,
+            compare_with=self.compare_with, seed=inp.seed, rng=rng,
+            first_version=last_version(self.store.models),
+        )  # fmt: skip
+        # (time, seconds spent) per answer from the browser (programmatic and oracle
+        # answers have no human pace); a resumed session's pace so far
+        self._answer_log: list[tuple[float, float | None]] = []
+        self._stats_base, self._last_stats = self.store.stats(), 0.0
+        self._ui = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidgets-ui")
+        self._ui_pending = self._closed = self._fallback_shown = False
+        self._runner: threading.Thread | None = None
+        self._stop_run = threading.Event()
+        self._worker = RetrainWorker(self._data, self._on_snapshot, mode=self.retrain_in)
+        self._queue = BatchQueue(
+            ids=self.ids, items=self.items, display=self.display, classes=self.classes,
+            batch_size=self.batch_size, rng=rng, snapshot=self._cold_start(),
+            X=self.X, handled=self._state.handled,
+        )  # fmt: skip
+        self._worker.warm_up()  # a worker process starts while the first batch is labeled
+        at_exit(self)  # an unclosed labeler stops its background work quietly at exit
+        self._build_widgets("accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)")
+        self._resuming = self._state.trainable()
+        self._push_state()
+        self.panels.draw_curve(self.store.models, self.compare_with)
+        self._refresh_stats(force=True)
+        if self._resuming:  # rank with a model on the stored labels, if it is quick
+            self._sched.resume(self.store.models)
+            event = self._request_job()
+            if event is not None:
+                event.wait(RESUME_WAIT_S)
+        self._set_status()
+
+    def _pos(self, item_id: Any) -> int:
+        return self._state.pos(item_id)
+
+    # ------------------------------------------------------------------ actions
+    def _act(
+        self,
+        pos: int,
+        action: str,
+        label: Any = None,
+        *,
+        seq: int | None = None,
+        seconds: float | None = None,
+        session: str | None = None,
+    ) -> None:
+        """Record one answer: store (durable) -> state -> widget ack -> maybe advance.
+
+        The item need not be in the current batch (the kernel may have moved on): an
+        answer about a pool item is valid wherever it is.
+        """
+        q = self._queue
+        with self._lock:
+            now = time.time()
+            if seconds is not None and np.isfinite(seconds) and seconds >= 0:
+                shown_at: float | None = now - seconds
+            elif pos in q.current.positions:
+                shown_at = q.current.shown_at
+            else:
+                shown_at = None
+            ref = (session, seq) if isinstance(session, str) and seq is not None else None
+            info = q.query_info.get(pos, {})
+            self._state.record(
+                pos, action, label, annotator=self.annotator, shown_at=shown_at, ref=ref, **info
+            )
+            if action == "label":
+                self._sched.labeled(1)
+                if seq is not None or seconds is not None:  # a person
+                    self._answer_log.append((now, seconds))
+                    del self._answer_log[:-100]
+            if pos in q.next.positions:  # answered ahead of time: prefetch another
+                q.refill_next()
+            self._push_state()
+            self.batch_widget.ack(seq, str(pos))
+            if q.is_complete():  # the kernel alone ends a batch
+                self._advance()
+            if self._sched.labeled(0):
+                self._request_job()
+
+    def _advance(self) -> None:
+        with self._lock:
+            self._queue.advance()
+            self._push_state()
+            ran_out = self._queue.ran_out
+        self._refresh_stats()
+        self._defer_histogram()
+        if self._sched.after_batch(ran_out):
+            self._request_job()
+
+    def _undo(
+        self,
+        seq: int | None = None,
+        *,
+        key: str | None = None,
+        target_seq: int | None = None,
+        session: str | None = None,
+    ) -> dict[str, Any] | None:
+        """Undo the last action; a front-end undo names it (card ``key``, ``target_seq``)
+        and is refused with a ``nack`` unless it is still this annotator's last action."""
+        with self._lock:
+            if key is not None:
+                why = self._state.undo_mismatch(key, target_seq, session)
+                if why is not None:
+                    logger.warning("alwidgets: undo of card %s refused: %s", key, why)
+                    self.batch_widget.nack(seq, key, f"not undone: {why}")
+                    return None
+            event, pos = self._state.undo(self.annotator)
+            if event is None:
+                self.batch_widget.undone(seq, None)
+                self.batch_widget.notice("Nothing to undo.")
+                return None
+            if pos is None:  # an item of another pool sharing the store
+                self.batch_widget.undone(seq, None)
+                return event
+            if event["action"] == "label":
+                self._sched.labeled(-1)
+            self._queue.reopen(pos)  # from an earlier batch: back to the front of this one
+            self._push_state()
+            self.batch_widget.undone(seq, str(pos))
+            return event
+
+    # ------------------------------------------------------------------ public API
+    def label(self, item_id: Any, label: Any) -> None:
+        """Label an item (durable when this returns), like a key press on its card.
+
+        Raises
+        ------
+        UnknownLabelError
+            ``label`` is not one of :attr:`classes`.
+        InvalidInputError
+            ``item_id`` is not in the pool.
+        """
+        label = checks.check_label(label, self.classes)
+        self._act(self._pos(item_id), "label", label)
+
+    def skip(self, item_id: Any) -> None:
+        """Skip an item: it is not labeled and not queried again (undo brings it back)."""
+        self._act(self._pos(item_id), "skip")
+
+    def unsure(self, item_id: Any) -> None:
+        """Mark an item as unsure: recorded for review, not used for training."""
+        self._act(self._pos(item_id), "unsure")
+
+    def undo(self) -> dict[str, Any] | None:
+        """Undo this annotator's last action; returns the undone event (``None``: nothing).
+
+        An item from an earlier batch comes back at the front of the current batch.
+        """
+        return self._undo()
+
+    def next_batch(self) -> list[Any]:
+        """Move on to the prefetched batch (unanswered cards go back to the pool)."""
+        self._advance()
+        return self.batch
+
+    def retrain(
+        self, wait: bool = False, timeout: float | None = None, force: bool = False
+    ) -> None:
+        """Retrain on all current labels in the background (``wait=True``: block until done).
+
+        With ``wait=True`` the new ranking, learning-curve point and plots are in place
+        when this returns, which makes notebooks and tests deterministic. Errors of the
+        model do not raise here: they are logged, shown in the status line and kept in
+        :attr:`last_error`, and the previous model stays in use.
+
+        When the labels are exactly those of the model in use (or of the retrain under
+        way), nothing is refit and no learning-curve point is added: the same labels
+        would only log a duplicate point. ``force=True`` refits anyway.
+        """
+        with self._lock:
+            unchanged = not force and self._sched.unchanged(self._state.labels)
+            event = self._sched.job_event if unchanged else None
+        if not unchanged:
+            event = self._request_job(force=True)
+        if not wait or event is None:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while event is not None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not event.wait(left):
+                raise TimeoutError(f"retrain did not finish within {timeout} s")
+            with self._lock:  # labels arrived meanwhile: a follow-up job may be running
+                event = self._sched.job_event if self._sched.job_event is not event else None
+
+    @property
+    def batch(self) -> list[Any]:
+        """Ids of the current batch's cards, in order."""
+        with self._lock:
+            return [self.ids[p] for p in self._queue.current.positions]
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        """Current labels (index ``item_id``; columns ``label``, ``annotator``, ``time``)."""
+        return self.store.labels
+
+    @property
+    def learning_curve(self) -> pd.DataFrame:
+        """One row per trained model: ``version``, ``n_labels``, ``score``, … (from the store)."""
+        return self.store.models
+
+    @property
+    def snapshot(self) -> RankingSnapshot:
+        """The ranking in use (model version, fitted learner, order, scores)."""
+        return self._queue.snapshot
+
+    @property
+    def learner(self) -> Any:
+        """The fitted :class:`~alwidgets.ActiveLearner` in use (``None`` before the first fit)."""
+        return self.snapshot.learner
+
+    @property
+    def model_version(self) -> int:
+        """Version of the model that ranks the queue (0: cold start, no model yet)."""
+        snap = self.snapshot
+        return snap.version if snap.fitted else 0
+
+    @property
+    def last_error(self) -> str | None:
+        """The last retrain error (``None`` after a successful retrain)."""
+        return self._sched.last_error
+
+    def close(self) -> None:
+        """Stop the teaching loop and the workers, and close the store."""
+        self.stop()
+        self._closed = True
+        self._worker.shutdown()
+        self._ui.shutdown(wait=True)
+        self.store.close()
+
+    def _close_at_exit(self) -> None:
+        """Interpreter exit without :meth:`close`: stop background work, quietly."""
+        self._closed = True
+        self._stop_run.set()
+        self._worker.shutdown()
+        self._ui.shutdown(wait=False, cancel_futures=True)
+
+    def __enter__(self) -> ActiveLabeler:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, "
+            f"{self._state.n_labeled} labeled, model v{self.model_version}, "
+            f"store={str(self.store.path)!r})"
+        )
