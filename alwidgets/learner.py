@@ -351,6 +351,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
         self.scores_ = None
         self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
+        self._candidate_rows = got.rows  # aligned with candidate_scores_ (for a row cache)
         self.score_histogram_ = got.histogram
         self.last_strategy_ = active.name
         return got.indices

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets.app import _inputs as checks
-from alwidgets.app._jobs import PoolData, RankingSnapshot
+from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._panels import AppView
 from alwidgets.app._queue import BatchQueue
 from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
@@ -147,7 +147,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         self.retrain_every, self.retrain_in = inp.retrain_every, inp.retrain_in
         self.annotator = annotator
         self.n_items = len(self.ids)
-        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle)
+        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
         self.store = checks.open_store(
             store, self.classes, annotator, quiet=self.oracle is not None
         )

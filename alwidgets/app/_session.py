@@ -32,7 +32,7 @@ ValueError: assignment destination is read-only
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -81,7 +81,7 @@ class SessionState:
         The session's classes (for the cards' ``class_index``).
     """
 
-    def __init__(self, store: Any, ids: list[Any], classes: list[Any]) -> None:
+    def __init__(self, store: Any, ids: Sequence[Any], classes: list[Any]) -> None:
         self.store = store
         self.ids = ids
         self.classes = list(classes)

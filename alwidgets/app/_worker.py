@@ -44,9 +44,9 @@ from alwidgets.app._jobs import (
     RankingSnapshot,
     RetrainJob,
     failed_snapshot,
+    pool_rows,
     proba_in_class_order,
     strategy_name,
-    take_rows,
 )
 
 __all__ = ["RetrainWorker", "at_exit", "choose_mode", "run_job"]
@@ -89,7 +89,7 @@ def _shadow_loop(
     while positions.size < target:
         y = oracle[positions]
         if len(np.unique(y)) >= 2:
-            learner.fit(take_rows(data.X, positions), y)
+            learner.fit(pool_rows(data, positions), y)
         else:
             learner = ActiveLearner(job.estimator, strategy=name, random_state=job.random_state)
         n = min(job.batch_size, target - positions.size)
@@ -99,7 +99,7 @@ def _shadow_loop(
         positions = np.concatenate([positions, np.asarray(picked, dtype=np.int64)])
     y = oracle[positions]
     score, _, _ = _score(
-        job.estimator, take_rows(data.X, positions), y, data, job.cv, job.random_state
+        job.estimator, pool_rows(data, positions), y, data, job.cv, job.random_state
     )
     return positions, float("nan") if score is None else score
 
@@ -115,12 +115,22 @@ def _random_baseline(
         y = oracle[positions]
         if len(np.unique(y)) < 2:
             continue
-        s, _, _ = _score(job.estimator, take_rows(data.X, positions), y, data, job.cv, seed)
+        s, _, _ = _score(job.estimator, pool_rows(data, positions), y, data, job.cv, seed)
         if s is not None:
             scores.append(s)
     if not scores:
         return None
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def _dask_scores(learner: Any, data: PoolData) -> Any:
+    """The candidates' scores as a pool-long NaN-elsewhere vector; their rows are kept."""
+    from alwidgets.pools import SparseScores
+
+    cand = learner.candidate_scores_
+    if data.rows is not None:
+        data.rows.remember(cand.index.to_numpy(), learner._candidate_rows)
+    return SparseScores(n_rows(data.X), cand.index.to_numpy(), cand.to_numpy())
 
 
 def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
@@ -132,26 +142,29 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     try:
         learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
         if job.fit:
-            learner.fit(take_rows(data.X, job.positions), job.labels)
+            learner.fit(pool_rows(data, job.positions, keep=True), job.labels)
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
         )
         raw = getattr(learner, "scores_", None)
-        scores = (
-            np.asarray(raw, dtype=np.float64)
-            if raw is not None
-            else np.full(n_rows(data.X), np.nan)
-        )
+        if raw is None and hasattr(learner, "candidate_scores_"):  # a Dask pool
+            scores: Any = _dask_scores(learner, data)
+        else:
+            scores = (
+                np.asarray(raw, dtype=np.float64)
+                if raw is not None
+                else np.full(n_rows(data.X), np.nan)
+            )
         proba = (
-            proba_in_class_order(learner, take_rows(data.X, order), job.classes)
+            proba_in_class_order(learner, pool_rows(data, order), job.classes)
             if job.fit and len(order)
             else None
         )
         metrics: dict[str, float] = {}
         metric_name = ""
         if job.fit:
-            X_lab = take_rows(data.X, job.positions)
+            X_lab = pool_rows(data, job.positions)
             if data.X_eval is not None:
                 metrics["score"] = float(learner.score(data.X_eval, data.y_eval))
                 metric_name = "accuracy (eval set)"
@@ -165,11 +178,11 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
                     metrics["score_std"] = sd
         also_proba = None
         if job.fit and job.also_predict is not None and len(job.also_predict):
-            rows = take_rows(data.X, job.also_predict)
+            rows = pool_rows(data, job.also_predict)
             also_proba = proba_in_class_order(learner, rows, job.classes)
         stop_predictions = None
         if job.fit and job.stop_set is not None and len(job.stop_set):
-            stop_predictions = np.asarray(learner.predict(take_rows(data.X, job.stop_set)))
+            stop_predictions = np.asarray(learner.predict(pool_rows(data, job.stop_set, keep=True)))
         compare: dict[str, tuple[np.ndarray, float]] = {}
         baseline = None
         if data.oracle is not None and job.fit:
@@ -195,6 +208,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             stop_predictions=stop_predictions,
             also_positions=job.also_predict if also_proba is not None else None,
             also_proba=also_proba,
+            histogram=getattr(learner, "score_histogram_", None),
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)

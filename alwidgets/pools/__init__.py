@@ -65,12 +65,15 @@ from alwidgets.pools._check import (
 from alwidgets.pools._compute import active_client, run_graph
 from alwidgets.pools._items import LazyItems, dask_ids, dask_pool_features
 from alwidgets.pools._query import BlockwiseResult, query_blockwise, take_rows
+from alwidgets.pools._rows import RowCache, SparseScores
 from alwidgets.pools._shared import SharedPool, can_share, share_read_only
 
 __all__ = [
     "BlockwiseResult",
     "LazyItems",
+    "RowCache",
     "SharedPool",
+    "SparseScores",
     "active_client",
     "can_share",
     "check_dask_pool",

@@ -63,7 +63,7 @@ class LazyItems:
 
     Parameters
     ----------
-    source : Dask DataFrame / Series, or callable
+    source : Dask array, DataFrame or Series, or callable
         Where the items live, or ``fn(item_id) -> item``.
     ids : sequence
         The pool's ids by position (what a function is called with).
@@ -74,8 +74,8 @@ class LazyItems:
         self._offsets: np.ndarray | None = None
         if not callable(source) and not is_dask_collection(source):
             raise InvalidInputError(
-                "items for a Dask pool must be a Dask DataFrame/Series column or a function "
-                f"item_id -> item, got {type(source).__name__}."
+                "items for a Dask pool must be a Dask array, DataFrame or Series column, or a "
+                f"function item_id -> item, got {type(source).__name__}."
             )
 
     def __len__(self) -> int:
@@ -94,6 +94,10 @@ class LazyItems:
 
     def __getitem__(self, pos: Any) -> Any:
         pos = int(pos)
+        if is_dask_array(self.source):
+            from alwidgets.pools._query import take_rows
+
+            return take_rows(self.source, [pos])[0]
         if is_dask_collection(self.source):
             starts = self._starts()
             part = int(np.searchsorted(starts, pos, side="right")) - 1

@@ -38,6 +38,8 @@ class BlockwiseResult:
         The batch: global positions, best first.
     positions, scores : ndarray
         The candidates of stage two and their scores (the strategy's ``scores`` there).
+    rows : ndarray
+        The candidates' pool rows (gathered by stage one anyway).
     histogram : tuple of ndarray
         ``(counts, edges)`` of the uncertainty scores of every non-excluded row (or of
         the candidates, for strategies that start from a random sample).
@@ -47,6 +49,7 @@ class BlockwiseResult:
     positions: np.ndarray
     scores: np.ndarray
     histogram: tuple[np.ndarray, np.ndarray]
+    rows: np.ndarray
 
 
 def take_rows(X: Any, positions: Any) -> np.ndarray:
@@ -111,9 +114,9 @@ def query_blockwise(
     edges = score_edges(strategy.bounds, bins)
     if n_remaining == 0:
         empty = np.empty(0, dtype=np.int64)
-        return BlockwiseResult(
-            empty, empty, np.empty(0), trim_histogram(np.zeros(len(edges) - 1, np.int64), edges)
-        )
+        counts = np.zeros(len(edges) - 1, np.int64)
+        no_rows = np.empty((0, *X.shape[1:]), dtype=X.dtype)
+        return BlockwiseResult(empty, empty, np.empty(0), trim_histogram(counts, edges), no_rows)
     # the tie-break seed the in-memory stream would draw next; stage two draws it for real
     seed = int(copy.deepcopy(rng).integers(2**63))
     model = scatter_once(Model(strategy, estimator, classes, committee, allow_nan))
@@ -161,4 +164,6 @@ def query_blockwise(
         histogram = trim_histogram(part.counts, edges)
     else:
         histogram = trim_histogram(histogram_counts(scores, edges), edges)
-    return BlockwiseResult(part.positions[idx], part.positions, np.asarray(scores), histogram)
+    return BlockwiseResult(
+        part.positions[idx], part.positions, np.asarray(scores), histogram, part.rows
+    )
