@@ -49,6 +49,11 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
     ----------
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
+        A Dask array or Dask DataFrame (numeric columns) keeps the pool on its cluster
+        (``alwidgets.pools``): queries run blockwise there, only labeled rows, the
+        candidates' rows and the cards' items come to the kernel, and retrains run in a
+        thread. A lost cluster shows as a failed retrain; labels and the ranking in use
+        stay, and the next retrain works once the cluster (and its Client) is back.
     classes : sequence of int or str
         The labels. Each gets a key: the label itself when it is a single character
         (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
@@ -56,7 +61,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
         What the person sees, one per row of ``X`` (images, texts, file paths, rows);
-        defaults to the rows of ``X``.
+        defaults to the rows of ``X``. For a Dask pool: a Dask DataFrame or Series
+        (column) or a function ``item_id -> item``; only the items of cards on screen
+        are fetched.
     display : str or callable, default "auto"
         How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
         (``"image"``, ``"image_file"``, ``"text"``, ``"row"``, ``"html"``) or a

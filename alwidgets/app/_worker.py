@@ -2,7 +2,8 @@
 
 :class:`RetrainWorker` runs jobs one at a time, either in a thread (enough when the
 estimator's fit and predict release the GIL, as numpy/BLAS/Cython code does) or in a
-worker process that received the pool once at start-up (needed for Python-heavy
+worker process that maps the pool read-only (a file written once; see
+:func:`alwidgets.pools.share_read_only`), never a second copy (needed for Python-heavy
 models, which would otherwise starve the kernel's message handling).
 
 At interpreter exit every live worker is closed before the standard library joins its
@@ -52,6 +53,9 @@ from alwidgets.app._jobs import (
 __all__ = ["RetrainWorker", "at_exit", "choose_mode", "run_job"]
 
 logger = logging.getLogger("alwidgets")
+
+#: Pools smaller than this are pickled to a worker process; larger ones are shared.
+SHARE_MIN_BYTES = 1 << 20
 
 #: Fewest labels per class before the learning curve is cross-validated (3 folds).
 MIN_PER_CLASS_FOR_CV = 3
@@ -214,7 +218,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)
 
 
-# ---- process workers: the pool is sent once, at start-up ----
+# ---- process workers: the pool is given once, at start-up (a read-only map) ----
 _WORKER_DATA: PoolData | None = None
 
 
@@ -303,6 +307,19 @@ class RetrainWorker:
         self.fallback_reason: str | None = None
         #: Set by :meth:`shutdown`: results that arrive later are dropped, not applied.
         self.closed = False
+        self._shared: Any = None  # the pool's file, mapped read-only by a worker process
+
+    def _process_data(self) -> PoolData:
+        """What a worker process is sent: a dense in-memory pool as a read-only memory map
+        of a file written once (only its path is pickled), never a second copy."""
+        from alwidgets.pools import can_share, share_read_only
+
+        X = self._data.X
+        if not can_share(X) or X.nbytes < SHARE_MIN_BYTES:
+            return self._data
+        if self._shared is None:
+            self._shared = share_read_only(X)
+        return replace(self._data, X=self._shared)
 
     def _get_executor(self) -> Executor:
         with self._lock:
@@ -314,7 +331,7 @@ class RetrainWorker:
                         max_workers=1,
                         mp_context=mp.get_context("spawn"),
                         initializer=_init_worker,
-                        initargs=(self._data, self.niceness),
+                        initargs=(self._process_data(), self.niceness),
                     )
                 else:
                     self._executor = ThreadPoolExecutor(
@@ -370,6 +387,7 @@ class RetrainWorker:
             self._executor = None
             self.mode = "thread"
             self.fallback_reason = f"{type(err).__name__}: {err}"
+            self._close_shared()
 
     def shutdown(self) -> None:
         """Stop the worker: queued jobs are cancelled, a running one's result is dropped."""
@@ -378,6 +396,13 @@ class RetrainWorker:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+            self._close_shared()
+
+    def _close_shared(self) -> None:
+        """Delete the pool's file (a worker's open map stays valid until it exits)."""
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
 
 # ---- interpreter exit: close what is still open before the executors are joined ----
