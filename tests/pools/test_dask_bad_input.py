@@ -97,3 +97,13 @@ def test_a_whole_pool_selector_is_refused(fitted: ActiveLearner) -> None:
     with pytest.raises(InvalidInputError, match="cannot run blockwise"):
         lrn.query(da.from_array(X, chunks=(100, 6)), 5)
     assert len(lrn.query(X, 5)) == 5  # still fine in memory
+
+
+def test_simulate_and_compare_stay_in_memory() -> None:
+    from alwidgets import compare, simulate
+
+    pool = da.from_array(X, chunks=(100, 6))
+    with pytest.raises(InvalidInputError, match="run in memory"):
+        simulate(LogisticRegression(), pool, Y, budget=30, progress=False)
+    with pytest.raises(InvalidInputError, match="run in memory"):
+        compare(LogisticRegression(), pool, Y, seeds=1, budget=30, progress=False)
