@@ -133,6 +133,17 @@ def check_eval_set(eval_set: Any, classes: list[Any]) -> tuple[Any, np.ndarray]:
 
 def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndarray:
     """True labels aligned with the pool, from an array or a function ``item_id -> label``."""
+    if not callable(oracle) and not isinstance(oracle, list):
+        arr = np.asarray(oracle)
+        if arr.ndim == 1 and arr.dtype.kind in "biu" and len(arr) == len(ids):
+            # integer labels: checked per distinct value, kept as they are (a 10,000,000-item
+            # pool's int8 oracle stays 10 MB instead of becoming a list of Python ints)
+            unknown = sorted({plain(v) for v in np.unique(arr)} - set(classes), key=str)
+            if unknown:
+                raise UnknownLabelError(
+                    f"oracle has labels {unknown[:5]!r} that are not in classes {classes!r}."
+                )
+            return arr
     if callable(oracle):
         values = [oracle(i) for i in ids]
     else:
