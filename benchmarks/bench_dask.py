@@ -42,6 +42,16 @@ CLASSES = 10
 BLOCK_ROWS = 250_000
 MEANS = np.random.default_rng(2024).normal(scale=0.6, size=(CLASSES, D)).astype(np.float32)
 DIVERSITY = ["cluster_margin", "badge", "coreset", "density", "cold_start"]
+SCALE_COLUMNS = [
+    "rows",
+    "blocks",
+    "floor s",
+    "Dask s",
+    "Dask / floor",
+    "same picks",
+    "kernel RSS growth MB",
+    "worker peak RSS MB",
+]
 
 
 def make_block(i: int, rows: int = BLOCK_ROWS) -> tuple[np.ndarray, np.ndarray]:
@@ -340,38 +350,14 @@ def main(quick: bool = False) -> str:
         f"(the machine's parallel headroom), so {1 / spare:.2f}× the floor is the best any "
         "two-worker cluster could reach here.",
         "",
-        md_table(
-            [
-                "rows",
-                "blocks",
-                "floor s",
-                "Dask s",
-                "Dask / floor",
-                "same picks",
-                "kernel RSS growth MB",
-                "worker peak RSS MB",
-            ],
-            rows,
-        ),
+        md_table(SCALE_COLUMNS, rows),
         "",
         "Dask starts workers with `MALLOC_TRIM_THRESHOLD_=65536` (memory back to the OS "
         "sooner, but every large numpy temporary becomes a fresh `mmap` with page faults); "
         "the floor's process runs glibc's default. The same comparison with the workers on "
         "glibc's default too:",
         "",
-        md_table(
-            [
-                "rows",
-                "blocks",
-                "floor s",
-                "Dask s",
-                "Dask / floor",
-                "same picks",
-                "kernel RSS growth MB",
-                "worker peak RSS MB",
-            ],
-            plain,
-        ),
+        md_table(SCALE_COLUMNS, plain),
         "",
         md_table(
             ["at " + f"{big:,}" + " rows", "measured", "target"],
