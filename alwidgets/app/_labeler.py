@@ -179,7 +179,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         self._queue = BatchQueue(
             ids=self.ids, items=self.items, display=self.display, classes=self.classes,
             batch_size=self.batch_size, rng=rng, snapshot=self._cold_start(),
-            X=self.X, handled=self._state.handled,
+            # a Dask pool: no cluster access on the key path (a card outside the ranking
+            # gets no fresh guess rather than waiting on the cluster)
+            X=None if self._data.rows is not None else self.X, handled=self._state.handled,
         )  # fmt: skip
         self._worker.warm_up()  # a worker process starts while the first batch is labeled
         at_exit(self)  # an unclosed labeler stops its background work quietly at exit
