@@ -20,11 +20,22 @@ $(VENV)/.lab: pyproject.toml | $(PY)
 	$(PIP) install --quiet -e ".[lab]"
 	touch $@
 
-$(VENV)/.test: pyproject.toml | $(PY)
+# torch FIRST, before the [embeddings] extra pulls it: a CPU build. Here pip finds
+# torch-2.13.0+cpu on disk (find-links), which ranks above PyPI's 2.13.0; elsewhere pass
+# TORCH_ARGS="--index-url <PyTorch's CPU-only wheel index>" (PyPI's default build is the
+# multi-GB CUDA one).
+TORCH ?= torch==2.13.0
+TORCH_ARGS ?=
+
+$(VENV)/.torch: | $(PY)
+	$(PIP) install --quiet "$(TORCH)" $(TORCH_ARGS)
+	touch $@
+
+$(VENV)/.test: pyproject.toml $(VENV)/.torch | $(PY)
 	$(PIP) install --quiet -e ".[test]"
 	touch $@
 
-$(VENV)/.bench: pyproject.toml | $(PY)
+$(VENV)/.bench: pyproject.toml $(VENV)/.torch | $(PY)
 	$(PIP) install --quiet -e ".[bench]"
 	touch $@
 

@@ -7,6 +7,8 @@ The public surface, layer by layer (see ``docs/ARCHITECTURE.md``):
 * :mod:`alwidgets.stopping` — when to stop labeling.
 * :func:`simulate`, :func:`compare`, :func:`cost_reduction` — oracle loops and
   the honest measure of the saving against random sampling.
+* :mod:`alwidgets.features` — ``TextFeatures``: TF-IDF next to sentence embeddings.
+* :mod:`alwidgets.review` — ``suspect_labels``: which labels are likely wrong.
 * :class:`SessionStore` — the durable, append-only record of every action.
 * :class:`ActiveLabeler` — the labeling app for notebooks.
 
@@ -41,7 +43,7 @@ from alwidgets.exceptions import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from alwidgets import datasets, display, stopping, strategies, widgets
+    from alwidgets import datasets, display, features, review, stopping, strategies, widgets
     from alwidgets.app import ActiveLabeler
     from alwidgets.learner import ActiveLearner
     from alwidgets.simulation import compare, cost_reduction, simulate
@@ -56,7 +58,7 @@ _LAZY = {
     "compare": "alwidgets.simulation",
     "cost_reduction": "alwidgets.simulation",
 }
-_SUBMODULES = {"strategies", "stopping", "datasets", "display", "widgets"}
+_SUBMODULES = {"strategies", "stopping", "datasets", "display", "widgets", "features", "review"}
 
 __all__ = [
     "ALWidgetsError",
@@ -78,6 +80,8 @@ __all__ = [
     "cost_reduction",
     "datasets",
     "display",
+    "features",
+    "review",
     "simulate",
     "stopping",
     "strategies",

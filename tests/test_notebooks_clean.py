@@ -96,4 +96,4 @@ def test_tabular_exports_csv_and_teaching_compares() -> None:
     teaching = "\n".join(_code(_read("teaching.ipynb")))
     assert "oracle=" in teaching and "compare(" in teaching
     text = "\n".join(_code(_read("text.ipynb")))
-    assert "load_spam" in text and "TfidfVectorizer" in text
+    assert "load_spam" in text and "TextFeatures(" in text and "suspect_labels(" in text

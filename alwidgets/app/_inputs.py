@@ -36,6 +36,7 @@ __all__ = [
     "check_inputs",
     "check_label",
     "check_oracle",
+    "check_oracle_noise",
     "open_store",
     "plain",
 ]
@@ -160,6 +161,28 @@ def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndar
             f"oracle has labels {unknown[:5]!r} that are not in classes {classes!r}."
         )
     return np.asarray(values)
+
+
+def check_oracle_noise(noise: Any, oracle: Any) -> float:
+    """The share of wrong oracle answers: a number in [0, 1), and only with an oracle.
+
+    >>> check_oracle_noise(0.1, [0, 1])
+    0.1
+    >>> check_oracle_noise(0.1, None)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: oracle_noise makes the oracle answer wrong on purpose; ...
+    """
+    ok = isinstance(noise, int | float | np.floating) and not isinstance(noise, bool)
+    if not ok or not 0 <= float(noise) < 1:
+        raise InvalidInputError(
+            f"oracle_noise must be a share in [0, 1), e.g. 0.1 for one wrong answer in ten; got {noise!r}."
+        )
+    if noise and oracle is None:
+        raise InvalidInputError(
+            "oracle_noise makes the oracle answer wrong on purpose; pass oracle=y (true labels) too."
+        )
+    return float(noise)
 
 
 def open_store(

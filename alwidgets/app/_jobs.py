@@ -5,17 +5,12 @@ A retrain is a pure function (:func:`alwidgets.app._worker.run_job`) of a
 strategy) and the :class:`PoolData`; it returns a :class:`RankingSnapshot` that the app
 swaps in whole, so a ranking is always complete or absent, never half-updated.
 
-The helpers at the end (:func:`take_rows`, :func:`strategy_name`) are the app's only
-copies; they move to ``alwidgets._utils`` once that module exists.
-
 Examples
 --------
 >>> snap = RankingSnapshot(version=0, n_labels=0, order=np.arange(3),
 ...                        scores=np.zeros(3), proba=None)
 >>> snap.fitted, snap.learner is None
 (False, True)
->>> take_rows([10, 11, 12], np.array([2, 0])), strategy_name(len)
-([12, 10], 'len')
 """
 
 from __future__ import annotations
@@ -28,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets._utils import strategy_name, take_rows
+
 __all__ = [
     "LazyLearner",
     "PoolData",
@@ -37,8 +34,6 @@ __all__ = [
     "pool_rows",
     "proba_in_class_order",
     "row_cache",
-    "strategy_name",
-    "take_rows",
 ]
 
 
@@ -189,20 +184,3 @@ def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray
         if c in index:
             out[:, index[c]] = proba[:, j]
     return out
-
-
-# ---- row helpers: to be replaced by alwidgets._utils (take_rows, strategy_name) ----
-def take_rows(X: Any, positions: np.ndarray) -> Any:
-    """Rows of ``X`` at ``positions`` (ndarray, sparse CSR, DataFrame or a 1-D sequence)."""
-    if hasattr(X, "iloc"):
-        return X.iloc[positions]
-    if isinstance(X, list | tuple):
-        return [X[int(i)] for i in positions]
-    return X[positions]
-
-
-def strategy_name(strategy: Any) -> str:
-    """The name of a strategy given by name or as an object/function."""
-    if isinstance(strategy, str):
-        return strategy
-    return str(getattr(strategy, "name", getattr(strategy, "__name__", type(strategy).__name__)))

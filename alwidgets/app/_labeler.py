@@ -28,6 +28,7 @@ from alwidgets.app import _inputs as checks
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._panels import AppView
 from alwidgets.app._queue import BatchQueue
+from alwidgets.app._review import ReviewMixin
 from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
@@ -42,7 +43,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
+class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -88,6 +89,10 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         True labels (aligned with the pool, or ``item_id -> label``) for teaching
         mode: :meth:`step` and :meth:`run` answer with it, and the learning curve
         shows the random-sampling expectation.
+    oracle_noise : float, default 0
+        With an oracle, the share of its answers that are wrong on purpose (a random
+        other class), to show :meth:`review` at work; the ids it got wrong are in
+        :attr:`oracle_mistakes`.
     compare_with : sequence of str, optional
         With an oracle, other strategies to race on the same plot (each runs its own
         loop in the background). Defaults to ``["random"]`` when an oracle is given.
@@ -137,11 +142,13 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         eval_set: tuple[Any, Any] | None = None,
         oracle: Any = None,
         compare_with: Sequence[str] | None = None,
+        oracle_noise: float = 0.0,
         retrain_every: int | None = None,
         retrain_in: str = "auto",
         annotator: str | None = None,
         random_state: Any = None,
     ) -> None:
+        self.oracle_noise = checks.check_oracle_noise(oracle_noise, oracle)
         # every argument is checked before the store is opened
         inp = checks.check_inputs(
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
@@ -161,6 +168,8 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
         self._lock = threading.RLock()
         self._state = SessionState(self.store, self.ids, self.classes)
         rng = np.random.default_rng(inp.seed)
+        self._review_seed, self._noise_rng = inp.seed, np.random.default_rng([inp.seed, 1])
+        self.oracle_mistakes: list[Any] = []  # ids the noisy oracle answered wrong
         self._sched = RetrainScheduler(
             estimator=self.estimator, strategy=self.strategy, classes=self.classes,
             n_items=self.n_items, batch_size=self.batch_size, retrain_every=self.retrain_every,
@@ -226,10 +235,14 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
             else:
                 shown_at = None
             ref = (session, seq) if isinstance(session, str) and seq is not None else None
+            action, label, outcome = self._review_answer(pos, action, label)
             info = q.query_info.get(pos, {})
             self._state.record(
                 pos, action, label, annotator=self.annotator, shown_at=shown_at, ref=ref, **info
             )
+            if outcome is not None:
+                q.review.mark(pos, outcome)
+                self._draw_review()
             if action == "label":
                 self._sched.labeled(1)
                 if seq is not None or seconds is not None:  # a person
@@ -282,6 +295,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin):
             if event["action"] == "label":
                 self._sched.labeled(-1)
             self._queue.reopen(pos)  # from an earlier batch: back to the front of this one
+            if self._queue.review is not None and pos in self._queue.review:
+                self._queue.review.unmark(pos)
+                self._draw_review()
             self._push_state()
             self.batch_widget.undone(seq, str(pos))
             return event

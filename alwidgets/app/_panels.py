@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alwidgets._utils import IDLE_SECONDS
 from alwidgets.app import _inputs as checks
 from alwidgets.app._jobs import RankingSnapshot
 from alwidgets.app._protocol import MessageProtocol
@@ -36,8 +37,6 @@ logger = logging.getLogger("alwidgets")
 #: The stats panel is redrawn at most this often (s) on the key path.
 STATS_EVERY_S = 2.0
 
-#: Gaps between answers longer than this (seconds) are breaks, not labeling time.
-IDLE_S = 300.0
 #: Width of each plot (px): two fit side by side in a notebook's output area.
 PLOT_WIDTH = 420
 
@@ -83,14 +82,14 @@ def pace(
     """Labels per minute and median seconds per label over the recent answers.
 
     ``log`` holds ``(time answered, seconds spent or None)`` per label; breaks longer
-    than :data:`IDLE_S` are left out. ``base`` (``SessionStore.stats()``) fills in
+    than :data:`alwidgets._utils.IDLE_SECONDS` are left out. ``base`` (``SessionStore.stats()``) fills in
     when this session has too few answers yet (a resumed session).
     """
     recent = list(log)[-30:]
     lpm = spl = None
     if len(recent) >= 2:
         gaps = np.diff([t for t, _ in recent])
-        active = gaps[gaps <= IDLE_S]
+        active = gaps[gaps <= IDLE_SECONDS]
         if active.sum() > 0:
             lpm = 60.0 * len(active) / float(active.sum())
     spent = [s for _, s in recent if s is not None]
@@ -187,6 +186,7 @@ class AppView:
     _answer_log: list[tuple[float, float | None]]
     _stats_base: dict[str, Any]
     _last_stats: float
+    _review_from_ui: Any  # ReviewMixin: the review button's action
 
     def _build_widgets(self, metric: str) -> None:
         import ipywidgets as W
@@ -199,8 +199,19 @@ class AppView:
         )
         self.batch_widget.on_action(MessageProtocol(self))  # type: ignore[arg-type]
         self.panels = Panels(metric_label=metric, strategy=str(self.strategy), n_items=self.n_items)
+        self.review_button = W.Button(
+            description="Review suspect labels",
+            tooltip="Show the labeled items whose label the models doubt most (out of fold)",
+            icon="search",
+            layout={"width": "auto", "flex": "0 0 auto"},  # the whole label, never "Review susp…"
+        )
+        self.review_button.on_click(lambda _: self._review_from_ui())
         self.widget = W.VBox(
-            [self.batch_widget, self.panels.plots, self.panels.stats.widget],
+            [
+                self.batch_widget,
+                self.panels.plots,
+                W.HBox([self.panels.stats.widget, self.review_button]),
+            ],
             layout=W.Layout(width="100%"),
         )
         self.widget.add_class("alw-app")
@@ -235,7 +246,7 @@ class AppView:
             w.batch_id = q.current.id
             w.next_cards = q.next.cards
             w.next_batch_id = q.next.id
-            w.answers = self._state.answers(q.current.positions)
+            w.answers = self._state.answers(p for p in q.current.positions if q.answered(p))
             w.progress = {"labeled": self._state.n_labeled, "total": self.n_items}
 
     # ------------------------------------------------------------------ status, plots, stats

@@ -69,6 +69,8 @@ class _Labeler(Protocol):  # what the protocol needs of the app
         session: str | None = None,
     ) -> dict[str, Any] | None: ...
 
+    def _review_from_ui(self, n: int | None = None) -> None: ...
+
 
 class MessageProtocol:
     """Dispatches the front end's messages to a labeler (see the module docstring)."""
@@ -78,6 +80,7 @@ class MessageProtocol:
         self._table: dict[str, Callable[[dict[str, Any]], None]] = {
             "action": self._action,
             "undo": self._undo,
+            "review": self._review,
         }
 
     def __call__(self, msg: dict[str, Any]) -> None:
@@ -121,3 +124,6 @@ class MessageProtocol:
                 target_seq=msg.get("target_seq"),
                 session=msg.get("session"),
             )
+
+    def _review(self, msg: dict[str, Any]) -> None:
+        self.labeler._review_from_ui(msg.get("n"))

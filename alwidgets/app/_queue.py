@@ -42,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order, take_rows
+from alwidgets._utils import take_rows
+from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order
 
 __all__ = ["Batch", "BatchQueue"]
 
@@ -85,6 +86,7 @@ class BatchQueue:
         self.snapshot, self.cursor = snapshot, 0
         self.query_info: dict[int, dict[str, Any]] = {}  # position -> why it was shown
         self.ran_out = False  # set when a batch needed random picks
+        self.review: Any = None  # a ReviewRound while labeled items are reviewed
         self._html: OrderedDict[int, str] = OrderedDict()
         self._cards: OrderedDict[int, dict[str, Any]] = OrderedDict()  # shown, for undo
         self._counter = 0
@@ -114,10 +116,17 @@ class BatchQueue:
         return out
 
     def new_batch(self) -> Batch:
-        """Take a batch from the ranking and mark its items queued."""
-        picked = self.take(self.batch_size)
+        """Take a batch (review suspects first, else the ranking) and mark its items queued."""
         self._counter += 1
-        batch = Batch(self._counter, [p for p, _ in picked], [self.card(p, r) for p, r in picked])
+        suspects = self._review_positions()
+        if suspects:
+            cards = [self.review_card(p) for p in suspects]
+            batch = Batch(self._counter, suspects, cards)
+        else:
+            picked = self.take(self.batch_size)
+            batch = Batch(
+                self._counter, [p for p, _ in picked], [self.card(p, r) for p, r in picked]
+            )
         self.queued[batch.positions] = True
         for pos, card in zip(batch.positions, batch.cards, strict=True):
             self._cards[pos] = card
@@ -125,6 +134,40 @@ class BatchQueue:
         while len(self._cards) > _CACHE_SIZE:
             self._cards.popitem(last=False)
         return batch
+
+    def _review_positions(self) -> list[int]:
+        """The next unanswered, unqueued suspects of a review (up to a batch)."""
+        if self.review is None:
+            return []
+        free = [p for p in self.review.remaining() if not self.queued[p]]
+        return free[: self.batch_size]
+
+    def answered(self, pos: int) -> bool:
+        """Answered: in this review for a suspect, else handled at all."""
+        if self.review is not None and pos in self.review:
+            return pos in self.review.done
+        return bool(self.handled[pos])
+
+    def start_review(self, review: Any) -> None:
+        """Show ``review``'s suspects from now on (the cards on screen go back to the pool)."""
+        self.review = review
+        self.release(self.current)
+        self.release(self.next)
+        self.current = self.new_batch()
+        self.next = self.new_batch()
+
+    def review_card(self, pos: int) -> dict[str, Any]:
+        """A card for a labeled item under review: its label, the models' guess, the score."""
+        info = self.review.info[pos]
+        label, guess = info["label"], info["guess"]
+        why = f"review: labeled {label!r}, models guess {guess!r}"
+        why_long = (
+            f"{why} out of fold (p={info['p_guess']:.2f}; suspicion {info['score']:.2f}). "
+            "Press its class to keep the label, another class to change it, s to keep."
+        )
+        card = self.card(pos, None, reason=why, kind="review")
+        ci = self.classes.index(guess) if guess in self.classes else None
+        return {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"]}
 
     def release(self, batch: Batch) -> None:
         """Return a batch's items to the pool (unhandled ones may be picked again)."""
@@ -180,9 +223,9 @@ class BatchQueue:
         target = self.next
         self.release(self.current)
         self.release(self.next)
-        keep = [p for p in target.positions if not self.handled[p]]
+        keep = [p for p in target.positions if not self.answered(p)]
         if len(keep) != len(target.positions):
-            cards = [c for c in target.cards if not self.handled[int(c["key"])]]
+            cards = [c for c in target.cards if not self.answered(int(c["key"]))]
             target = Batch(target.id, keep, cards)
         self.queued[keep] = True
         target.shown_at = time.time()
@@ -217,6 +260,8 @@ class BatchQueue:
         cards = []
         for card in self.current.cards:
             i = row.get(int(card["key"]))
+            if self.review is not None and int(card["key"]) in self.review:
+                i = None  # a review card keeps the out-of-fold guess, not the model's own
             if i is not None and proba[i].sum() > 0:
                 best = int(np.argmax(proba[i]))
                 card = {**card, "suggestion": best, "confidence": float(proba[i][best])}
@@ -227,10 +272,12 @@ class BatchQueue:
     def is_complete(self) -> bool:
         """Every card of the current batch is answered (and there is at least one)."""
         pos = self.current.positions
-        return bool(pos) and bool(self.handled[pos].all())
+        return bool(pos) and all(self.answered(p) for p in pos)
 
     # ---- cards ----
-    def card(self, pos: int, rank: int | None, reason: str | None = None) -> dict[str, Any]:
+    def card(
+        self, pos: int, rank: int | None, reason: str | None = None, kind: str = "undo"
+    ) -> dict[str, Any]:
         """The JSON card for ``pos``: rendered item, suggestion, and why it was picked."""
         snap = self.snapshot
         score = float(snap.scores[pos]) if pos < len(snap.scores) else float("nan")
@@ -250,7 +297,7 @@ class BatchQueue:
             confidence = float(proba[suggestion])
         fitted = snap.fitted
         if reason is not None:
-            strategy, why, why_long = "undo", reason, reason
+            strategy, why, why_long = kind, reason, reason
         elif rank is None:
             strategy, why = "random", "random pick"
             why_long = "the ranking is used up; picked at random until the next retrain"
@@ -332,7 +379,7 @@ def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tu
     now = f"{snap.strategy} {score:.3f}"
     strategy, rank = picked.get("strategy"), picked.get("rank")
     long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
-    if strategy in (None, "undo", "random", "cold_start"):
+    if strategy in (None, "undo", "review", "random", "cold_start"):
         first = picked.get("why") or "shown earlier"
         return f"{first} · {now}", f"{first}; {long_now}"
     then = picked.get("score")

@@ -112,6 +112,10 @@ class SessionState:
         """Number of labeled items."""
         return len(self._label_of)
 
+    def label_of(self, pos: int) -> Any:
+        """The current label of ``pos`` (``None``: not labeled)."""
+        return self._label_of.get(pos)
+
     def label_values(self) -> list[Any]:
         """The current labels, one per labeled item."""
         return list(self._label_of.values())

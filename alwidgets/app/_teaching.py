@@ -26,6 +26,10 @@ class TeachingMixin:
     """``step`` / ``run`` / ``stop`` on top of the labeler's public API."""
 
     oracle: np.ndarray | None
+    oracle_noise: float
+    oracle_mistakes: list[Any]
+    classes: list[Any]
+    _noise_rng: np.random.Generator
     batch_widget: Any
     _runner: threading.Thread | None
     _stop_run: threading.Event
@@ -54,9 +58,20 @@ class TeachingMixin:
             )
         done = self.batch
         for item_id in done:
-            self.label(item_id, self.oracle[self._pos(item_id)])
+            self.label(item_id, self._oracle_answer(item_id))
         self.retrain(wait=True)
         return done
+
+    def _oracle_answer(self, item_id: Any) -> Any:
+        """The oracle's label; with ``oracle_noise``, now and then a wrong one (recorded)."""
+        assert self.oracle is not None
+        truth = self.oracle[self._pos(item_id)]
+        if self.oracle_noise and self._noise_rng.random() < self.oracle_noise:
+            others = [c for c in self.classes if c != truth]
+            if others:
+                self.oracle_mistakes.append(item_id)
+                return others[int(self._noise_rng.integers(len(others)))]
+        return truth
 
     def run(self, n_batches: int | None = None, delay: float = 0.5, wait: bool = False) -> None:
         """Let the loop run on its own with the oracle, one batch every ``delay`` seconds.

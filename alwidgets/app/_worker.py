@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._validation import n_rows
+from alwidgets._utils import n_rows, strategy_name
 from alwidgets.app._jobs import (
     LazyLearner,
     PoolData,
@@ -47,8 +47,8 @@ from alwidgets.app._jobs import (
     failed_snapshot,
     pool_rows,
     proba_in_class_order,
-    strategy_name,
 )
+from alwidgets.simulation import run_oracle_loop
 
 __all__ = ["RetrainWorker", "at_exit", "choose_mode", "run_job"]
 
@@ -86,21 +86,16 @@ def _shadow_loop(
     job: RetrainJob, data: PoolData, oracle: np.ndarray, name: str, start: np.ndarray, target: int
 ) -> tuple[np.ndarray, float]:
     """Race strategy ``name``: grow its own labeled set to ``target`` with the oracle."""
-    from alwidgets.learner import ActiveLearner
-
-    positions = np.asarray(start, dtype=np.int64)
-    learner = ActiveLearner(job.estimator, strategy=name, random_state=job.random_state)
-    while positions.size < target:
-        y = oracle[positions]
-        if len(np.unique(y)) >= 2:
-            learner.fit(pool_rows(data, positions), y)
-        else:
-            learner = ActiveLearner(job.estimator, strategy=name, random_state=job.random_state)
-        n = min(job.batch_size, target - positions.size)
-        picked = learner.query(data.X, n, exclude=positions)
-        if len(picked) == 0:
-            break
-        positions = np.concatenate([positions, np.asarray(picked, dtype=np.int64)])
+    positions = run_oracle_loop(
+        job.estimator,
+        data.X,
+        oracle,
+        name,
+        start=start,
+        target=target,
+        batch_size=job.batch_size,
+        random_state=job.random_state,
+    )
     y = oracle[positions]
     score, _, _ = _score(
         job.estimator, pool_rows(data, positions), y, data, job.cv, job.random_state
@@ -114,8 +109,16 @@ def _random_baseline(
     """Expected score of ``n`` randomly chosen labels (mean, std over seeds)."""
     scores = []
     for seed in range(job.random_seeds):
-        rng = np.random.default_rng([job.random_state, seed])
-        positions = rng.permutation(len(oracle))[:n]
+        positions = run_oracle_loop(
+            job.estimator,
+            data.X,
+            oracle,
+            "random",
+            start=(),
+            target=n,
+            batch_size=n,
+            random_state=np.random.default_rng([job.random_state, seed]),
+        )
         y = oracle[positions]
         if len(np.unique(y)) < 2:
             continue

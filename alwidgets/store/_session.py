@@ -18,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from alwidgets._utils import IDLE_SECONDS
 from alwidgets.exceptions import InvalidInputError, StoreError
 from alwidgets.store._codec import (
     QUERY_INFO,
@@ -208,7 +209,7 @@ class SessionStore:
     """
 
     #: Breaks longer than this (seconds) do not count as active labeling time.
-    idle_seconds: float = 300.0
+    idle_seconds: float = IDLE_SECONDS
 
     def __init__(
         self,

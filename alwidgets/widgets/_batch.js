@@ -76,8 +76,8 @@ function buildCard(card, index, classes) {
   node.dataset.index = String(index);
   const top = el("div", "alw-card-top");
   top.append(el("span", "alw-pos", String(index + 1)));
-  const why = el("span", "alw-why", card.why || "");
-  if (card.why_long) why.title = card.why_long;
+  const why = el("span", "alw-why");
+  showWhy(why, card);
   const tick = el("span", "alw-saved", "✓ saved");
   tick.title = "written to the session store";
   top.append(why, tick);
@@ -94,6 +94,13 @@ function buildCard(card, index, classes) {
   node.append(top, item, suggest, buttons, err);
   showSuggestion(node, card, classes);
   return node;
+}
+
+// Why the card was picked and its utility under the model in use (a retrain rescores it).
+function showWhy(node, card) {
+  node.textContent = card.why || "";
+  if (card.why_long) node.title = card.why_long;
+  else node.removeAttribute("title");
 }
 
 // The model's guess on a card; updated in place when a retrain re-predicts it.
@@ -126,7 +133,8 @@ async function render({ model, el: host }) {
   root.setAttribute(
     "aria-label",
     "Labeling batch: press a class key to label the highlighted card, " +
-      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo.",
+      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo, " +
+      "r review suspect labels.",
   );
 
   const header = el("div", "alw-header");
@@ -246,8 +254,12 @@ async function render({ model, el: host }) {
     if (sameCards(before, state.shown)) {
       cards.forEach((card, i) => {
         const old = before.cards[i];
+        const node = cardNodes.get(card.key);
         if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
-          showSuggestion(cardNodes.get(card.key), card, classes());
+          showSuggestion(node, card, classes());
+        }
+        if (card.why !== old.why || card.why_long !== old.why_long) {
+          showWhy(node.querySelector(".alw-why"), card);
         }
       });
     } else {
@@ -343,6 +355,7 @@ async function render({ model, el: host }) {
     else if (key === "s") act("skip");
     else if (key === "u") act("unsure");
     else if (key === "Backspace" || key === "Delete") undo();
+    else if (key === "r") model.send(state.review()); // a class keyed r takes precedence
     else if (key === "Escape") root.blur();
   });
 

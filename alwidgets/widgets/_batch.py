@@ -28,6 +28,7 @@ Messages from the front end (``content`` of a custom message)::
      "batch": 4, "seconds": 1.8}
     {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
     {"type": "undo", "seq": 5, "key": "18", "target_seq": 4}
+    {"type": "review", "seq": 6, "n": 10}   # review the most suspect labels (n optional)
 
 Each message also carries ``session``: a nonce the view draws when it renders, so
 the sequence numbers of two views (or of a reloaded page) never mix.
@@ -71,7 +72,7 @@ __all__ = ["BatchWidget"]
 logger = logging.getLogger(__name__)
 
 _ACTIONS = {"label", "skip", "unsure"}
-_TYPES = {"action", "undo"}
+_TYPES = {"action", "undo", "review"}
 _HERE = Path(__file__).parent
 
 
@@ -244,6 +245,10 @@ class BatchWidget(anywidget.AnyWidget):
             msg["key"] = key if isinstance(key, str) else None
             ok = isinstance(target, int | float) and not isinstance(target, bool)
             msg["target_seq"] = int(target) if ok and isinstance(target, int | float) else None
+        if msg["type"] == "review":
+            n = msg.get("n")
+            ok = n is None or (isinstance(n, int | float) and not isinstance(n, bool) and n >= 1)
+            msg["n"] = int(n) if ok and n is not None else None
         return msg
 
     # ---- kernel -> front end ----

@@ -110,6 +110,15 @@ export class BatchState {
     return { message, key };
   }
 
+  // Ask the kernel to show the labels it most suspects of being wrong as cards (key r or
+  // the app's button). No reply is awaited: the kernel swaps the cards it syncs.
+  review(n = null) {
+    this.seq += 1;
+    const message = { type: "review", seq: this.seq, session: this.session };
+    if (n !== null) message.n = n;
+    return message;
+  }
+
   // A kernel reply. ack/nack/undone settle the optimistic guess of their seq (returned,
   // so the view knows what it had assumed); a refused answer leaves the undo history.
   reply(msg) {

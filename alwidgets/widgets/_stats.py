@@ -35,6 +35,7 @@ STATS_KEYS: dict[str, str] = {
     "score": "float | None: the latest evaluation score",
     "metric": "str: name of the score, default 'accuracy'",
     "hint": "str | None: a stopping hint, shown highlighted",
+    "review": "str | None: progress of a review of suspect labels, e.g. 'review 3 / 10 · 1 changed'",
     # accepted so that SessionStore.stats() can be passed as is; not shown
     "n_events": "int: events in the store (not shown)",
     "n_items": "int: items with any action (not shown)",
@@ -56,7 +57,7 @@ _INT_KEYS = (
 )
 _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
 _COUNT_MAPS = ("per_class", "per_annotator")
-_TEXT_KEYS = ("model_status", "metric", "hint")
+_TEXT_KEYS = ("model_status", "metric", "hint", "review")
 
 # One rule set per panel instead of inline styles on every element; JupyterLab theme
 # variables with fallbacks, so the panel reads in light and dark themes.
@@ -283,6 +284,8 @@ class SessionStats(DisplaysWidget):
         if model:
             parts.append(f'<div class="alw-model alw-muted">{" · ".join(model)}</div>')
 
+        if st.get("review"):
+            parts.append(f'<div class="alw-review">{html.escape(st["review"])}</div>')
         if st.get("hint"):
             parts.append(f'<div class="alw-hint">{html.escape(st["hint"])}</div>')
         return f'<div class="alw-stats-panel">{_CSS}{"".join(parts)}</div>'

@@ -294,7 +294,24 @@ def test_a_retrain_updates_suggestions_on_the_cards_in_place(page: Any) -> None:
     same = page.query_selector('.alw-card[data-key="12"]')
     assert same.evaluate("(n, old) => n === old", node)  # updated, not rebuilt
     assert "model: emu 55%" in same.inner_text()
+    # ... and the utility under the new model, not the score it was picked with
+    page.evaluate(
+        "model.update({cards: [card('10', 0), card('11', 1),"
+        " {...card('12', 2), confidence: 0.55, why: 'margin 0.412 · #3',"
+        " why_long: 'model v2 gives it margin utility 0.412'}]})"
+    )
+    why = same.query_selector(".alw-why")
+    assert why.inner_text() == "margin 0.412 · #3"
+    assert why.get_attribute("title") == "model v2 gives it margin utility 0.412"
     assert same.query_selector(".alw-btn.alw-suggested").get_attribute("data-label") == "emu"
     assert card(page, "12")["focused"] == "true"
     page.keyboard.press("Enter")
     assert sent(page)[-1]["class_index"] == 2
+
+
+def test_r_asks_the_kernel_for_a_review_in_seq_order(page: Any) -> None:
+    page.keyboard.press("1")
+    page.keyboard.press("r")
+    label, review = sent(page)[-2:]
+    assert review == {"type": "review", "seq": label["seq"] + 1, "session": label["session"]}
+    assert card(page, "11")["status"] == "pending"  # nothing marked: the kernel swaps the cards

@@ -316,3 +316,14 @@ describe("helpers", () => {
     assert.equal(formatAge(7200), "2 h ago");
   });
 });
+
+describe("review", () => {
+  test("asks the kernel in seq order, with no reply awaited", () => {
+    const state = new BatchState("s1");
+    state.act("10", "label", 0, 1.0);
+    const message = state.review();
+    assert.deepEqual(message, { type: "review", seq: 2, session: state.session });
+    assert.equal(state.pending.has(2), false);
+    assert.deepEqual(state.review(5), { type: "review", seq: 3, n: 5, session: state.session });
+  });
+});

@@ -144,9 +144,17 @@ def test_every_documented_key_is_accepted() -> None:
     }
     s = SessionStats()
     for key in STATS_KEYS:
-        value = samples.get(key, "text" if key in {"model_status", "metric", "hint"} else 1)
+        text_keys = {"model_status", "metric", "hint", "review"}
+        value = samples.get(key, "text" if key in text_keys else 1)
         s.update({key: value})
     assert s.state["n_labeled"] == 1
+
+
+def test_review_progress_is_shown_and_cleared() -> None:
+    s = SessionStats({"review": "review 3 / 10 · 1 changed"})
+    assert "review 3 / 10 · 1 changed" in text_of(s.html)
+    s.update(review=None)
+    assert "review 3" not in s.html
 
 
 def test_many_classes_use_two_columns() -> None:

@@ -1,0 +1,199 @@
+"""Review mode: the most suspect labeled items come back as cards, to keep or change.
+
+:meth:`ReviewMixin.review` ranks the labeled items with
+:func:`alwidgets.review.suspect_labels` (out of fold: no model judges a label it was
+trained on) and switches the queue to them. On a review card the usual keys apply: a
+class key records that label (the same one = *kept*, another = *changed*), ``s`` keeps
+the label, ``u`` marks it unsure. Every answer is a new event in the store, tagged
+``strategy="review"`` (the history stays; undo steps back as usual). When every
+suspect is answered, the normal ranking takes over again.
+
+Examples
+--------
+>>> r = ReviewRound.from_ranking([4, 1], {4: {"label": "a", "guess": "b"},
+...                                       1: {"label": "b", "guess": "a"}})
+>>> r.mark(4, "kept"); r.status()
+'review 1 / 2 · 0 changed'
+>>> r.remaining(), r.finished
+([1], False)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from alwidgets._utils import take_rows
+from alwidgets.exceptions import InvalidInputError
+
+__all__ = ["OUTCOMES", "ReviewMixin", "ReviewRound", "find_suspects"]
+
+#: What a review answer did to the label.
+OUTCOMES = ("kept", "changed", "unsure")
+
+
+@dataclass
+class ReviewRound:
+    """The suspects of one review, most suspect first, and what became of each."""
+
+    positions: list[int]
+    info: dict[int, dict[str, Any]]
+    done: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_ranking(cls, positions: list[int], info: dict[int, dict[str, Any]]) -> ReviewRound:
+        return cls([int(p) for p in positions], {int(p): info[p] for p in positions})
+
+    def __contains__(self, pos: object) -> bool:
+        return pos in self.info
+
+    @property
+    def total(self) -> int:
+        return len(self.positions)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.done) >= self.total
+
+    @property
+    def n_changed(self) -> int:
+        return sum(1 for v in self.done.values() if v == "changed")
+
+    def remaining(self) -> list[int]:
+        """Suspects not answered yet, in order."""
+        return [p for p in self.positions if p not in self.done]
+
+    def mark(self, pos: int, outcome: str) -> None:
+        self.done[pos] = outcome
+
+    def unmark(self, pos: int) -> None:
+        self.done.pop(pos, None)
+
+    def status(self) -> str:
+        """One line for the stats panel."""
+        text = f"review {len(self.done)} / {self.total} · {self.n_changed} changed"
+        return text + (" · done" if self.finished else "")
+
+    def progress(self) -> dict[str, int]:
+        """``{"total", "done", "kept", "changed", "unsure"}``."""
+        out = {"total": self.total, "done": len(self.done)}
+        for outcome in OUTCOMES:
+            out[outcome] = sum(1 for v in self.done.values() if v == outcome)
+        return out
+
+
+def find_suspects(
+    estimator: Any, X: Any, labels: dict[int, Any], n: int | None, seed: int
+) -> pd.DataFrame:
+    """:func:`~alwidgets.review.suspect_labels` on the labeled positions (index = positions).
+
+    ``n=None`` keeps the items whose out-of-fold guess differs from their label. Items
+    of a class with a single label cannot be judged out of fold and are left out.
+    """
+    from alwidgets.review import suspect_labels
+
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
+        raise InvalidInputError(f"review(n) needs n >= 1 (items to review) or None, got {n!r}.")
+    counts = pd.Series(list(labels.values())).value_counts()
+    judged = {p: v for p, v in labels.items() if counts[v] >= 2}
+    positions = np.array(sorted(judged), dtype=np.intp)
+    if len(positions) < 4:
+        raise InvalidInputError(
+            f"review needs a few labels to judge them out of fold; there are {len(positions)}. "
+            "Label more items first."
+        )
+    y = pd.Series([judged[int(p)] for p in positions], index=positions)
+    frame = suspect_labels(estimator, take_rows(X, positions), y, random_state=seed)
+    if n is None:
+        return frame[frame["guess"] != frame["label"]]
+    return frame.head(int(n))
+
+
+class ReviewMixin:
+    """``review()`` and ``review_progress`` for :class:`~alwidgets.ActiveLabeler`."""
+
+    estimator: Any
+    X: Any
+    ids: Sequence[Any]
+    classes: list[Any]
+    _lock: threading.RLock
+    _queue: Any
+    _state: Any
+    _review_seed: int
+    panels: Any
+    batch_widget: Any
+
+    if TYPE_CHECKING:  # provided by ActiveLabeler
+
+        def _push_state(self) -> None: ...
+
+    def review(self, n: int | None = None) -> pd.DataFrame:
+        """Show the most suspect labeled items as cards, to keep or change their labels.
+
+        Parameters
+        ----------
+        n : int, optional
+            How many to review; default: every labeled item whose out-of-fold guess
+            differs from its label.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The suspects in review order (index: item ids; columns ``label``,
+            ``guess``, ``score``, ``p_label``, ``p_guess``). Empty: nothing to review,
+            the cards stay as they were.
+        """
+        with self._lock:
+            labels = self._state.labels
+        frame = find_suspects(self.estimator, self.X, labels, n, self._review_seed)
+        records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+        info = {int(p): row for p, row in zip(frame.index, records, strict=True)}
+        with self._lock:
+            if len(frame):
+                self._queue.start_review(ReviewRound.from_ranking(list(info), info))
+                self._push_state()
+            self._draw_review()
+        out = frame.copy()
+        out.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
+        return out
+
+    @property
+    def review_progress(self) -> dict[str, int] | None:
+        """The current review's ``total``, ``done``, ``kept``, ``changed``, ``unsure``."""
+        round_ = self._queue.review
+        return None if round_ is None else round_.progress()
+
+    def _review_answer(self, pos: int, action: str, label: Any) -> tuple[str, Any, str | None]:
+        """``(action, label, outcome)`` for an answer; ``outcome`` None off review cards.
+
+        A skip on a review card keeps the label: it becomes a label event with the
+        same label, so undo and the history treat it like any other answer.
+        """
+        round_ = self._queue.review
+        if round_ is None or pos not in round_:
+            return action, label, None
+        current = self._state.label_of(pos)
+        if action == "skip" and current is not None:
+            action, label = "label", current
+        if action == "unsure":
+            return action, label, "unsure"
+        return action, label, "kept" if label == current else "changed"
+
+    def _review_from_ui(self, n: int | None = None) -> None:
+        """The review button or message: start a review, or say why there is none."""
+        try:
+            frame = self.review(n)
+        except InvalidInputError as err:
+            self.batch_widget.notice(f"Cannot review yet: {err}", "error")
+            return
+        if not len(frame):
+            self.batch_widget.notice("Nothing to review: the models agree with every label.")
+
+    def _draw_review(self) -> None:
+        round_ = self._queue.review
+        self.panels.draw_stats(review=None if round_ is None else round_.status())

