@@ -9,7 +9,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps js-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ browser-deps:
 js-deps:
 	$(call apt-dep,command -v node >/dev/null,nodejs,the JavaScript tests)
 
+# Debian's PostgreSQL server for the team-session tests: the suite runs against a throwaway
+# cluster on 127.0.0.1 in a temporary directory (scripts/pg_cluster.py).
+pg-deps:
+	$(call apt-dep,command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1,postgresql,the PostgreSQL tests)
+
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check alwidgets tests benchmarks
 	$(VENV)/bin/ruff format --check alwidgets tests benchmarks
@@ -76,9 +81,15 @@ lint: $(VENV)/.test
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy -p alwidgets
 
-pytest: $(VENV)/.test browser-deps js-deps
+# The suite's PostgreSQL server is stopped (and its directory removed) even when pytest fails.
+pytest: $(VENV)/.test browser-deps js-deps pg-deps
+	@if command -v pg_ctl >/dev/null || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+		eval "$$($(PY) scripts/pg_cluster.py start)" || exit 1; \
+	fi; \
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider
+		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider; status=$$?; \
+	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
+	exit $$status
 
 test: lint typecheck pytest
 

@@ -21,6 +21,7 @@ EXPECTED = [
     "text.ipynb",
     "tabular.ipynb",
     "teaching.ipynb",
+    "team.ipynb",
     "large_pool.ipynb",
 ]
 FIX = "run: python scripts/strip_notebooks.py notebooks/*.ipynb"

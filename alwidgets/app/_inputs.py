@@ -163,6 +163,38 @@ def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndar
     return np.asarray(values)
 
 
+def default_annotator() -> str:
+    """Who labels: ``JUPYTERHUB_USER`` when set (each hub user their own name), else the
+    login name."""
+    from alwidgets.store._session import _default_annotator
+
+    return os.environ.get("JUPYTERHUB_USER") or _default_annotator()
+
+
+def check_team(overlap: Any, lease_seconds: Any) -> tuple[int, float]:
+    """``overlap`` a positive int, ``lease_seconds`` a positive number.
+
+    >>> check_team(2, 60)
+    (2, 60.0)
+    """
+    if isinstance(overlap, bool) or not isinstance(overlap, int | np.integer) or overlap < 1:
+        raise InvalidInputError(
+            f"overlap must be a positive int (how many annotators label each item), got "
+            f"{overlap!r}; use 1 (no item twice) or 2 (two opinions per item)."
+        )
+    if (
+        isinstance(lease_seconds, bool)
+        or not isinstance(lease_seconds, int | float | np.number)
+        or not np.isfinite(lease_seconds)
+        or lease_seconds <= 0
+    ):
+        raise InvalidInputError(
+            f"lease_seconds must be a positive number of seconds, got {lease_seconds!r}; "
+            "e.g. lease_seconds=300."
+        )
+    return int(overlap), float(lease_seconds)
+
+
 def check_oracle_noise(noise: Any, oracle: Any) -> float:
     """The share of wrong oracle answers: a number in [0, 1), and only with an oracle.
 
@@ -186,9 +218,15 @@ def check_oracle_noise(noise: Any, oracle: Any) -> float:
 
 
 def open_store(
-    store: Any, classes: list[Any], annotator: str | None, *, quiet: bool = False
+    store: Any,
+    classes: list[Any],
+    annotator: str | None,
+    *,
+    quiet: bool = False,
+    session: str | None = None,
 ) -> Any:
-    """A :class:`~alwidgets.store.SessionStore` from a path, an open store, or ``None``.
+    """A :class:`~alwidgets.store.SessionStore` from a path, a ``postgresql://`` URL
+    (with ``session``), an open store, or ``None``.
 
     ``None`` means a temporary file, with a warning (``quiet``: an info message, e.g.
     for teaching demos answered by an oracle, where nothing needs keeping).
@@ -206,14 +244,15 @@ def open_store(
     if isinstance(store, SessionStore):
         if store.classes is not None and set(store.classes) != set(classes):
             raise StoreMismatchError(
-                f"the store {str(store.path)!r} has classes {store.classes!r}, but "
+                f"the store {store.location!r} has classes {store.classes!r}, but "
                 f"classes {classes!r} were passed; use the same classes or a new file."
             )
         return store
     if isinstance(store, str | os.PathLike):
-        return SessionStore(store, classes=classes, annotator=annotator)
+        return SessionStore(store, classes=classes, annotator=annotator, session=session)
     raise InvalidInputError(
-        f"store must be a file path or a SessionStore, got {type(store).__name__}."
+        f"store must be a file path or a SessionStore (or a postgresql:// URL), got "
+        f"{type(store).__name__}."
     )
 
 

@@ -32,7 +32,9 @@ from alwidgets.app._review import ReviewMixin
 from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
+from alwidgets.app._team import TeamRouting, TeamWiring, team_stats
 from alwidgets.app._worker import RetrainWorker, at_exit
+from alwidgets.exceptions import StoreError
 
 __all__ = ["ActiveLabeler"]
 
@@ -43,7 +45,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
+class ActiveLabeler(RetrainWiring, TeamWiring, AppView, TeachingMixin, ReviewMixin):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -107,7 +109,21 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         in the notebook, or a script); see :func:`alwidgets.app._worker.choose_mode`. If a
         process fails (e.g. cannot unpickle the estimator), fits fall back to a thread.
     annotator : str, optional
-        Name recorded with each action (default: the login name).
+        Name recorded with each action (default: ``JUPYTERHUB_USER`` when set, else the
+        login name).
+    session : str, optional
+        With a ``postgresql://`` store: the session's name on the server (several
+        sessions per database).
+    overlap : int, default 1
+        Team routing: how many different annotators label each item. Every batch is
+        claimed in the store when it is built (the prefetched one too) with a lease of
+        ``lease_seconds``, renewed while the labeler is open and released on
+        :meth:`close`; items labeled or claimed by colleagues are skipped, and every
+        labeler trains on the team's labels. With ``overlap=2`` each item gets two
+        labels from two different annotators (the stats show κ on them).
+    lease_seconds : float, default 300
+        How long a claim lasts without renewal (a crashed kernel's items come back
+        after it).
     random_state : int, Generator or None
         Seed for the strategy, cold start and tie breaking.
 
@@ -147,6 +163,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         retrain_in: str = "auto",
         annotator: str | None = None,
         random_state: Any = None,
+        session: str | None = None,
+        overlap: int = 1,
+        lease_seconds: float = 300.0,
     ) -> None:
         self.oracle_noise = checks.check_oracle_noise(oracle_noise, oracle)
         # every argument is checked before the store is opened
@@ -159,14 +178,22 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
         self.retrain_every, self.retrain_in = inp.retrain_every, inp.retrain_in
-        self.annotator = annotator
+        self.overlap, self.lease_seconds = checks.check_team(overlap, lease_seconds)
+        self.annotator = checks.default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
         self.store = checks.open_store(
-            store, self.classes, annotator, quiet=self.oracle is not None
+            store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
         )
         self._lock = threading.RLock()
-        self._state = SessionState(self.store, self.ids, self.classes)
+        self._state = SessionState(
+            self.store, self.ids, self.classes, annotator=self.annotator,
+            mine_only=self.overlap > 1,
+        )  # fmt: skip
+        self._team = TeamRouting(
+            self.store, self.ids, annotator=self.annotator, overlap=self.overlap,
+            lease_seconds=self.lease_seconds,
+        )  # fmt: skip
         rng = np.random.default_rng(inp.seed)
         self._review_seed, self._noise_rng = inp.seed, np.random.default_rng([inp.seed, 1])
         self.oracle_mistakes: list[Any] = []  # ids the noisy oracle answered wrong
@@ -180,6 +207,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         # answers have no human pace); a resumed session's pace so far
         self._answer_log: list[tuple[float, float | None]] = []
         self._stats_base, self._last_stats = self.store.stats(), 0.0
+        self._team_stats: dict[str, Any] = team_stats(self.store)
         self._ui = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidgets-ui")
         self._ui_pending = self._closed = self._fallback_shown = False
         self._runner: threading.Thread | None = None
@@ -190,7 +218,9 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
             batch_size=self.batch_size, rng=rng, snapshot=self._cold_start(),
             # a Dask pool: no cluster access on the key path (a card outside the ranking
             # gets no fresh guess rather than waiting on the cluster)
-            X=None if self._data.rows is not None else self.X, handled=self._state.handled,
+            X=None if self._data.rows is not None else self.X,
+            handled=self._state.handled,
+            claim=self._team.claim,
         )  # fmt: skip
         self._worker.warm_up()  # a worker process starts while the first batch is labeled
         at_exit(self)  # an unclosed labeler stops its background work quietly at exit
@@ -204,6 +234,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
             event = self._request_job()
             if event is not None:
                 event.wait(RESUME_WAIT_S)
+        self._team.start(self._team_tick)
         self._set_status()
 
     def _pos(self, item_id: Any) -> int:
@@ -237,9 +268,18 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
             ref = (session, seq) if isinstance(session, str) and seq is not None else None
             action, label, outcome = self._review_answer(pos, action, label)
             info = q.query_info.get(pos, {})
-            self._state.record(
-                pos, action, label, annotator=self.annotator, shown_at=shown_at, ref=ref, **info
-            )
+            try:
+                self._state.record(
+                    pos, action, label, annotator=self.annotator, shown_at=shown_at, ref=ref,
+                    **info,
+                )  # fmt: skip
+            except StoreError:  # not saved: the card stays unanswered (nack), status says why
+                self._team.unreachable = True
+                self._set_status()
+                raise
+            if self._team.unreachable:
+                self._team.unreachable = False
+                self._set_status()
             if outcome is not None:
                 q.review.mark(pos, outcome)
                 self._draw_review()
@@ -259,6 +299,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
 
     def _advance(self) -> None:
         with self._lock:
+            self._follow_team()
             self._queue.advance()
             self._push_state()
             ran_out = self._queue.ran_out
@@ -330,6 +371,14 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         An item from an earlier batch comes back at the front of the current batch.
         """
         return self._undo()
+
+    def sync(self) -> None:
+        """Take in the team's new labels now, and renew this labeler's claims.
+
+        A background thread does this every third of ``lease_seconds``; call it to see
+        colleagues' answers at once (e.g. before :meth:`retrain`).
+        """
+        self._team_tick()
 
     def next_batch(self) -> list[Any]:
         """Move on to the prefetched batch (unanswered cards go back to the pool)."""
@@ -406,6 +455,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         """Stop the teaching loop and the workers, and close the store."""
         self.stop()
         self._closed = True
+        self._team.close()
         self._worker.shutdown()
         self._ui.shutdown(wait=True)
         self.store.close()
@@ -414,6 +464,7 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         """Interpreter exit without :meth:`close`: stop background work, quietly."""
         self._closed = True
         self._stop_run.set()
+        self._team.close()
         self._worker.shutdown()
         self._ui.shutdown(wait=False, cancel_futures=True)
 
@@ -427,5 +478,5 @@ class ActiveLabeler(RetrainWiring, AppView, TeachingMixin, ReviewMixin):
         return (
             f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, "
             f"{self._state.n_labeled} labeled, model v{self.model_version}, "
-            f"store={str(self.store.path)!r})"
+            f"store={self.store.location!r})"
         )

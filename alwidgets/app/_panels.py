@@ -29,6 +29,7 @@ from alwidgets._utils import IDLE_SECONDS
 from alwidgets.app import _inputs as checks
 from alwidgets.app._jobs import RankingSnapshot
 from alwidgets.app._protocol import MessageProtocol
+from alwidgets.app._team import UNREACHABLE
 
 __all__ = ["AppView", "Panels", "pace", "status_of"]
 
@@ -186,6 +187,10 @@ class AppView:
     _answer_log: list[tuple[float, float | None]]
     _stats_base: dict[str, Any]
     _last_stats: float
+    _team: Any
+    _team_stats: dict[str, Any]
+    store: Any
+    annotator: str
     _review_from_ui: Any  # ReviewMixin: the review button's action
 
     def _build_widgets(self, metric: str) -> None:
@@ -248,6 +253,8 @@ class AppView:
             w.next_batch_id = q.next.id
             w.answers = self._state.answers(p for p in q.current.positions if q.answered(p))
             w.progress = {"labeled": self._state.n_labeled, "total": self.n_items}
+        # leases of items that left the queue unanswered go back to the team
+        self._team.release_dropped([*q.current.positions, *q.next.positions], self._state.handled)
 
     # ------------------------------------------------------------------ status, plots, stats
     def _set_status(self) -> None:
@@ -263,6 +270,8 @@ class AppView:
                 version=sched.version,
                 error=sched.last_error,
             )
+            if self._team.unreachable:  # answers are not saved until it is back
+                status.update(state="error", detail=UNREACHABLE, error=UNREACHABLE)
             self.batch_widget.status = status
         fitted = snap is not None and snap.fitted
         model_status = "training…" if training else ("failed" if sched.last_error else "ready")
@@ -321,4 +330,5 @@ class AppView:
             score=float(score) if score is not None and np.isfinite(score) else None,
             metric=snap.metric_name or "accuracy",
             hint=self._sched.hint,
+            **self._team_stats,
         )

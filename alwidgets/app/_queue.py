@@ -36,7 +36,7 @@ import html
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,11 +77,14 @@ class BatchQueue:
         snapshot: RankingSnapshot,
         handled: np.ndarray,
         X: Any = None,
+        claim: Callable[[Iterator[int], int], list[int]] | None = None,
     ) -> None:
         n = len(ids)
         self.ids, self.items, self.display, self.X = ids, items, display, X
         self.classes, self.batch_size, self._rng = classes, batch_size, rng
         self.handled = handled  # read only: the session owns it
+        # team routing: claim(positions, k) leases up to k of them in the store (see _team)
+        self.claim = claim
         self.queued = np.zeros(n, dtype=bool)
         self.snapshot, self.cursor = snapshot, 0
         self.query_info: dict[int, dict[str, Any]] = {}  # position -> why it was shown
@@ -96,6 +99,8 @@ class BatchQueue:
     # ---- building batches ----
     def take(self, k: int) -> list[tuple[int, int | None]]:
         """Up to ``k`` (position, rank) pairs from the ranking; random when it runs out."""
+        if self.claim is not None:
+            return self._take_claimed(k, self.claim)
         order = self.snapshot.order
         out: list[tuple[int, int | None]] = []
         seen: set[int] = set()
@@ -112,6 +117,35 @@ class BatchQueue:
             if rest.size:
                 extra = self._rng.choice(rest, size=min(k - len(out), rest.size), replace=False)
                 out.extend((int(p), None) for p in extra)
+                self.ran_out = True
+        return out
+
+    def _take_claimed(
+        self, k: int, claim: Callable[[Iterator[int], int], list[int]]
+    ) -> list[tuple[int, int | None]]:
+        """Like :meth:`take`, but only items the store lets this annotator claim: those
+        labeled or leased by colleagues are passed over (see ``_team``)."""
+        order = self.snapshot.order
+        rank: dict[int, int] = {}
+
+        def ranked() -> Iterator[int]:
+            for i in range(self.cursor, len(order)):
+                p = int(order[i])
+                if not self.handled[p] and not self.queued[p] and p not in rank:
+                    rank[p] = i + 1
+                    yield p
+
+        got = claim(ranked(), k)
+        out: list[tuple[int, int | None]] = [(p, rank.get(p)) for p in got]
+        if got:  # passed-over items come back with the next ranking
+            self.cursor = max(rank[p] for p in got if p in rank)
+        if len(out) < k:
+            free = ~(self.handled | self.queued)
+            free[got] = False
+            rest = self._rng.permutation(np.flatnonzero(free))
+            extra = claim(iter(int(p) for p in rest), k - len(out))
+            out.extend((p, None) for p in extra)
+            if extra:
                 self.ran_out = True
         return out
 

@@ -79,12 +79,28 @@ class SessionState:
         The pool's item ids, by position.
     classes : list
         The session's classes (for the cards' ``class_index``).
+    annotator : str, optional
+        This app's annotator; needed with ``mine_only``.
+    mine_only : bool, default False
+        A team labeling each item several times (overlap > 1): the cards, the handled
+        mask and the undo stack are this annotator's own; the labels to train on
+        (:attr:`labels`) stay the team's. Otherwise an item anyone answered is handled.
     """
 
-    def __init__(self, store: Any, ids: Sequence[Any], classes: list[Any]) -> None:
+    def __init__(
+        self,
+        store: Any,
+        ids: Sequence[Any],
+        classes: list[Any],
+        *,
+        annotator: str | None = None,
+        mine_only: bool = False,
+    ) -> None:
         self.store = store
         self.ids = ids
         self.classes = list(classes)
+        self.annotator, self.mine_only = annotator, mine_only
+        self._team_label: dict[int, Any] = {}  # position -> the team's current label
         self.index = pd.Index(ids)
         self._action: dict[int, str] = {}  # position -> live action (label/skip/unsure)
         self._label_of: dict[int, Any] = {}  # position -> current label
@@ -104,13 +120,13 @@ class SessionState:
 
     @property
     def labels(self) -> dict[int, Any]:
-        """Position -> current label (a copy)."""
-        return dict(self._label_of)
+        """Position -> current label, the team's (a copy): what the model trains on."""
+        return dict(self._team_label if self.mine_only else self._label_of)
 
     @property
     def n_labeled(self) -> int:
         """Number of labeled items."""
-        return len(self._label_of)
+        return len(self._team_label if self.mine_only else self._label_of)
 
     def label_of(self, pos: int) -> Any:
         """The current label of ``pos`` (``None``: not labeled)."""
@@ -118,7 +134,7 @@ class SessionState:
 
     def label_values(self) -> list[Any]:
         """The current labels, one per labeled item."""
-        return list(self._label_of.values())
+        return list((self._team_label if self.mine_only else self._label_of).values())
 
     def actions(self) -> list[str]:
         """The live actions, one per handled item."""
@@ -126,7 +142,7 @@ class SessionState:
 
     def trainable(self) -> bool:
         """Labels of at least two classes: a model can be fit."""
-        return len(set(self._label_of.values())) >= 2
+        return len(set(self.label_values())) >= 2
 
     def answer(self, pos: int) -> dict[str, Any] | None:
         """What a card shows as answered: ``{"action", "class_index"}`` or ``None``."""
@@ -175,6 +191,8 @@ class SessionState:
         args = (self.ids[pos], label) if action == "label" else (self.ids[pos],)
         record(*args, annotator=annotator, shown_at=shown_at, **query_info)
         self._set(pos, action, label)
+        if action == "label":
+            self._team_label[pos] = label
         self._done.append((pos, ref))
         del self._done[:-_UNDO_DEPTH]
 
@@ -196,12 +214,53 @@ class SessionState:
             self._done.pop()
         else:  # an action from before this app (a resumed session): order unknown
             self._done.clear()
+        if self.mine_only:
+            self._reread([pos])
+            return event, pos
         live = event.get("restored")
         if live is None:
             self._set(pos, None)
         else:
             self._set(pos, str(live["action"]), plain(live["label"]))
         return event, pos
+
+    def follow(self, changes: pd.DataFrame) -> int:
+        """Mirror the team's new events (from ``store.changes_since``); returns how many
+        of them are labels by colleagues (new training data)."""
+        if changes is None or not len(changes):
+            return 0
+        items = pd.Index(changes["item_id"].to_numpy(dtype=object))
+        pos = self.index.get_indexer(items)
+        self._reread(sorted({int(p) for p in pos if p >= 0}))
+        others = (changes["annotator"] != self.annotator) & (changes["action"] == "label")
+        return int(others.sum())
+
+    def _reread(self, positions: list[int]) -> None:
+        """Take what the store says about these items (after an undo, or a colleague)."""
+        if not positions:
+            return
+        ids = [self.ids[p] for p in positions]
+        labels = self.store.labels["label"]
+        if self.mine_only:
+            events = self.store.events
+            mine = events[
+                (events["annotator"] == self.annotator)
+                & (events["action"] != "undo")
+                & ~events["undone"]
+            ]
+            last = mine.drop_duplicates("item_id", keep="last").set_index("item_id")
+        else:
+            last = self.store.state
+        for p, item in zip(positions, ids, strict=True):
+            if item in labels.index:
+                self._team_label[p] = plain(labels.loc[item])
+            else:
+                self._team_label.pop(p, None)
+            if item in last.index:
+                row = last.loc[item]
+                self._set(p, str(row["action"]), plain(row["label"]))
+            else:
+                self._set(p, None)
 
     def undo_mismatch(self, key: str, target_seq: int | None, session: str | None) -> str | None:
         """Why an undo naming card ``key`` (action ``target_seq``) must be refused, or None."""
@@ -228,6 +287,16 @@ class SessionState:
             self._label_of[pos] = label
 
     def _load(self) -> None:
+        labels = self.store.labels
+        if len(labels):
+            known = self.index.get_indexer(pd.Index(labels.index))
+            for p, label in zip(known, labels["label"].to_numpy(), strict=True):
+                if p >= 0:
+                    self._team_label[int(p)] = plain(label)
+        if self.mine_only:
+            touched = self.index.get_indexer(pd.Index(self.store.state.index))
+            self._reread(sorted(int(p) for p in touched if p >= 0))
+            return
         state = self.store.state
         if not len(state):
             return

@@ -1,13 +1,17 @@
 """Layer 4: the session store — every labeling action, durable and append-only.
 
 :class:`SessionStore` keeps a labeling session in one SQLite file (stdlib
-``sqlite3``, WAL journal, ``synchronous=FULL``): each ``label``, ``skip``,
+``sqlite3``, WAL journal, ``synchronous=FULL``) or, for a team, in a
+PostgreSQL database (``SessionStore("postgresql://...", session="name")``,
+optional extra ``alwidgets[postgres]``): each ``label``, ``skip``,
 ``unsure`` and ``undo`` is an event committed before the call returns, so a
 crash, a kernel restart or a second annotator loses nothing. pandas is the
 interface: :attr:`~SessionStore.events`, :attr:`~SessionStore.labels`,
 :attr:`~SessionStore.state` and :attr:`~SessionStore.models` are DataFrames,
 :meth:`~SessionStore.export` writes CSV or Parquet and :func:`read_export`
-reads such a file back with exact types.
+reads such a file back with exact types. :meth:`~SessionStore.claim` routes
+work between annotators (leases, see ``_claims``) and :func:`copy_session`
+moves a session between a file and a server with its whole history.
 
 Examples
 --------
@@ -27,13 +31,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from alwidgets.store._copy import copy_session
 from alwidgets.store._schema import SCHEMA_VERSION
 from alwidgets.store._session import NothingToUndoWarning, SessionStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from alwidgets.store._export import read_export
 
-__all__ = ["SCHEMA_VERSION", "NothingToUndoWarning", "SessionStore", "read_export"]
+__all__ = ["SCHEMA_VERSION", "NothingToUndoWarning", "SessionStore", "copy_session", "read_export"]
 
 
 def __getattr__(name: str) -> Any:

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import gc
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -57,7 +57,7 @@ _VIEW_SQL = {
     "labels": "SELECT label_event, item_id, label, label_annotator, label_time FROM current "
     "WHERE label_event IS NOT NULL",
     "state": "SELECT state_event, item_id, state_label, state_annotator, state_time, "
-    "state_action FROM current WHERE 1",
+    "state_action FROM current WHERE true",
 }
 _LIVE_LABELS_SQL = """
 SELECT annotator, item_id, label FROM events
@@ -143,7 +143,9 @@ class Replay:
     set the row), which keeps rows in event order when patched.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, param: Callable[[Value], Any] | None = None) -> None:
+        # how an item id becomes a query parameter (PostgreSQL: jsonb; see ``_backend``)
+        self._param = param if param is not None else (lambda value: value)
         self.last_id: int | None = None
         self._frames: dict[str, pd.DataFrame] = {}
         self._touched: dict[str, set[Value]] = {"labels": set(), "state": set()}
@@ -182,7 +184,7 @@ class Replay:
     def _patch(self, conn: sqlite3.Connection, name: str, touched: set[Value]) -> None:
         """Re-read the rows of ``touched`` items (at most ``_PATCH_LIMIT`` parameters)."""
         sql = f"{_VIEW_SQL[name]} AND item_id IN ({', '.join('?' * len(touched))})"
-        changed = conn.execute(sql, list(touched)).fetchall()
+        changed = conn.execute(sql, [self._param(item) for item in touched]).fetchall()
         frame = self._frames[name]
         keep = frame[~frame.index.isin(list(touched))]
         if not changed:

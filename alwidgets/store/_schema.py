@@ -17,7 +17,9 @@ and migration 1 -> 2 fills it from the log. Readers fetch one row per item
 through it instead of scanning every event. Schema 3 widens ``current`` with
 the fields the views show (label, annotator, time; the state's action), so a
 first read needs no lookup into ``events``; migration 2 -> 3 rebuilds it from
-the log. An undo is a new event pointing at the event it reverts (``undoes``,
+the log. Schema 4 adds a client-made ``key`` to events and models (a write
+retried after a lost reply cannot be recorded twice) and the ``claims`` table
+(work routing: leases on items, mutable, not part of the log). An undo is a new event pointing at the event it reverts (``undoes``,
 unique, so an event is undone at most once, even with several writers).
 
 Examples
@@ -64,7 +66,7 @@ APPLICATION_ID = int.from_bytes(b"alwS", "big")
 #: Value of the ``magic`` row in the ``meta`` table.
 MAGIC = "alwidgets-session-store"
 #: Schema version written by this version of alwidgets.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 #: How long a writer waits for another writer's lock before giving up.
@@ -247,6 +249,23 @@ INSERT INTO current ({_CURRENT_COLUMNS})
 """
 
 
+# Schema 4: idempotency keys and claims (see ``_claims``). Claims are leases, not
+# history: rows are replaced and deleted freely, so there is no trigger on them.
+_V4_DDL = """
+ALTER TABLE events ADD COLUMN key TEXT;
+CREATE UNIQUE INDEX events_key ON events (key);
+ALTER TABLE models ADD COLUMN key TEXT;
+CREATE UNIQUE INDEX models_key ON models (key);
+CREATE TABLE claims (
+    item_id   NOT NULL CHECK (typeof(item_id) IN ('integer', 'text')),
+    annotator TEXT NOT NULL,
+    expires   REAL NOT NULL,
+    PRIMARY KEY (item_id, annotator)
+) WITHOUT ROWID;
+CREATE INDEX claims_expires ON claims (expires);
+"""
+
+
 def _statements(script: str) -> list[str]:
     """Split an SQL script into complete statements (trigger bodies hold ``;`` too)."""
     out, buffer = [], ""
@@ -273,6 +292,12 @@ def _widen_current(conn: sqlite3.Connection) -> None:
     for statement in _statements(_CURRENT_DDL):
         conn.execute(statement)
     conn.execute(_CURRENT_FILL)
+
+
+def _add_keys_and_claims(conn: sqlite3.Connection) -> None:
+    """Migration 3 -> 4: idempotency keys on events and models, the ``claims`` table."""
+    for statement in _statements(_V4_DDL):
+        conn.execute(statement)
 
 
 @dataclass(frozen=True)
@@ -379,11 +404,12 @@ def _read_meta(conn: sqlite3.Connection, path: Path) -> Meta:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_current,
     2: _widen_current,
+    3: _add_keys_and_claims,
 }
 
 
 def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:
-    for statement in _statements(_DDL + _CURRENT_DDL):
+    for statement in _statements(_DDL + _CURRENT_DDL + _V4_DDL):
         conn.execute(statement)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
     conn.executemany(
@@ -407,11 +433,13 @@ def migrate(
     *,
     target: int = SCHEMA_VERSION,
     migrations: Mapping[int, Callable[[sqlite3.Connection], None]] = MIGRATIONS,
+    user_version: bool = True,
 ) -> int:
     """Upgrade an open store from schema version ``found`` to ``target``.
 
-    Runs inside the caller's transaction: SQLite DDL is transactional, so a failed
-    migration leaves the file exactly as it was.
+    Runs inside the caller's transaction: SQLite DDL is transactional (PostgreSQL's
+    too), so a failed migration leaves the session exactly as it was. A server
+    session passes its own ``migrations`` and ``user_version=False``.
 
     Returns
     -------
@@ -429,7 +457,8 @@ def migrate(
         step(conn)
         version += 1
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
-        conn.execute(f"PRAGMA user_version = {version}")
+        if user_version:  # SQLite's header mirrors it (a server has no such field)
+            conn.execute(f"PRAGMA user_version = {version}")
     return version
 
 

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
-import json
-import math
-import numbers
 import os
-import sqlite3
 import threading
 import time
+import uuid
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +15,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from alwidgets._utils import IDLE_SECONDS
 from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.store._backend import Backend, SQLiteBackend
+from alwidgets.store._claims import ClaimsMixin
 from alwidgets.store._codec import (
     QUERY_INFO,
     Value,
@@ -29,7 +27,7 @@ from alwidgets.store._codec import (
     encode_label,
     encode_query_info,
 )
-from alwidgets.store._schema import BUSY_TIMEOUT_S, open_store
+from alwidgets.store._reads import ViewsMixin
 
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
@@ -38,22 +36,25 @@ if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
 
 __all__ = ["NothingToUndoWarning", "SessionStore"]
 
-_UNDO_TARGET_SQL = """
+_TARGET_FILTER = """annotator = ? AND action != 'undo'
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)"""
+_UNDO_TARGET_SQL = f"""
 SELECT id, action, item_id, label, annotator, shown_at, answered_at,
        model_version, score, rank, strategy
 FROM events
-WHERE annotator = ? AND action != 'undo'
-  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+WHERE {_TARGET_FILTER}
 ORDER BY id DESC LIMIT 1
 """
 
 # what is live for an item after an undo (the ``current`` table the triggers keep)
 _LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
 
+# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
 _INSERT_SQL = """
 INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    model_version, score, rank, strategy, undoes, key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO NOTHING RETURNING id
 """
 
 _EVENT_KEYS = (
@@ -82,63 +83,36 @@ def _default_annotator() -> str:
         return "annotator"
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """Take the write lock, polling every few ms while another writer holds it.
-
-    SQLite's own busy handler sleeps up to 100 ms between tries, which showed as
-    80 ms p99 writes with two notebooks on one file; polling with short, growing
-    sleeps (0.2 ms to 5 ms) keeps the wait close to the other writer's commit.
-    The connection's busy timeout (for reads) is restored afterwards.
-    """
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        deadline: float | None = None
-        delay = 0.0002
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as err:
-                if not _is_busy(err):
-                    raise
-                now = time.monotonic()
-                if deadline is None:
-                    deadline = now + BUSY_TIMEOUT_S
-                elif now > deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.005)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-
-
-def _is_busy(err: sqlite3.OperationalError) -> bool:
-    return "locked" in str(err) or "busy" in str(err)
-
-
-def _rowid(cursor: sqlite3.Cursor) -> int:
-    if cursor.lastrowid is None:  # pragma: no cover - every INSERT sets it
-        raise StoreError("SQLite did not report the id of the new row; retry the call.")
-    return int(cursor.lastrowid)
+def _inserted(conn: Any, cursor: Any, table: str, key: str) -> int:
+    """The id of the row just inserted with ``key``, or of the one a lost-reply retry wrote."""
+    row = cursor.fetchone()
+    if row is None:
+        row = conn.execute(f"SELECT id FROM {table} WHERE key = ?", (key,)).fetchone()
+    return int(row[0])
 
 
 def _utc(seconds: float | None) -> dt.datetime | None:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
 
 
-class SessionStore:
-    """An append-only, crash-safe log of labeling actions in one SQLite file.
+class SessionStore(ViewsMixin, ClaimsMixin):
+    """An append-only, crash-safe log of labeling actions: an SQLite file or a server.
 
-    Opening an existing file resumes its session; several processes (notebooks,
-    annotators) may write the same file at once. Every write is committed (WAL
+    Opening an existing file (or server session) resumes it; several processes
+    (notebooks, annotators) may write the same session at once. A team on
+    several machines shares a session on PostgreSQL (``postgresql://`` URL,
+    ``session=`` names it): same API, views and guarantees. Every write is committed (WAL
     journal, ``synchronous=FULL``: durable against process crashes and power
     loss) before the call returns. Nothing is updated in place: an undo is an
     event too.
 
     Parameters
     ----------
-    path : str or path-like
-        The session file. Created if missing; resumed if it is a session store.
+    target : str or path-like
+        The session file (created if missing; resumed if it is a session
+        store), or a ``postgresql://user@host:5432/db`` URL (needs
+        ``pip install "alwidgets[postgres]"``; the password may come from the
+        URL, ``PGPASSWORD`` or ``~/.pgpass`` and is never shown).
     classes : sequence of int or str, optional
         The allowed labels. Checked against the file's classes when resuming
         (the same set is fine; the stored order is kept). ``None`` accepts any
@@ -146,10 +120,19 @@ class SessionStore:
     annotator : str, optional
         Default annotator name for this object's actions; defaults to the login
         name. Every write method can override it.
+    session : str, optional
+        On a server: the session's name (several per database, kept apart;
+        1-50 letters, digits, ``_.-``). On a file: the file's stem, which it
+        must match when given.
 
     Attributes
     ----------
-    path : pathlib.Path
+    path : pathlib.Path or None
+        The file (``None`` on a server).
+    location : str
+        Where the session lives, printable: the path, or the URL with its
+        password masked (``***``).
+    session : str
     classes : list or None
     annotator : str
     session_id : str
@@ -163,7 +146,8 @@ class SessionStore:
         meta data), uses a newer schema, or has other classes. The file is not
         modified.
     StoreError
-        The directory does not exist or is read-only.
+        The directory does not exist or is read-only; the server is
+        unreachable or refuses the password (the message says which).
 
     Notes
     -----
@@ -172,6 +156,14 @@ class SessionStore:
     several writers, the last writer wins. One connection per object, guarded
     by a lock, so a background thread may use the same object; a forked child
     process opens its own connection on first use.
+
+    On a server, writes to one session are serialised by a transaction-level
+    advisory lock (as SQLite's write lock does), so event ids follow commit
+    order; a call that finds the server gone retries for about 5 s, then
+    raises ``StoreError("store unreachable: ...")`` and reconnects by itself
+    on the next call. Each write carries a client-made key, so a retry after a
+    lost COMMIT reply never records an action twice. Work routing between
+    annotators: :meth:`claim`, :meth:`renew`, :meth:`release`, :attr:`claims`.
 
     Durability: ``synchronous=FULL`` fsyncs the WAL on every commit, so an
     answer survives a killed kernel *and* a power cut. (``NORMAL`` would only
@@ -208,30 +200,37 @@ class SessionStore:
     >>> import shutil; shutil.rmtree(tmp)
     """
 
-    #: Breaks longer than this (seconds) do not count as active labeling time.
-    idle_seconds: float = IDLE_SECONDS
-
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        target: str | os.PathLike[str],
         *,
         classes: Any = None,
         annotator: str | None = None,
+        session: str | None = None,
     ) -> None:
-        if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        from alwidgets.store._pg import PostgresBackend, is_url
+
+        if not isinstance(target, str | os.PathLike) or not os.fspath(target):
             raise InvalidInputError(
-                f"path must be a file path (str or pathlib.Path), got {path!r}."
+                f"path must be a file path (str or pathlib.Path) or a postgresql:// URL, got "
+                f"{target!r}."
             )
         wanted = encode_classes(classes)
         self.annotator = _default_annotator() if annotator is None else annotator
-        self.path = Path(os.fspath(path)).expanduser().absolute()
         self._lock = threading.RLock()
-        self._conn: sqlite3.Connection | None = None
         self._replay_: Replay | None = None  # built on the first read
         self._models: tuple[int, pd.DataFrame] | None = None
-        conn, meta = open_store(self.path, wanted)
-        self._conn, self._pid = conn, os.getpid()
-        self._inherited: list[sqlite3.Connection] = []
+        self._pending: tuple[tuple[Any, ...], str] | None = None  # see _keyed
+        self._backend: Backend
+        self.path: Path | None = None
+        if is_url(target):
+            self._backend = PostgresBackend(str(target), wanted, session)
+        else:
+            self.path = Path(os.fspath(target)).expanduser().absolute()
+            self._backend = SQLiteBackend(self.path, wanted, session)
+        meta = self._backend.meta
+        self.location: str = self._backend.location
+        self.session: str = self._backend.session
         self._classes: list[Value] | None = meta.classes
         self.session_id: str = meta.session_id
         self.created_at: str = meta.created_at
@@ -252,54 +251,9 @@ class SessionStore:
         return None if self._classes is None else list(self._classes)
 
     # ------------------------------------------------------------------ plumbing
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._conn is None:
-                raise StoreError(
-                    f"the session store {str(self.path)!r} is closed; open it again with "
-                    "SessionStore(path)."
-                )
-            if self._pid != os.getpid():
-                # a forked child must not use (or close) the parent's SQLite connection
-                self._inherited.append(self._conn)
-                self._conn, _ = open_store(self.path, None)
-                self._pid = os.getpid()
-            try:
-                yield self._conn
-            except sqlite3.DatabaseError as err:
-                raise self._error(err) from err
-
-    def _error(self, err: sqlite3.DatabaseError) -> StoreError:
-        where = f"the session store {str(self.path)!r}"
-        text = str(err)
-        if "locked" in text or "busy" in text:
-            return StoreError(
-                f"{where} stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({text}); "
-                "retry, or check for a writer that hangs inside a transaction."
-            )
-        if isinstance(err, sqlite3.OperationalError):
-            return StoreError(
-                f"cannot write {where} ({text}); check that the disk is not full and that the "
-                "file and its directory are writable."
-            )
-        return StoreError(
-            f"{where} looks damaged ({text}); run `sqlite3 FILE 'PRAGMA integrity_check'`, or "
-            "restore it from an export."
-        )
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT``: committed (and fsynced) on exit."""
-        with self._connection() as conn:
-            _begin_immediate(conn)
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+    def _run(self, fn: Any, *, write: bool = False) -> Any:
+        """``fn(connection)`` on the backend; ``write=True``: committed when this returns."""
+        return self._backend.run(fn, write=write)
 
     def _annotator(self, annotator: str | None) -> str:
         return self.annotator if annotator is None else encode_annotator(annotator)
@@ -325,10 +279,26 @@ class SessionStore:
         named = dict(zip(QUERY_INFO, query_info, strict=True))
         info = encode_query_info(answered_at=answered_at, **named)
         shown_at, model_version, score, rank, strategy = info
-        row = (action, item, value, who, shown_at, answered_at)
-        with self._transaction() as conn:
-            cursor = conn.execute(_INSERT_SQL, (*row, model_version, score, rank, strategy, None))
-        return _rowid(cursor)
+        enc = self._backend.value
+        row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
+        with self._keyed((action, item, value, who)) as key:
+            params = (*row, score, rank, strategy, None, key)
+            return self._backend.insert(_INSERT_SQL, params, "events", key)
+
+    @contextmanager
+    def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
+        """The idempotency key of a write: a new one, or, when the same write failed
+        last (the server was unreachable, maybe right after it committed), the key it
+        had, so a caller's retry cannot record the action twice."""
+        with self._lock:
+            pending = self._pending
+            key = pending[1] if pending is not None and pending[0] == what else uuid.uuid4().hex
+        try:
+            yield key
+        except StoreError:
+            self._pending = (what, key)
+            raise
+        self._pending = None
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -494,15 +464,27 @@ class SessionStore:
         >>> store.close(); import shutil; shutil.rmtree(tmp)
         """
         who = self._annotator(annotator)
-        undo_id: int | None = None
-        live: tuple[Any, ...] | None = None
-        with self._transaction() as conn:
-            row = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
-            if row is not None:
-                undone = ("undo", row[2], row[3], who, None, time.time())
-                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, None, row[0]))
-                undo_id = _rowid(cursor)
-                live = conn.execute(_LIVE_SQL, (row[2],)).fetchone()
+        enc = self._backend.value
+
+        def write(conn: Any) -> tuple[Any, int | None, Any]:
+            done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
+            if done is not None:  # a retry after a lost COMMIT reply: it is written already
+                target = conn.execute(
+                    _UNDO_TARGET_SQL.replace(_TARGET_FILTER, "id = ?"), (done[1],)
+                ).fetchone()
+                undo_id = int(done[0])
+            else:
+                target = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
+                if target is None:
+                    return None, None, None
+                undone = ("undo", enc(target[2]), enc(target[3]), who, None, time.time(), None)
+                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, target[0], key))
+                undo_id = _inserted(conn, cursor, "events", key)
+            live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
+            return target, undo_id, live
+
+        with self._keyed(("undo", who)) as key:
+            row, undo_id, live = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
             why = "all of their actions are undone already" if n_any else "they have no actions"
@@ -520,255 +502,17 @@ class SessionStore:
         )
         return event
 
-    def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:
-        """Record a learning-curve point: a model trained on ``n_labels`` labels.
-
-        Parameters
-        ----------
-        version : int or str
-            The model version (the one later passed as ``model_version``).
-        n_labels : int
-            How many labels it was trained on.
-        **metrics
-            Numbers (or short strings) such as ``accuracy=0.91``; NaN is stored
-            as missing.
-
-        Returns
-        -------
-        int
-            The row id in :attr:`models`.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
-        ...     _ = store.log_model(1, 20, accuracy=0.71)
-        ...     _ = store.log_model(2, 30, accuracy=0.78)
-        ...     store.models[["version", "n_labels", "accuracy"]].to_dict("list")
-        {'version': [1, 2], 'n_labels': [20, 30], 'accuracy': [0.71, 0.78]}
-        >>> import shutil; shutil.rmtree(tmp)
-        """
-        value = encode_query_info(
-            shown_at=None,
-            model_version=version,
-            score=None,
-            rank=None,
-            strategy=None,
-            answered_at=0.0,
-        )[1]
-        if value is None:
-            raise InvalidInputError("version is None; pass the model's int or str version.")
-        if not isinstance(n_labels, numbers.Integral) or isinstance(n_labels, bool) or n_labels < 0:
-            raise InvalidInputError(f"n_labels must be a non-negative int, got {n_labels!r}.")
-        clean: dict[str, float | int | str | None] = {}
-        for key, metric in metrics.items():
-            if isinstance(metric, str) or metric is None:
-                clean[key] = metric
-            elif isinstance(metric, numbers.Real) and not isinstance(metric, bool):
-                number = float(metric) if not isinstance(metric, numbers.Integral) else int(metric)
-                if isinstance(number, float) and not math.isfinite(number):
-                    clean[key] = None
-                else:
-                    clean[key] = number
-            else:
-                raise InvalidInputError(
-                    f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
-                )
-        with self._transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO models (version, n_labels, time, metrics) VALUES (?, ?, ?, ?)",
-                (value, int(n_labels), time.time(), json.dumps(clean, allow_nan=False)),
-            )
-        return _rowid(cursor)
-
-    # --------------------------------------------------------------------- reads
-    def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        with self._connection() as conn:
-            return conn.execute(sql, params).fetchone()[0]
-
-    @property
-    def _replay(self) -> Replay:
-        if self._replay_ is None:
-            from alwidgets.store._replay import Replay
-
-            self._replay_ = Replay()
-        return self._replay_
-
-    def _view(self, name: str) -> pd.DataFrame:
-        """A view of the log, patched with whatever was written since the last read."""
-        with self._connection() as conn:
-            if name == "events":
-                return self._replay.events(conn)
-            return self._replay.view(conn, name)
-
-    @property
-    def events(self) -> pd.DataFrame:
-        """Every event, oldest first, indexed by ``event_id``.
-
-        Columns: ``action`` (label/skip/unsure/undo), ``item_id``, ``label``,
-        ``annotator``, ``shown_at`` and ``answered_at`` (UTC datetimes),
-        ``seconds`` (answered − shown), ``model_version``, ``score``, ``rank``,
-        ``strategy``, ``undoes`` (the event an undo reverts) and ``undone``
-        (whether a later undo reverted this event). ``item_id``/``label`` are
-        int64 or str columns (object when a session mixes both).
-        """
-        return self._view("events")
-
-    @property
-    def labels(self) -> pd.DataFrame:
-        """Current label per item, in the order the items were labeled.
-
-        Index ``item_id``; columns ``label``, ``annotator``, ``time`` (UTC).
-        Cached until the next event, so reading it often is cheap.
-        """
-        return self._view("labels")
-
-    @property
-    def state(self) -> pd.DataFrame:
-        """Last action per item that is not undone.
-
-        Index ``item_id``; columns ``action`` (label/skip/unsure), ``label``
-        (missing unless labeled), ``annotator``, ``time``. Items not in it were
-        never answered (or all their actions were undone).
-        """
-        return self._view("state")
-
-    @property
-    def models(self) -> pd.DataFrame:
-        """Learning-curve points from :meth:`log_model`.
-
-        Columns ``version``, ``n_labels``, ``time`` and one column per metric.
-        """
-        from alwidgets.store import _views
-
-        with self._connection() as conn:
-            key = conn.execute("SELECT coalesce(max(id), 0) FROM models").fetchone()[0]
-            if self._models is None or self._models[0] != key:
-                self._models = (key, _views.models_frame(conn))
-            return self._models[1].copy()
-
-    def __len__(self) -> int:
-        """Number of events (all actions, undos included)."""
-        return int(self._scalar("SELECT count(*) FROM events"))
-
-    def stats(self) -> dict[str, Any]:
-        """Summary numbers for the session.
-
-        Returns
-        -------
-        dict
-            ``n_events``; ``n_items`` (items with a live action); ``n_labeled``
-            (items with a current label); ``n_labels``, ``n_skipped``,
-            ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
-            labels per class); ``per_annotator`` (live label actions per
-            annotator); ``active_minutes`` (each answer costs the time since
-            its item was shown or since the annotator's previous answer,
-            whichever is shorter; costs over :attr:`idle_seconds` are breaks
-            and count nothing);
-            ``labels_per_minute``; ``median_seconds_per_label`` (answered −
-            shown, over label actions that know ``shown_at``). Rates are NaN
-            when undefined.
-
-        Examples
-        --------
-        >>> import os, tempfile, time
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["a", "b"]) as store:
-        ...     for i in range(3):
-        ...         _ = store.label(i, "a", shown_at=time.time() - 4.0)
-        ...     _ = store.skip(3)
-        ...     s = store.stats()
-        >>> s["per_class"], s["n_skipped"], round(s["median_seconds_per_label"])
-        ({'a': 3}, 1, 4)
-        >>> import shutil; shutil.rmtree(tmp)
-        """
-        from alwidgets.store import _views
-
-        with self._lock:
-            events, labels, state = self.events, self.labels, self.state
-        return _views.stats_dict(events, labels, state, self.idle_seconds)
-
-    def agreement(self) -> pd.DataFrame:
-        """Cohen's kappa per annotator pair, on the items both labeled.
-
-        Each annotator's own latest live label counts. Columns ``annotator_a``,
-        ``annotator_b``, ``n_items``, ``agreement`` (fraction identical) and
-        ``kappa`` (NaN when undefined: both gave one and the same label
-        throughout). Pairs without shared items are left out.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
-        ...     for i, (a, b) in enumerate(["xx", "xy", "yy", "yy"]):
-        ...         _ = store.label(i, a, annotator="ann"); _ = store.label(i, b, annotator="bo")
-        ...     store.agreement().round(3).to_dict("records")
-        [{'annotator_a': 'ann', 'annotator_b': 'bo', 'n_items': 4, 'agreement': 0.75, 'kappa': 0.5}]
-        >>> import shutil; shutil.rmtree(tmp)
-        """
-        from alwidgets.store import _views
-
-        with self._connection() as conn:
-            latest = self._replay.per_annotator(conn)
-        return _views.agreement_frame(latest)
-
-    def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
-        """Write a view to CSV or Parquet, chosen by the file suffix.
-
-        Parameters
-        ----------
-        path : str or path-like
-            ``.csv`` (``.csv.gz`` etc. compress) or ``.parquet`` (needs
-            ``pip install "alwidgets[parquet]"``). Written atomically.
-        what : {"labels", "events", "state", "models"}
-            Which view to write. ``"events"`` is the full, lossless log.
-
-        Returns
-        -------
-        pathlib.Path
-            Where the file was written. :func:`alwidgets.store.read_export`
-            reads it back with the exact values and dtypes; in CSV, id-like
-            columns get an ``<column>_type`` companion (``int``/``str``).
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import pandas as pd
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["ham", "spam"]) as store:
-        ...     _ = store.label("mail-1", "spam"); _ = store.label("mail-2", "ham")
-        ...     out = store.export(os.path.join(tmp, "labels.csv"))
-        >>> pd.read_csv(out)[["item_id", "label"]].to_dict("list")
-        {'item_id': ['mail-1', 'mail-2'], 'label': ['spam', 'ham']}
-        >>> import shutil; shutil.rmtree(tmp)
-        """
-        from alwidgets.store import _export
-
-        if what not in _export.EXPORTABLE:
-            raise InvalidInputError(
-                f"what={what!r} cannot be exported; choose one of {list(_export.EXPORTABLE)}."
-            )
-        frame = getattr(self, what)
-        return _export.export_frame(frame, path)
-
     # ----------------------------------------------------------------- lifecycle
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` was called."""
-        return self._conn is None
+        return self._backend.closed
 
     def close(self) -> None:
         """Close the file. Safe to call twice; every write was committed already."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if not self._backend.closed:
+                self._backend.close()
                 self._replay_ = None
                 self._models = None
 
@@ -786,6 +530,8 @@ class SessionStore:
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"{len(self)} events"
         return (
-            f"SessionStore({str(self.path)!r}, classes={self.classes!r}, "
+            f"SessionStore({self.location!r}, "
+            + (f"session={self.session!r}, " if self.path is None else "")
+            + f"classes={self.classes!r}, "
             f"annotator={self.annotator!r}, {state})"
         )

@@ -35,6 +35,7 @@ STATS_KEYS: dict[str, str] = {
     "score": "float | None: the latest evaluation score",
     "metric": "str: name of the score, default 'accuracy'",
     "hint": "str | None: a stopping hint, shown highlighted",
+    "team": "str | None: the team line (pace per annotator, agreement on shared items)",
     "review": "str | None: progress of a review of suspect labels, e.g. 'review 3 / 10 · 1 changed'",
     # accepted so that SessionStore.stats() can be passed as is; not shown
     "n_events": "int: events in the store (not shown)",
@@ -57,7 +58,7 @@ _INT_KEYS = (
 )
 _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
 _COUNT_MAPS = ("per_class", "per_annotator")
-_TEXT_KEYS = ("model_status", "metric", "hint", "review")
+_TEXT_KEYS = ("model_status", "metric", "hint", "review", "team")
 
 # One rule set per panel instead of inline styles on every element; JupyterLab theme
 # variables with fallbacks, so the panel reads in light and dark themes.
@@ -271,6 +272,8 @@ class SessionStats(DisplaysWidget):
             pace.append(f"by {who}")
         if pace:
             parts.append(f'<div class="alw-pace alw-muted">{" · ".join(pace)}</div>')
+        if st.get("team"):
+            parts.append(f'<div class="alw-team alw-muted">{html.escape(st["team"])}</div>')
 
         # model
         model: list[str] = []

@@ -13,8 +13,31 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from store_helpers import Target
+
+from alwidgets.store import SessionStore
 
 WRITER = Path(__file__).with_name("store_writer.py")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each store test that takes it runs on an SQLite file and on the test server."""
+    return str(request.param)
+
+
+@pytest.fixture
+def target(backend: str, tmp_path: Path) -> Iterator[Target]:
+    where = Target(backend, tmp_path)
+    yield where
+    where.cleanup()
+
+
+@pytest.fixture
+def open_store(target: Target) -> Callable[..., SessionStore]:
+    """``open_store(classes=..., annotator=...)`` opens the test's session (both backends)."""
+    return target.open
 
 
 def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, ...]]]:

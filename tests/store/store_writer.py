@@ -11,6 +11,13 @@ Run as ``python store_writer.py MODE PATH SEED ANNOTATOR [N]``:
     Print ``READY``, wait for the file ``PATH.go``, record ``N`` actions (items
     ``<ANNOTATOR>-<i>``, every 10th action an undo, up to 2 ms apart), print the
     same lines, then ``DONE``.
+``team``
+    Work as one annotator of a team (``PATH`` is a file or a ``postgresql://`` URL;
+    the environment gives ``ALW_TEST_SESSION``, ``ALW_TEST_OVERLAP``,
+    ``ALW_TEST_LEASE``, ``ALW_TEST_ITEMS`` (pool size) and ``ALW_TEST_GO`` (a file to
+    wait for)). ``N`` batches: claim 5 items of the pool (``C <items json>``), label
+    each (``E <event_id> label <item json>`` once acknowledged; a failed call prints
+    ``X <error>`` and is retried with the same store object), then ``DONE``.
 
 Importing this module does nothing (pytest collects it for doctests).
 """
@@ -22,6 +29,45 @@ import os
 import sys
 import time
 import warnings
+
+
+def _team(target: str, seed: int, annotator: str, n: int) -> None:
+    import random
+
+    from alwidgets.exceptions import StoreError
+    from alwidgets.store import SessionStore
+
+    rng = random.Random(seed)
+    env = os.environ
+    session = env.get("ALW_TEST_SESSION") or None
+    overlap, lease = int(env["ALW_TEST_OVERLAP"]), float(env["ALW_TEST_LEASE"])
+    pool = list(range(int(env["ALW_TEST_ITEMS"])))
+    store = SessionStore(target, classes=["neg", "pos"], annotator=annotator, session=session)
+    print("READY", flush=True)
+    while not os.path.exists(env["ALW_TEST_GO"]):
+        time.sleep(0.001)
+    for _ in range(n):
+        while True:
+            try:
+                batch = store.claim(pool, 5, overlap=overlap, lease_seconds=lease)
+                break
+            except StoreError as err:
+                print(f"X {err}", flush=True)
+        if not batch:
+            break
+        print(f"C {json.dumps(batch)}", flush=True)
+        for item in batch:
+            label = rng.choice(["neg", "pos"])
+            while True:  # the same call again: the store records it at most once
+                try:
+                    event_id = store.label(item, label)
+                    break
+                except StoreError as err:
+                    print(f"X {err}", flush=True)
+            print(f"E {event_id} label {json.dumps(item)}", flush=True)
+            time.sleep(rng.uniform(0, 0.01))
+    print("DONE", flush=True)
+    store.close()
 
 
 def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
@@ -65,4 +111,7 @@ def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
 if __name__ == "__main__":
     _mode, _path, _seed, _annotator = sys.argv[1:5]
     _n = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-    _run(_mode, _path, int(_seed), _annotator, _n)
+    if _mode == "team":
+        _team(_path, int(_seed), _annotator, _n)
+    else:
+        _run(_mode, _path, int(_seed), _annotator, _n)

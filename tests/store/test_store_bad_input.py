@@ -18,8 +18,8 @@ from alwidgets.store import SessionStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SessionStore]:
-    with SessionStore(tmp_path / "s.db", classes=["cat", "dog", 3], annotator="ann") as store:
+def store(open_store: Callable[..., SessionStore]) -> Iterator[SessionStore]:
+    with open_store(classes=["cat", "dog", 3], annotator="ann") as store:
         store.label(1, "cat")
         store.skip("x")
         yield store

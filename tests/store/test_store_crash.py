@@ -174,20 +174,20 @@ def test_a_writer_waits_for_another_writers_lock(tmp_path: Path) -> None:
         assert store.labels.index.tolist() == [1] and event_id == 1
         assert waited >= 0.25
         store.label(2, "x")  # the normal busy timeout is back in place
-        with store._connection() as conn:
-            assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+        timeout = store._run(lambda conn: conn.execute("PRAGMA busy_timeout").fetchone()[0])
+        assert timeout >= 1000
 
 
 def test_a_lock_held_too_long_is_a_clear_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from alwidgets.exceptions import StoreError
-    from alwidgets.store import _session
+    from alwidgets.store import _backend
 
     path = tmp_path / "s.db"
     with SessionStore(path) as store:
         store.label(1, "x")
-        monkeypatch.setattr(_session, "BUSY_TIMEOUT_S", 0.2)
+        monkeypatch.setattr(_backend, "BUSY_TIMEOUT_S", 0.2)
         other = _hold_write_lock(path)
         with pytest.raises(StoreError, match="stayed locked by another process"):
             store.label(2, "x")

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import apply_ops
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SCHEMA_VERSION, NothingToUndoWarning, SessionStore, _schema
+from alwidgets.store import SCHEMA_VERSION, SessionStore, _schema
 
 
 def _fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
@@ -262,16 +262,22 @@ def test_two_processes_creating_the_same_file_share_one_session(tmp_path: Path) 
 
 
 def _as_schema(path: Path, version: int) -> None:
-    """Turn a store into the file an older alwidgets wrote (schema 1 or 2).
+    """Turn a store into the file an older alwidgets wrote (schema 1, 2 or 3).
 
-    Drops the ``current`` index and its triggers (schema 1 had none); for schema 2,
-    rebuilds it with that version's own code path (migration 1 -> 2).
+    Drops the claims and the idempotency keys (schema 4). For schema 3 that is all;
+    otherwise drops the ``current`` index and its triggers (schema 1 had none); for
+    schema 2, rebuilds it with that version's own code path (migration 1 -> 2).
     """
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
-    for trigger in _schema._CURRENT_TRIGGERS:
+    conn.execute("DROP TABLE claims")
+    for table in ("events", "models"):
+        conn.execute(f"DROP INDEX {table}_key")
+        conn.execute(f"ALTER TABLE {table} DROP COLUMN key")
+    for trigger in _schema._CURRENT_TRIGGERS if version < 3 else ():
         conn.execute(f"DROP TRIGGER {trigger}")
-    conn.execute("DROP TABLE current")
+    if version < 3:
+        conn.execute("DROP TABLE current")
     if version == 2:
         _schema.migrate(conn, 1, target=2)
     conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
@@ -297,7 +303,7 @@ def _sample_session(store: SessionStore) -> None:
     store.undo(annotator="bo")
 
 
-@pytest.mark.parametrize("version", [1, 2])
+@pytest.mark.parametrize("version", [1, 2, 3])
 def test_an_old_file_is_upgraded_to_the_current_schema(
     tmp_path: Path, version: int, check_views: Callable[[Any], None]
 ) -> None:
@@ -310,8 +316,9 @@ def test_an_old_file_is_upgraded_to_the_current_schema(
     _as_schema(path, version)
     if version == 2:  # the narrow schema-2 table the old code path built
         assert _columns(path, "current") == ["item_id", "label_event", "state_event"]
+    assert "key" not in _columns(path, "events")
     with SessionStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.schema_version == SCHEMA_VERSION == 4
         pd.testing.assert_frame_equal(store.labels, labels)
         pd.testing.assert_frame_equal(store.state, state)
         check_views(store)
@@ -320,7 +327,9 @@ def test_an_old_file_is_upgraded_to_the_current_schema(
         store.undo()  # the skip: item 1's earlier label shows again
         assert store.labels.loc[0, ["label", "annotator"]].tolist() == ["b", "cy"]
         check_views(store)
+        assert store.claim([0, 1, 50, 51], 1) == [50]  # the claims table is there
     assert "label_annotator" in _columns(path, "current")
+    assert "key" in _columns(path, "events") and "key" in _columns(path, "models")
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
@@ -350,16 +359,8 @@ def test_migrating_schema_2_gives_the_views_of_a_replay(
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.db"
         with SessionStore(path, classes=["neg", "pos"]) as store:
-            for action, item, label, who in ops:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", NothingToUndoWarning)
-                    if action == "undo":
-                        store.undo(annotator=who)
-                    elif action == "label":
-                        store.label(item, label, annotator=who)
-                    else:
-                        getattr(store, action)(item, annotator=who)
+            apply_ops(store, ops)
         _as_schema(path, 2)
         with SessionStore(path) as store:
-            assert store.schema_version == 3
+            assert store.schema_version == SCHEMA_VERSION
             check_views(store)

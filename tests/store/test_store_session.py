@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import multiprocessing
 import sqlite3
-import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from store_helpers import apply_ops
 
 from alwidgets import SessionStore as PublicSessionStore
 from alwidgets.exceptions import InvalidInputError, StoreError, UnknownLabelError
@@ -47,15 +46,22 @@ def test_write_is_committed_when_the_call_returns(path: Path) -> None:
 
 
 def test_file_is_wal_with_full_sync(path: Path) -> None:
-    with SessionStore(path) as store, store._connection() as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 1000
+    with SessionStore(path) as store:
+        pragmas = store._run(
+            lambda conn: [
+                conn.execute(f"PRAGMA {name}").fetchone()[0]
+                for name in ("journal_mode", "synchronous", "busy_timeout")
+            ]
+        )
+    assert pragmas[:2] == ["wal", 2]  # FULL
+    assert pragmas[2] >= 1000
 
 
-def test_events_hold_every_field_with_typed_columns(path: Path) -> None:
+def test_events_hold_every_field_with_typed_columns(
+    open_store: Callable[..., SessionStore],
+) -> None:
     shown = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=3)
-    with SessionStore(path, classes=["cat", "dog"], annotator="ann") as store:
+    with open_store(classes=["cat", "dog"], annotator="ann") as store:
         store.label(
             "img1", "cat", shown_at=shown, model_version=4, score=0.8, rank=2, strategy="margin"
         )
@@ -87,8 +93,10 @@ def test_events_hold_every_field_with_typed_columns(path: Path) -> None:
     assert dtypes["item_id"] == "object"  # ints and strings mixed
 
 
-def test_item_id_column_is_int64_when_all_ids_are_ints(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_item_id_column_is_int64_when_all_ids_are_ints(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store() as store:
         store.label(np.int64(3), np.int32(1))
         store.label(4, 0)
         assert store.events["item_id"].dtype == np.int64
@@ -97,8 +105,8 @@ def test_item_id_column_is_int64_when_all_ids_are_ints(path: Path) -> None:
         assert [type(v) for v in store.labels.index.tolist()] == [int, int]
 
 
-def test_int_and_str_ids_stay_distinct(path: Path) -> None:
-    with SessionStore(path, classes=["x", "y"]) as store:
+def test_int_and_str_ids_stay_distinct(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["x", "y"]) as store:
         store.label(1, "x")
         store.label("1", "y")
         labels = store.labels
@@ -108,9 +116,9 @@ def test_int_and_str_ids_stay_distinct(path: Path) -> None:
 
 
 def test_labels_last_label_wins_and_keeps_labeling_order(
-    path: Path, check_views: Callable[[Any], None]
+    open_store: Callable[..., SessionStore], check_views: Callable[[Any], None]
 ) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.label(2, "a")
         store.label(1, "b", annotator="bo")  # relabel by someone else: last writer wins
@@ -124,9 +132,9 @@ def test_labels_last_label_wins_and_keeps_labeling_order(
 
 
 def test_undo_steps_back_one_action_at_a_time(
-    path: Path, check_views: Callable[[Any], None]
+    open_store: Callable[..., SessionStore], check_views: Callable[[Any], None]
 ) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.label(1, "b")
         store.skip(2)
@@ -145,11 +153,11 @@ def test_undo_steps_back_one_action_at_a_time(
 
 
 def test_undo_restores_every_field_of_the_earlier_events(
-    path: Path, check_views: Callable[[Any], None]
+    open_store: Callable[..., SessionStore], check_views: Callable[[Any], None]
 ) -> None:
     """After an undo, the label row and the state row show the fields of the events
     that now set them (which may be two different events by different people)."""
-    with SessionStore(path, classes=["a", "b"]) as store:
+    with open_store(classes=["a", "b"]) as store:
         store.label(1, "a", annotator="ann")
         store.unsure(1, annotator="bo")
         store.label(1, "b", annotator="cy")
@@ -162,13 +170,13 @@ def test_undo_restores_every_field_of_the_earlier_events(
     assert state.loc[1, ["action", "annotator"]].tolist() == ["unsure", "bo"]
     assert pd.isna(state.loc[1, "label"])
     assert state.loc[1, "time"] == events.loc[2, "answered_at"]
-    with SessionStore(path) as again:  # read from scratch: the same rows
+    with open_store() as again:  # read from scratch: the same rows
         pd.testing.assert_frame_equal(again.labels, labels)
         pd.testing.assert_frame_equal(again.state, state)
 
 
-def test_undo_only_touches_that_annotator(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+def test_undo_only_touches_that_annotator(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.label(2, "b", annotator="bo")
         undone = store.undo()  # ann's, although bo acted last
@@ -178,8 +186,10 @@ def test_undo_only_touches_that_annotator(path: Path) -> None:
         assert undone is not None and undone["item_id"] == 2
 
 
-def test_undo_with_nothing_to_undo_warns_and_writes_nothing(path: Path) -> None:
-    with SessionStore(path, annotator="ann") as store:
+def test_undo_with_nothing_to_undo_warns_and_writes_nothing(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store(annotator="ann") as store:
         with pytest.warns(NothingToUndoWarning, match="nothing to undo for annotator 'ann'"):
             assert store.undo() is None
         store.label(1, "x")
@@ -189,8 +199,8 @@ def test_undo_with_nothing_to_undo_warns_and_writes_nothing(path: Path) -> None:
         assert len(store) == 2
 
 
-def test_undo_returns_the_event_with_datetimes(path: Path) -> None:
-    with SessionStore(path, annotator="ann") as store:
+def test_undo_returns_the_event_with_datetimes(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(annotator="ann") as store:
         event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=0)
         undone = store.undo()
     assert undone is not None
@@ -200,8 +210,8 @@ def test_undo_returns_the_event_with_datetimes(path: Path) -> None:
     assert undone["shown_at"] < undone["answered_at"]
 
 
-def test_undo_says_which_action_is_live_again(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+def test_undo_says_which_action_is_live_again(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.skip(1)
         store.label(1, "b")
@@ -221,8 +231,8 @@ def test_undo_says_which_action_is_live_again(path: Path) -> None:
     assert 2 not in state.index
 
 
-def test_state_reports_the_last_live_action(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"]) as store:
+def test_state_reports_the_last_live_action(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"]) as store:
         store.label(1, "a")
         store.skip(1)
         store.unsure(2)
@@ -259,16 +269,20 @@ def test_an_event_can_be_undone_only_once(path: Path) -> None:
     conn.close()
 
 
-def test_annotator_defaults_to_login_and_can_be_overridden(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_annotator_defaults_to_login_and_can_be_overridden(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store() as store:
         assert isinstance(store.annotator, str) and store.annotator
         store.label(1, "x")
         store.label(2, "x", annotator="guest")
         assert store.labels["annotator"].tolist() == [store.annotator, "guest"]
 
 
-def test_annotator_and_classes_are_validated_and_protected(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+def test_annotator_and_classes_are_validated_and_protected(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.annotator = "bo"
         store.label(1, "a")
         assert store.labels.loc[1, "annotator"] == "bo"
@@ -288,8 +302,8 @@ def _label_in_child(store: SessionStore, queue: Any) -> None:
     store.close()
 
 
-def test_a_forked_child_gets_its_own_connection(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"]) as store:
+def test_a_forked_child_gets_its_own_connection(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"]) as store:
         store.label("from-parent", "a")
         ctx = multiprocessing.get_context("fork")
         queue = ctx.Queue()
@@ -304,12 +318,12 @@ def test_a_forked_child_gets_its_own_connection(path: Path) -> None:
         assert event_id == 2
 
 
-def test_reopening_resumes_the_session(path: Path) -> None:
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+def test_reopening_resumes_the_session(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         store.label(1, "a")
         store.log_model(1, 1, accuracy=0.5)
         before = (store.session_id, store.labels, store.events, store.models)
-    with SessionStore(path) as again:
+    with open_store() as again:
         assert again.classes == ["a", "b"]
         assert again.session_id == before[0]
         pd.testing.assert_frame_equal(again.labels, before[1])
@@ -319,23 +333,27 @@ def test_reopening_resumes_the_session(path: Path) -> None:
         assert again.labels.index.tolist() == [1, 2]
 
 
-def test_classes_in_another_order_are_the_same_session(path: Path) -> None:
-    SessionStore(path, classes=["a", "b"]).close()
-    with SessionStore(path, classes=["b", "a"]) as store:
+def test_classes_in_another_order_are_the_same_session(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    open_store(classes=["a", "b"]).close()
+    with open_store(classes=["b", "a"]) as store:
         assert store.classes == ["a", "b"]
 
 
-def test_classes_can_be_added_to_a_store_without_classes(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_classes_can_be_added_to_a_store_without_classes(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store() as store:
         store.label(1, "a")
-    with SessionStore(path, classes=["a", "b"]) as store:
+    with open_store(classes=["a", "b"]) as store:
         assert store.classes == ["a", "b"]
-    with SessionStore(path) as store:
+    with open_store() as store:
         assert store.classes == ["a", "b"]
 
 
-def test_closed_store_says_how_to_reopen(path: Path) -> None:
-    store = SessionStore(path)
+def test_closed_store_says_how_to_reopen(open_store: Callable[..., SessionStore]) -> None:
+    store = open_store()
     store.close()
     store.close()  # twice is fine
     assert store.closed
@@ -346,16 +364,18 @@ def test_closed_store_says_how_to_reopen(path: Path) -> None:
     assert "closed" in repr(store)
 
 
-def test_returned_frames_are_copies(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_returned_frames_are_copies(open_store: Callable[..., SessionStore]) -> None:
+    with open_store() as store:
         store.label(1, "x")
         labels = store.labels
         labels.loc[1, "label"] = "tampered"
         assert store.labels.loc[1, "label"] == "x"
 
 
-def test_views_see_writes_from_another_store_object(path: Path) -> None:
-    with SessionStore(path, annotator="ann") as one, SessionStore(path, annotator="bo") as two:
+def test_views_see_writes_from_another_store_object(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store(annotator="ann") as one, open_store(annotator="bo") as two:
         one.label(1, "x")
         assert one.labels.index.tolist() == [1]  # now cached
         two.label(2, "y")
@@ -366,8 +386,10 @@ def test_views_see_writes_from_another_store_object(path: Path) -> None:
 
 
 @pytest.mark.parametrize("n_new", [3, _PATCH_LIMIT + 50])  # patched, or rebuilt
-def test_views_catch_up_with_many_writes_between_reads(path: Path, n_new: int) -> None:
-    with SessionStore(path, annotator="ann") as reader, SessionStore(path, annotator="bo") as other:
+def test_views_catch_up_with_many_writes_between_reads(
+    open_store: Callable[..., SessionStore], n_new: int
+) -> None:
+    with open_store(annotator="ann") as reader, open_store(annotator="bo") as other:
         for i in range(50):
             reader.label(i, "a")
         views = [reader.labels, reader.state, reader.events]
@@ -377,7 +399,7 @@ def test_views_catch_up_with_many_writes_between_reads(path: Path, n_new: int) -
                 other.skip(f"s{i}")
             if i % 7 == 0:
                 other.undo()
-        fresh = SessionStore(path)
+        fresh = open_store()
         for name, before in zip(("labels", "state", "events"), views, strict=True):
             after = getattr(reader, name)
             pd.testing.assert_frame_equal(after, getattr(fresh, name))
@@ -385,11 +407,13 @@ def test_views_catch_up_with_many_writes_between_reads(path: Path, n_new: int) -
         fresh.close()
 
 
-def test_background_thread_can_read_while_the_main_thread_writes(path: Path) -> None:
+def test_background_thread_can_read_while_the_main_thread_writes(
+    open_store: Callable[..., SessionStore],
+) -> None:
     errors: list[BaseException] = []
     seen: list[int] = []
     stop = threading.Event()
-    with SessionStore(path, classes=["a", "b"]) as store:
+    with open_store(classes=["a", "b"]) as store:
 
         def reader() -> None:
             try:
@@ -410,8 +434,8 @@ def test_background_thread_can_read_while_the_main_thread_writes(path: Path) -> 
         assert len(store.labels) == 200
 
 
-def test_log_model_keeps_the_learning_curve(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_log_model_keeps_the_learning_curve(open_store: Callable[..., SessionStore]) -> None:
+    with open_store() as store:
         store.log_model(1, 10, accuracy=0.6, f1=np.float32(0.5), note="warm start")
         store.log_model("v2", 20, accuracy=0.7, f1=float("nan"))
         models = store.models
@@ -423,8 +447,10 @@ def test_log_model_keeps_the_learning_curve(path: Path) -> None:
     assert str(models["time"].dtype) == "datetime64[us, UTC]"
 
 
-def test_empty_store_views_have_the_documented_columns(path: Path) -> None:
-    with SessionStore(path) as store:
+def test_empty_store_views_have_the_documented_columns(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store() as store:
         assert list(store.labels.columns) == ["label", "annotator", "time"]
         assert list(store.state.columns) == ["action", "label", "annotator", "time"]
         assert len(store.events) == 0 and "item_id" in store.events.columns
@@ -459,26 +485,17 @@ _SAFE = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 @settings(max_examples=30, deadline=None, suppress_health_check=_SAFE)
 @given(ops=_OPS)
 def test_views_match_a_replay_of_the_log_and_survive_reopening(
-    check_views: Callable[[Any], None], ops: list[tuple[str, Any, Any, str, bool]]
+    target: Any,
+    check_views: Callable[[Any], None],
+    ops: list[tuple[str, Any, Any, str, bool]],
 ) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "s.db"
-        with SessionStore(path, classes=["neg", "pos", 1]) as store:
-            for action, item, label, who, read in ops:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", NothingToUndoWarning)
-                    if action == "undo":
-                        store.undo(annotator=who)
-                    elif action == "label":
-                        store.label(item, label, annotator=who)
-                    else:
-                        getattr(store, action)(item, annotator=who)
-                if read:  # patched incrementally from here on
-                    check_views(store)
-            check_views(store)
-            views = {name: getattr(store, name) for name in ("labels", "state", "events")}
-            agreement = store.agreement()
-        with SessionStore(path) as again:  # a fresh object computes everything from scratch
-            for name, frame in views.items():
-                pd.testing.assert_frame_equal(getattr(again, name), frame)
-            pd.testing.assert_frame_equal(again.agreement(), agreement)
+    where = target.fresh()  # one session per example
+    with where.open(classes=["neg", "pos", 1]) as store:
+        apply_ops(store, ops, check_views)
+        check_views(store)
+        views = {name: getattr(store, name) for name in ("labels", "state", "events")}
+        agreement = store.agreement()
+    with where.open() as again:  # a fresh object computes everything from scratch
+        for name, frame in views.items():
+            pd.testing.assert_frame_equal(getattr(again, name), frame)
+        pd.testing.assert_frame_equal(again.agreement(), agreement)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from alwidgets._utils import cohen_kappa
 from alwidgets.store import SessionStore
 
 
-def test_stats_counts(tmp_path: Path) -> None:
-    with SessionStore(tmp_path / "s.db", classes=["a", "b"], annotator="ann") as store:
+def test_stats_counts(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(classes=["a", "b"], annotator="ann") as store:
         now = time.time()
         for i, label in enumerate("aabab"):
             store.label(i, label, shown_at=now - 8.0)
@@ -64,8 +65,8 @@ def test_breaks_do_not_count_as_active_time(tmp_path: Path) -> None:
         assert 4.0 / 60 <= store.stats()["active_minutes"] < 4.5 / 60
 
 
-def test_batch_answers_share_their_shown_at(tmp_path: Path) -> None:
-    with SessionStore(tmp_path / "s.db", annotator="ann") as store:
+def test_batch_answers_share_their_shown_at(open_store: Callable[..., SessionStore]) -> None:
+    with open_store(annotator="ann") as store:
         shown = time.time() - 6.0  # one batch of 3 cards shown 6 s ago
         for i in range(3):
             store.label(i, "x", shown_at=shown)
@@ -74,19 +75,19 @@ def test_batch_answers_share_their_shown_at(tmp_path: Path) -> None:
     assert 6.0 / 60 <= stats["active_minutes"] < 7.0 / 60
 
 
-def test_rates_are_nan_without_timing(tmp_path: Path) -> None:
-    with SessionStore(tmp_path / "s.db") as store:
+def test_rates_are_nan_without_timing(open_store: Callable[..., SessionStore]) -> None:
+    with open_store() as store:
         store.label(1, "x")
         stats = store.stats()
     assert np.isnan(stats["median_seconds_per_label"])
     assert np.isnan(stats["labels_per_minute"])
 
 
-def test_agreement_per_pair(tmp_path: Path) -> None:
+def test_agreement_per_pair(open_store: Callable[..., SessionStore]) -> None:
     ann = ["a", "a", "b", "b", "a", "b"]
     bo = ["a", "b", "b", "b", "a", "a"]
     cy = ["a", "a", "b"]
-    with SessionStore(tmp_path / "s.db", classes=["a", "b"]) as store:
+    with open_store(classes=["a", "b"]) as store:
         for i, (x, y) in enumerate(zip(ann, bo, strict=True)):
             store.label(i, "b" if x == "a" else "a", annotator="ann")  # later corrected:
             store.label(i, x, annotator="ann")  # only the latest label counts
@@ -110,8 +111,8 @@ def test_agreement_per_pair(tmp_path: Path) -> None:
     assert frame["kappa"].tolist() == pytest.approx(expected)
 
 
-def test_undone_labels_do_not_count_for_agreement(tmp_path: Path) -> None:
-    with SessionStore(tmp_path / "s.db") as store:
+def test_undone_labels_do_not_count_for_agreement(open_store: Callable[..., SessionStore]) -> None:
+    with open_store() as store:
         store.label(1, "a", annotator="ann")
         store.label(1, "b", annotator="bo")
         store.undo(annotator="bo")

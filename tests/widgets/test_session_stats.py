@@ -144,7 +144,7 @@ def test_every_documented_key_is_accepted() -> None:
     }
     s = SessionStats()
     for key in STATS_KEYS:
-        text_keys = {"model_status", "metric", "hint", "review"}
+        text_keys = {"model_status", "metric", "hint", "review", "team"}
         value = samples.get(key, "text" if key in text_keys else 1)
         s.update({key: value})
     assert s.state["n_labeled"] == 1

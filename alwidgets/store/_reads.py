@@ -1,0 +1,287 @@
+"""The read side of a session store: the pandas views, statistics, agreement, export,
+and the learning curve (``log_model`` writes its points, ``models`` reads them).
+
+A mixin of :class:`~alwidgets.store.SessionStore` (which provides the connection,
+through ``_run``, and the caches); the same on both backends, since the views are
+built from the same SQL (see ``_replay`` and ``_views``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from alwidgets._utils import IDLE_SECONDS
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.store._codec import encode_query_info
+
+if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
+    import pandas as pd
+
+    from alwidgets.store._backend import Backend
+    from alwidgets.store._replay import Replay
+
+__all__ = ["ViewsMixin"]
+
+
+class ViewsMixin:
+    """``events``, ``labels``, ``state``, ``models``, ``stats()``, ``agreement()``,
+    ``export()`` of a session store."""
+
+    #: Breaks longer than this (seconds) do not count as active labeling time.
+    idle_seconds: float = IDLE_SECONDS
+
+    _lock: threading.RLock
+    _backend: Backend
+    _replay_: Replay | None
+    _models: tuple[int, pd.DataFrame] | None
+
+    def _run(self, fn: Any, *, write: bool = False) -> Any:  # pragma: no cover - see store
+        raise NotImplementedError
+
+    def _keyed(self, what: tuple[Any, ...]) -> Any:  # pragma: no cover - see store
+        raise NotImplementedError
+
+    def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        return self._run(lambda conn: conn.execute(sql, params).fetchone()[0])
+
+    @property
+    def _replay(self) -> Replay:
+        if self._replay_ is None:
+            from alwidgets.store._replay import Replay
+
+            self._replay_ = Replay(self._backend.value)
+        return self._replay_
+
+    def _view(self, name: str) -> pd.DataFrame:
+        """A view of the log, patched with whatever was written since the last read."""
+        with self._lock:
+            if name == "events":
+                return self._run(self._replay.events)
+            return self._run(lambda conn: self._replay.view(conn, name))
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every event, oldest first, indexed by ``event_id``.
+
+        Columns: ``action`` (label/skip/unsure/undo), ``item_id``, ``label``,
+        ``annotator``, ``shown_at`` and ``answered_at`` (UTC datetimes),
+        ``seconds`` (answered − shown), ``model_version``, ``score``, ``rank``,
+        ``strategy``, ``undoes`` (the event an undo reverts) and ``undone``
+        (whether a later undo reverted this event). ``item_id``/``label`` are
+        int64 or str columns (object when a session mixes both).
+        """
+        return self._view("events")
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        """Current label per item, in the order the items were labeled.
+
+        Index ``item_id``; columns ``label``, ``annotator``, ``time`` (UTC).
+        Cached until the next event, so reading it often is cheap.
+        """
+        return self._view("labels")
+
+    @property
+    def state(self) -> pd.DataFrame:
+        """Last action per item that is not undone.
+
+        Index ``item_id``; columns ``action`` (label/skip/unsure), ``label``
+        (missing unless labeled), ``annotator``, ``time``. Items not in it were
+        never answered (or all their actions were undone).
+        """
+        return self._view("state")
+
+    @property
+    def models(self) -> pd.DataFrame:
+        """Learning-curve points from :meth:`log_model`.
+
+        Columns ``version``, ``n_labels``, ``time`` and one column per metric.
+        """
+        from alwidgets.store import _views
+
+        with self._lock:
+            key = self._scalar("SELECT coalesce(max(id), 0) FROM models")
+            if self._models is None or self._models[0] != key:
+                self._models = (key, self._run(_views.models_frame))
+            return self._models[1].copy()
+
+    def __len__(self) -> int:
+        """Number of events (all actions, undos included)."""
+        return int(self._scalar("SELECT count(*) FROM events"))
+
+    def stats(self) -> dict[str, Any]:
+        """Summary numbers for the session.
+
+        Returns
+        -------
+        dict
+            ``n_events``; ``n_items`` (items with a live action); ``n_labeled``
+            (items with a current label); ``n_labels``, ``n_skipped``,
+            ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
+            labels per class); ``per_annotator`` (live label actions per
+            annotator); ``active_minutes`` (each answer costs the time since
+            its item was shown or since the annotator's previous answer,
+            whichever is shorter; costs over :attr:`idle_seconds` are breaks
+            and count nothing);
+            ``labels_per_minute``; ``median_seconds_per_label`` (answered −
+            shown, over label actions that know ``shown_at``). Rates are NaN
+            when undefined.
+
+        Examples
+        --------
+        >>> import os, tempfile, time
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["a", "b"]) as store:
+        ...     for i in range(3):
+        ...         _ = store.label(i, "a", shown_at=time.time() - 4.0)
+        ...     _ = store.skip(3)
+        ...     s = store.stats()
+        >>> s["per_class"], s["n_skipped"], round(s["median_seconds_per_label"])
+        ({'a': 3}, 1, 4)
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _views
+
+        with self._lock:
+            events, labels, state = self.events, self.labels, self.state
+        return _views.stats_dict(events, labels, state, self.idle_seconds)
+
+    def agreement(self) -> pd.DataFrame:
+        """Cohen's kappa per annotator pair, on the items both labeled.
+
+        Each annotator's own latest live label counts. Columns ``annotator_a``,
+        ``annotator_b``, ``n_items``, ``agreement`` (fraction identical) and
+        ``kappa`` (NaN when undefined: both gave one and the same label
+        throughout). Pairs without shared items are left out.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     for i, (a, b) in enumerate(["xx", "xy", "yy", "yy"]):
+        ...         _ = store.label(i, a, annotator="ann"); _ = store.label(i, b, annotator="bo")
+        ...     store.agreement().round(3).to_dict("records")
+        [{'annotator_a': 'ann', 'annotator_b': 'bo', 'n_items': 4, 'agreement': 0.75, 'kappa': 0.5}]
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _views
+
+        with self._lock:
+            latest = self._run(self._replay.per_annotator)
+        return _views.agreement_frame(latest)
+
+    def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
+        """Write a view to CSV or Parquet, chosen by the file suffix.
+
+        Parameters
+        ----------
+        path : str or path-like
+            ``.csv`` (``.csv.gz`` etc. compress) or ``.parquet`` (needs
+            ``pip install "alwidgets[parquet]"``). Written atomically.
+        what : {"labels", "events", "state", "models"}
+            Which view to write. ``"events"`` is the full, lossless log.
+
+        Returns
+        -------
+        pathlib.Path
+            Where the file was written. :func:`alwidgets.store.read_export`
+            reads it back with the exact values and dtypes; in CSV, id-like
+            columns get an ``<column>_type`` companion (``int``/``str``).
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import pandas as pd
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["ham", "spam"]) as store:
+        ...     _ = store.label("mail-1", "spam"); _ = store.label("mail-2", "ham")
+        ...     out = store.export(os.path.join(tmp, "labels.csv"))
+        >>> pd.read_csv(out)[["item_id", "label"]].to_dict("list")
+        {'item_id': ['mail-1', 'mail-2'], 'label': ['spam', 'ham']}
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _export
+
+        if what not in _export.EXPORTABLE:
+            raise InvalidInputError(
+                f"what={what!r} cannot be exported; choose one of {list(_export.EXPORTABLE)}."
+            )
+        frame = getattr(self, what)
+        return _export.export_frame(frame, path)
+
+    def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:
+        """Record a learning-curve point: a model trained on ``n_labels`` labels.
+
+        Parameters
+        ----------
+        version : int or str
+            The model version (the one later passed as ``model_version``).
+        n_labels : int
+            How many labels it was trained on.
+        **metrics
+            Numbers (or short strings) such as ``accuracy=0.91``; NaN is stored
+            as missing.
+
+        Returns
+        -------
+        int
+            The row id in :attr:`models`.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     _ = store.log_model(1, 20, accuracy=0.71)
+        ...     _ = store.log_model(2, 30, accuracy=0.78)
+        ...     store.models[["version", "n_labels", "accuracy"]].to_dict("list")
+        {'version': [1, 2], 'n_labels': [20, 30], 'accuracy': [0.71, 0.78]}
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        value = encode_query_info(
+            shown_at=None,
+            model_version=version,
+            score=None,
+            rank=None,
+            strategy=None,
+            answered_at=0.0,
+        )[1]
+        if value is None:
+            raise InvalidInputError("version is None; pass the model's int or str version.")
+        if not isinstance(n_labels, numbers.Integral) or isinstance(n_labels, bool) or n_labels < 0:
+            raise InvalidInputError(f"n_labels must be a non-negative int, got {n_labels!r}.")
+        clean: dict[str, float | int | str | None] = {}
+        for key, metric in metrics.items():
+            if isinstance(metric, str) or metric is None:
+                clean[key] = metric
+            elif isinstance(metric, numbers.Real) and not isinstance(metric, bool):
+                number = float(metric) if not isinstance(metric, numbers.Integral) else int(metric)
+                if isinstance(number, float) and not math.isfinite(number):
+                    clean[key] = None
+                else:
+                    clean[key] = number
+            else:
+                raise InvalidInputError(
+                    f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
+                )
+        row = (self._backend.value(value), int(n_labels), time.time())
+        metrics_json = json.dumps(clean, allow_nan=False)
+
+        sql = (
+            "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) DO NOTHING RETURNING id"
+        )
+        with self._keyed(("model", value, int(n_labels), metrics_json)) as key:
+            return self._backend.insert(sql, (*row, metrics_json, key), "models", key)
