@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from alwidgets._version import __version__
 from alwidgets.exceptions import (
     ALWidgetsError,
+    ClusterError,
     DuplicateIdError,
     EstimatorError,
     InvalidDtypeError,
@@ -64,6 +65,7 @@ __all__ = [
     "ALWidgetsError",
     "ActiveLabeler",
     "ActiveLearner",
+    "ClusterError",
     "DuplicateIdError",
     "EstimatorError",
     "InvalidDtypeError",

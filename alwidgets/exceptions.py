@@ -23,6 +23,7 @@ from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 __all__ = [
     "ALWidgetsError",
+    "ClusterError",
     "DuplicateIdError",
     "EstimatorError",
     "InvalidDtypeError",
@@ -85,6 +86,10 @@ class StoreError(ALWidgetsError, OSError):
 
 class StoreMismatchError(StoreError, ValueError):
     """The file is not a session store, or belongs to a session with other classes."""
+
+
+class ClusterError(ALWidgetsError, RuntimeError):
+    """The Dask cluster holding a pool went away or failed while alwidgets computed on it."""
 
 
 class OptionalDependencyError(ALWidgetsError, ImportError):

@@ -46,7 +46,9 @@ from alwidgets._validation import (
     check_y,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
+from alwidgets.pools._check import is_dask_collection
 from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
+from alwidgets.strategies._histogram import score_histogram
 
 __all__ = ["ActiveLearner"]
 
@@ -88,6 +90,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Scores of the last query (higher = more worth labeling), NaN for excluded
         rows and rows the strategy did not score (diversity strategies score a
         pre-filtered candidate set).
+        For a Dask pool it is None (nothing pool-sized is gathered): see ``candidate_scores_``.
+    score_histogram_ : tuple of ndarray
+        ``(counts, edges)`` of the last query's finite scores over fixed bins (for a
+        Dask pool: counted on the blocks), so a histogram needs no full score vector.
+    candidate_scores_ : pandas.Series
+        Dask pools only: the scores of the candidates of the last query, indexed by position.
     last_strategy_ : str
         Name of the strategy that served the last query (``"cold_start"`` before the first fit).
 
@@ -104,6 +112,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     >>> learner.predict_proba(X[batch]).shape
     (3, 2)
     """
+
+    scores_: np.ndarray | None  # None after a query on a Dask pool
 
     def __init__(
         self,
@@ -177,6 +187,10 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self
         """
         check_estimator(self.estimator)
+        if is_dask_collection(X):  # the labeled rows: small by nature, gathered once
+            from alwidgets.pools import run_graph
+
+            X = run_graph([], X)
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         y = check_y(y, n_rows(X))
         strategy = self._resolve_strategy()
@@ -266,6 +280,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         strategy = self._resolve_strategy()
         fitted = self.is_fitted
         nan_ok = allows_nan(self.estimator)
+        if is_dask_collection(X_pool):
+            return self._query_dask(X_pool, n, exclude, strategy, nan_ok)
         X = check_X(X_pool, name="X_pool", allow_nan=nan_ok, allow_text=True)
         n_pool = n_rows(X)
         n_features = getattr(self, "n_features_in_", None) if fitted else None
@@ -295,6 +311,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
         if ctx.n_remaining == 0:
             self.scores_ = np.full(n_pool, np.nan)
+            self.score_histogram_ = score_histogram(self.scores_, active.bounds)
             self.last_strategy_ = active.name
             return np.empty(0, dtype=np.int64)
         from sklearn import config_context
@@ -302,8 +319,42 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         with config_context(assume_finite=not nan_ok):  # X_pool was checked above, once
             idx, scores = active.select(ctx, n, self._rng())
         self.scores_ = scores
+        self.score_histogram_ = score_histogram(scores, active.bounds)
         self.last_strategy_ = active.name
         return np.asarray(idx, dtype=np.int64)
+
+    def _query_dask(
+        self, X_pool: Any, n: int, exclude: Any, strategy: Strategy, nan_ok: bool
+    ) -> np.ndarray:
+        """:meth:`query` on a Dask array: blockwise on the cluster (``alwidgets.pools``)."""
+        import pandas as pd
+
+        from alwidgets.pools import check_dask_pool, query_blockwise
+
+        fitted = self.is_fitted
+        X = check_dask_pool(X_pool, n_features=getattr(self, "n_features_in_", None))
+        active = strategy if fitted or strategy.works_unfitted else self._cold_start()
+        pre = self._has_preprocessing()
+        got = query_blockwise(
+            X,
+            n,
+            strategy=active,
+            rng=self._rng(),
+            exclude=exclude,
+            estimator=self.estimator_ if fitted else None,
+            classes=self.classes_ if fitted else None,
+            committee=getattr(self, "committee_", None) if fitted else None,
+            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
+            transform=self.estimator_[:-1].transform if fitted and pre else None,
+            preprocessor=clone(self.estimator[:-1]) if not fitted and pre else None,
+            allow_nan=nan_ok,
+        )
+        self.scores_ = None
+        self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
+        self._candidate_rows = got.rows  # aligned with candidate_scores_ (for a row cache)
+        self.score_histogram_ = got.histogram
+        self.last_strategy_ = active.name
+        return got.indices
 
     def _cold_start(self) -> Strategy:
         if not hasattr(self, "_cold_start_strategy"):

@@ -16,7 +16,14 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-EXPECTED = ["quickstart.ipynb", "text.ipynb", "tabular.ipynb", "teaching.ipynb", "team.ipynb"]
+EXPECTED = [
+    "quickstart.ipynb",
+    "text.ipynb",
+    "tabular.ipynb",
+    "teaching.ipynb",
+    "team.ipynb",
+    "large_pool.ipynb",
+]
 FIX = "run: python scripts/strip_notebooks.py notebooks/*.ipynb"
 
 

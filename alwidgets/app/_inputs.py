@@ -132,8 +132,19 @@ def check_eval_set(eval_set: Any, classes: list[Any]) -> tuple[Any, np.ndarray]:
     return X_eval, y_eval
 
 
-def check_oracle(oracle: Any, ids: list[Any], classes: list[Any]) -> np.ndarray:
+def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndarray:
     """True labels aligned with the pool, from an array or a function ``item_id -> label``."""
+    if not callable(oracle) and not isinstance(oracle, list):
+        arr = np.asarray(oracle)
+        if arr.ndim == 1 and arr.dtype.kind in "biu" and len(arr) == len(ids):
+            # integer labels: checked per distinct value, kept as they are (a 10,000,000-item
+            # pool's int8 oracle stays 10 MB instead of becoming a list of Python ints)
+            unknown = sorted({plain(v) for v in np.unique(arr)} - set(classes), key=str)
+            if unknown:
+                raise UnknownLabelError(
+                    f"oracle has labels {unknown[:5]!r} that are not in classes {classes!r}."
+                )
+            return arr
     if callable(oracle):
         values = [oracle(i) for i in ids]
     else:
@@ -245,6 +256,26 @@ def open_store(
     )
 
 
+def _dask_inputs(X: Any, items: Any, retrain_in: str) -> tuple[Any, Sequence[Any], Any, str]:
+    """A Dask array or DataFrame pool: its feature array, ids, lazily fetched items, a thread.
+
+    Retrains run in a thread: the work is on the cluster, reached through the kernel's
+    ``distributed.Client`` (a worker process could not use it).
+    """
+    from alwidgets.pools import LazyItems, dask_ids, dask_pool_features
+
+    if retrain_in == "process":
+        raise InvalidInputError(
+            "retrain_in='process' is for in-memory pools; a Dask pool is scored on its "
+            "cluster, so retrains run in a thread: use retrain_in='auto' or 'thread'."
+        )
+    ids = dask_ids(X)
+    if not isinstance(ids, range):
+        ids = [plain(i) for i in V.check_ids(ids, len(ids))]
+    features = dask_pool_features(X)
+    return features, ids, LazyItems(X if items is None else items, ids), "thread"
+
+
 @dataclass(frozen=True)
 class Inputs:
     """The labeler's arguments, checked (see :func:`check_inputs`)."""
@@ -252,7 +283,7 @@ class Inputs:
     classes: list[Any]
     estimator: Any
     X: Any
-    ids: list[Any]
+    ids: Sequence[Any]  # a range for a Dask array (no per-item objects)
     items: Any
     display: str | Callable[..., Any]
     batch_size: int
@@ -300,11 +331,18 @@ def check_inputs(
 
         estimator = LogisticRegression(max_iter=1000)
     estimator = V.check_estimator(estimator)
-    X = V.check_X(X, allow_nan=V.allows_nan(estimator), allow_text=True)
-    n_items = V.n_rows(X)
-    index = X.index if hasattr(X, "index") else range(n_items)
-    ids: list[Any] = [plain(i) for i in V.check_ids(index, n_items)]
-    items = X if items is None else items
+    from alwidgets.pools import is_dask_collection
+
+    on_dask = is_dask_collection(X)
+    if on_dask:  # a pool on a Dask cluster: nothing pool-sized comes to the kernel
+        X, ids, items, retrain_in = _dask_inputs(X, items, retrain_in)
+        n_items = len(ids)
+    else:
+        X = V.check_X(X, allow_nan=V.allows_nan(estimator), allow_text=True)
+        n_items = V.n_rows(X)
+        index = X.index if hasattr(X, "index") else range(n_items)
+        ids = [plain(i) for i in V.check_ids(index, n_items)]
+        items = X if items is None else items
     if V.n_rows(items) != n_items:
         raise InvalidInputError(
             f"items has {V.n_rows(items)} entries but X has {n_items} rows; "
@@ -319,7 +357,7 @@ def check_inputs(
             f"retrain_in must be 'auto', 'thread' or 'process', got {retrain_in!r}."
         )
     get_strategy(strategy)  # an unknown name raises UnknownStrategyError now
-    why = f"retrain_in={retrain_in!r}"
+    why = "the pool is on a Dask cluster" if on_dask else f"retrain_in={retrain_in!r}"
     if retrain_in == "auto":
         retrain_in, why = choose_mode(estimator, strategy)
     logger.info("alwidgets: retraining in a %s (%s)", retrain_in, why)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._utils import strategy_name
+from alwidgets._utils import strategy_name, take_rows
 
 __all__ = [
     "LazyLearner",
@@ -31,7 +31,9 @@ __all__ = [
     "RankingSnapshot",
     "RetrainJob",
     "failed_snapshot",
+    "pool_rows",
     "proba_in_class_order",
+    "row_cache",
 ]
 
 
@@ -43,6 +45,7 @@ class PoolData:
     X_eval: Any = None
     y_eval: Any = None
     oracle: np.ndarray | None = None  # labels aligned with the pool (teaching mode)
+    rows: Any = None  # a Dask pool's RowCache: labeled and candidate rows held in the kernel
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,7 @@ class RankingSnapshot:
     stop_predictions: np.ndarray | None = None  # predicted labels on the job's stop set
     also_positions: np.ndarray | None = None  # the job's ``also_predict``
     also_proba: np.ndarray | None = None  # their probabilities, session class order
+    histogram: tuple[np.ndarray, np.ndarray] | None = None  # learner.score_histogram_
 
     @property
     def fitted(self) -> bool:
@@ -153,6 +157,21 @@ def failed_snapshot(job: RetrainJob, err: BaseException, seconds: float = 0.0) -
         error=f"{type(err).__name__}: {err}",
         error_detail="".join(traceback.format_exception(err)),
     )
+
+
+def row_cache(X: Any) -> Any:
+    """A :class:`~alwidgets.pools.RowCache` for a Dask array pool, else None."""
+    from alwidgets.pools import RowCache, is_dask_array
+
+    return RowCache(X) if is_dask_array(X) else None
+
+
+def pool_rows(data: PoolData, positions: Any, *, keep: bool = False) -> Any:
+    """Rows of the pool at ``positions``; a Dask pool's come from its :class:`RowCache`
+    (fetched from the cluster only if not held; ``keep`` marks labeled rows)."""
+    if data.rows is not None:
+        return data.rows.take(positions, keep=keep)
+    return take_rows(data.X, positions)
 
 
 def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:

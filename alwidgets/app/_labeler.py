@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets.app import _inputs as checks
-from alwidgets.app._jobs import PoolData, RankingSnapshot
+from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._panels import AppView
 from alwidgets.app._queue import BatchQueue
 from alwidgets.app._review import ReviewMixin
@@ -53,6 +53,11 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
     ----------
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
+        A Dask array or Dask DataFrame (numeric columns) keeps the pool on its cluster
+        (``alwidgets.pools``): queries run blockwise there, only labeled rows, the
+        candidates' rows and the cards' items come to the kernel, and retrains run in a
+        thread. A lost cluster shows as a failed retrain; labels and the ranking in use
+        stay, and the next retrain works once the cluster (and its Client) is back.
     classes : sequence of int or str
         The labels. Each gets a key: the label itself when it is a single character
         (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
@@ -60,7 +65,9 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
         What the person sees, one per row of ``X`` (images, texts, file paths, rows);
-        defaults to the rows of ``X``.
+        defaults to the rows of ``X``. For a Dask pool: a Dask DataFrame or Series
+        (column) or a function ``item_id -> item``; only the items of cards on screen
+        are fetched.
     display : str or callable, default "auto"
         How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
         (``"image"``, ``"image_file"``, ``"text"``, ``"row"``, ``"html"``) or a
@@ -175,7 +182,7 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
         self.overlap, self.lease_seconds = checks.check_team(overlap, lease_seconds)
         self.annotator = checks.default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
-        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle)
+        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
         self.store = checks.open_store(
             store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
         )
@@ -210,7 +217,11 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
         self._queue = BatchQueue(
             ids=self.ids, items=self.items, display=self.display, classes=self.classes,
             batch_size=self.batch_size, rng=rng, snapshot=self._cold_start(),
-            X=self.X, handled=self._state.handled, claim=self._team.claim,
+            # a Dask pool: no cluster access on the key path (a card outside the ranking
+            # gets no fresh guess rather than waiting on the cluster)
+            X=None if self._data.rows is not None else self.X,
+            handled=self._state.handled,
+            claim=self._team.claim,
         )  # fmt: skip
         self._worker.warm_up()  # a worker process starts while the first batch is labeled
         at_exit(self)  # an unclosed labeler stops its background work quietly at exit

@@ -134,6 +134,13 @@ class Panels:
         with self.lock:
             self.histogram.update(scores, highlight=highlight)
 
+    def draw_counts(
+        self, histogram: tuple[np.ndarray, np.ndarray], highlight: np.ndarray | None
+    ) -> None:
+        """Utility counted where the pool lives (a Dask pool's blocks), the batch marked."""
+        with self.lock:
+            self.histogram.update_counts(*histogram, highlight=highlight)
+
     def draw_curve(self, models: pd.DataFrame, compare_with: Sequence[str]) -> None:
         """The session's curve (from the store), the random expectation and raced strategies."""
         if not len(models) or "score" not in models.columns:
@@ -278,6 +285,10 @@ class AppView:
             batch = list(self._queue.current.positions)
         if not snap.fitted or len(snap.scores) != self.n_items:
             return  # cold-start scores are not uncertainties: nothing to show yet
+        if snap.histogram is not None and not isinstance(snap.scores, np.ndarray):
+            # a Dask pool: no full score vector, the blocks counted the histogram
+            self.panels.draw_counts(snap.histogram, snap.scores[batch] if batch else None)
+            return
         self.panels.draw_histogram(snap.scores, handled, batch)
 
     def _defer_histogram(self) -> None:

@@ -36,7 +36,7 @@ import html
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ class BatchQueue:
     def __init__(
         self,
         *,
-        ids: list[Any],
+        ids: Sequence[Any],
         items: Any,
         display: Any,
         classes: list[Any],

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -118,7 +119,7 @@ class ReviewMixin:
 
     estimator: Any
     X: Any
-    ids: list[Any]
+    ids: Sequence[Any]
     classes: list[Any]
     _lock: threading.RLock
     _queue: Any

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets.app._jobs import PoolData, RankingSnapshot, RetrainJob
-from alwidgets.exceptions import InvalidInputError
+from alwidgets.exceptions import InvalidInputError, StoreError
 
 __all__ = ["RetrainScheduler", "RetrainWiring", "last_version"]
 
@@ -268,6 +268,7 @@ class RetrainWiring:
         with self._lock:
             if self._closed:
                 return None
+            self._catch_up_versions()
             job, event = self._sched.start(
                 self._state.labels, self._state.handled, self._queue.current.positions,
                 force=force, trainable=self._state.trainable(), ran_out=self._queue.ran_out,
@@ -276,6 +277,20 @@ class RetrainWiring:
             if job is not None and event is not None:
                 self._worker.submit(job, event)  # may finish (and clear the event) at once
             return event
+
+    def _catch_up_versions(self) -> None:
+        """Number the next model after every model of the session, colleagues' included.
+
+        Labelers of one team session each fit their own models; without this two of them
+        would both log a "v6" and the team's learning curve would repeat versions.
+        """
+        if self._sched.running or not self._state.trainable():
+            return
+        try:
+            logged = last_version(self.store.models)  # incremental: new rows only
+        except StoreError:
+            return  # unreachable: the next job catches up
+        self._sched.version = max(self._sched.version, logged)
 
     def _on_snapshot(self, snap: RankingSnapshot) -> None:
         """Apply a finished retrain (runs in a background thread).

@@ -32,7 +32,7 @@ ValueError: assignment destination is read-only
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,7 +90,7 @@ class SessionState:
     def __init__(
         self,
         store: Any,
-        ids: list[Any],
+        ids: Sequence[Any],
         classes: list[Any],
         *,
         annotator: str | None = None,

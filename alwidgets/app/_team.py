@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -52,7 +52,7 @@ class TeamRouting:
     def __init__(
         self,
         store: Any,
-        ids: list[Any],
+        ids: Sequence[Any],
         *,
         annotator: str,
         overlap: int,

@@ -2,7 +2,8 @@
 
 :class:`RetrainWorker` runs jobs one at a time, either in a thread (enough when the
 estimator's fit and predict release the GIL, as numpy/BLAS/Cython code does) or in a
-worker process that received the pool once at start-up (needed for Python-heavy
+worker process that maps the pool read-only (a file written once; see
+:func:`alwidgets.pools.share_read_only`), never a second copy (needed for Python-heavy
 models, which would otherwise starve the kernel's message handling).
 
 At interpreter exit every live worker is closed before the standard library joins its
@@ -37,13 +38,14 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._utils import n_rows, strategy_name, take_rows
+from alwidgets._utils import n_rows, strategy_name
 from alwidgets.app._jobs import (
     LazyLearner,
     PoolData,
     RankingSnapshot,
     RetrainJob,
     failed_snapshot,
+    pool_rows,
     proba_in_class_order,
 )
 from alwidgets.simulation import run_oracle_loop
@@ -51,6 +53,9 @@ from alwidgets.simulation import run_oracle_loop
 __all__ = ["RetrainWorker", "at_exit", "choose_mode", "run_job"]
 
 logger = logging.getLogger("alwidgets")
+
+#: Pools smaller than this are pickled to a worker process; larger ones are shared.
+SHARE_MIN_BYTES = 1 << 20
 
 #: Fewest labels per class before the learning curve is cross-validated (3 folds).
 MIN_PER_CLASS_FOR_CV = 3
@@ -93,7 +98,7 @@ def _shadow_loop(
     )
     y = oracle[positions]
     score, _, _ = _score(
-        job.estimator, take_rows(data.X, positions), y, data, job.cv, job.random_state
+        job.estimator, pool_rows(data, positions), y, data, job.cv, job.random_state
     )
     return positions, float("nan") if score is None else score
 
@@ -117,12 +122,22 @@ def _random_baseline(
         y = oracle[positions]
         if len(np.unique(y)) < 2:
             continue
-        s, _, _ = _score(job.estimator, take_rows(data.X, positions), y, data, job.cv, seed)
+        s, _, _ = _score(job.estimator, pool_rows(data, positions), y, data, job.cv, seed)
         if s is not None:
             scores.append(s)
     if not scores:
         return None
     return float(np.mean(scores)), float(np.std(scores))
+
+
+def _dask_scores(learner: Any, data: PoolData) -> Any:
+    """The candidates' scores as a pool-long NaN-elsewhere vector; their rows are kept."""
+    from alwidgets.pools import SparseScores
+
+    cand = learner.candidate_scores_
+    if data.rows is not None:
+        data.rows.remember(cand.index.to_numpy(), learner._candidate_rows)
+    return SparseScores(n_rows(data.X), cand.index.to_numpy(), cand.to_numpy())
 
 
 def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
@@ -134,26 +149,29 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     try:
         learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
         if job.fit:
-            learner.fit(take_rows(data.X, job.positions), job.labels)
+            learner.fit(pool_rows(data, job.positions, keep=True), job.labels)
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
         )
         raw = getattr(learner, "scores_", None)
-        scores = (
-            np.asarray(raw, dtype=np.float64)
-            if raw is not None
-            else np.full(n_rows(data.X), np.nan)
-        )
+        if raw is None and hasattr(learner, "candidate_scores_"):  # a Dask pool
+            scores: Any = _dask_scores(learner, data)
+        else:
+            scores = (
+                np.asarray(raw, dtype=np.float64)
+                if raw is not None
+                else np.full(n_rows(data.X), np.nan)
+            )
         proba = (
-            proba_in_class_order(learner, take_rows(data.X, order), job.classes)
+            proba_in_class_order(learner, pool_rows(data, order), job.classes)
             if job.fit and len(order)
             else None
         )
         metrics: dict[str, float] = {}
         metric_name = ""
         if job.fit:
-            X_lab = take_rows(data.X, job.positions)
+            X_lab = pool_rows(data, job.positions)
             if data.X_eval is not None:
                 metrics["score"] = float(learner.score(data.X_eval, data.y_eval))
                 metric_name = "accuracy (eval set)"
@@ -167,11 +185,11 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
                     metrics["score_std"] = sd
         also_proba = None
         if job.fit and job.also_predict is not None and len(job.also_predict):
-            rows = take_rows(data.X, job.also_predict)
+            rows = pool_rows(data, job.also_predict)
             also_proba = proba_in_class_order(learner, rows, job.classes)
         stop_predictions = None
         if job.fit and job.stop_set is not None and len(job.stop_set):
-            stop_predictions = np.asarray(learner.predict(take_rows(data.X, job.stop_set)))
+            stop_predictions = np.asarray(learner.predict(pool_rows(data, job.stop_set, keep=True)))
         compare: dict[str, tuple[np.ndarray, float]] = {}
         baseline = None
         if data.oracle is not None and job.fit:
@@ -197,12 +215,13 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             stop_predictions=stop_predictions,
             also_positions=job.also_predict if also_proba is not None else None,
             also_proba=also_proba,
+            histogram=getattr(learner, "score_histogram_", None),
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)
 
 
-# ---- process workers: the pool is sent once, at start-up ----
+# ---- process workers: the pool is given once, at start-up (a read-only map) ----
 _WORKER_DATA: PoolData | None = None
 
 
@@ -291,6 +310,19 @@ class RetrainWorker:
         self.fallback_reason: str | None = None
         #: Set by :meth:`shutdown`: results that arrive later are dropped, not applied.
         self.closed = False
+        self._shared: Any = None  # the pool's file, mapped read-only by a worker process
+
+    def _process_data(self) -> PoolData:
+        """What a worker process is sent: a dense in-memory pool as a read-only memory map
+        of a file written once (only its path is pickled), never a second copy."""
+        from alwidgets.pools import can_share, share_read_only
+
+        X = self._data.X
+        if not can_share(X) or X.nbytes < SHARE_MIN_BYTES:
+            return self._data
+        if self._shared is None:
+            self._shared = share_read_only(X)
+        return replace(self._data, X=self._shared)
 
     def _get_executor(self) -> Executor:
         with self._lock:
@@ -302,7 +334,7 @@ class RetrainWorker:
                         max_workers=1,
                         mp_context=mp.get_context("spawn"),
                         initializer=_init_worker,
-                        initargs=(self._data, self.niceness),
+                        initargs=(self._process_data(), self.niceness),
                     )
                 else:
                     self._executor = ThreadPoolExecutor(
@@ -358,6 +390,7 @@ class RetrainWorker:
             self._executor = None
             self.mode = "thread"
             self.fallback_reason = f"{type(err).__name__}: {err}"
+            self._close_shared()
 
     def shutdown(self) -> None:
         """Stop the worker: queued jobs are cancelled, a running one's result is dropped."""
@@ -366,6 +399,13 @@ class RetrainWorker:
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
                 self._executor = None
+            self._close_shared()
+
+    def _close_shared(self) -> None:
+        """Delete the pool's file (a worker's open map stays valid until it exits)."""
+        if self._shared is not None:
+            self._shared.close()
+            self._shared = None
 
 
 # ---- interpreter exit: close what is still open before the executors are joined ----

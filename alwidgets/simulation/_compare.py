@@ -70,6 +70,8 @@ def compare(
     strategy (a paired comparison), and one full-data score: the estimator fit
     on the whole pool and scored on that seed's test set. The target for a seed
     is ``target × full-data score`` (``relative=True``) or ``target`` itself.
+    Runs in memory, like :func:`simulate` (it needs every label and a full-data
+    fit); Dask pools are for the app and ``ActiveLearner.query``.
 
     Parameters
     ----------

@@ -66,7 +66,9 @@ def simulate(
         on raw text).
     X : array-like, sparse matrix, DataFrame, or 1-D array of str
         All items. Without ``X_test`` a stratified ``test_size`` share is held
-        out as test set and the rest is the pool.
+        out as test set and the rest is the pool. In memory: a simulation needs
+        every label anyway, so a Dask array is not accepted here (the app and
+        ``ActiveLearner.query`` take Dask pools, see :mod:`alwidgets.pools`).
     y : array-like of shape (n_samples,)
         The true labels, revealed only for the items the strategy picks.
     strategy : str, Strategy or callable, default "margin"

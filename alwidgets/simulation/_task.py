@@ -162,6 +162,14 @@ def validate_data(
     estimator: Any, X: Any, y: Any, X_test: Any, y_test: Any, test_size: float
 ) -> tuple[Any, np.ndarray, Any, np.ndarray | None]:
     check_estimator(estimator)
+    from alwidgets.pools import is_dask_collection
+
+    if is_dask_collection(X) or is_dask_collection(X_test):
+        raise InvalidInputError(
+            "simulate and compare run in memory (they need every label and a fit on the "
+            "whole pool); pass X.compute() if it fits, or a sample of the Dask pool. "
+            "ActiveLearner.query and ActiveLabeler take Dask pools."
+        )
     X = check_X(X, allow_text=True, min_rows=4)
     y = check_y(y, n_rows(X))
     if (X_test is None) != (y_test is None):

@@ -151,8 +151,6 @@ class UncertaintyHistogram(DisplaysWidget):
         """
         s = _as_scores(scores, "scores")
         s = s[np.isfinite(s)]
-        h = np.empty(0) if highlight is None else _as_scores(highlight, "highlight")
-        h = h[np.isfinite(h)]
         if s.size:
             lo, hi = float(s.min()), float(s.max())
             if lo >= 0.0 and hi <= 1.0:
@@ -164,22 +162,69 @@ class UncertaintyHistogram(DisplaysWidget):
         else:
             edges = self._edges
             counts = np.zeros(self.bins, dtype=np.int64)
+        self._draw(counts, edges, highlight, title)
+
+    def update_counts(
+        self,
+        counts: np.ndarray,
+        edges: np.ndarray,
+        highlight: np.ndarray | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Show counts binned elsewhere (``ActiveLearner.score_histogram_``: a Dask pool's
+        blocks count their scores, and no full score vector exists).
+
+        Parameters
+        ----------
+        counts : 1-D array of int
+            Items per bin.
+        edges : 1-D array of float
+            ``len(counts) + 1`` increasing bin edges.
+        highlight, title
+            As in :meth:`update`.
+
+        Examples
+        --------
+        >>> h = UncertaintyHistogram()
+        >>> h.update_counts(np.array([5, 0, 2]), np.array([0.0, 0.5, 0.75, 1.0]))
+        >>> h.n_scores, h.widget.data[0].y.tolist()
+        (7, [5, 0, 2])
+        """
+        c = np.asarray(counts, dtype=np.int64).ravel()
+        e = _as_scores(edges, "edges")
+        if len(e) != len(c) + 1 or (len(e) > 1 and bool(np.any(np.diff(e) <= 0))):
+            raise InvalidInputError(
+                f"edges must be {len(c) + 1} increasing values (one more than counts), "
+                f"got {len(e)}; pass learner.score_histogram_ as (counts, edges)."
+            )
+        if len(c) == 0:
+            c, e = np.zeros(self.bins, dtype=np.int64), self._edges
+        self._draw(c, e, highlight, title)
+
+    def _draw(
+        self,
+        counts: np.ndarray,
+        edges: np.ndarray,
+        highlight: np.ndarray | None,
+        title: str | None,
+    ) -> None:
+        h = np.empty(0) if highlight is None else _as_scores(highlight, "highlight")
+        h = h[np.isfinite(h)]
+        n = int(counts.sum())
         centers = (edges[:-1] + edges[1:]) / 2
         # each batch marker sits on top of the bar its score falls in
-        which = np.clip(np.searchsorted(edges, h, side="right") - 1, 0, self.bins - 1)
-        tops = counts[which].astype(np.float64) if s.size else np.zeros(h.size)
+        which = np.clip(np.searchsorted(edges, h, side="right") - 1, 0, len(counts) - 1)
+        tops = counts[which].astype(np.float64) if n else np.zeros(h.size)
         if self._log_y:  # a log axis cannot place a marker at 0
             tops = np.maximum(tops, 1.0)
         if title is None:
-            title = self._title or (
-                f"utility of {s.size:,} unlabeled items" if s.size else "no scores yet"
-            )
+            title = self._title or (f"utility of {n:,} unlabeled items" if n else "no scores yet")
         if h.size:
             title += f' · <span style="color:{HIGHLIGHT_COLOR}">▼</span> this batch'
         pool, batch = self.widget.data
         with self._lock, self.widget.batch_update():
             self._edges = edges
-            self._n_scores = int(s.size)
+            self._n_scores = n
             pool.x = centers
             pool.y = counts.astype(np.int32)  # int32 travels as a binary buffer; int64 as JSON
             pool.width = np.diff(edges)

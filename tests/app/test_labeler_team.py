@@ -150,3 +150,17 @@ def test_store_unreachable_is_shown_and_recovers(
 
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA IF EXISTS "alw_{session}" CASCADE')
+
+
+def test_team_models_are_numbered_after_the_sessions_last(
+    make_labeler: Callable[..., ActiveLabeler], digits: Any, team_store: dict[str, Any]
+) -> None:
+    _, y, _ = digits
+    ana = make_labeler(annotator="ana", retrain_every=0, **team_store)
+    bo = make_labeler(annotator="bo", retrain_every=0, **team_store)
+    for labeler in (ana, bo, ana, bo):
+        _answer(labeler, y)
+        labeler.sync()
+        labeler.retrain(wait=True, force=True)
+    versions = ana.store.models["version"].tolist()
+    assert versions == sorted(set(versions)) and len(versions) == 4  # v1..v4, none twice
