@@ -5,11 +5,14 @@ one code path whether it comes from a key press, a click or a Python call. The p
 (see ``docs/ARCHITECTURE.md``): :mod:`._session` (the store's mirror, handled mask,
 undo stack), :mod:`._queue` (batches and cards), :mod:`._protocol` (front-end
 messages), :mod:`._scheduler` (when to retrain), :mod:`._worker` (where fits run),
-:mod:`._panels` (plots and stats), :mod:`._teaching` (oracle-driven demos).
+:mod:`._panels` (plots and stats), :mod:`._teaching` (oracle-driven demos),
+:mod:`._review` (suspect labels as cards), :mod:`._team` (claims and the team's labels),
+:mod:`._inputs` (argument checks).
 
 Threads: key messages arrive on the kernel's main thread; retrain results are applied
 from the worker's thread; the histogram is redrawn on a small UI thread; ``run()``
-answers from its own thread. All queue and session state changes under one lock.
+answers from its own thread; a background thread renews the claims and follows the
+other annotators' labels. All queue and session state changes under one lock.
 """
 
 from __future__ import annotations

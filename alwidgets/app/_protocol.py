@@ -1,7 +1,7 @@
 """Front-end messages -> the labeler's actions, through an explicit dispatch table.
 
 The browser (``widgets/_batch.js`` via :class:`~alwidgets.widgets.BatchWidget`) sends
-two kinds of message, each with the view's ``seq``:
+three kinds of message, each with the view's ``seq``:
 
 * ``{"type": "action", "action": "label" | "skip" | "unsure", "key", "class_index",
   "seconds", "session"}``: an answer about the pool item at position ``key``. It is
@@ -9,6 +9,8 @@ two kinds of message, each with the view's ``seq``:
   moved on): it is still a valid answer about a pool item.
 * ``{"type": "undo", "key", "target_seq", "session"}``: undo, refused with a ``nack``
   unless it names this session's last action.
+* ``{"type": "review", "session", "n"?}``: start a review of suspect labels
+  (:meth:`~alwidgets.ActiveLabeler.review`).
 
 There is no "advance" message: the kernel alone decides when a batch ends (it advances
 when the current batch is complete and pushes the new state).

@@ -2,7 +2,7 @@
 
 A *renderer* turns one item into a self-contained, safe HTML fragment (a ``str``).
 The labeling widget puts that fragment on a card; nothing here knows about widgets,
-models or labels (layer 5 of ``docs/ARCHITECTURE.md``).
+models or labels (layer 7 of ``docs/ARCHITECTURE.md``).
 
 Built-in kinds (see :func:`available_renderers`):
 

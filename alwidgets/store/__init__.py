@@ -1,4 +1,4 @@
-"""Layer 4: the session store — every labeling action, durable and append-only.
+"""Layer 6: the session store — every labeling action, durable and append-only.
 
 :class:`SessionStore` keeps a labeling session in one SQLite file (stdlib
 ``sqlite3``, WAL journal, ``synchronous=FULL``) or, for a team, in a

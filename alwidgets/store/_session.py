@@ -189,7 +189,7 @@ class SessionStore(ViewsMixin, ClaimsMixin):
     >>> tmp = tempfile.mkdtemp()
     >>> path = os.path.join(tmp, "session.db")
     >>> with SessionStore(path, classes=["cat", "dog"], annotator="ann") as store:
-    ...     _ = store.label(0, "cat", score=0.93, rank=0, strategy="margin")
+    ...     _ = store.label(0, "cat", score=0.93, rank=1, strategy="margin")
     ...     _ = store.label("img_7", "dog")
     ...     _ = store.skip(3)
     ...     store.labels["label"].to_dict()

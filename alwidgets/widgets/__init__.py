@@ -1,4 +1,4 @@
-"""Notebook widgets: one per concept (layer 6 of ``docs/ARCHITECTURE.md``).
+"""Notebook widgets: one per concept (layer 8 of ``docs/ARCHITECTURE.md``).
 
 * :class:`BatchWidget` — the labeling batch: cards, label buttons, keyboard (anywidget).
 * :class:`LearningCurve` — model score against the number of labels (plotly).
