@@ -1,6 +1,6 @@
 """What a retrain is given and what it returns: immutable, safe to send to a process.
 
-A retrain is a pure function (:func:`alwidgets.app._worker.run_job`) of a
+A retrain is a pure function (:func:`alwidgets.app._fit.run_job`) of a
 :class:`RetrainJob` (labeled positions, labels, what to exclude, the estimator and
 strategy) and the :class:`PoolData`; it returns a :class:`RankingSnapshot` that the app
 swaps in whole, so a ranking is always complete or absent, never half-updated.

@@ -2,8 +2,8 @@
 
 Every action (``label``, ``skip``, ``unsure``, ``undo``, ``next_batch``) goes through
 one code path whether it comes from a key press, a click or a Python call. The parts
-(see ``docs/ARCHITECTURE.md``): :mod:`._session` (the store's mirror, handled mask,
-undo stack), :mod:`._queue` (batches and cards), :mod:`._protocol` (front-end
+(see ``docs/ARCHITECTURE.md``): :mod:`._actions` (the action path), :mod:`._session` (the store's
+mirror, handled mask, undo stack), :mod:`._queue` (batches and cards), :mod:`._protocol` (front-end
 messages), :mod:`._scheduler` (when to retrain), :mod:`._worker` (where fits run),
 :mod:`._panels` (plots and stats), :mod:`._teaching` (oracle-driven demos),
 :mod:`._review` (suspect labels as cards), :mod:`._team` (claims and the team's labels),
@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets.app import _inputs as checks
+from alwidgets.app._actions import ActionsMixin
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._panels import AppView
 from alwidgets.app._queue import BatchQueue
@@ -36,9 +37,8 @@ from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_versi
 from alwidgets.app._session import SessionState
 from alwidgets.app._teaching import TeachingMixin
 from alwidgets.app._team import TeamRouting, TeamWiring, team_stats
-from alwidgets.app._unsaved import UnsavedAnswer, UnsavedWiring, is_unreachable
+from alwidgets.app._unsaved import UnsavedWiring
 from alwidgets.app._worker import RetrainWorker, at_exit
-from alwidgets.exceptions import StoreError
 
 __all__ = ["ActiveLabeler"]
 
@@ -49,7 +49,9 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingMixin, ReviewMixin):
+class ActiveLabeler(
+    ActionsMixin, RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingMixin, ReviewMixin
+):
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -243,126 +245,6 @@ class ActiveLabeler(RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingM
 
     def _pos(self, item_id: Any) -> int:
         return self._state.pos(item_id)
-
-    # ------------------------------------------------------------------ actions
-    def _act(
-        self,
-        pos: int,
-        action: str,
-        label: Any = None,
-        *,
-        seq: int | None = None,
-        seconds: float | None = None,
-        session: str | None = None,
-    ) -> None:
-        """Record one answer: store (durable) -> state -> widget ack -> maybe advance.
-
-        The item need not be in the current batch (the kernel may have moved on): an
-        answer about a pool item is valid wherever it is.
-        """
-        q = self._queue
-        with self._lock:
-            now = time.time()
-            if seconds is not None and np.isfinite(seconds) and seconds >= 0:
-                shown_at: float | None = now - seconds
-            elif pos in q.current.positions:
-                shown_at = q.current.shown_at
-            else:
-                shown_at = None
-            ref = (session, seq) if isinstance(session, str) and seq is not None else None
-            action, label, outcome = self._review_answer(pos, action, label)
-            answer = UnsavedAnswer(
-                pos, action, label, shown_at, ref, q.query_info.get(pos, {}), seq, seconds,
-                outcome, now,
-            )  # fmt: skip
-            if seq is not None and self._state.unsaved:  # behind the unsaved ones, in order
-                self._keep_unsaved(answer, None)
-                return
-            try:
-                self._write(answer)
-            except StoreError as err:  # not saved: the status says why
-                self._team.unreachable = True
-                if seq is not None and is_unreachable(err):  # a widget answer: kept, retried
-                    self._keep_unsaved(answer, err)
-                    return
-                self._set_status()  # a Python caller decides itself
-                raise
-            self._saved(answer)
-
-    def _saved(self, answer: UnsavedAnswer, *, closing: bool = False) -> None:
-        """An answer is in the store: mirror it, ack it, maybe end the batch (under the
-        lock; also for an unsaved answer written later, see :mod:`._unsaved`)."""
-        q, pos, action = self._queue, answer.pos, answer.action
-        self._state.mirror(pos, action, answer.label, answer.ref)
-        if self._team.unreachable:  # back: clear the status (or count what is left)
-            self._team.unreachable = bool(self._state.unsaved)
-            self._set_status()
-        if answer.outcome is not None:
-            q.review.mark(pos, answer.outcome)
-            self._draw_review()
-        if action == "label":
-            self._sched.labeled(1)
-            if answer.seq is not None or answer.seconds is not None:  # a person
-                self._answer_log.append((answer.at, answer.seconds))
-                del self._answer_log[:-100]
-        if pos in q.next.positions:  # answered ahead of time: prefetch another
-            q.refill_next()
-        self._push_state()
-        self.batch_widget.ack(answer.seq, str(pos))
-        if closing:
-            return
-        if q.is_complete():  # the kernel alone ends a batch
-            self._advance()
-        if self._sched.labeled(0):
-            self._request_job()
-
-    def _advance(self) -> None:
-        with self._lock:
-            self._follow_team()
-            self._queue.advance()
-            self._push_state()
-            ran_out = self._queue.ran_out
-        self._refresh_stats()
-        self._defer_histogram()
-        if self._sched.after_batch(ran_out):
-            self._request_job()
-
-    def _undo(
-        self,
-        seq: int | None = None,
-        *,
-        key: str | None = None,
-        target_seq: int | None = None,
-        session: str | None = None,
-    ) -> dict[str, Any] | None:
-        """Undo the last action; a front-end undo names it (card ``key``, ``target_seq``)
-        and is refused with a ``nack`` unless it is still this annotator's last action."""
-        with self._lock:
-            if self._refuse_undo_while_unsaved(seq, key):
-                return None
-            if key is not None:
-                why = self._state.undo_mismatch(key, target_seq, session)
-                if why is not None:
-                    logger.warning("alwidgets: undo of card %s refused: %s", key, why)
-                    self.batch_widget.nack(seq, key, f"not undone: {why}")
-                    return None
-            event, pos = self._state.undo(self.annotator)
-            if event is None:
-                self.batch_widget.undone(seq, None)
-                self.batch_widget.notice("Nothing to undo.")
-                return None
-            if pos is None:  # an item of another pool sharing the store
-                self.batch_widget.undone(seq, None)
-                return event
-            if event["action"] == "label":
-                self._sched.labeled(-1)
-            self._queue.reopen(pos)  # from an earlier batch: back to the front of this one
-            if self._queue.review is not None and pos in self._queue.review:
-                self._queue.review.unmark(pos)
-                self._draw_review()
-            self._push_state()
-            self.batch_widget.undone(seq, str(pos))
-            return event
 
     # ------------------------------------------------------------------ public API
     def label(self, item_id: Any, label: Any) -> None:

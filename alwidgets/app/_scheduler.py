@@ -251,7 +251,7 @@ class RetrainWiring:
     def _cold_start(self) -> RankingSnapshot:
         """A diverse first ranking, computed here (no model needed)."""
         job = self._sched.make_job(False, {}, self._state.handled, [])
-        from alwidgets.app._worker import run_job
+        from alwidgets.app._fit import run_job
 
         snapshot = run_job(job, self._data)
         if snapshot.error:

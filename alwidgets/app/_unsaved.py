@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,7 @@ class UnsavedWiring:
     _closed: bool
     annotator: str
     batch_widget: Any
-    ids: list[Any]
+    ids: Sequence[Any]
     _retrying: bool = False
     _retry_stop: threading.Event | None = None
     _retry_thread: threading.Thread | None = None

@@ -23,7 +23,7 @@ from typing import Any
 
 from alwidgets._version import __version__
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
-from alwidgets.store import _schema
+from alwidgets.store import _migrations, _schema
 from alwidgets.store._codec import Value
 
 __all__ = ["MIGRATIONS", "create_session", "read_meta", "schema_name", "upgrade"]
@@ -108,19 +108,19 @@ CREATE FUNCTION current_after_insert() RETURNS trigger LANGUAGE plpgsql
 SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF NEW.action = 'label' THEN
-        INSERT INTO current ({_schema._CURRENT_COLUMNS})
+        INSERT INTO current ({_migrations._CURRENT_COLUMNS})
         VALUES (NEW.item_id, NEW.id, NEW.label, NEW.annotator, NEW.answered_at,
                 NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
         ON CONFLICT (item_id) DO UPDATE SET {_SET_LABEL}, {_SET_STATE};
     ELSIF NEW.action IN ('skip', 'unsure') THEN
-        INSERT INTO current ({_schema._CURRENT_COLUMNS})
+        INSERT INTO current ({_migrations._CURRENT_COLUMNS})
         VALUES (NEW.item_id, NULL, NULL, NULL, NULL,
                 NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
         ON CONFLICT (item_id) DO UPDATE SET {_SET_STATE};
     ELSE
         DELETE FROM current WHERE item_id = NEW.item_id;
-        INSERT INTO current ({_schema._CURRENT_COLUMNS})
-        {_schema._CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
+        INSERT INTO current ({_migrations._CURRENT_COLUMNS})
+        {_migrations._CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
     END IF;
     RETURN NULL;
 END $$;
@@ -211,7 +211,7 @@ def upgrade(conn: Any, meta: _schema.Meta, where: str) -> _schema.Meta:
             f"alwidgets {__version__} understands ({target}); it was left untouched. "
             "Upgrade alwidgets: pip install -U alwidgets."
         )
-    version = _schema.migrate(
+    version = _migrations.migrate(
         conn, meta.schema_version, target=target, migrations=MIGRATIONS, user_version=False
     )
     return _schema.Meta(meta.session_id, meta.classes, meta.created_at, version)

@@ -1,33 +1,24 @@
-"""``SessionStore``: the durable, append-only record of a labeling session."""
+"""``SessionStore``: the durable, append-only record of a labeling session.
+
+The class holds the opening, plumbing and lifecycle; its writes are in
+:mod:`._writes`, its reads in :mod:`._reads`, its claims in :mod:`._claims`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import os
 import threading
-import time
-import uuid
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.exceptions import InvalidInputError
 from alwidgets.store._backend import Backend, SQLiteBackend
 from alwidgets.store._claims import ClaimsMixin
-from alwidgets.store._codec import (
-    QUERY_INFO,
-    Value,
-    encode_annotator,
-    encode_classes,
-    encode_item_id,
-    encode_label,
-    encode_query_info,
-)
+from alwidgets.store._codec import Value, encode_annotator, encode_classes
 from alwidgets.store._reads import ViewsMixin
+from alwidgets.store._writes import NothingToUndoWarning, WritesMixin
 
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
@@ -35,48 +26,6 @@ if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     from alwidgets.store._replay import Replay
 
 __all__ = ["NothingToUndoWarning", "SessionStore"]
-
-_TARGET_FILTER = """annotator = ? AND action != 'undo'
-  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)"""
-_UNDO_TARGET_SQL = f"""
-SELECT id, action, item_id, label, annotator, shown_at, answered_at,
-       model_version, score, rank, strategy
-FROM events
-WHERE {_TARGET_FILTER}
-ORDER BY id DESC LIMIT 1
-"""
-
-# what is live for an item after an undo (the ``current`` table the triggers keep)
-_LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
-
-#: Failed writes whose idempotency keys are kept for their retries (oldest dropped).
-_PENDING_KEYS = 256
-
-# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
-_INSERT_SQL = """
-INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes, key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO NOTHING RETURNING id
-"""
-
-_EVENT_KEYS = (
-    "event_id",
-    "action",
-    "item_id",
-    "label",
-    "annotator",
-    "shown_at",
-    "answered_at",
-    "model_version",
-    "score",
-    "rank",
-    "strategy",
-)
-
-
-class NothingToUndoWarning(UserWarning):
-    """``SessionStore.undo`` found no action of that annotator left to undo."""
 
 
 def _default_annotator() -> str:
@@ -86,19 +35,7 @@ def _default_annotator() -> str:
         return "annotator"
 
 
-def _inserted(conn: Any, cursor: Any, table: str, key: str) -> int:
-    """The id of the row just inserted with ``key``, or of the one a lost-reply retry wrote."""
-    row = cursor.fetchone()
-    if row is None:
-        row = conn.execute(f"SELECT id FROM {table} WHERE key = ?", (key,)).fetchone()
-    return int(row[0])
-
-
-def _utc(seconds: float | None) -> dt.datetime | None:
-    return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.UTC)
-
-
-class SessionStore(ViewsMixin, ClaimsMixin):
+class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     """An append-only, crash-safe log of labeling actions: an SQLite file or a server.
 
     Opening an existing file (or server session) resumes it; several processes
@@ -260,255 +197,6 @@ class SessionStore(ViewsMixin, ClaimsMixin):
 
     def _annotator(self, annotator: str | None) -> str:
         return self.annotator if annotator is None else encode_annotator(annotator)
-
-    def _record(
-        self,
-        action: str,
-        item_id: Any,
-        label: Any,
-        annotator: str | None,
-        query_info: tuple[Any, Any, Any, Any, Any],
-        unknown: dict[str, Any],
-    ) -> int:
-        if unknown:
-            raise TypeError(
-                f"{action}() got unexpected keyword argument(s) {sorted(unknown)}; accepted: "
-                f"annotator, {', '.join(QUERY_INFO)}."
-            )
-        item = encode_item_id(item_id)
-        value = None if label is None else encode_label(label, self._classes)
-        who = self._annotator(annotator)
-        answered_at = time.time()
-        named = dict(zip(QUERY_INFO, query_info, strict=True))
-        info = encode_query_info(answered_at=answered_at, **named)
-        shown_at, model_version, score, rank, strategy = info
-        enc = self._backend.value
-        row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
-        with self._keyed((action, item, value, who)) as key:
-            params = (*row, score, rank, strategy, None, key)
-            return self._backend.insert(_INSERT_SQL, params, "events", key)
-
-    @contextmanager
-    def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
-        """The idempotency key of a write: a new one, or, when the same write failed
-        before (the server was unreachable, maybe right after it committed), the key it
-        had, so a caller's retry cannot record the action twice. Each failed write keeps
-        its key until it succeeds (the newest ``_PENDING_KEYS``), so an app replaying
-        several unsaved answers in order retries each with its own key."""
-        with self._lock:
-            key = self._pending.get(what) or uuid.uuid4().hex
-        try:
-            yield key
-        except StoreError:
-            with self._lock:
-                self._pending[what] = key
-                while len(self._pending) > _PENDING_KEYS:
-                    del self._pending[next(iter(self._pending))]
-            raise
-        with self._lock:
-            self._pending.pop(what, None)
-
-    # -------------------------------------------------------------------- writes
-    def label(
-        self,
-        item_id: Any,
-        label: Any,
-        *,
-        annotator: str | None = None,
-        shown_at: Any = None,
-        model_version: Any = None,
-        score: Any = None,
-        rank: Any = None,
-        strategy: Any = None,
-        **unknown: Any,
-    ) -> int:
-        """Record that ``item_id`` has label ``label``; durable when this returns.
-
-        Parameters
-        ----------
-        item_id : int or str
-            The item's id (its index value in the pool). NumPy ints become int.
-        label : int or str
-            One of :attr:`classes` (when the session has classes).
-        annotator : str, optional
-            Overrides :attr:`annotator` for this action.
-        shown_at : float or datetime, optional
-            When the item was shown (epoch seconds, or a datetime; naive means
-            local time). Gives the seconds spent on it.
-        model_version : int or str, optional
-            The model that ranked the item.
-        score : float, optional
-            Its query score (NaN is stored as missing).
-        rank : int, optional
-            The 1-based rank of the item in the ranking it was picked from (what
-            its card shows as ``#4``); ``None`` for random or undo picks.
-        strategy : str, optional
-            The query strategy's name.
-        **unknown
-            Anything else raises a ``TypeError`` that lists the accepted names.
-
-        Returns
-        -------
-        int
-            The event id.
-
-        Raises
-        ------
-        UnknownLabelError
-            ``label`` is not one of :attr:`classes`.
-        InvalidInputError
-            Bad id, label (None/NaN) or query info. Nothing is written.
-        TypeError
-            An unknown keyword argument.
-
-        Examples
-        --------
-        >>> import os, tempfile, time
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> store = SessionStore(os.path.join(tmp, "s.db"), classes=["ham", "spam"])
-        >>> event_id = store.label(42, "spam", shown_at=time.time() - 2.5, model_version=3)
-        >>> store.labels["label"].to_dict()
-        {42: 'spam'}
-        >>> event = store.events.loc[event_id]
-        >>> int(event["model_version"]), bool(event["seconds"] >= 2.5)
-        (3, True)
-        >>> store.label(42, "eggs")
-        Traceback (most recent call last):
-        ...
-        alwidgets.exceptions.UnknownLabelError: label 'eggs' is not one of this session's classes ['ham', 'spam']; ...
-        >>> store.close(); import shutil; shutil.rmtree(tmp)
-        """
-        if label is None:
-            raise InvalidInputError(
-                "label is None; pass one of the classes, or use skip()/unsure()."
-            )
-        info = (shown_at, model_version, score, rank, strategy)
-        return self._record("label", item_id, label, annotator, info, unknown)
-
-    def skip(
-        self,
-        item_id: Any,
-        *,
-        annotator: str | None = None,
-        shown_at: Any = None,
-        model_version: Any = None,
-        score: Any = None,
-        rank: Any = None,
-        strategy: Any = None,
-        **unknown: Any,
-    ) -> int:
-        """Record that ``item_id`` was skipped (not labeled); same arguments as :meth:`label`.
-
-        Returns
-        -------
-        int
-            The event id.
-        """
-        info = (shown_at, model_version, score, rank, strategy)
-        return self._record("skip", item_id, None, annotator, info, unknown)
-
-    def unsure(
-        self,
-        item_id: Any,
-        *,
-        annotator: str | None = None,
-        shown_at: Any = None,
-        model_version: Any = None,
-        score: Any = None,
-        rank: Any = None,
-        strategy: Any = None,
-        **unknown: Any,
-    ) -> int:
-        """Record that the annotator was unsure about ``item_id``; same arguments as :meth:`label`.
-
-        Returns
-        -------
-        int
-            The event id.
-        """
-        info = (shown_at, model_version, score, rank, strategy)
-        return self._record("unsure", item_id, None, annotator, info, unknown)
-
-    def undo(self, annotator: str | None = None) -> dict[str, Any] | None:
-        """Revert the annotator's last action that is not undone yet.
-
-        Repeated calls step further back. Other annotators' actions are never
-        touched. The undo is itself an event, durable when this returns.
-
-        Parameters
-        ----------
-        annotator : str, optional
-            Whose action to undo; defaults to :attr:`annotator`.
-
-        Returns
-        -------
-        dict or None
-            The undone event (``event_id``, ``action``, ``item_id``, ``label``,
-            ``annotator``, times as UTC datetimes, query info) plus
-            ``undo_event_id`` and ``restored``: the item's action that is live
-            again, ``{"action", "label"}`` (``label`` is ``None`` unless it is a
-            label), or ``None`` when the item is unanswered again. ``None`` when
-            there is nothing to undo, in which case a :class:`NothingToUndoWarning`
-            says so and nothing is written.
-
-        Examples
-        --------
-        >>> import os, tempfile, warnings
-        >>> from alwidgets.store import SessionStore
-        >>> tmp = tempfile.mkdtemp()
-        >>> store = SessionStore(os.path.join(tmp, "s.db"), annotator="bo")
-        >>> _ = store.label("a", 1); _ = store.label("a", 2)
-        >>> undone = store.undo()
-        >>> undone["label"], undone["restored"], store.labels["label"].tolist()
-        (2, {'action': 'label', 'label': 1}, [1])
-        >>> undone = store.undo()
-        >>> undone["label"], undone["restored"], len(store.labels)
-        (1, None, 0)
-        >>> with warnings.catch_warnings(record=True) as caught:
-        ...     warnings.simplefilter("always")
-        ...     store.undo() is None, str(caught[0].message)
-        (True, "nothing to undo for annotator 'bo': all of their actions are undone already")
-        >>> store.close(); import shutil; shutil.rmtree(tmp)
-        """
-        who = self._annotator(annotator)
-        enc = self._backend.value
-
-        def write(conn: Any) -> tuple[Any, int | None, Any]:
-            done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
-            if done is not None:  # a retry after a lost COMMIT reply: it is written already
-                target = conn.execute(
-                    _UNDO_TARGET_SQL.replace(_TARGET_FILTER, "id = ?"), (done[1],)
-                ).fetchone()
-                undo_id = int(done[0])
-            else:
-                target = conn.execute(_UNDO_TARGET_SQL, (who,)).fetchone()
-                if target is None:
-                    return None, None, None
-                undone = ("undo", enc(target[2]), enc(target[3]), who, None, time.time(), None)
-                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, target[0], key))
-                undo_id = _inserted(conn, cursor, "events", key)
-            live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
-            return target, undo_id, live
-
-        with self._keyed(("undo", who)) as key:
-            row, undo_id, live = self._run(write, write=True)
-        if row is None:
-            n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
-            why = "all of their actions are undone already" if n_any else "they have no actions"
-            warnings.warn(
-                f"nothing to undo for annotator {who!r}: {why}", NothingToUndoWarning, stacklevel=2
-            )
-            return None
-        event = dict(zip(_EVENT_KEYS, row, strict=True))
-        event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
-        event["undo_event_id"] = undo_id
-        event["restored"] = (
-            None
-            if live is None
-            else {"action": live[0], "label": live[1] if live[0] == "label" else None}
-        )
-        return event
 
     # ----------------------------------------------------------------- lifecycle
     @property

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from store_helpers import apply_ops
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SCHEMA_VERSION, SessionStore, _schema
+from alwidgets.store import SCHEMA_VERSION, SessionStore, _migrations, _schema
 
 
 def _fingerprint(path: Path) -> tuple[bytes, int, list[str]]:
@@ -274,7 +274,7 @@ def _as_schema(path: Path, version: int) -> None:
     for table in ("events", "models"):
         conn.execute(f"DROP INDEX {table}_key")
         conn.execute(f"ALTER TABLE {table} DROP COLUMN key")
-    for trigger in _schema._CURRENT_TRIGGERS if version < 3 else ():
+    for trigger in _migrations._CURRENT_TRIGGERS if version < 3 else ():
         conn.execute(f"DROP TRIGGER {trigger}")
     if version < 3:
         conn.execute("DROP TABLE current")

@@ -20,7 +20,7 @@ import pytest
 from store_helpers import check_team, database_url, drop_session, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SessionStore, _pg, _pg_schema, _session
+from alwidgets.store import SessionStore, _pg, _pg_schema, _writes
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 
@@ -93,7 +93,7 @@ def test_a_retried_write_is_not_recorded_twice(
     """A retry after a lost COMMIT reply sends the same key: the row is found, not doubled."""
     with SessionStore(url, session=session, annotator="ann") as store:
         key = uuid.uuid4()
-        monkeypatch.setattr(_session.uuid, "uuid4", lambda: key)
+        monkeypatch.setattr(_writes.uuid, "uuid4", lambda: key)
         first = store.label(1, "x")
         assert store.label(1, "x") == first
         assert store.log_model(1, 5) == store.log_model(1, 5)
