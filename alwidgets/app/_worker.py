@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import threading
 import weakref
 from collections.abc import Callable
@@ -41,6 +42,10 @@ _WORKER_DATA: PoolData | None = None
 def _init_worker(data: PoolData, niceness: int) -> None:
     global _WORKER_DATA
     _WORKER_DATA = data
+    # Interrupting the kernel (Jupyter signals the kernel's process group, this worker
+    # included) is meant for the user's cell, not for a retrain: ignored here, so the
+    # worker neither dies nor prints a KeyboardInterrupt traceback; shutdown() stops it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if niceness and hasattr(os, "nice"):
         # a retrain may take every core it gets; the kernel answering key presses and
         # the browser drawing them come first

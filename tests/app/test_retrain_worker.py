@@ -50,3 +50,25 @@ def test_process_failure_falls_back_to_a_thread(make_labeler, digits, caplog) ->
     notices = [m for m in lab.batch_widget.sent if m["type"] == "notice"]
     assert notices and "worker process failed" in notices[-1]["text"]
     assert np.isfinite(lab.snapshot.scores).sum() > 0
+
+
+def test_a_kernel_interrupt_does_not_kill_the_worker_process(make_labeler, digits) -> None:
+    """Jupyter's interrupt signals the kernel's process group: the retrain worker stays."""
+    import signal
+
+    _, y, _ = digits
+    lab = make_labeler(retrain_in="process")
+    for item in lab.batch:
+        lab.label(item, int(y[item]))
+    lab.retrain(wait=True, timeout=120)
+    executor = lab._worker._executor
+    pids = list(executor._processes)  # the worker process(es) of the pool
+    assert pids
+    for pid in pids:
+        os.kill(pid, signal.SIGINT)
+    for item in lab.batch:
+        lab.label(item, int(y[item]))
+    lab.retrain(wait=True, timeout=120)
+    assert lab.last_error is None and lab.retrain_in == "process"
+    assert lab._worker._executor is executor and list(executor._processes) == pids
+    assert lab.learning_curve["n_labels"].iloc[-1] == 8
