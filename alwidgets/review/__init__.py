@@ -1,6 +1,8 @@
 """Which labels are likely wrong: a review queue from out-of-fold probabilities.
 
 * :func:`suspect_labels` — labeled items ranked by how likely their label is wrong.
+* :func:`label_scores`, :func:`check_scores`, :func:`out_of_fold_proba` — its parts:
+  the scores, the check that chooses among them, out-of-fold probabilities.
 
 Examples
 --------
@@ -12,6 +14,14 @@ Examples
 from __future__ import annotations
 
 from alwidgets.review._oof import out_of_fold_proba
-from alwidgets.review._suspect import label_scores, suspect_labels
+from alwidgets.review._scores import SCORES, check_scores, label_scores
+from alwidgets.review._suspect import likely_wrong, suspect_labels
 
-__all__ = ["label_scores", "out_of_fold_proba", "suspect_labels"]
+__all__ = [
+    "SCORES",
+    "check_scores",
+    "label_scores",
+    "likely_wrong",
+    "out_of_fold_proba",
+    "suspect_labels",
+]
