@@ -101,13 +101,17 @@ def pair_scores(
     if method == "class_normalized":
         scaled = proba / class_thresholds(proba, given)
         return 1.0 - scaled[rows, labels]
-    # confidence_margin: the mean of two percentile ranks among the given labels' scores
+    # confidence_margin: the mean of two mid-rank percentiles among the given labels'
+    # scores (ties share their middle rank, so a value above every given one ranks
+    # above the highest given one instead of tying with it)
     everyone = np.arange(len(given))
     parts = []
     for part in ("self_confidence", "margin"):
         reference = np.sort(_plain(proba, everyone, given, part))
         values = _plain(proba, rows, labels, part)
-        parts.append(np.searchsorted(reference, values, side="right") / len(reference))
+        below = np.searchsorted(reference, values, side="left")
+        upto = np.searchsorted(reference, values, side="right")
+        parts.append((below + upto) / (2 * len(reference)))
     return np.mean(parts, axis=0)
 
 
@@ -124,7 +128,8 @@ def label_scores(
       margin, shifted): an item the model finds ambiguous among several classes is
       less suspect than one it confidently puts in another class.
     * ``confidence_margin``: the mean of the ``self_confidence`` and ``margin``
-      percentile ranks among the items (in [0, 1]).
+      percentile ranks among the items (mid-ranks, in [0, 1]): wrong labels rank high
+      on both.
 
     Examples
     --------
@@ -163,7 +168,7 @@ def check_scores(
     >>> proba = np.array([[0.95, 0.05]] * 6 + [[0.7, 0.3]] * 4)
     >>> given = np.array([0] * 6 + [1] * 4)
     >>> {k: round(v, 2) for k, v in check_scores(proba, given).items()}
-    {'self_confidence': 0.84, 'class_normalized': 1.0, 'confidence_margin': 0.6}
+    {'self_confidence': 0.84, 'class_normalized': 1.0, 'confidence_margin': 0.84}
     """
     for c in candidates:
         _check_method(c)
