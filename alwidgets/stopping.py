@@ -58,6 +58,7 @@ __all__ = [
     "f_bound",
     "prediction_kappa",
     "prequential_accuracy",
+    "rule_holds",
     "stability_report",
     "stopping_hint",
 ]
