@@ -135,8 +135,9 @@ def suspect_labels(
         of a DataFrame/Series ``X``, else of a Series ``labels``, else positions).
         Columns ``label`` (given), ``guess`` (the most probable class out of fold),
         ``score`` (higher = more likely wrong), ``p_label`` and ``p_guess``.
-        ``frame.attrs``: ``folds``; ``score`` (the score used); ``check`` (each
-        candidate's AUROC on the made-up wrong labels, when ``score="auto"``);
+        ``frame.attrs``: ``folds``; ``score`` (the score used); with ``score="auto"``
+        also ``check`` (each candidate's AUROC on the made-up wrong labels) and
+        ``candidates`` (each candidate's scores, a Series by id, in item order);
         ``set_aside`` (items kept out of the second round's training).
 
     Raises
@@ -202,11 +203,14 @@ def suspect_labels(
                 seed=seed + 1,
                 train_mask=keep,
             )
+    ids = _ids(X, labels, n)
     checked: dict[str, float] = {}
+    candidates: dict[str, pd.Series] = {}
     if score == "auto":
         checked = check_scores(proba, given, AUTO_CANDIDATES, random_state=seed)
+        candidates = {c: pd.Series(label_scores(proba, given, c), index=ids) for c in checked}
         score = choose_score(checked)
-    scores = label_scores(proba, given, score)
+    scores = candidates[score].to_numpy() if candidates else label_scores(proba, given, score)
     guess = proba.argmax(axis=1)
     rows = np.arange(n)
     frame = pd.DataFrame(
@@ -217,7 +221,9 @@ def suspect_labels(
             "p_label": proba[rows, given],
             "p_guess": proba[rows, guess],
         },
-        index=_ids(X, labels, n),
+        index=ids,
     )
-    frame.attrs.update(folds=folds, score=score, check=checked, set_aside=aside)
+    frame.attrs.update(
+        folds=folds, score=score, check=checked, candidates=candidates, set_aside=aside
+    )
     return frame.sort_values("score", ascending=False, kind="stable")

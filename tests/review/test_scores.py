@@ -161,6 +161,12 @@ def test_auto_reports_its_choice_and_a_fixed_score_skips_the_check() -> None:
     assert auto.attrs["score"] in AUTO_CANDIDATES
     assert set(auto.attrs["check"]) == set(AUTO_CANDIDATES)
     assert auto.attrs["score"] == choose_score(auto.attrs["check"])
+    candidates = auto.attrs["candidates"]
+    assert list(candidates) == list(AUTO_CANDIDATES)
+    chosen = candidates[auto.attrs["score"]]
+    assert list(chosen.index) == list(range(len(y)))  # item order, by id
+    np.testing.assert_array_equal(chosen.reindex(auto.index).to_numpy(), auto["score"].to_numpy())
     fixed = suspect_labels(model, X, y, random_state=0, n_repeats=1, score="margin")
     assert fixed.attrs["score"] == "margin" and fixed.attrs["check"] == {}
+    assert fixed.attrs["candidates"] == {}
     assert fixed["score"].is_monotonic_decreasing
