@@ -219,7 +219,7 @@ def test_report_numbers_and_sentence() -> None:
     bound = np.ceil(report["bound"] * 100) / 100
     assert report["sentence"] == (
         f"predictions stable: the last 4 models agree on 98 % of the stop set (mean κ "
-        f"{report['kappa']:.3f}) — further labels are unlikely to change F1 by more than "
+        f"{report['kappa']:.3f}) — one more retrain is unlikely to change F1 by more than "
         f"~{bound:.2f}"
     )
     changing = stability_report(_history([200, 40, 20], n=400))
