@@ -5,7 +5,8 @@ whose message names the problem *and* the fix. The checks never copy large
 inputs: finiteness is tested chunk by chunk, so validating a million-row pool
 costs a few megabytes at most.
 
-* :func:`check_X` — feature matrices (ndarray, scipy.sparse, DataFrame; raw text on request).
+* :func:`check_X` — feature matrices (ndarray, scipy.sparse, DataFrame; raw text on request),
+  :func:`nonfinite_block` — its NaN/inf test of one block; defined in :mod:`alwidgets._check_x`.
 * :func:`check_y` — labels for a classifier.
 * :func:`check_n` — a positive batch size.
 * :func:`check_exclude` — positions (or a boolean mask) to leave out of a pool.
@@ -34,7 +35,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from alwidgets._check_x import check_X, is_dataframe
+from alwidgets._check_x import check_X, is_dataframe, nonfinite_block
 from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
 from alwidgets.exceptions import (
     DuplicateIdError,
@@ -52,6 +53,7 @@ __all__ = [
     "check_y",
     "is_dataframe",
     "n_rows",
+    "nonfinite_block",
 ]
 
 

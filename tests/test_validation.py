@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -23,6 +23,7 @@ from alwidgets._validation import (
     check_n,
     check_X,
     check_y,
+    nonfinite_block,
 )
 from alwidgets.exceptions import (
     ALWidgetsError,
@@ -97,6 +98,31 @@ class TestCheckX:
             check_X(np.array([1.0, 2.0]), allow_text=True)
         with pytest.raises(InvalidInputError, match="2-D"):
             check_X(texts)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 1.5, -2.0, 1e308, -1e308, np.nan, np.inf, -np.inf]), max_size=12
+    ),
+    st.booleans(),
+    st.sampled_from([np.float64, np.float32]),
+)
+@example([1e308, 1e308], False, np.float64)  # the sum overflows, every value is finite
+@example([1e308, 1e308, np.nan], True, np.float64)
+@example([0.0, -np.inf], True, np.float64)
+def test_nonfinite_block_is_the_exact_test(values: list[float], allow_nan: bool, dtype: type) -> None:
+    """The fast path (a finite sum) never hides a NaN/inf, and huge finite values whose
+    sum overflows are not mistaken for one."""
+    with np.errstate(over="ignore"):
+        block = np.array(values, dtype=dtype).reshape(-1, 1)
+    exact = bool(np.isinf(block).any()) if allow_nan else not bool(np.isfinite(block).all())
+    assert nonfinite_block(block, allow_nan) is exact
+
+
+def test_nonfinite_block_integer_blocks_are_clean() -> None:
+    assert nonfinite_block(np.array([[1, 2], [3, 4]]), allow_nan=False) is False
+    assert nonfinite_block(np.array([True, False]), allow_nan=False) is False
 
 
 class TestCheckY:

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from alwidgets import ActiveLearner
 from alwidgets.exceptions import ALWidgetsError, InvalidInputError
-from alwidgets.pools import take_rows
+from alwidgets.pools import fetch_rows
 
 da = require_dask()
 
@@ -85,7 +85,7 @@ def test_bad_exclude_and_positions(fitted: ActiveLearner) -> None:
     with pytest.raises(InvalidInputError, match="one entry per pool row"):
         fitted.query(pool, 5, exclude=np.zeros(10, dtype=bool))
     with pytest.raises(InvalidInputError, match=r"\[0, 600\)"):
-        take_rows(pool, [-1])
+        fetch_rows(pool, [-1])
 
 
 def test_a_whole_pool_selector_is_refused(fitted: ActiveLearner) -> None:
