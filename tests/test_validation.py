@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -209,10 +211,22 @@ class TestCheckExclude:
 
 
 class TestCheckEstimator:
-    def test_accepts_classifiers_and_pipelines(self) -> None:
-        check_estimator(LogisticRegression())
-        check_estimator(make_pipeline(SimpleImputer(), LogisticRegression()))
-        check_estimator(CalibratedClassifierCV(SVC()))
+    @pytest.mark.parametrize(
+        "est",
+        [
+            LogisticRegression(),
+            make_pipeline(SimpleImputer(), LogisticRegression()),
+            CalibratedClassifierCV(SVC()),
+            HistGradientBoostingClassifier(max_iter=5),
+        ],
+        ids=["classifier", "pipeline", "calibrated", "nan-tolerant"],
+    )
+    def test_accepts_classifiers_and_pipelines(self, est: Any) -> None:
+        """The very object comes back (not a clone), unfitted and with its parameters."""
+        params = est.get_params(deep=False)
+        assert check_estimator(est) is est
+        assert est.get_params(deep=False) == params
+        assert not hasattr(est, "classes_"), "checking must not fit the estimator"
 
     @pytest.mark.parametrize(
         ("est", "match"),
