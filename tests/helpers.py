@@ -32,6 +32,7 @@ def skip_or_fail_in_ci(reason: str, *, module: bool = False) -> NoReturn:
     ``reason`` says what is missing and how to get it; the failure starts with
     ``CI=true but`` so the log says why a skip became a failure.
     """
+    __tracebackhide__ = True  # the skip is reported at the caller's line, not here
     if in_ci():
         pytest.fail(f"CI=true but {reason}", pytrace=False)
     pytest.skip(reason, allow_module_level=module)
@@ -39,6 +40,7 @@ def skip_or_fail_in_ci(reason: str, *, module: bool = False) -> NoReturn:
 
 def import_or_skip(name: str, reason: str) -> ModuleType:
     """``pytest.importorskip`` that fails under ``CI=true`` (an extra CI must have)."""
+    __tracebackhide__ = True
     try:
         return importlib.import_module(name)
     except ImportError as err:
