@@ -46,9 +46,15 @@ from alwidgets._validation import (
     check_y,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
-from alwidgets.pools._check import is_dask_collection
-from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
-from alwidgets.strategies._histogram import score_histogram
+from alwidgets.pools import is_dask_collection
+from alwidgets.strategies import (
+    ColdStart,
+    QueryContext,
+    Strategy,
+    get_strategy,
+    resolve_rng,
+    score_histogram,
+)
 
 __all__ = ["ActiveLearner"]
 

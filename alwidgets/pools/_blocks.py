@@ -29,11 +29,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from alwidgets._check_x import _nonfinite_block
+from alwidgets._validation import nonfinite_block
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.strategies._context import QueryContext
-from alwidgets.strategies._histogram import histogram_counts
-from alwidgets.strategies._selectors import tie_keys
+from alwidgets.strategies import QueryContext, histogram_counts, tie_keys
 
 __all__ = [
     "BlockContext",
@@ -132,7 +130,7 @@ def score_block(
     it), ``skip`` the block-local positions that are excluded.
     """
     block = np.asarray(block)
-    if _nonfinite_block(block, model.allow_nan):
+    if nonfinite_block(block, model.allow_nan):
         bad = ~np.isfinite(block).all(axis=1) if not model.allow_nan else np.isinf(block).any(1)
         raise InvalidInputError(
             f"X_pool contains NaN/inf values (first at row {offset + int(np.argmax(bad))}); "

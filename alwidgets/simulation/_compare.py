@@ -11,6 +11,7 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from alwidgets._utils import strategy_name
+from alwidgets._validation import check_int, resolve_seed
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.simulation._metrics import METRICS, check_target
 from alwidgets.simulation._result import ComparisonResult, summarise
@@ -18,17 +19,15 @@ from alwidgets.simulation._task import (
     Callback,
     Task,
     check_initial,
-    check_int,
     check_run,
-    check_strategy,
     check_threads,
     curve_frame,
     prepare,
     progress_bar,
-    resolve_seed,
     run_task,
     thread_limit,
 )
+from alwidgets.strategies import get_strategy
 
 __all__ = ["compare"]
 
@@ -157,7 +156,7 @@ def compare(
     if len(set(names)) != len(names):
         raise InvalidInputError(f"strategy names must be unique, got {names}.")
     for s in ordered:
-        check_strategy(s)
+        get_strategy(s)  # an unknown name fails before any work
     blas_threads = check_threads(blas_threads)
 
     all_rows: list[dict[str, Any]] = []

@@ -23,19 +23,19 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._utils import strategy_name
+from alwidgets._validation import resolve_seed
 from alwidgets.simulation._task import (
     Callback,
     check_initial,
     check_run,
-    check_strategy,
     check_threads,
     curve_frame,
     prepare,
     progress_bar,
-    resolve_seed,
     run_task,
     thread_limit,
 )
+from alwidgets.strategies import get_strategy
 
 __all__ = ["simulate"]
 
@@ -146,7 +146,7 @@ def simulate(
         estimator, X, y, X_test, y_test, test_size, initial, batch_size, budget
     )
     blas_threads = check_threads(blas_threads)
-    check_strategy(strategy)
+    get_strategy(strategy)  # an unknown name fails before any work
     seed = resolve_seed(random_state)
     task = prepare(X, y_arr, X_test, y_test, test_size, seed)
     check_initial(task, initial)

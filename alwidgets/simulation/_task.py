@@ -34,7 +34,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from alwidgets._utils import n_rows, strategy_name, take_rows
-from alwidgets._validation import check_estimator, check_X, check_y
+from alwidgets._validation import check_estimator, check_int, check_X, check_y
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.simulation._loop import OracleRound, run_oracle_loop
 
@@ -42,16 +42,13 @@ __all__ = [
     "CURVE_COLUMNS",
     "Task",
     "check_initial",
-    "check_int",
     "check_run",
-    "check_strategy",
     "check_threads",
     "curve_frame",
     "curve_row",
     "initial_positions",
     "prepare",
     "progress_bar",
-    "resolve_seed",
     "run_task",
     "thread_limit",
     "validate_data",
@@ -71,41 +68,12 @@ CURVE_COLUMNS = [
 Callback = Callable[[dict[str, Any]], None]
 
 
-# -- seeds, checks, data ------------------------------------------------------
-
-
-def resolve_seed(random_state: Any) -> int:
-    """One integer seed per run, recorded in the curve so every run can be replayed."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**32))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise InvalidInputError(f"random_state must be >= 0, got {random_state}.")
-        return int(random_state)
-    raise InvalidInputError(
-        f"random_state must be None, a non-negative int or a numpy Generator, got "
-        f"{type(random_state).__name__}; pass e.g. random_state=0."
-    )
+# -- seeds, data ------------------------------------------------------
 
 
 def _child_seeds(seed: int, n: int) -> list[int]:
     """Independent integer seeds for the split, the initial set and the learner."""
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
-
-
-def check_strategy(strategy: Any) -> None:
-    """Fail before any work for an unknown strategy name."""
-    from alwidgets.strategies import get_strategy
-
-    get_strategy(strategy)
-
-
-def check_int(value: Any, name: str, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidInputError(f"{name} must be an integer >= {minimum} ({what}), got {value!r}.")
-    return int(value)
 
 
 @dataclass

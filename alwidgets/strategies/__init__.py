@@ -8,7 +8,10 @@ names to strategies, and :func:`get_strategy` also accepts your own function.
 Utilities: :func:`least_confidence`, :func:`margin`, :func:`entropy`,
 :func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`.
 Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
-:func:`round_robin_clusters`, :func:`typiclust`.
+:func:`round_robin_clusters`, :func:`typiclust`; :func:`tie_keys` is the seeded
+tie-break of :class:`RunningTopK` (the same in memory and on Dask blocks).
+Histograms over fixed bins, so that counts of blocks add up: :func:`score_edges`,
+:func:`histogram_counts`, :func:`trim_histogram`, :func:`score_histogram`.
 
 Examples
 --------
@@ -46,13 +49,19 @@ from alwidgets.strategies._diversity import (
     round_robin_clusters,
     typiclust,
 )
+from alwidgets.strategies._histogram import (
+    histogram_counts,
+    score_edges,
+    score_histogram,
+    trim_histogram,
+)
 from alwidgets.strategies._registry import (
     available_strategies,
     get_strategy,
     register_strategy,
     unregister_strategy,
 )
-from alwidgets.strategies._selectors import RunningTopK, resolve_rng, top_k
+from alwidgets.strategies._selectors import RunningTopK, resolve_rng, tie_keys, top_k
 from alwidgets.strategies._utilities import (
     entropy,
     kl_max,
@@ -79,6 +88,7 @@ __all__ = [
     "candidate_budget",
     "entropy",
     "get_strategy",
+    "histogram_counts",
     "k_center_greedy",
     "kl_max",
     "kmeans_pp_gradients",
@@ -88,7 +98,11 @@ __all__ = [
     "register_strategy",
     "resolve_rng",
     "round_robin_clusters",
+    "score_edges",
+    "score_histogram",
+    "tie_keys",
     "top_k",
+    "trim_histogram",
     "typiclust",
     "unregister_strategy",
     "vote_entropy",
