@@ -24,7 +24,7 @@ import alwidgets  # noqa: E402
 
 project = "alwidgets"
 author = "alwidgets developers"
-copyright = "alwidgets developers"  # noqa: A001 (Sphinx's name)
+copyright = "alwidgets developers"
 release = version = alwidgets.__version__
 
 extensions = [

@@ -289,9 +289,8 @@ def _on_missing_reference(app: Sphinx, env: BuildEnvironment, node: Any, contnod
             )
             refnode = found[0][1] if found else None
         return refnode
-    if _private(target) or (not target.startswith(PACKAGE) and _exists_privately(target)):
-        if _exists_privately(target):
-            return contnode
+    if (_private(target) or not target.startswith(PACKAGE)) and _exists_privately(target):
+        return contnode
     return None
 
 
