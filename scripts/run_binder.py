@@ -51,6 +51,8 @@ sys.path.insert(0, str(REPO / "tests" / "browser"))
 import jupyter_harness as harness  # noqa: E402
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: Outputs a reader without a kernel (or without plotly.js) cannot see: photographed.
+PICTURED = (WIDGET_VIEW, "application/vnd.plotly.v1+json")
 #: Set by BinderHub in every Binder session (notebooks may size themselves by them).
 BINDER_ENV = {
     "BINDER_LAUNCH_HOST": "https://mybinder.org/",
@@ -184,7 +186,9 @@ def photograph_widgets(nb: harness.NotebookPage, model: dict[str, Any]) -> int:
     cells = page.locator(harness.NotebookPage.CELL)
     for i, cell in enumerate(model["cells"]):
         outputs = cell.get("outputs", [])
-        widget_outputs = [j for j, out in enumerate(outputs) if WIDGET_VIEW in out.get("data", {})]
+        widget_outputs = [
+            j for j, out in enumerate(outputs) if any(m in out.get("data", {}) for m in PICTURED)
+        ]
         if not widget_outputs:
             continue
         dom = cells.nth(i).locator(".jp-OutputArea-child .jp-OutputArea-output")

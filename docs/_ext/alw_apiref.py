@@ -153,7 +153,10 @@ def _entry(mod: PublicModule, name: str, home: dict[int, str]) -> str:
         return f".. autoexception:: {full}\n   :show-inheritance:\n"
     if kind == "function":
         return f".. autofunction:: {full}\n"
-    return f".. autodata:: {full}\n"
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f".. py:data:: {name}\n   :module: {mod.name}\n   :value: {text}\n"
 
 
 def module_page(mod: PublicModule, home: dict[int, str]) -> str:
