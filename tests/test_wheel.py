@@ -32,7 +32,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.slow
+# Building, and a fresh venv, take minutes on a loaded 2-core machine (fixture set-up
+# counts toward the first test's timeout).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def _clean_env() -> dict[str, str]:
