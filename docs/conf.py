@@ -61,7 +61,7 @@ myst_heading_anchors = 3
 # The notebooks are executed once, before the build, in the Binder environment
 # (scripts/run_binder.py); the site renders those executed copies as they are.
 nb_execution_mode = "off"
-nb_output_stderr = "remove-warn"
+nb_output_stderr = "remove"  # log lines (e.g. Dask closing its cluster) are not content
 
 # -- autodoc and numpydoc -----------------------------------------------------
 autodoc_typehints = "none"  # the numpydoc sections say the types, in words

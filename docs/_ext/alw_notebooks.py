@@ -10,7 +10,7 @@ build error that names the command to run.
 
 from __future__ import annotations
 
-import shutil
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,27 @@ def _copy(app: Sphinx) -> None:
             "`python scripts/run_binder.py` (or `make docs`, which runs it) first"
         )
     for name in names:
-        src, dst = executed / name, target / name
-        if not dst.exists() or dst.read_bytes() != src.read_bytes():
-            shutil.copyfile(src, dst)
+        text = _for_the_site(json.loads((executed / name).read_text(encoding="utf-8")))
+        dst = target / name
+        if not dst.exists() or dst.read_text(encoding="utf-8") != text:
+            dst.write_text(text, encoding="utf-8")
     for stale in target.glob("*.ipynb"):
         if stale.name not in names:
             stale.unlink()
+
+
+#: Output types the site shows as their picture (added by scripts/run_binder.py).
+PICTURED = "application/vnd.plotly.v1+json"
+
+
+def _for_the_site(nb: dict[str, Any]) -> str:
+    """Drop plotly's JSON where its picture is there (the site has no plotly.js)."""
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if PICTURED in data and "image/png" in data:
+                del data[PICTURED]
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
