@@ -6,7 +6,9 @@ A :class:`Strategy` combines them behind ``select(ctx, n, rng)``; the registry m
 names to strategies, and :func:`get_strategy` also accepts your own function.
 
 Utilities: :func:`least_confidence`, :func:`margin`, :func:`entropy`,
-:func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`.
+:func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`; for multi-label tasks
+(``proba[:, j]`` = probability that class ``j`` applies): :func:`mean_margin`,
+:func:`label_cardinality_inconsistency`, :func:`max_loss_reduction`.
 Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
 :func:`round_robin_clusters`, :func:`typiclust`.
 
@@ -18,8 +20,13 @@ Examples
 >>> strategies.top_k(scores, 2, random_state=0).tolist()
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
-['badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
- 'least_confidence', 'margin', 'qbc', 'random']
+['auto', 'badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
+ 'lci', 'least_confidence', 'margin', 'mean_margin', 'mmc', 'qbc', 'random']
+>>> strategies.available_strategies(task="multi")
+['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+
+Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
+default everywhere) is ``margin`` for single-label and ``mean_margin`` for multi-label.
 """
 
 from __future__ import annotations
@@ -46,8 +53,18 @@ from alwidgets.strategies._diversity import (
     round_robin_clusters,
     typiclust,
 )
+from alwidgets.strategies._multilabel import (
+    CardinalityModel,
+    LabelCardinalityInconsistency,
+    MaxLossReduction,
+    label_cardinality_inconsistency,
+    max_loss_reduction,
+    mean_margin,
+)
 from alwidgets.strategies._registry import (
+    AutoStrategy,
     available_strategies,
+    check_task,
     get_strategy,
     register_strategy,
     unregister_strategy,
@@ -63,12 +80,16 @@ from alwidgets.strategies._utilities import (
 )
 
 __all__ = [
+    "AutoStrategy",
     "Badge",
     "CallableStrategy",
+    "CardinalityModel",
     "ClusterMargin",
     "ColdStart",
     "CoreSet",
     "DensityWeighted",
+    "LabelCardinalityInconsistency",
+    "MaxLossReduction",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
@@ -77,14 +98,18 @@ __all__ = [
     "UtilityStrategy",
     "available_strategies",
     "candidate_budget",
+    "check_task",
     "entropy",
     "get_strategy",
     "k_center_greedy",
     "kl_max",
     "kmeans_pp_gradients",
     "knn_density",
+    "label_cardinality_inconsistency",
     "least_confidence",
     "margin",
+    "max_loss_reduction",
+    "mean_margin",
     "register_strategy",
     "resolve_rng",
     "round_robin_clusters",
