@@ -32,8 +32,8 @@ from alwidgets.exceptions import InvalidInputError
 
 __all__ = [
     "MULTI_CURVE_COLUMNS",
-    "SINGLE_METRICS",
     "MULTI_METRICS",
+    "SINGLE_METRICS",
     "check_targets",
     "curve_metrics",
     "full_model",

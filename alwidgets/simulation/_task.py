@@ -33,10 +33,10 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from alwidgets._multilabel import is_indicator
 from alwidgets._utils import n_rows, strategy_name, take_rows
 from alwidgets._validation import check_estimator, check_X, check_y
 from alwidgets.exceptions import InvalidInputError
-from alwidgets._multilabel import is_indicator
 from alwidgets.simulation._loop import OracleRound, run_oracle_loop
 from alwidgets.simulation._multilabel import MULTI_CURVE_COLUMNS, check_targets, curve_metrics
 
