@@ -45,6 +45,7 @@ __all__ = [
     "as_multilabel",
     "check_classes_occur",
     "check_indicator",
+    "inherit_input_tags",
     "is_indicator",
     "micro_macro_f1",
 ]
@@ -202,6 +203,20 @@ def micro_macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> tuple[float, float
     return float(micro), float(macro)
 
 
+def inherit_input_tags(tags: Any, estimator: Any) -> Any:
+    """Copy ``estimator``'s input tags (sparse, NaN, raw text) into a wrapper's ``tags``."""
+    from sklearn.utils import get_tags
+
+    try:
+        inner = get_tags(estimator).input_tags
+    except Exception:  # not a scikit-learn estimator: keep the defaults
+        return tags
+    tags.input_tags.sparse = inner.sparse
+    tags.input_tags.allow_nan = inner.allow_nan
+    tags.input_tags.string = inner.string
+    return tags
+
+
 def _is_wrapper(estimator: Any) -> bool:
     from sklearn.multiclass import OneVsRestClassifier
     from sklearn.multioutput import MultiOutputClassifier
@@ -271,19 +286,10 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         """Multi-output; accepts the input the wrapped estimator accepts (sparse, NaN, text)."""
-        from sklearn.utils import get_tags
-
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = False
-        try:
-            inner = get_tags(self.estimator).input_tags
-        except Exception:  # not a scikit-learn estimator: keep the defaults
-            return tags
-        tags.input_tags.sparse = inner.sparse
-        tags.input_tags.allow_nan = inner.allow_nan
-        tags.input_tags.string = inner.string
-        return tags
+        return inherit_input_tags(tags, self.estimator)
 
     def fit(self, X: Any, Y: Any) -> MultiLabelModel:
         """Fit on items ``X`` and their indicator ``Y`` (n_items × n_classes)."""

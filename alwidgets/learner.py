@@ -26,17 +26,12 @@ Examples
 >>> learner.scores_.shape
 (200,)
 
-Multi-label, by scikit-learn's convention: fit on a 0/1 indicator ``Y`` (one column per
-class) and ``predict_proba`` gives the probability that each class applies:
+Multi-label: fit on a 0/1 indicator ``Y`` (one column per class, scikit-learn's convention).
 
 >>> Y = np.column_stack([y, (X[:, 0] > 0.5).astype(int), (X[:, 1] > 0).astype(int)])
 >>> tagger = ActiveLearner(LogisticRegression(), random_state=0).fit(X[:30], Y[:30])
->>> tagger.multi_label_, tagger.classes_.tolist(), tagger.strategy_.name
-(True, [0, 1, 2], 'mean_margin')
->>> tagger.predict_proba(X[:2]).shape, tagger.predict(X[:2]).shape
-((2, 3), (2, 3))
->>> len(tagger.query(X, 5, exclude=np.arange(30)))
-5
+>>> tagger.multi_label_, tagger.predict_proba(X[:2]).shape, tagger.strategy_.name
+(True, (2, 3), 'mean_margin')
 """
 
 from __future__ import annotations
@@ -46,10 +41,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils import get_tags
 
-from alwidgets._multilabel import as_multilabel, check_indicator, is_indicator
-from alwidgets._utils import n_rows, take_rows
+from alwidgets._committee import build_committee
+from alwidgets._multilabel import as_multilabel, check_indicator, inherit_input_tags, is_indicator
+from alwidgets._utils import n_rows
 from alwidgets._validation import (
     allows_nan,
     check_estimator,
@@ -61,7 +56,6 @@ from alwidgets._validation import (
 from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.pools._check import is_dask_collection
 from alwidgets.strategies import (
-    AutoStrategy,
     ColdStart,
     QueryContext,
     Strategy,
@@ -172,15 +166,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         """The wrapped estimator's input tags (sparse, NaN, raw text): we accept what it accepts."""
-        tags = super().__sklearn_tags__()
-        try:
-            inner = get_tags(self.estimator).input_tags
-        except Exception:  # not a scikit-learn estimator: keep the defaults
-            return tags
-        tags.input_tags.sparse = inner.sparse
-        tags.input_tags.allow_nan = inner.allow_nan
-        tags.input_tags.string = inner.string
-        return tags
+        return inherit_input_tags(super().__sklearn_tags__(), self.estimator)
 
     def _rng(self) -> np.random.Generator:
         if getattr(self, "_rng_source", None) is not self.random_state or not hasattr(
@@ -198,13 +184,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self._declared = get_strategy(self.strategy)
             self._strategy_source = self.strategy
         task = getattr(self, "multi_label_", None) if multi_label is None else multi_label
-        declared = self._declared
-        if task is None:  # before the first fit: the task is not known yet
-            self.strategy_ = declared
-            return declared
-        if isinstance(declared, AutoStrategy):
-            declared = declared.resolve(task)
-        self.strategy_ = check_task(declared, task)
+        self.strategy_ = check_task(self._declared, task)  # None: task not known before fit
         return self.strategy_
 
     def _require_fitted(self, what: str) -> None:
@@ -245,10 +225,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             X = run_graph([], X)
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         multi = is_indicator(y)
-        if multi:
-            y, classes = check_indicator(y, n_rows(X))
-        else:
-            y = check_y(y, n_rows(X))
+        y, classes = check_indicator(y, n_rows(X)) if multi else (check_y(y, n_rows(X)), None)
         strategy = self._resolve_strategy(multi)
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)
@@ -264,29 +241,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self.n_features_in_ = int(X.shape[1])
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
+        n_members = int(getattr(strategy, "n_members", 5))
         self.committee_ = (
-            self._build_committee(X, y, int(getattr(strategy, "n_members", 5)))
+            build_committee(self.estimator, X, y, n_members, self._rng())
             if "committee" in strategy.needs
             else None
         )
         self._X_fit = X
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
-
-    def _build_committee(self, X: Any, y: np.ndarray, n_members: int) -> list[Any]:
-        """Clones fitted on stratified bootstrap resamples (every class in every member)."""
-        rng = self._rng()
-        multi = y.ndim == 2  # multi-label: plain bootstrap rows (a class may be constant)
-        by_class = [np.arange(len(y))] if multi else [np.flatnonzero(y == c) for c in np.unique(y)]
-        members = []
-        for _ in range(n_members):
-            idx = np.concatenate([rng.choice(pos, size=len(pos), replace=True) for pos in by_class])
-            member = clone(as_multilabel(self.estimator) if multi else self.estimator)
-            params = member.get_params()
-            seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
-            member.set_params(**seeded)
-            members.append(member.fit(take_rows(X, idx), y[idx]))
-        return members
 
     # ---------------------------------------------------------------- query
     def _pool_cache(self, X: Any) -> dict[str, Any]:
@@ -340,7 +303,6 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         strategy = self._resolve_strategy()
         fitted = self.is_fitted
         nan_ok = allows_nan(self.estimator)
-        multi = bool(getattr(self, "multi_label_", False)) and fitted
         if is_dask_collection(X_pool):
             return self._query_dask(X_pool, n, exclude, strategy, nan_ok)
         X = check_X(X_pool, name="X_pool", allow_nan=nan_ok, allow_text=True)
@@ -355,22 +317,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         mask = check_exclude(exclude, n_pool)
         active = strategy if fitted or strategy.works_unfitted else self._cold_start()
         ctx = QueryContext(
-            X,
-            estimator=self.estimator_ if fitted else None,
-            classes=self.classes_ if fitted else None,
-            exclude=mask,
-            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
-            committee=getattr(self, "committee_", None) if fitted else None,
-            chunk_size=self.chunk_size,
-            transform=self.estimator_[:-1].transform
-            if fitted and self._has_preprocessing()
-            else None,
-            preprocessor=clone(self.estimator[:-1])
-            if not fitted and self._has_preprocessing()
-            else None,
-            cache=self._pool_cache(X),
-            multi_label=multi,
-            y_labeled=getattr(self, "_y_fit", None) if fitted else None,
+            X, exclude=mask, chunk_size=self.chunk_size, cache=self._pool_cache(X), **self._parts()
         )
         if ctx.n_remaining == 0:
             self.scores_ = np.full(n_pool, np.nan)
@@ -394,25 +341,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
         from alwidgets.pools import check_dask_pool, query_blockwise
 
-        fitted = self.is_fitted
         X = check_dask_pool(X_pool, n_features=getattr(self, "n_features_in_", None))
-        active = strategy if fitted or strategy.works_unfitted else self._cold_start()
-        pre = self._has_preprocessing()
+        active = strategy if self.is_fitted or strategy.works_unfitted else self._cold_start()
+        rng = self._rng()
+        parts = self._parts()
         got = query_blockwise(
-            X,
-            n,
-            strategy=active,
-            rng=self._rng(),
-            exclude=exclude,
-            estimator=self.estimator_ if fitted else None,
-            classes=self.classes_ if fitted else None,
-            committee=getattr(self, "committee_", None) if fitted else None,
-            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
-            transform=self.estimator_[:-1].transform if fitted and pre else None,
-            preprocessor=clone(self.estimator[:-1]) if not fitted and pre else None,
-            allow_nan=nan_ok,
-            multi_label=bool(getattr(self, "multi_label_", False)) and fitted,
-            y_labeled=getattr(self, "_y_fit", None) if fitted else None,
+            X, n, strategy=active, rng=rng, exclude=exclude, allow_nan=nan_ok, **parts
         )
         self.scores_ = None
         self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
@@ -420,6 +354,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.score_histogram_ = got.histogram
         self.last_strategy_ = active.name
         return got.indices
+
+    def _parts(self) -> dict[str, Any]:
+        """What a query context needs of the model (before the first fit: nothing but features)."""
+        fitted, pre = self.is_fitted, self._has_preprocessing()
+        return {
+            "estimator": self.estimator_ if fitted else None,
+            "classes": self.classes_ if fitted else None,
+            "committee": getattr(self, "committee_", None) if fitted else None,
+            "X_labeled": getattr(self, "_X_fit", None) if fitted else None,
+            "transform": self.estimator_[:-1].transform if fitted and pre else None,
+            "preprocessor": clone(self.estimator[:-1]) if not fitted and pre else None,
+            "multi_label": bool(getattr(self, "multi_label_", False)) and fitted,
+            "y_labeled": getattr(self, "_y_fit", None) if fitted else None,
+        }
 
     def _cold_start(self) -> Strategy:
         if not hasattr(self, "_cold_start_strategy"):

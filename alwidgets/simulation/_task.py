@@ -99,11 +99,9 @@ def _child_seeds(seed: int, n: int) -> list[int]:
 
 def check_strategy(strategy: Any, multi_label: bool = False) -> None:
     """Fail before any work for an unknown strategy name, or one not meant for the task."""
-    from alwidgets.strategies import AutoStrategy, check_task, get_strategy
+    from alwidgets.strategies import check_task, get_strategy
 
-    resolved = get_strategy(strategy)
-    if not isinstance(resolved, AutoStrategy):
-        check_task(resolved, multi_label)
+    check_task(get_strategy(strategy), multi_label)
 
 
 def check_int(value: Any, name: str, minimum: int, what: str) -> int:

@@ -140,8 +140,11 @@ def available_strategies(task: str | None = None) -> list[str]:
     return out
 
 
-def check_task(strategy: Strategy, multi_label: bool) -> Strategy:
-    """Return ``strategy`` if it is meant for this task, else raise naming the ones that are.
+def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
+    """The strategy to use on this task: ``auto`` resolved, else ``strategy`` if it fits.
+
+    ``multi_label=None`` (task not known yet) returns ``strategy`` as is. A strategy not
+    meant for the task raises, naming the ones that are.
 
     Examples
     --------
@@ -150,6 +153,10 @@ def check_task(strategy: Strategy, multi_label: bool) -> Strategy:
     ...
     alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
     """
+    if multi_label is None:
+        return strategy
+    if isinstance(strategy, AutoStrategy):
+        return strategy.resolve(multi_label)
     task = "multi" if multi_label else "single"
     tasks = getattr(strategy, "tasks", frozenset({"single"}))
     if task in tasks:
