@@ -203,5 +203,5 @@ def test_estimator_without_usable_multi_output_proba(data) -> None:
     learner = ActiveLearner(_BadMultiOutput()).fit(X[LAB], Y[LAB])
     with pytest.raises(EstimatorError, match=r"shape \(300, 2\) for 4 classes.*OneVsRest"):
         learner.predict_proba(X)
-    with pytest.raises(EstimatorError, match="no predict_proba.*CalibratedClassifierCV"):
+    with pytest.raises(EstimatorError, match=r"no predict_proba.*CalibratedClassifierCV"):
         ActiveLearner(OneVsRestClassifier(LinearSVC())).fit(X[LAB], Y[LAB])
