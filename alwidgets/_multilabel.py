@@ -37,7 +37,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from alwidgets._check_x import is_dataframe
-from alwidgets._utils import n_rows
+from alwidgets._utils import n_rows, take_rows
 from alwidgets.exceptions import EstimatorError, InvalidInputError
 
 __all__ = [
@@ -311,6 +311,7 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
                     f"{type(self.estimator).__name__} could not be fit on a multi-label "
                     f"indicator ({err}); {_FIX}."
                 ) from err
+            self._fitted_proba(take_rows(X, slice(0, 1)))  # its output is usable: fail now
         else:
             base = self.estimator.estimator if _is_wrapper(self.estimator) else self.estimator
             self.estimators_ = [clone(base).fit(X, Y[:, j]) for j in cols]

@@ -236,7 +236,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.estimator_ = estimator
         self.multi_label_ = multi
         self.classes_ = classes if multi else np.asarray(estimator.classes_)
-        self._y_fit = y if multi else None
+        self._y_fit = y  # the labeled rows' labels, for strategies that need "labels"
         if len(getattr(X, "shape", ())) == 2:
             self.n_features_in_ = int(X.shape[1])
         elif hasattr(self, "n_features_in_"):

@@ -200,8 +200,9 @@ class _BadMultiOutput(ClassifierMixin, BaseEstimator):
 
 def test_estimator_without_usable_multi_output_proba(data) -> None:
     X, Y = data
-    learner = ActiveLearner(_BadMultiOutput()).fit(X[LAB], Y[LAB])
-    with pytest.raises(EstimatorError, match=r"shape \(300, 2\) for 4 classes.*OneVsRest"):
-        learner.predict_proba(X)
+    learner = ActiveLearner(_BadMultiOutput())
+    with pytest.raises(EstimatorError, match=r"shape \(1, 2\) for 4 classes.*OneVsRest"):
+        learner.fit(X[LAB], Y[LAB])  # refused at fit, not at the first query
+    assert not learner.is_fitted
     with pytest.raises(EstimatorError, match=r"no predict_proba.*CalibratedClassifierCV"):
         ActiveLearner(OneVsRestClassifier(LinearSVC())).fit(X[LAB], Y[LAB])

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
@@ -23,10 +22,11 @@ def _one_blas_thread() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def planted() -> tuple[np.ndarray, np.ndarray, np.ndarray, set[tuple[int, int]]]:
-    X, Y = make_multilabel_classification(
-        n_samples=300, n_features=10, n_classes=4, n_labels=2, random_state=7
-    )
-    rng = np.random.default_rng(0)
+    # four learnable tags: each a noisy linear rule of the features
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(300, 6))
+    W = rng.normal(size=(6, 4))
+    Y = (X @ W + rng.normal(scale=0.3, size=(300, 4)) > 0.3).astype(np.int64)
     noisy = Y.copy()
     items = rng.choice(len(Y), 15, replace=False)
     classes = rng.integers(0, 4, size=15)
@@ -41,8 +41,8 @@ def test_planted_bits_are_found_far_above_chance(planted) -> None:
     top = {(int(i), int(c)) for i, c in zip(table.index[:15], table["class"][:15], strict=True)}
     precision = len(top & flipped) / 15
     chance = 15 / noisy.size
-    assert precision >= 0.4, precision  # chance is 1.25 %
-    assert precision > 20 * chance
+    assert precision >= 0.5, precision  # chance is 1.25 %
+    assert precision > 30 * chance
     assert table["score"].is_monotonic_decreasing
 
 
