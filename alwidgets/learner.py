@@ -31,7 +31,7 @@ Multi-label: fit on a 0/1 indicator ``Y`` (one column per class, scikit-learn's 
 >>> Y = np.column_stack([y, (X[:, 0] > 0.5).astype(int), (X[:, 1] > 0).astype(int)])
 >>> tagger = ActiveLearner(LogisticRegression(), random_state=0).fit(X[:30], Y[:30])
 >>> tagger.multi_label_, tagger.predict_proba(X[:2]).shape, tagger.strategy_.name
-(True, (2, 3), 'mean_margin')
+(True, (2, 3), 'random')
 """
 
 from __future__ import annotations
@@ -79,8 +79,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         relevance), a ``OneVsRestClassifier``/``MultiOutputClassifier``, or a native
         multi-output estimator (see :class:`alwidgets._multilabel.MultiLabelModel`).
     strategy : str, Strategy or callable, default="auto"
-        ``"auto"`` is ``"margin"`` for single-label ``y`` and ``"mean_margin"`` for a
-        multi-label ``Y`` (resolved at :meth:`fit`). Or a registered name
+        ``"auto"`` is ``"margin"`` for single-label ``y`` and ``"random"`` for a
+        multi-label ``Y`` (resolved at :meth:`fit`; see
+        :class:`~alwidgets.strategies.AutoStrategy` for the evidence). Or a registered name
         (``alwidgets.strategies.available_strategies(task)``), a
         :class:`~alwidgets.strategies.Strategy` object, or a function:
         ``fn(proba) -> scores`` (a utility, higher = label first, scored in chunks)

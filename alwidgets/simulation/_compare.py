@@ -88,7 +88,7 @@ def compare(
         As for :func:`simulate` (a 0/1 indicator ``y`` is multi-label).
     strategies : sequence of str, Strategy or callable, default ("auto",)
         Strategies to measure. The baseline (random) is always added, first.
-        ``"auto"`` is ``margin`` (single-label) or ``mean_margin`` (multi-label).
+        ``"auto"`` is ``margin`` (single-label) or ``random`` (multi-label).
     seeds : int or iterable of int, default 5
         ``5`` means seeds ``0..4``; or give the seeds.
     target : float, default 0.95
@@ -147,8 +147,8 @@ def compare(
 
     >>> from sklearn.datasets import make_multilabel_classification
     >>> X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
-    >>> result = compare(LogisticRegression(max_iter=500), X, Y, ["auto", "lci"], seeds=2,
-    ...                  initial=10, batch_size=10, budget=40, progress=False)
+    >>> result = compare(LogisticRegression(max_iter=500), X, Y, ["mean_margin", "lci"],
+    ...                  seeds=2, initial=10, batch_size=10, budget=40, progress=False)
     >>> result.strategies, result.metric
     (['random', 'mean_margin', 'lci'], 'micro_f1')
     """

@@ -26,7 +26,8 @@ Examples
 ['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
 
 Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
-default everywhere) is ``margin`` for single-label and ``mean_margin`` for multi-label.
+default everywhere) is ``margin`` for single-label and ``random`` for multi-label (no
+multi-label strategy beat random on both real benchmark sets; see ``AutoStrategy``).
 """
 
 from __future__ import annotations
