@@ -102,7 +102,13 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
             f"{name} is None: fitting requires y to be passed, but the target y is None; "
             "pass one label per row of X."
         )
-    arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
+    try:
+        arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
+    except ValueError as err:  # ragged: e.g. label sets of different sizes
+        raise InvalidInputError(
+            f"{name} could not be read as one label per item ({err}); for several classes "
+            f"per item pass a 0/1 indicator, e.g. MultiLabelBinarizer().fit_transform({name})."
+        ) from err
     if arr.ndim == 2 and arr.shape[1] == 1:  # as scikit-learn does: warn and ravel
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the "
@@ -113,8 +119,8 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
         arr = arr.ravel()
     if arr.ndim != 1:
         raise InvalidInputError(
-            f"{name} must be 1-D (one label per item), got shape {arr.shape}; "
-            "multi-label targets are not supported."
+            f"{name} must be 1-D (one label per item) or a 2-D 0/1 indicator (multi-label: "
+            f"one column per class), got shape {arr.shape}."
         )
     if n_samples is not None and len(arr) != n_samples:
         raise InvalidInputError(
@@ -130,9 +136,16 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
         kinds = {type(v).__name__ for v in arr.tolist()}  # tolist: numpy scalars -> Python
         odd = kinds - {"str", "int", "bool"}
         if odd:
+            sets = odd & {"list", "tuple", "set", "frozenset"}
+            hint = (
+                f"; for several classes per item pass a 0/1 indicator, e.g. "
+                f"MultiLabelBinarizer().fit_transform({name})"
+                if sets
+                else ""
+            )
             raise InvalidInputError(
                 f"{name} holds labels of type {sorted(odd)}; class labels must be integers, "
-                "strings or booleans."
+                f"strings or booleans{hint}."
             )
         if len(kinds) > 1:
             raise InvalidInputError(

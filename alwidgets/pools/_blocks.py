@@ -55,6 +55,9 @@ class Model(NamedTuple):
     classes: np.ndarray | None
     committee: list[Any] | None
     allow_nan: bool
+    multi_label: bool = False
+    X_labeled: Any = None  # only for strategies that need the labels (e.g. mmc)
+    y_labeled: np.ndarray | None = None
 
 
 class Part(NamedTuple):
@@ -148,6 +151,9 @@ def score_block(
         committee=model.committee,
         transform=est[:-1].transform if steps is not None and len(steps) > 1 else None,
         chunk_size=max(1, len(block)),
+        multi_label=model.multi_label,
+        X_labeled=model.X_labeled,
+        y_labeled=model.y_labeled,
     )
     keep = np.ones(len(block), dtype=bool)
     keep[skip] = False

@@ -77,11 +77,15 @@ def query_blockwise(
     preprocessor: Any = None,
     allow_nan: bool = False,
     bins: int = 50,
+    multi_label: bool = False,
+    y_labeled: np.ndarray | None = None,
 ) -> BlockwiseResult:
     """Run ``strategy`` over a Dask array ``X`` (validated by :func:`check_dask_pool`).
 
     Parameters mirror :class:`~alwidgets.strategies.QueryContext`; ``exclude`` is
-    positions or a mask, turned into sorted positions split per block.
+    positions or a mask, turned into sorted positions split per block. A strategy whose
+    ``needs`` hold ``"labels"`` (``lci``, ``mmc``) gets the labeled rows and their
+    labels on every block too (sent once per query with the model).
     """
     n_pool = int(X.shape[0])
     excl = exclude_positions(exclude, n_pool)
@@ -94,7 +98,19 @@ def query_blockwise(
         return BlockwiseResult(empty, empty, np.empty(0), trim_histogram(counts, edges), no_rows)
     # the tie-break seed the in-memory stream would draw next; stage two draws it for real
     seed = int(copy.deepcopy(rng).integers(2**63))
-    model = scatter_once(Model(strategy, estimator, classes, committee, allow_nan))
+    labels = "labels" in getattr(strategy, "needs", ())
+    model = scatter_once(
+        Model(
+            strategy,
+            estimator,
+            classes,
+            committee,
+            allow_nan,
+            multi_label,
+            X_labeled if labels else None,
+            y_labeled if labels else None,
+        )
+    )
     n_blocks = len(X.chunks[0])
     # one map_blocks task per block: Dask fuses it with the task that makes the block
     # (generate, read from storage ...), so a block is scored where it is produced
@@ -129,6 +145,8 @@ def query_blockwise(
         X_labeled=X_labeled,
         transform=transform,
         preprocessor=preprocessor,
+        multi_label=multi_label,
+        y_labeled=y_labeled,
     )
     from sklearn import config_context
 
