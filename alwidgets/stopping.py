@@ -200,13 +200,16 @@ class StabilizingPredictions(StoppingCriterion):
     must pass, not each value. :func:`stability_report` replays the same rule over a
     history and says since when it holds.
 
-    Multi-label models: pass a 0/1 indicator matrix ``(n_items, n_classes)``; κ is then
-    computed over every (item, class) cell (:func:`prediction_kappa`).
-
     When a model predicts one and the same class for the whole stop set in two
     successive rounds, κ is undefined (NaN, see :func:`~alwidgets.stopping.cohen_kappa`);
     such a round never counts as stable, since a model that sees one class has
     nothing to stabilise yet.
+
+    Multi-label predictions (a 0/1 indicator, items × classes) are compared bit by bit:
+    kappa over the flattened (item, class) decisions (:func:`prediction_kappa`). Unlike
+    the mean of per-class kappas, it stays defined when a rare class is never
+    predicted, and a class counts as much as its decisions do; and Bloodgood &
+    Grothendieck's bound then bounds the change of micro-F1.
 
     Parameters
     ----------

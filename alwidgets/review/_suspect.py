@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alwidgets._multilabel import is_indicator
 from alwidgets._validation import check_estimator, is_dataframe, n_rows
 from alwidgets.exceptions import InvalidInputError
+from alwidgets.review._multilabel import suspect_multilabel
 from alwidgets.review._oof import check_folds, out_of_fold_proba
 from alwidgets.review._scores import (
     AUTO_CANDIDATES,
@@ -112,7 +114,9 @@ def suspect_labels(
     X : array-like, sparse matrix, DataFrame or Series
         The labeled items, one row each.
     labels : array-like
-        The given label of each row of ``X``.
+        The given label of each row of ``X``. A 2-D 0/1 indicator (multi-label) gives
+        one row per suspect (item, class) bit instead: see
+        :func:`alwidgets.review._multilabel.suspect_multilabel`.
     cv : int, default 5
         Folds. When the smallest class has fewer labels than ``cv``, that many folds
         are used instead (at least 2); a class with a single label is an error.
@@ -123,7 +127,9 @@ def suspect_labels(
     score : {"auto", "self_confidence", "class_normalized", "margin", "confidence_margin"}
         How probabilities become a score (:func:`~alwidgets.review.label_scores`);
         ``"auto"`` chooses among ``self_confidence``, ``class_normalized`` and
-        ``confidence_margin`` as above (the check costs no extra fit).
+        ``confidence_margin`` as above (the check costs no extra fit). Multi-label
+        ``labels``: ``"auto"`` means ``class_normalized``, and only that and
+        ``self_confidence`` exist there.
     set_aside : bool, default True
         Run the second round without the first round's likely-wrong items
         (``2 * cv * n_repeats`` fits instead of ``cv * n_repeats``).
@@ -160,6 +166,12 @@ def suspect_labels(
     True
     """
     check_estimator(estimator)
+    if is_indicator(labels):  # multi-label: one row per suspect (item, class) bit
+        # the check that chooses a score is single-label; multi-label keeps its default
+        return suspect_multilabel(
+            estimator, X, labels, cv=cv, random_state=random_state, n_repeats=n_repeats,
+            score="class_normalized" if score == "auto" else score, set_aside=set_aside,
+        )  # fmt: skip
     n = n_rows(X)
     y_frame = labels.to_numpy() if hasattr(labels, "to_numpy") else np.asarray(labels)
     if y_frame.ndim != 1 or len(y_frame) != n:
