@@ -36,6 +36,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import get_tags
 
+from alwidgets._descriptions import SimilarityMemo, check_labels_described
+from alwidgets._label_free import PrefitCache
 from alwidgets._utils import n_rows, take_rows
 from alwidgets._validation import (
     allows_nan,
@@ -47,7 +49,14 @@ from alwidgets._validation import (
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.pools._check import is_dask_collection
-from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
+from alwidgets.strategies import (
+    ColdStart,
+    DescriptionColdStart,
+    QueryContext,
+    Strategy,
+    get_strategy,
+    resolve_rng,
+)
 from alwidgets.strategies._histogram import score_histogram
 
 __all__ = ["ActiveLearner"]
@@ -72,6 +81,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         committee (a Generator is used as is, and advances).
     chunk_size : int, default=65536
         Pool rows scored per block. Smaller blocks use less memory.
+    descriptions : dict, optional
+        ``{class: description}``: what each class means, in words. With a Pipeline
+        that starts with :class:`~alwidgets.features.TextFeatures` (raw texts), the
+        queries before the first fit use
+        :class:`~alwidgets.strategies.DescriptionColdStart` (items close to each
+        description, balanced over classes, diverse) instead of ``cold_start``.
+        See ``docs/guide/descriptions.md``.
 
     Attributes
     ----------
@@ -122,11 +138,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         *,
         chunk_size: int = 65536,
+        descriptions: Any = None,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
         self.random_state = random_state
         self.chunk_size = chunk_size
+        self.descriptions = descriptions
 
     # ---------------------------------------------------------------- state
     @property
@@ -173,7 +191,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> ActiveLearner:
+    def fit(self, X: Any, y: Any, *, X_unlabeled: Any = None) -> ActiveLearner:
         """Clone the estimator and fit it on the labeled rows.
 
         Parameters
@@ -181,6 +199,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X : array-like, sparse matrix, DataFrame, or 1-D array of str (for text Pipelines)
         y : array-like of shape (n_samples,)
             At least two classes.
+        X_unlabeled : same kind as ``X``, optional
+            The pool (it may hold the labeled rows too). Leading Pipeline steps that never
+            read ``y`` (``TextFeatures``; scikit-learn's vectorizers, scalers, encoders,
+            SimpleImputer, PCA, TruncatedSVD) are fit on it, not on the labeled rows, and
+            **once**: later fits on the same pool reuse them (no new vocabulary, no
+            re-embedding) and fit only the rest.
+            Ignored for an estimator without such steps.
 
         Returns
         -------
@@ -193,12 +218,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             X = run_graph([], X)
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         y = check_y(y, n_rows(X))
+        if self.descriptions is not None and y.ndim == 1:
+            check_labels_described(self.descriptions, y)
         strategy = self._resolve_strategy()
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)
         self._generator = resolve_rng(self.random_state)
         self._rng_source = self.random_state
-        estimator = clone(self.estimator).fit(X, y)
+        self._model = self._unfitted_model(X_unlabeled)
+        estimator = clone(self._model).fit(X, y)
         self.estimator_ = estimator
         self.classes_ = np.asarray(estimator.classes_)
         if len(getattr(X, "shape", ())) == 2:
@@ -214,6 +242,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
 
+    def _unfitted_model(self, X_unlabeled: Any) -> Any:
+        """The estimator to clone for this fit: label-free steps fit on the pool, if given."""
+        if X_unlabeled is None:
+            return self.estimator
+        if is_dask_collection(X_unlabeled):
+            raise InvalidInputError(
+                "X_unlabeled must be in memory (the label-free steps are fit on it once); "
+                "pass a sample of the Dask pool, e.g. X.compute() if it fits."
+            )
+        X_unlabeled = check_X(
+            X_unlabeled, name="X_unlabeled", allow_nan=allows_nan(self.estimator), allow_text=True
+        )
+        if not hasattr(self, "_prefit"):
+            self._prefit = PrefitCache()
+        return self._prefit.model(self.estimator, X_unlabeled)
+
     def _build_committee(self, X: Any, y: np.ndarray, n_members: int) -> list[Any]:
         """Clones fitted on stratified bootstrap resamples (every class in every member)."""
         rng = self._rng()
@@ -221,7 +265,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         members = []
         for _ in range(n_members):
             idx = np.concatenate([rng.choice(pos, size=len(pos), replace=True) for pos in by_class])
-            member = clone(self.estimator)
+            member = clone(getattr(self, "_model", self.estimator))
             params = member.get_params()
             seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
             member.set_params(**seeded)
@@ -293,6 +337,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         mask = check_exclude(exclude, n_pool)
         active = strategy if fitted or strategy.works_unfitted else self._cold_start()
+        active = self._with_descriptions(active, X)
         ctx = QueryContext(
             X,
             estimator=self.estimator_ if fitted else None,
@@ -357,9 +402,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         return got.indices
 
     def _cold_start(self) -> Strategy:
+        if self.descriptions is not None:
+            return DescriptionColdStart()
         if not hasattr(self, "_cold_start_strategy"):
             self._cold_start_strategy = ColdStart()
         return self._cold_start_strategy
+
+    def _with_descriptions(self, active: Strategy, X: Any) -> Strategy:
+        """A description cold start gets the pool's similarity to ``descriptions``."""
+        if not isinstance(active, DescriptionColdStart) or active.similarity is not None:
+            return active
+        if self.descriptions is None:
+            return active  # select() raises, naming the fix
+        if not hasattr(self, "_similarity_memo"):
+            self._similarity_memo = SimilarityMemo()
+        return active.with_similarity(
+            self._similarity_memo.get(self.estimator, X, self.descriptions)
+        )
 
     # ---------------------------------------------------------- pass-through
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -9,6 +9,8 @@ Utilities: :func:`least_confidence`, :func:`margin`, :func:`entropy`,
 :func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`.
 Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
 :func:`round_robin_clusters`, :func:`typiclust`.
+Cold starts (no model yet): :class:`ColdStart` (typical items of distinct clusters) and
+:class:`DescriptionColdStart` (items close to each class's description).
 
 Examples
 --------
@@ -18,7 +20,7 @@ Examples
 >>> strategies.top_k(scores, 2, random_state=0).tolist()
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
-['badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
+['badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'describe', 'entropy',
  'least_confidence', 'margin', 'qbc', 'random']
 """
 
@@ -40,6 +42,7 @@ from alwidgets.strategies._batch import (
     QueryByCommittee,
 )
 from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._describe import DescriptionColdStart, class_margins
 from alwidgets.strategies._diversity import (
     k_center_greedy,
     kmeans_pp_gradients,
@@ -69,6 +72,7 @@ __all__ = [
     "ColdStart",
     "CoreSet",
     "DensityWeighted",
+    "DescriptionColdStart",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
@@ -77,6 +81,7 @@ __all__ = [
     "UtilityStrategy",
     "available_strategies",
     "candidate_budget",
+    "class_margins",
     "entropy",
     "get_strategy",
     "k_center_greedy",

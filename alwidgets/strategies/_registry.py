@@ -31,6 +31,7 @@ from alwidgets.strategies._batch import (
     DensityWeighted,
     QueryByCommittee,
 )
+from alwidgets.strategies._describe import DescriptionColdStart
 from alwidgets.strategies._utilities import entropy, least_confidence, margin
 
 __all__ = ["available_strategies", "get_strategy", "register_strategy", "unregister_strategy"]
@@ -46,6 +47,7 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "cluster_margin": ClusterMargin,
     "badge": Badge,
     "cold_start": ColdStart,
+    "describe": DescriptionColdStart,
 }
 
 

@@ -1,0 +1,303 @@
+"""The first labels from class descriptions: the runs and tables of ``bench_text``'s first part.
+
+Every run is the path a new user takes: raw texts and
+``make_pipeline(TextFeatures(), LogisticRegression(C=10))`` through the one oracle loop
+(:func:`alwidgets.simulation.run_oracle_loop`), batches of 10 up to 100 labels, test
+accuracy and macro-F1 at 10, 20, 50 and 100 labels, 5 seeds (each fixes a stratified
+25 % test split, the random picks and the learner's seed).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+
+from alwidgets._utils import take_rows
+from alwidgets.features import TextFeatures, out_of_fold_predictions, prefer_model, zero_shot
+from alwidgets.simulation import run_oracle_loop
+from benchmarks import _textdata
+from benchmarks._common import md_table
+
+C = 10.0
+CHECKPOINTS = (10, 20, 50, 100)
+BATCH = 10
+
+#: Good descriptions: one sentence each saying what the class is about.
+GOOD = {
+    "spam subjects": {
+        1: "spam: an unsolicited e-mail advertising products, money, prizes or offers",
+        0: "a normal personal or work e-mail between people who know each other",
+    },
+    "food reviews": {
+        1: "a glowing review: the reviewer loves this food and would buy it again",
+        0: "a disappointed or lukewarm review: the food is bad or just okay",
+    },
+    "fortune topics": {
+        i: f"a joke or quote about {what}"
+        for i, what in enumerate(
+            [
+                "computers, programming and software",
+                "politics, government and elections",
+                "science, physics and scientists",
+                "food, eating and cooking",
+                "sports, games and athletes",
+                "love, romance and relationships",
+                "law, lawyers and courts",
+                "medicine, doctors and health",
+                "education, school and teachers",
+                "drugs, alcohol and getting high",
+            ]
+        )
+    },
+}
+#: Bare label names, as a user who writes no description would have them.
+BARE = {
+    "spam subjects": {1: "spam", 0: "ham"},
+    "food reviews": {1: "great", 0: "other"},
+    "fortune topics": dict(enumerate(_textdata.FORTUNE_TOPICS)),
+}
+#: Vague: true of every item, silent on what tells the classes apart.
+VAGUE = {
+    "spam subjects": {1: "an e-mail", 0: "a message"},
+    "food reviews": {1: "a review of a product", 0: "a comment about food"},
+    "fortune topics": {i: f"a short saying, kind {i + 1}" for i in range(10)},
+}
+
+
+def wrong_way(desc: dict[int, str]) -> dict[int, str]:
+    """Each class gets the next class's (good) description: the meanings are swapped."""
+    keys = list(desc)
+    return {k: desc[keys[(i + 1) % len(keys)]] for i, k in enumerate(keys)}
+
+
+def model() -> Any:
+    return make_pipeline(
+        TextFeatures(progress=False), LogisticRegression(C=C, max_iter=2000)
+    )
+
+
+def tfidf_model() -> Any:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return make_pipeline(
+        TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=C, max_iter=2000)
+    )
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way to pick the first labels, then margin sampling."""
+
+    name: str
+    strategy: str = "margin"
+    start: str = "none"  # "none": the learner's cold start picks; "random": 10 random first
+    descriptions: str | None = None  # key of GOOD/BARE/VAGUE/WRONG
+    fit_unlabeled: bool = True
+    features: Callable[[], Any] = model
+
+
+METHODS = [
+    Method("random (no model in the choice)", strategy="random", start="random"),
+    Method("random start + margin", start="random"),
+    Method("cold_start + margin, fit on labels (today)", fit_unlabeled=False),
+    Method("cold_start + margin, fit on pool"),
+    Method("describe + margin", descriptions="good"),
+]
+WORDING = [
+    Method("describe + margin, bare label names", descriptions="bare"),
+    Method("describe + margin, vague", descriptions="vague"),
+    Method("describe + margin, wrong way round", descriptions="wrong"),
+]
+POOL_FIT = [
+    Method("TF-IDF, random start + margin, fit on labels", start="random", fit_unlabeled=False,
+           features=tfidf_model),
+    Method("TF-IDF, random start + margin, fit on pool", start="random", features=tfidf_model),
+    Method("TextFeatures, random start + margin, fit on labels", start="random",
+           fit_unlabeled=False),
+]
+
+
+def descriptions_of(name: str, kind: str | None) -> dict[int, str] | None:
+    if kind is None:
+        return None
+    table = {"good": GOOD, "bare": BARE, "vague": VAGUE}
+    if kind == "wrong":
+        return wrong_way(GOOD[name])
+    return table[kind][name]
+
+
+def run(name: str, method: Method, seed: int, handover: bool = False) -> list[dict[str, Any]]:
+    """One run: rows with accuracy and macro-F1 at each checkpoint (and the hand-over)."""
+    ts = _textdata.DESCRIBED_SETS[name]()
+    texts = ts.texts.to_numpy(dtype=object)
+    train, test = train_test_split(
+        np.arange(len(ts.y)), test_size=0.25, stratify=ts.y, random_state=seed
+    )
+    X_pool, y_pool = texts[train], ts.y[train]
+    X_test, y_test = texts[test], ts.y[test]
+    desc = descriptions_of(name, method.descriptions)
+    est = method.features()
+    rng = np.random.default_rng(seed)
+    start = (
+        rng.choice(len(y_pool), BATCH, replace=False)
+        if method.start == "random"
+        else np.zeros(0, dtype=np.int64)
+    )
+    zs_pool = zs_test = None
+    if handover and desc is not None:
+        zs_pool = zero_shot(X_pool, desc, features=est).label
+        zs_test = zero_shot(X_test, desc, features=est).label
+    classes = np.unique(ts.y)
+    rows: list[dict[str, Any]] = []
+
+    def record(step: Any) -> None:
+        n = len(step.positions)
+        if n not in CHECKPOINTS:
+            return
+        if step.fitted:
+            pred = step.learner.predict(X_test)
+        else:
+            pred = np.full(len(y_test), step.labels[0])
+        row = {
+            "dataset": name,
+            "method": method.name,
+            "seed": seed,
+            "n_labels": n,
+            "accuracy": accuracy_score(y_test, pred),
+            "f1_macro": f1_score(y_test, pred, labels=classes, average="macro", zero_division=0),
+            "classes_seen": len(np.unique(step.labels)),
+        }
+        if zs_pool is not None and zs_test is not None:
+            oof = (
+                out_of_fold_predictions(
+                    step.learner.estimator_, take_rows(X_pool, step.positions), step.labels
+                )
+                if step.fitted
+                else None
+            )
+            choice = prefer_model(step.labels, oof, zs_pool[step.positions])
+            row["zero_shot_accuracy"] = accuracy_score(y_test, zs_test)
+            row["use_model"] = choice.use_model
+            row["shown_accuracy"] = row["accuracy"] if choice.use_model else row[
+                "zero_shot_accuracy"
+            ]
+        rows.append(row)
+
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        run_oracle_loop(
+            est,
+            X_pool,
+            y_pool,
+            method.strategy,
+            start=start,
+            target=max(CHECKPOINTS),
+            batch_size=BATCH,
+            random_state=seed,
+            on_round=record,
+            descriptions=desc,
+            fit_unlabeled=method.fit_unlabeled,
+        )
+    return rows
+
+
+def _pm(v: Any, fmt: str = ".3f") -> str:
+    v = np.asarray(v, dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return "n/a"
+    if len(v) == 1:
+        return f"{v[0]:{fmt}}"
+    plain = fmt.lstrip("+")
+    return f"{v.mean():{fmt}} ± {v.std(ddof=1):{plain}} ({v.min():{fmt}} – {v.max():{fmt}})"
+
+
+def curve_table(frame: pd.DataFrame, metric: str) -> str:
+    rows = []
+    for (ds, method), part in frame.groupby(["dataset", "method"], sort=False):
+        cells = [_pm(part.loc[part.n_labels == n, metric]) for n in CHECKPOINTS]
+        rows.append([ds, method, *cells])
+    return md_table(["dataset", "first labels + then", *[f"{n} labels" for n in CHECKPOINTS]], rows)
+
+
+def gain_table(frame: pd.DataFrame, base: str, new: str) -> str:
+    """Paired by seed: new − base accuracy at each checkpoint."""
+    rows = []
+    for ds, part in frame.groupby("dataset", sort=False):
+        cells = []
+        for n in CHECKPOINTS:
+            at = part[part.n_labels == n]
+            a = at[at.method == new].set_index("seed")["accuracy"]
+            b = at[at.method == base].set_index("seed")["accuracy"]
+            cells.append(_pm((a - b.reindex(a.index)).to_numpy(), "+.3f"))
+        rows.append([ds, *cells])
+    return md_table(["dataset", *[f"Δ accuracy at {n}" for n in CHECKPOINTS]], rows)
+
+
+def handover_table(frame: pd.DataFrame) -> str:
+    rows = []
+    for ds, part in frame.groupby("dataset", sort=False):
+        for n in CHECKPOINTS:
+            at = part[part.n_labels == n]
+            rows.append(
+                [
+                    ds,
+                    n,
+                    _pm(at["zero_shot_accuracy"]),
+                    _pm(at["accuracy"]),
+                    f"{int(at['use_model'].sum())}/{len(at)}",
+                    _pm(at["shown_accuracy"]),
+                    _pm(np.maximum(at["accuracy"], at["zero_shot_accuracy"])),
+                ]
+            )
+    return md_table(
+        [
+            "dataset",
+            "labels",
+            "zero-shot accuracy",
+            "model accuracy",
+            "rule picks the model",
+            "accuracy of what is shown",
+            "best of the two (oracle)",
+        ],
+        rows,
+    )
+
+
+def wording_table(frame: pd.DataFrame, names: list[str]) -> str:
+    """Zero-shot accuracy on the test split per wording, and describe + margin at 10/20/100."""
+    rows = []
+    for ds in frame.dataset.unique():
+        ts = _textdata.DESCRIBED_SETS[ds]()
+        for kind, label in (("good", "good"), ("bare", "bare label names"), ("vague", "vague"),
+                            ("wrong", "wrong way round")):
+            desc = descriptions_of(ds, kind)
+            assert desc is not None
+            guess = zero_shot(ts.texts, desc, features=TextFeatures(progress=False)).label
+            method = names[0] if kind == "good" else f"{names[0]}, {label}"
+            part = frame[(frame.dataset == ds) & (frame.method == method)]
+            rows.append(
+                [
+                    ds,
+                    label,
+                    f"{accuracy_score(ts.y, guess):.3f}",
+                    *[_pm(part.loc[part.n_labels == n, "accuracy"]) for n in (10, 20, 100)],
+                ]
+            )
+    return md_table(
+        ["dataset", "descriptions", "zero-shot accuracy (all texts)", "10 labels", "20 labels",
+         "100 labels"],
+        rows,
+    )
