@@ -34,6 +34,7 @@ __all__ = [
     "check_labels_described",
     "description_similarity",
     "description_texts",
+    "with_description_rows",
 ]
 
 _HOW = (
@@ -193,3 +194,44 @@ class SimilarityMemo:
             self.value = description_similarity(estimator, X, desc)
             self.key = key
         return self.value
+
+
+def with_description_rows(
+    estimator: Any, X: Any, y: np.ndarray, descriptions: Any
+) -> tuple[Any, np.ndarray]:
+    """``X`` and ``y`` with one extra labeled row per class: its description.
+
+    The rows come from the first step's ``description_rows(descriptions)`` (raw
+    description texts for :class:`~alwidgets.features.TextFeatures`, their embeddings
+    for :class:`~alwidgets.features.PrecomputedEmbeddings`), so they are in the same
+    input space as ``X``. Unchanged when the step has no such method.
+    """
+    steps = getattr(estimator, "steps", None)
+    step = steps[0][1] if steps else estimator
+    make = getattr(step, "description_rows", None)
+    if not callable(make):
+        return X, y
+    desc = check_descriptions(descriptions)
+    y_out = np.concatenate([y, np.asarray(list(desc), dtype=y.dtype if y.dtype == object else None)])
+    return _append(X, make(desc)), y_out
+
+
+def _append(X: Any, rows: Any) -> Any:
+    import scipy.sparse as sp
+
+    if isinstance(X, list | tuple):
+        return [*X, *list(rows)]
+    if hasattr(X, "iloc"):
+        import pandas as pd
+
+        extra = (
+            pd.Series(list(rows), name=X.name)
+            if X.ndim == 1
+            else pd.DataFrame(np.asarray(rows), columns=X.columns)
+        )
+        return pd.concat([X, extra], ignore_index=True)
+    if sp.issparse(X):
+        return sp.vstack([X, sp.csr_matrix(np.asarray(rows))], format="csr")
+    X = np.asarray(X)
+    rows = np.asarray(rows, dtype=X.dtype if X.ndim == 2 else object)
+    return np.concatenate([X, rows]) if X.ndim == 1 else np.vstack([X, rows])

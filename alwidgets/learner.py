@@ -36,7 +36,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils import get_tags
 
-from alwidgets._descriptions import SimilarityMemo, check_labels_described
+from alwidgets._descriptions import (
+    SimilarityMemo,
+    check_labels_described,
+    with_description_rows,
+)
 from alwidgets._label_free import PrefitCache
 from alwidgets._utils import n_rows, take_rows
 from alwidgets._validation import (
@@ -87,7 +91,13 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         queries before the first fit use
         :class:`~alwidgets.strategies.DescriptionColdStart` (items close to each
         description, balanced over classes, diverse) instead of ``cold_start``.
-        See ``docs/guide/descriptions.md``.
+        Each description is also one labeled training row of its class (a prior
+        that fades as labels come; measured in ``benchmarks/results/text.md``), unless
+        ``train_on_descriptions=False``. See ``docs/guide/descriptions.md``.
+    train_on_descriptions : bool, default=True
+        Add the descriptions to every fit as labeled rows (single-label tasks, with a
+        first step that has ``description_rows``: ``TextFeatures``,
+        ``PrecomputedEmbeddings``).
 
     Attributes
     ----------
@@ -139,12 +149,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         *,
         chunk_size: int = 65536,
         descriptions: Any = None,
+        train_on_descriptions: bool = True,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
         self.random_state = random_state
         self.chunk_size = chunk_size
         self.descriptions = descriptions
+        self.train_on_descriptions = train_on_descriptions
 
     # ---------------------------------------------------------------- state
     @property
@@ -220,6 +232,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         y = check_y(y, n_rows(X))
         if self.descriptions is not None and y.ndim == 1:
             check_labels_described(self.descriptions, y)
+            if self.train_on_descriptions:
+                X, y = with_description_rows(self.estimator, X, y, self.descriptions)
         strategy = self._resolve_strategy()
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)

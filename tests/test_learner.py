@@ -61,6 +61,7 @@ def test_init_only_stores_parameters_and_clone_works() -> None:
         "random_state": 4,
         "chunk_size": 100,
         "descriptions": None,
+        "train_on_descriptions": True,
     }
     assert not learner.is_fitted
     assert not [k for k in vars(learner) if k.endswith("_")]

@@ -315,6 +315,16 @@ class TextFeatures(TransformerMixin, BaseEstimator):
         emb = self._embed(texts).astype(np.float64)
         return np.asarray(emb @ self._embed(desc).astype(np.float64).T)
 
+    def description_rows(self, descriptions: Any) -> list[str]:
+        """The descriptions as texts this transformer takes (an ActiveLearner trains on them).
+
+        Examples
+        --------
+        >>> TextFeatures().description_rows({"pos": "a good film", "neg": "a bad film"})
+        ['a good film', 'a bad film']
+        """
+        return description_texts(descriptions)
+
     def _open_cache(self) -> EmbeddingCache | None:
         if self.cache_dir is False:
             return None

@@ -14,7 +14,8 @@ and picks a first batch that
   first labels cover every class,
 * is **diverse**: per class, the most fitting item first, then farthest-first
   (k-center greedy, cosine distance in the model's feature space) among that class's
-  ``top · quota`` best-ranked items, so a batch holds no near-duplicates.
+  ``max(top · quota, 10)`` best-ranked items, near-duplicates (cosine > 0.95) of a
+  better-ranked one skipped, so a batch holds no near-duplicates.
 
 Pure numpy given the similarity matrix; the features come from the query context
 (the Pipeline's preprocessing, fit without labels). Multi-label descriptions work
@@ -44,6 +45,11 @@ from alwidgets.strategies._base import Selection, Strategy
 from alwidgets.strategies._context import QueryContext
 
 __all__ = ["DescriptionColdStart", "class_margins"]
+
+#: Cosine similarity above which two items count as near-duplicates (one is skipped).
+_DUPLICATE = 0.95
+#: How many times the candidate count each class looks at, to skip near-duplicates.
+_WINDOW = 3
 
 
 def class_margins(similarity: np.ndarray) -> np.ndarray:
@@ -139,15 +145,16 @@ class DescriptionColdStart(Strategy):
         quota = np.full(k, n // k)
         quota[order[: n % k]] += 1
         free_pos = np.flatnonzero(free)
-        candidates: dict[int, np.ndarray] = {}
+        windows: dict[int, np.ndarray] = {}
         for c in order:
-            if quota[c] == 0:
+            if quota[c] == 0 or len(free_pos) == 0:
                 continue
-            m = min(len(free_pos), max(self.top * int(quota[c]), 10))
-            local = np.argpartition(-margins[free_pos, c], m - 1)[:m] if m else []
+            # a window of the best-fitting items, wide enough to skip near-duplicates
+            w = min(len(free_pos), _WINDOW * max(self.top * int(quota[c]), 10))
+            local = np.argpartition(-margins[free_pos, c], w - 1)[:w]
             cand = free_pos[local]
-            candidates[int(c)] = cand[np.lexsort((cand, -margins[cand, c]))]  # best first
-        chosen = self._pick(ctx, candidates, quota, order, n)
+            windows[int(c)] = cand[np.lexsort((cand, -margins[cand, c]))]  # best first
+        chosen = self._pick(ctx, windows, quota, order, n)
         if len(chosen) < min(n, len(free_pos)):  # small pool: fill by zero-shot score
             rest = np.setdiff1d(free_pos, chosen)
             fill = rest[np.lexsort((rest, -S[rest].max(axis=1)))][: n - len(chosen)]
@@ -159,19 +166,23 @@ class DescriptionColdStart(Strategy):
     def _pick(
         self,
         ctx: QueryContext,
-        candidates: dict[int, np.ndarray],
+        windows: dict[int, np.ndarray],
         quota: np.ndarray,
         order: np.ndarray,
         n: int,
     ) -> np.ndarray:
         """Round-robin over classes: each class's best item first, then farthest-first."""
-        if not candidates:
+        if not windows:
             return np.zeros(0, dtype=np.int64)
-        union = np.unique(np.concatenate(list(candidates.values())))
+        union = np.unique(np.concatenate(list(windows.values())))
         F = _unit_rows(ctx.features(union))
         gram = F @ F.T
         gram = np.asarray(gram.toarray() if sp.issparse(gram) else gram)
         where = {int(p): i for i, p in enumerate(union)}
+        candidates = {
+            c: self._distinct(win, where, gram, max(self.top * int(quota[c]), 10))
+            for c, win in windows.items()
+        }
         picked: list[int] = []
         taken = np.zeros(len(union), dtype=bool)
         closest = np.full(len(union), -np.inf)  # highest similarity to anything picked
@@ -195,3 +206,20 @@ class DescriptionColdStart(Strategy):
                 counts[c] += 1
                 progress = True
         return np.asarray(picked, dtype=np.int64)
+
+    @staticmethod
+    def _distinct(
+        window: np.ndarray, where: dict[int, int], gram: np.ndarray, m: int
+    ) -> np.ndarray:
+        """The first ``m`` items of a best-first window, skipping near-duplicates of earlier ones."""
+        kept: list[int] = []
+        rows: list[int] = []
+        for p in window:
+            r = where[int(p)]
+            if rows and gram[r, rows].max() > _DUPLICATE:
+                continue
+            kept.append(int(p))
+            rows.append(r)
+            if len(kept) == m:
+                break
+        return np.asarray(kept, dtype=np.int64)

@@ -37,14 +37,17 @@ class Problem:
     labeled: np.ndarray
 
     def learner(self, strategy: Any, random_state: Any = 0, **kw: Any) -> ActiveLearner:
+        return self.unfitted(strategy, random_state, **kw).fit(
+            self.X[self.labeled], self.y[self.labeled]
+        )
+
+    def unfitted(self, strategy: Any, random_state: Any = 0, **kw: Any) -> ActiveLearner:
         est: Any = LogisticRegression(max_iter=300)
         if "descriptions" in get_strategy(strategy).needs:
             # the pool's features are its embeddings; the descriptions get fixed vectors
             est = make_pipeline(PrecomputedEmbeddings(embed_descriptions), est)
             kw.setdefault("descriptions", DESCRIPTIONS)
-        return ActiveLearner(est, strategy=strategy, random_state=random_state, **kw).fit(
-            self.X[self.labeled], self.y[self.labeled]
-        )
+        return ActiveLearner(est, strategy=strategy, random_state=random_state, **kw)
 
 
 @pytest.fixture(scope="session")
