@@ -212,7 +212,9 @@ def with_description_rows(
     if not callable(make):
         return X, y
     desc = check_descriptions(descriptions)
-    y_out = np.concatenate([y, np.asarray(list(desc), dtype=y.dtype if y.dtype == object else None)])
+    y_out = np.concatenate(
+        [y, np.asarray(list(desc), dtype=y.dtype if y.dtype == object else None)]
+    )
     return _append(X, make(desc)), y_out
 
 

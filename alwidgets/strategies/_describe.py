@@ -14,8 +14,9 @@ and picks a first batch that
   first labels cover every class,
 * is **diverse**: per class, the most fitting item first, then farthest-first
   (k-center greedy, cosine distance in the model's feature space) among that class's
-  ``max(top · quota, 10)`` best-ranked items, near-duplicates (cosine > 0.95) of a
-  better-ranked one skipped, so a batch holds no near-duplicates.
+  ``max(top · quota, 10)`` best-ranked items (only items closest to its description,
+  while there are enough), near-duplicates (cosine > 0.95) of a better-ranked one
+  skipped, so a batch holds no near-duplicates.
 
 Pure numpy given the similarity matrix; the features come from the query context
 (the Pipeline's preprocessing, fit without labels). Multi-label descriptions work
@@ -67,7 +68,7 @@ def class_margins(similarity: np.ndarray) -> np.ndarray:
         return S.copy()
     top2 = np.partition(S, S.shape[1] - 2, axis=1)[:, -2:]
     best, second = top2.max(axis=1), top2.min(axis=1)
-    other = np.where(S >= best[:, None], second[:, None], best[:, None])
+    other = np.where(best[:, None] <= S, second[:, None], best[:, None])
     return S - other
 
 
@@ -149,8 +150,10 @@ class DescriptionColdStart(Strategy):
         for c in order:
             if quota[c] == 0 or len(free_pos) == 0:
                 continue
-            # a window of the best-fitting items, wide enough to skip near-duplicates
+            # a window of the best-fitting items, wide enough to skip near-duplicates, and
+            # only items closest to this class's description while there are enough
             w = min(len(free_pos), _WINDOW * max(self.top * int(quota[c]), 10))
+            w = max(min(w, int((margins[free_pos, c] > 0).sum())), min(int(quota[c]), w))
             local = np.argpartition(-margins[free_pos, c], w - 1)[:w]
             cand = free_pos[local]
             windows[int(c)] = cand[np.lexsort((cand, -margins[cand, c]))]  # best first

@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
 
-from alwidgets import ActiveLearner
 from alwidgets.strategies import available_strategies, get_strategy
 
 STRATEGIES = available_strategies()
