@@ -41,7 +41,7 @@ from alwidgets._descriptions import (
     check_labels_described,
     with_description_rows,
 )
-from alwidgets._label_free import PrefitCache
+from alwidgets._label_free import PrefitCache, label_free_steps
 from alwidgets._utils import n_rows, take_rows
 from alwidgets._validation import (
     allows_nan,
@@ -258,7 +258,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def _unfitted_model(self, X_unlabeled: Any) -> Any:
         """The estimator to clone for this fit: label-free steps fit on the pool, if given."""
-        if X_unlabeled is None:
+        if X_unlabeled is None or label_free_steps(self.estimator) == 0:
             return self.estimator
         if is_dask_collection(X_unlabeled):
             raise InvalidInputError(

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
@@ -99,10 +100,14 @@ def model(features: type[TextFeatures] = TextFeatures) -> Any:
     return make_pipeline(features(progress=False), LogisticRegression(C=C, max_iter=2000))
 
 
-def tfidf_model() -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
+class PoolTfidf(TfidfVectorizer):
+    """A TfidfVectorizer the learner fits on the pool (plain ones are not: this measures why)."""
 
-    return make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=C, max_iter=2000))
+    __alwidgets_label_free__ = True
+
+
+def tfidf_model(vectorizer: type[TfidfVectorizer] = TfidfVectorizer) -> Any:
+    return make_pipeline(vectorizer(sublinear_tf=True), LogisticRegression(C=C, max_iter=2000))
 
 
 @dataclass(frozen=True)
@@ -141,7 +146,11 @@ POOL_FIT = [
         fit_unlabeled=False,
         features=tfidf_model,
     ),
-    Method("TF-IDF, random start + margin, fit on pool", start="random", features=tfidf_model),
+    Method(
+        "TF-IDF, random start + margin, fit on pool",
+        start="random",
+        features=lambda: tfidf_model(PoolTfidf),
+    ),
     Method(
         "TextFeatures, random start + margin, fit on labels", start="random", fit_unlabeled=False
     ),
@@ -341,16 +350,25 @@ def runs(names: list[str], seeds: list[int], methods: list[Method]) -> pd.DataFr
     return pd.DataFrame(rows)
 
 
-def section(quick: bool) -> str:
-    """The Markdown section: first labels, wording, hand-over, the pool fit."""
+DRAFT = Method("describe + margin, first draft", descriptions="draft")
+
+
+def collect(quick: bool) -> pd.DataFrame:
+    """Every run of the section: one row per run and checkpoint."""
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
-    names = ["fortune topics"] if quick else list(_textdata.DESCRIBED_SETS)
-    methods = METHODS if not quick else [METHODS[2], METHODS[4]]
-    wording = [] if quick else WORDING
-    frame = runs(names, seeds, [*methods, *wording, *([] if quick else POOL_FIT)])
-    if not quick:
-        draft = Method("describe + margin, first draft", descriptions="draft")
-        frame = pd.concat([frame, runs(["spam subjects"], seeds, [draft])], ignore_index=True)
+    if quick:
+        return runs(["fortune topics"], seeds, [METHODS[2], METHODS[4]])
+    frame = runs(list(_textdata.DESCRIBED_SETS), seeds, [*METHODS, *WORDING, *POOL_FIT])
+    return pd.concat([frame, runs(["spam subjects"], seeds, [DRAFT])], ignore_index=True)
+
+
+def section(quick: bool, frame: pd.DataFrame | None = None) -> str:
+    """The Markdown section: first labels, wording, hand-over, the pool fit."""
+    frame = collect(quick) if frame is None else frame
+    names = list(frame.dataset.unique())
+    seeds = sorted(frame.seed.unique())
+    methods = [m for m in METHODS if m.name in set(frame.method)]
+    wording = [m for m in WORDING if m.name in set(frame.method)]
     main = frame[frame.method.isin([m.name for m in methods])]
     today, new = METHODS[2].name, METHODS[4].name
     notes = [
@@ -414,7 +432,7 @@ def section(quick: bool) -> str:
             "",
             handover_table(frame[frame.method == new]),
         ]
-    if not quick:
+    if any(m.name in set(frame.method) for m in POOL_FIT):
         pool = frame[
             frame.method.isin([m.name for m in POOL_FIT])
             | frame.method.isin([METHODS[1].name, today, METHODS[3].name])

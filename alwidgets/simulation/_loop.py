@@ -117,8 +117,8 @@ def run_oracle_loop(
         queries before the first fit pick items close to each description.
     fit_unlabeled : bool, default True
         Fit the Pipeline's label-free leading steps (TextFeatures, vectorizers,
-        scalers, ...) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``), as the
-        app does. False fits them on the labeled rows only (to measure the difference).
+        scalers, ...) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``; not for a
+        Dask pool). False fits them on the labeled rows only (to measure the difference).
 
     Returns
     -------
@@ -143,7 +143,10 @@ def run_oracle_loop(
             estimator, strategy=strategy, random_state=random_state, descriptions=descriptions
         )
 
-    unlabeled = X if fit_unlabeled else None
+    from alwidgets.pools import is_dask_collection
+
+    # a Dask pool is not in memory: its label-free steps stay fit on the labeled rows
+    unlabeled = X if fit_unlabeled and not is_dask_collection(X) else None
 
     learner = fresh()
     query_seconds = 0.0
