@@ -213,10 +213,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             At least two classes.
         X_unlabeled : same kind as ``X``, optional
             The pool (it may hold the labeled rows too). Leading Pipeline steps that never
-            read ``y`` (``TextFeatures``; scikit-learn's vectorizers, scalers, encoders,
-            SimpleImputer, PCA, TruncatedSVD) are fit on it, not on the labeled rows, and
-            **once**: later fits on the same pool reuse them (no new vocabulary, no
-            re-embedding) and fit only the rest.
+            read ``y`` and gain from more rows (scikit-learn's scalers, encoders,
+            SimpleImputer, PCA, TruncatedSVD, and steps marked
+            ``__alwidgets_label_free__ = True``) are fit on it, not on the labeled rows, and
+            **once**: later fits on the same pool reuse them and fit only the rest. Not
+            text vectorizers nor ``TextFeatures``: a vocabulary from the pool measured worse.
             Ignored for an estimator without such steps.
 
         Returns

@@ -116,8 +116,8 @@ def run_oracle_loop(
         ``{class: description}`` for the learner (``ActiveLearner(descriptions=...)``):
         queries before the first fit pick items close to each description.
     fit_unlabeled : bool, default True
-        Fit the Pipeline's label-free leading steps (TextFeatures, vectorizers,
-        scalers, ...) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``; not for a
+        Fit the Pipeline's label-free leading steps (scalers, PCA, ...; see
+        :meth:`~alwidgets.ActiveLearner.fit`) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``; not for a
         Dask pool). False fits them on the labeled rows only (to measure the difference).
 
     Returns

@@ -138,8 +138,8 @@ def simulate(
 
     Notes
     -----
-    The label-free leading steps of a Pipeline (``TextFeatures``, vectorizers,
-    scalers, ...) are fit once on the whole pool, as in the app, not on the labeled
+    The label-free leading steps of a Pipeline (scalers, PCA, ...; see
+    :meth:`ActiveLearner.fit`) are fit once on the whole pool, as in the app, not on the labeled
     rows only (:meth:`ActiveLearner.fit` with ``X_unlabeled``).
 
     Examples
