@@ -52,7 +52,7 @@ __all__ = ["PrefitCache", "label_free_steps", "pool_fingerprint", "prefit_label_
 #: subclass may do anything) and whose pool statistics are simply better estimates.
 #: Anything else stays fit on the labeled rows. Not the vocabulary-learning text
 #: vectorizers (Count/Tfidf, TfidfTransformer): fit on the pool, a TF-IDF +
-#: LogisticRegression model was measurably worse at 20-80 labels (a new text's row
+#: LogisticRegression model was worse at 20-50 labels on three text sets (a new text's row
 #: spreads over words no label has seen, where a vocabulary of the labeled texts keeps
 #: only known words, renormalised); see ``benchmarks/results/text.md``.
 _KNOWN = {

@@ -217,7 +217,8 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             SimpleImputer, PCA, TruncatedSVD, and steps marked
             ``__alwidgets_label_free__ = True``) are fit on it, not on the labeled rows, and
             **once**: later fits on the same pool reuse them and fit only the rest. Not
-            text vectorizers nor ``TextFeatures``: a vocabulary from the pool measured worse.
+            text vectorizers nor ``TextFeatures``: a vocabulary from the pool was not
+            better (measured).
             Ignored for an estimator without such steps.
 
         Returns

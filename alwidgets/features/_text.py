@@ -154,9 +154,10 @@ class TextFeatures(TransformerMixin, BaseEstimator):
 
     #: ``fit`` never reads ``y``, but an ActiveLearner still fits it on the labeled rows,
     #: not once on the pool (``fit(..., X_unlabeled=pool)``): with its TF-IDF vocabulary
-    #: from the pool, accuracy was lower (spam subjects at 20 labels -0.08, food reviews
-    #: at 100 -0.02; ``benchmarks/results/text.md``). Embeddings need no fit and are
-    #: cached, so nothing is embedded twice either way. Subclass and set True to opt in.
+    #: from the pool it was not consistently better (better on one benchmark set, worse on
+    #: another; TF-IDF alone was worse at 20-50 labels on all three, see
+    #: ``benchmarks/results/text.md``). Embeddings need no fit and are cached, so nothing
+    #: is embedded twice either way. Subclass and set True to opt in.
     __alwidgets_label_free__ = False
 
     def __init__(
