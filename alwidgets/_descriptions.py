@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError, UnknownLabelError
 
 __all__ = [
@@ -42,11 +43,6 @@ _HOW = (
     "{'positive': 'a positive movie review: the film is good', "
     "'negative': 'a negative movie review: the film is bad'}"
 )
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars as Python values, so ``np.int64(1)`` and ``1`` name the same class."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def check_descriptions(
@@ -97,9 +93,9 @@ def check_descriptions(
             )
         if not text.strip():
             raise InvalidInputError(f"the description of class {key!r} is empty; {_HOW}.")
-        out[_plain(key)] = text.strip()
+        out[plain(key)] = text.strip()
     if classes is not None:
-        known = [_plain(c) for c in classes]
+        known = [plain(c) for c in classes]
         unknown = [k for k in out if k not in known]
         if unknown:
             raise UnknownLabelError(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from alwidgets.app._inputs import plain
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["ACTIONS", "SessionState"]

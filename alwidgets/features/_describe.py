@@ -103,7 +103,7 @@ def zero_shot(X: Any, descriptions: Any, *, features: Any = None) -> ZeroShot:
     X : sequence of str
         The texts (e.g. the whole pool: similarities are cached embeddings).
     descriptions : dict
-        ``{class: description}``; see :func:`alwidgets.features.TextFeatures.similarity`.
+        ``{class: description}``; see :meth:`alwidgets.features.TextFeatures.similarity`.
     features : TextFeatures, Pipeline or None
         Whose embedding model to use: a :class:`TextFeatures`, or a Pipeline that
         starts with one (the model you will train, so suggestions and model share
