@@ -12,7 +12,7 @@ Traceback (most recent call last):
 ...
 alwidgets.exceptions.UnknownStrategyError: unknown strategy 'margn' (did you mean 'margin'?); available: ...
 >>> available_strategies(task="multi")
-['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+['auto', 'cold_start', 'coreset', 'describe', 'lci', 'mean_margin', 'mmc', 'random']
 >>> get_strategy("auto").resolve(multi_label=True).name
 'random'
 """
@@ -162,7 +162,7 @@ def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
     >>> check_task(get_strategy("margin"), multi_label=True)
     Traceback (most recent call last):
     ...
-    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
+    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, describe, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
     """
     if multi_label is None:
         return strategy

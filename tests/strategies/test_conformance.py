@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from alwidgets import ActiveLearner
 from alwidgets.strategies import AutoStrategy, available_strategies, get_strategy
 
 STRATEGIES = available_strategies()
