@@ -38,7 +38,7 @@ from sklearn.utils import _safe_indexing
 
 from alwidgets import compare
 from alwidgets.strategies import QueryContext, Strategy, get_strategy
-from benchmarks import _describe, _textdata
+from benchmarks import _describe_report, _textdata
 from benchmarks._common import md_table
 from benchmarks.bench_label_efficiency import _pm as pm
 
@@ -228,7 +228,7 @@ def main(quick: bool) -> str:
         strat_rows += strategies_rows(name, seeds, budget, target)
         ts = _textdata.TEXT_SETS[name]()
         notes.append(f"- {name}: {ts.note}; {len(ts.y):,} texts, {np.mean(ts.y):.0%} positive")
-    describe = _describe.section(quick)
+    describe = _describe_report.section(quick)
     return "\n".join(
         [
             describe,
