@@ -43,6 +43,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from alwidgets._committee import build_committee
+from alwidgets._descriptions import (
+    SimilarityMemo,
+    check_labels_described,
+    with_description_rows,
+)
+from alwidgets._label_free import PrefitCache, label_free_steps
 from alwidgets._multilabel import as_multilabel, check_indicator, inherit_input_tags, is_indicator
 from alwidgets._utils import n_rows
 from alwidgets._validation import (
@@ -57,6 +63,7 @@ from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.pools import is_dask_collection
 from alwidgets.strategies import (
     ColdStart,
+    DescriptionColdStart,
     QueryContext,
     Strategy,
     check_task,
@@ -93,6 +100,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         committee (a Generator is used as is, and advances).
     chunk_size : int, default=65536
         Pool rows scored per block. Smaller blocks use less memory.
+
+    descriptions : dict, optional
+        ``{class: description}``: what each class means, in words. With a Pipeline
+        that starts with :class:`~alwidgets.features.TextFeatures` (raw texts), the
+        queries before the first fit use
+        :class:`~alwidgets.strategies.DescriptionColdStart` (items close to each
+        description, balanced over classes, diverse) instead of ``cold_start``.
+        Each description is also one labeled training row of its class (a prior
+        that fades as labels come; measured in ``benchmarks/results/text.md``), unless
+        ``train_on_descriptions=False``. See ``docs/guide/descriptions.md``.
+    train_on_descriptions : bool, default=True
+        Add the descriptions to every fit as labeled rows (single-label tasks, with a
+        first step that has ``description_rows``: ``TextFeatures``,
+        ``PrecomputedEmbeddings``).
 
     Attributes
     ----------
@@ -150,11 +171,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         random_state: Any = None,
         *,
         chunk_size: int = 65536,
+        descriptions: Any = None,
+        train_on_descriptions: bool = True,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
         self.random_state = random_state
         self.chunk_size = chunk_size
+        self.descriptions = descriptions
+        self.train_on_descriptions = train_on_descriptions
 
     # ---------------------------------------------------------------- state
     @property
@@ -196,7 +221,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
 
     # ------------------------------------------------------------------ fit
-    def fit(self, X: Any, y: Any) -> ActiveLearner:
+    def fit(self, X: Any, y: Any, *, X_unlabeled: Any = None) -> ActiveLearner:
         """Clone the estimator and fit it on the labeled rows.
 
         Parameters
@@ -206,6 +231,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             Single-label: at least two classes. Multi-label: a 0/1 indicator (ndarray,
             sparse or DataFrame, as ``MultiLabelBinarizer`` gives); any number of
             labeled rows, and a class without positives yet is fine (constant prior).
+        X_unlabeled : same kind as ``X``, optional
+            The pool (it may hold the labeled rows too). Leading Pipeline steps that never
+            read ``y`` and gain from more rows (scikit-learn's scalers, encoders,
+            SimpleImputer, PCA, TruncatedSVD, and steps marked
+            ``__alwidgets_label_free__ = True``) are fit on it, not on the labeled rows, and
+            **once**: later fits on the same pool reuse them and fit only the rest. Not
+            text vectorizers nor ``TextFeatures``: a vocabulary from the pool was not
+            better (measured).
+            Ignored for an estimator without such steps.
+
 
         Returns
         -------
@@ -227,12 +262,17 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         multi = is_indicator(y)
         y, classes = check_indicator(y, n_rows(X)) if multi else (check_y(y, n_rows(X)), None)
+        if self.descriptions is not None and not multi:
+            check_labels_described(self.descriptions, y)
+            if self.train_on_descriptions:
+                X, y = with_description_rows(self.estimator, X, y, self.descriptions)
         strategy = self._resolve_strategy(multi)
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)
         self._generator = resolve_rng(self.random_state)
         self._rng_source = self.random_state
-        base = as_multilabel(self.estimator) if multi else self.estimator
+        self._model = self._unfitted_model(X_unlabeled)
+        base = as_multilabel(self._model) if multi else self._model
         estimator = clone(base).fit(X, y)
         self.estimator_ = estimator
         self.multi_label_ = multi
@@ -244,13 +284,29 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             del self.n_features_in_
         n_members = int(getattr(strategy, "n_members", 5))
         self.committee_ = (
-            build_committee(self.estimator, X, y, n_members, self._rng())
+            build_committee(self._model, X, y, n_members, self._rng())
             if "committee" in strategy.needs
             else None
         )
         self._X_fit = X
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
+
+    def _unfitted_model(self, X_unlabeled: Any) -> Any:
+        """The estimator to clone for this fit: label-free steps fit on the pool, if given."""
+        if X_unlabeled is None or label_free_steps(self.estimator) == 0:
+            return self.estimator
+        if is_dask_collection(X_unlabeled):
+            raise InvalidInputError(
+                "X_unlabeled must be in memory (the label-free steps are fit on it once); "
+                "pass a sample of the Dask pool, e.g. X.compute() if it fits."
+            )
+        X_unlabeled = check_X(
+            X_unlabeled, name="X_unlabeled", allow_nan=allows_nan(self.estimator), allow_text=True
+        )
+        if not hasattr(self, "_prefit"):
+            self._prefit = PrefitCache()
+        return self._prefit.model(self.estimator, X_unlabeled)
 
     # ---------------------------------------------------------------- query
     def _pool_cache(self, X: Any) -> dict[str, Any]:
@@ -317,6 +373,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             )
         mask = check_exclude(exclude, n_pool)
         active = strategy if fitted or strategy.works_unfitted else self._cold_start()
+        active = self._with_descriptions(active, X)
         ctx = QueryContext(
             X, exclude=mask, chunk_size=self.chunk_size, cache=self._pool_cache(X), **self._parts()
         )
@@ -371,9 +428,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         }
 
     def _cold_start(self) -> Strategy:
+        if self.descriptions is not None:
+            return DescriptionColdStart()
         if not hasattr(self, "_cold_start_strategy"):
             self._cold_start_strategy = ColdStart()
         return self._cold_start_strategy
+
+    def _with_descriptions(self, active: Strategy, X: Any) -> Strategy:
+        """A description cold start gets the pool's similarity to ``descriptions``."""
+        if not isinstance(active, DescriptionColdStart) or active.similarity is not None:
+            return active
+        if self.descriptions is None:
+            return active  # select() raises, naming the fix
+        if not hasattr(self, "_similarity_memo"):
+            self._similarity_memo = SimilarityMemo()
+        return active.with_similarity(
+            self._similarity_memo.get(self.estimator, X, self.descriptions)
+        )
 
     # ---------------------------------------------------------- pass-through
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -14,6 +14,8 @@ Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
 tie-break of :class:`RunningTopK` (the same in memory and on Dask blocks).
 Histograms over fixed bins, so that counts of blocks add up: :func:`score_edges`,
 :func:`histogram_counts`, :func:`trim_histogram`, :func:`score_histogram`.
+Cold starts (no model yet): :class:`ColdStart` (typical items of distinct clusters) and
+:class:`DescriptionColdStart` (items close to each class's description).
 
 Examples
 --------
@@ -23,10 +25,10 @@ Examples
 >>> strategies.top_k(scores, 2, random_state=0).tolist()
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
-['auto', 'badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
- 'lci', 'least_confidence', 'margin', 'mean_margin', 'mmc', 'qbc', 'random']
+['auto', 'badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'describe',
+ 'entropy', 'lci', 'least_confidence', 'margin', 'mean_margin', 'mmc', 'qbc', 'random']
 >>> strategies.available_strategies(task="multi")
-['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+['auto', 'cold_start', 'coreset', 'describe', 'lci', 'mean_margin', 'mmc', 'random']
 
 Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
 default everywhere) is ``margin`` for single-label and ``random`` for multi-label (no
@@ -51,6 +53,7 @@ from alwidgets.strategies._batch import (
     QueryByCommittee,
 )
 from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._describe import DescriptionColdStart, class_margins
 from alwidgets.strategies._diversity import (
     k_center_greedy,
     kmeans_pp_gradients,
@@ -98,6 +101,7 @@ __all__ = [
     "ColdStart",
     "CoreSet",
     "DensityWeighted",
+    "DescriptionColdStart",
     "LabelCardinalityInconsistency",
     "MaxLossReduction",
     "QueryByCommittee",
@@ -109,6 +113,7 @@ __all__ = [
     "available_strategies",
     "candidate_budget",
     "check_task",
+    "class_margins",
     "entropy",
     "get_strategy",
     "histogram_counts",

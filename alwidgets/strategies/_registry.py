@@ -12,7 +12,7 @@ Traceback (most recent call last):
 ...
 alwidgets.exceptions.UnknownStrategyError: unknown strategy 'margn' (did you mean 'margin'?); available: ...
 >>> available_strategies(task="multi")
-['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+['auto', 'cold_start', 'coreset', 'describe', 'lci', 'mean_margin', 'mmc', 'random']
 >>> get_strategy("auto").resolve(multi_label=True).name
 'random'
 """
@@ -36,6 +36,7 @@ from alwidgets.strategies._batch import (
     QueryByCommittee,
 )
 from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._describe import DescriptionColdStart
 from alwidgets.strategies._multilabel import (
     LabelCardinalityInconsistency,
     MaxLossReduction,
@@ -103,6 +104,7 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "cluster_margin": ClusterMargin,
     "badge": Badge,
     "cold_start": ColdStart,
+    "describe": DescriptionColdStart,
     "mean_margin": lambda: UtilityStrategy(mean_margin, "mean_margin", (0.0, 1.0), ("multi",)),
     "lci": LabelCardinalityInconsistency,
     "mmc": MaxLossReduction,
@@ -160,7 +162,7 @@ def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
     >>> check_task(get_strategy("margin"), multi_label=True)
     Traceback (most recent call last):
     ...
-    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
+    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, describe, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
     """
     if multi_label is None:
         return strategy

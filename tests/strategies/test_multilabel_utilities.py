@@ -104,7 +104,9 @@ def test_check_task_resolves_auto_and_lists_what_fits() -> None:
     assert check_task(auto, True).name == "random"
     assert check_task(auto, True) is check_task(auto, True)  # one object per task
     assert check_task(auto, None) is auto
-    with pytest.raises(InvalidInputError, match="use one of: auto, cold_start, coreset, lci"):
+    with pytest.raises(
+        InvalidInputError, match="use one of: auto, cold_start, coreset, describe, lci"
+    ):
         check_task(get_strategy("entropy"), True)
 
 
