@@ -51,7 +51,7 @@ def _write_latencies(n: int, tmp: Path) -> dict[str, list[float]]:
         for i in range(start, min(n, start + block)):
             t0 = time.perf_counter()
             store.label(
-                int(items[i]), "pos" if i % 2 else "neg", shown_at=shown, score=0.5, rank=i % 8
+                int(items[i]), "pos" if i % 2 else "neg", shown_at=shown, score=0.5, rank=i % 8 + 1
             )
             out["store"].append(time.perf_counter() - t0)
         for key, conn in (("sqlite", raw), ("normal", normal)):

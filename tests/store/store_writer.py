@@ -93,7 +93,7 @@ def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
             if mode == "burst":
                 item = f"{annotator}-{i}"
             if roll < 0.8:
-                event_id = store.label(item, rng.choice(["neg", "pos", 7]), score=roll, rank=i)
+                event_id = store.label(item, rng.choice(["neg", "pos", 7]), score=roll, rank=i + 1)
                 action = "label"
             elif roll < 0.9:
                 event_id, action = store.skip(item), "skip"

@@ -201,7 +201,7 @@ def test_undo_with_nothing_to_undo_warns_and_writes_nothing(
 
 def test_undo_returns_the_event_with_datetimes(open_store: Callable[..., SessionStore]) -> None:
     with open_store(annotator="ann") as store:
-        event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=0)
+        event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=1)
         undone = store.undo()
     assert undone is not None
     assert undone["event_id"] == event_id and undone["model_version"] == "v2"
