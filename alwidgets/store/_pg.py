@@ -232,19 +232,21 @@ class PostgresBackend(Backend):
                 except psycopg.Error as err:
                     if not self._link_lost(err):
                         raise self._error(err) from None  # the server's answer: a query error
-                    self._drop()  # the outcome is unknown: retry (same key) on a new link
-                    if time.monotonic() + delay > deadline:
-                        raise StoreError(
-                            f"store unreachable: {self.location!r} did not answer for "
-                            f"{RETRY_S:.0f} s ({mask(str(err), self._password).strip()}); the "
-                            "action may not be saved: call it again (a repeated call is "
-                            "recorded at most once). The store reconnects by itself."
-                        ) from None
-                except StoreError as err:
-                    if not str(err).startswith("store unreachable") or time.monotonic() > deadline:
+                    why = mask(str(err), self._password).strip()
+                except StoreError as err:  # (re)connecting failed
+                    if not str(err).startswith("store unreachable"):
                         raise
-                    self._drop()
-                time.sleep(delay)
+                    why = str(err).removeprefix("store unreachable: ")
+                self._drop()  # the outcome is unknown: retry (same key) on a new link
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreError(
+                        f"store unreachable: {self.location!r} did not answer for "
+                        f"{RETRY_S:.0f} s ({why}); the action may not be saved: call it again "
+                        "(a repeated call is recorded at most once). The store reconnects by "
+                        "itself."
+                    ) from None
+                time.sleep(min(delay, left))  # the last try is at the deadline
                 delay = min(delay * 2, 0.5)
 
     def _link_lost(self, err: Exception) -> bool:

@@ -170,6 +170,7 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         classes: Any = None,
         annotator: str | None = None,
         session: str | None = None,
+        multi_label: bool | None = None,
     ) -> None:
         from alwidgets.store._pg import PostgresBackend, is_url
 
@@ -179,6 +180,11 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
                 f"{target!r}."
             )
         wanted = encode_classes(classes)
+        if multi_label is not None and not isinstance(multi_label, bool):
+            raise InvalidInputError(
+                f"multi_label must be True, False or None (use the stored kind), got "
+                f"{multi_label!r}."
+            )
         self.annotator = default_annotator() if annotator is None else annotator
         self._lock = threading.RLock()
         self._replay_: Replay | None = None  # built on the first read
@@ -189,10 +195,10 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         self._backend: Backend
         self.path: Path | None = None
         if is_url(target):
-            self._backend = PostgresBackend(str(target), wanted, session)
+            self._backend = PostgresBackend(str(target), wanted, session, multi_label)
         else:
             self.path = Path(os.fspath(target)).expanduser().absolute()
-            self._backend = SQLiteBackend(self.path, wanted, session)
+            self._backend = SQLiteBackend(self.path, wanted, session, multi_label)
         meta = self._backend.meta
         self.location: str = self._backend.location
         self.session: str = self._backend.session
