@@ -128,6 +128,19 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     lost COMMIT reply never records an action twice. Work routing between
     annotators: :meth:`claim`, :meth:`renew`, :meth:`release`, :attr:`claims`.
 
+    Double labels: claims are enforced where answers are written. A lease is a
+    promise about the future; the write is the truth. ``label(..., overlap=k)``
+    counts, in its own write transaction, the *other* annotators with a live label
+    on the item: fewer than ``k``, it is a label; ``k`` or more, the answer is kept
+    as a ``conflict`` event (in :attr:`events`, counted by :meth:`stats`,
+    :meth:`annotator_stats` and :meth:`agreement`, undoable, but never a label:
+    :attr:`labels`, :attr:`state` and :meth:`claim` ignore it) and
+    :class:`~alwidgets.exceptions.LabelConflictError` names who labeled first. So
+    the first committed label wins whatever the leases, the load or a frozen
+    kernel, and no answer is silently dropped or doubled. The same transaction
+    renews the writer's live leases (when this object claimed for that annotator)
+    and, when the label fills the item, deletes the other annotators' leases on it.
+
     Durability: ``synchronous=FULL`` fsyncs the WAL on every commit, so an
     answer survives a killed kernel *and* a power cut. (``NORMAL`` would only
     survive the former, and on this kind of disk saves well under a
