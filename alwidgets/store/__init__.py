@@ -10,8 +10,10 @@ interface: :attr:`~SessionStore.events`, :attr:`~SessionStore.labels`,
 :attr:`~SessionStore.state` and :attr:`~SessionStore.models` are DataFrames,
 :meth:`~SessionStore.export` writes CSV or Parquet and :func:`read_export`
 reads such a file back with exact types. :meth:`~SessionStore.claim` routes
-work between annotators (leases, see ``_claims``) and :func:`copy_session`
-moves a session between a file and a server with its whole history.
+work between annotators (leases, see ``_claims``; ``label(..., overlap=k)``
+enforces them where the answer is written) and :func:`copy_session` moves a
+session between a file and a server with its whole history. In a multi-label
+session (``multi_label=True``) an answer is a set of classes (see ``_sets``).
 
 Examples
 --------

@@ -203,6 +203,7 @@ class ClaimsMixin:
 
     _backend: Backend
     _leases: LeaseBook
+    _multi_label: bool
 
     def _annotator(self, annotator: str | None) -> str:  # pragma: no cover - see SessionStore
         raise NotImplementedError
@@ -372,7 +373,7 @@ class ClaimsMixin:
             return rows, undone
 
         rows, undone = self._backend.run(read)
-        frame = events_part(rows)
+        frame = events_part(rows, self._multi_label)
         targets = [r[0] for r in undone]
         frame.loc[frame.index.intersection(targets), "undone"] = True
         return frame

@@ -17,6 +17,7 @@ from alwidgets.exceptions import InvalidInputError
 from alwidgets.store._backend import Backend, SQLiteBackend
 from alwidgets.store._claims import ClaimsMixin, LeaseBook
 from alwidgets.store._codec import Value, encode_annotator, encode_classes
+from alwidgets.store._keys import PendingKeys
 from alwidgets.store._reads import ViewsMixin
 from alwidgets.store._writes import NothingToUndoWarning, WritesMixin
 
@@ -87,6 +88,13 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         On a server: the session's name (several per database, kept apart;
         1-50 letters, digits, ``_.-``). On a file: the file's stem, which it
         must match when given.
+    multi_label : bool, optional
+        The session kind. ``True``: an answer is the set of classes that apply
+        (:meth:`label` takes any iterable of classes, the empty one meaning "none of
+        these"; needs ``classes``); ``False``: one class per answer. ``None``
+        (default) adopts the kind of an existing session; a new one is then
+        single-label. Fixed when the session is created: opening it as the other
+        kind is a ``StoreMismatchError``.
 
     Attributes
     ----------
@@ -106,8 +114,8 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     ------
     StoreMismatchError
         The file is not a session store (not SQLite, or SQLite without our
-        meta data), uses a newer schema, or has other classes. The file is not
-        modified.
+        meta data), uses a newer schema, has other classes, or is of the other
+        kind (``multi_label``). The file is not modified.
     StoreError
         The directory does not exist or is read-only; the server is
         unreachable or refuses the password (the message says which).
@@ -204,7 +212,7 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         self._tally_: Tally | None = None  # built on the first annotator_stats()
         self._leases = LeaseBook()
         self._models: tuple[int, pd.DataFrame] | None = None
-        self._pending: dict[tuple[Any, ...], str] = {}  # see _keyed
+        self._keys = PendingKeys()  # idempotency keys of failed writes, for their retries
         self._backend: Backend
         self.path: Path | None = None
         if is_url(target):
@@ -280,5 +288,6 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
             f"SessionStore({self.location!r}, "
             + (f"session={self.session!r}, " if self.path is None else "")
             + f"classes={self.classes!r}, "
-            f"annotator={self.annotator!r}, {state})"
+            + ("multi_label=True, " if self.multi_label else "")
+            + f"annotator={self.annotator!r}, {state})"
         )

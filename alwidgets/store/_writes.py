@@ -17,28 +17,26 @@ annotator) and, when the label fills the item, deletes the others' leases on it.
 from __future__ import annotations
 
 import datetime as dt
-import numbers
 import threading
 import time
-import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError, LabelConflictError, StoreError
+from alwidgets.exceptions import InvalidInputError, LabelConflictError
 from alwidgets.store._backend import INSERT_SQL, Write
 from alwidgets.store._codec import (
     QUERY_INFO,
     Value,
     encode_item_id,
-    encode_label,
+    encode_overlap,
     encode_query_info,
 )
+from alwidgets.store._sets import decode_labels, encode_answer
 
 if TYPE_CHECKING:
     from alwidgets.store._backend import Backend
     from alwidgets.store._claims import LeaseBook
+    from alwidgets.store._keys import PendingKeys
 
 __all__ = ["NothingToUndoWarning", "WritesMixin"]
 
@@ -55,8 +53,6 @@ ORDER BY id DESC LIMIT 1
 # what is live for an item after an undo (the ``current`` table the triggers keep)
 _LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
 
-#: Failed writes whose idempotency keys are kept for their retries (oldest dropped).
-_PENDING_KEYS = 256
 
 _RENEW_SQL = "UPDATE claims SET expires = ? WHERE annotator = ? AND expires > ?"
 
@@ -98,8 +94,9 @@ class WritesMixin:
     _lock: threading.RLock
     _backend: Backend
     _classes: list[Value] | None
-    _pending: dict[tuple[Any, ...], str]
+    _keys: PendingKeys
     _leases: LeaseBook
+    _multi_label: bool
 
     if TYPE_CHECKING:  # provided by SessionStore and ViewsMixin
 
@@ -125,7 +122,8 @@ class WritesMixin:
                 f"annotator, {', '.join(QUERY_INFO)}."
             )
         item = encode_item_id(item_id)
-        value = None if label is None else encode_label(label, self._classes)
+        labeled = action == "label"
+        value = encode_answer(label, self._classes, self._multi_label) if labeled else None
         who = self._annotator(annotator)
         answered_at = time.time()
         named = dict(zip(QUERY_INFO, query_info, strict=True))
@@ -133,33 +131,13 @@ class WritesMixin:
         shown_at, model_version, score, rank, strategy = info
         enc = self._backend.value
         row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
-        with self._keyed((action, item, value, who)) as key:
+        with self._keys.key((action, item, value, who)) as key:
             write = Write((*row, score, rank, strategy), key, overlap, self._leases.seconds(who))
             done = self._backend.record(write)
         if done.action == "conflict":
             assert overlap is not None
             raise LabelConflictError(done.event_id, item, list(done.others), overlap)
         return done.event_id
-
-    @contextmanager
-    def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
-        """The idempotency key of a write: a new one, or, when the same write failed
-        before (the server was unreachable, maybe right after it committed), the key it
-        had, so a caller's retry cannot record the action twice. Each failed write keeps
-        its key until it succeeds (the newest ``_PENDING_KEYS``), so an app replaying
-        several unsaved answers in order retries each with its own key."""
-        with self._lock:
-            key = self._pending.get(what) or uuid.uuid4().hex
-        try:
-            yield key
-        except StoreError:
-            with self._lock:
-                self._pending[what] = key
-                while len(self._pending) > _PENDING_KEYS:
-                    del self._pending[next(iter(self._pending))]
-            raise
-        with self._lock:
-            self._pending.pop(what, None)
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -182,8 +160,11 @@ class WritesMixin:
         ----------
         item_id : int or str
             The item's id (its index value in the pool). NumPy ints become int.
-        label : int or str
-            One of :attr:`classes` (when the session has classes).
+        label : int or str, or an iterable of them
+            One of :attr:`classes` (when the session has classes). In a
+            multi-label session (:attr:`multi_label`), the set of classes that
+            apply: any iterable (list, set, tuple; the empty one means "none of
+            these"), stored in the session's class order.
         annotator : str, optional
             Overrides :attr:`annotator` for this action.
         shown_at : float or datetime, optional
@@ -221,9 +202,11 @@ class WritesMixin:
             ``overlap`` other annotators labeled the item first; the answer is kept
             as the conflict event ``err.event_id`` (``err.others`` names them).
         UnknownLabelError
-            ``label`` is not one of :attr:`classes`.
+            ``label`` (or a class in the set) is not one of :attr:`classes`.
         InvalidInputError
-            Bad id, label (None/NaN), query info or ``overlap``. Nothing is written.
+            Bad id, label (None/NaN), query info or ``overlap``; a set of classes in
+            a single-label session; in a multi-label one a bare class, or a class
+            named twice. Nothing is written.
         TypeError
             An unknown keyword argument.
 
@@ -258,21 +241,23 @@ class WritesMixin:
         alwidgets.exceptions.LabelConflictError: item 42 was labeled by ... meanwhile (overlap=1): your answer is kept as conflict event #2, not as a label.
         >>> store.labels["label"].to_dict(), store.events["action"].tolist()
         ({42: 'spam'}, ['label', 'conflict'])
-        >>> store.close(); import shutil; shutil.rmtree(tmp)
+        >>> store.close()
+
+        In a multi-label session an answer is a set of classes, kept in class order:
+
+        >>> tags = SessionStore(os.path.join(tmp, "tags.db"), classes=["politics", "economy",
+        ...                     "sport"], multi_label=True)
+        >>> _ = tags.label("n1", {"sport", "politics"}); _ = tags.label("n2", [])
+        >>> tags.labels["label"].to_dict()
+        {'n1': ('politics', 'sport'), 'n2': ()}
+        >>> tags.close(); import shutil; shutil.rmtree(tmp)
         """
-        if label is None:
+        if label is None and not self._multi_label:
             raise InvalidInputError(
                 "label is None; pass one of the classes, or use skip()/unsure()."
             )
-        if overlap is not None and (
-            isinstance(overlap, bool) or not isinstance(overlap, numbers.Integral) or overlap < 1
-        ):
-            raise InvalidInputError(
-                f"overlap must be a positive int (how many annotators label each item) or "
-                f"None (no check), got {overlap!r}."
-            )
+        k = encode_overlap(overlap)
         info = (shown_at, model_version, score, rank, strategy)
-        k = None if overlap is None else int(overlap)
         return self._record("label", item_id, label, annotator, info, unknown, k)
 
     def skip(
@@ -386,7 +371,7 @@ class WritesMixin:
             live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
             return target, undo_id, live
 
-        with self._keyed(("undo", who)) as key:
+        with self._keys.key(("undo", who)) as key:
             row, undo_id, live = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
@@ -398,9 +383,8 @@ class WritesMixin:
         event = dict(zip(_EVENT_KEYS, row, strict=True))
         event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
         event["undo_event_id"] = undo_id
-        event["restored"] = (
-            None
-            if live is None
-            else {"action": live[0], "label": live[1] if live[0] == "label" else None}
-        )
+        restored = None if live is None or live[0] != "label" else live[1]
+        if self._multi_label:  # a set of classes, stored as a JSON array
+            event["label"], restored = decode_labels(row[3]), decode_labels(restored)
+        event["restored"] = None if live is None else {"action": live[0], "label": restored}
         return event

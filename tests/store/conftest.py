@@ -65,7 +65,7 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, 
             alive[int(event_id)] = (
                 row["action"],
                 row["item_id"],
-                None if pd.isna(label) else label,
+                None if _missing(label) else label,
                 row["annotator"],
                 row["answered_at"],
             )
@@ -82,10 +82,15 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, 
     return labels, state
 
 
+def _missing(value: Any) -> bool:
+    """NA, NaN or None; a multi-label answer (a tuple, maybe empty) is never missing."""
+    return not isinstance(value, tuple) and bool(pd.isna(value))
+
+
 def _keyed(frame: pd.DataFrame, columns: list[str]) -> dict[Any, Any]:
     out = {}
     for item, row in zip(frame.index.tolist(), frame[columns].itertuples(index=False), strict=True):
-        values = tuple(None if pd.isna(v) else v for v in row)
+        values = tuple(None if _missing(v) else v for v in row)
         out[(type(item).__name__, item)] = values[0] if len(values) == 1 else values
     return out
 

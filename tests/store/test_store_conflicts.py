@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from alwidgets.exceptions import ALWidgetsError, InvalidInputError, LabelConflictError
-from alwidgets.store import SessionStore, _writes, copy_session, read_export
+from alwidgets.store import SessionStore, _keys, copy_session, read_export
 
 
 def _lease(store: SessionStore, item: Any, who: str) -> float | None:
@@ -236,7 +236,7 @@ def test_a_retried_conflict_is_recorded_once(
     with open_store(annotator="ana") as ana, open_store(annotator="bo") as bo:
         ana.label(1, "x")
         key = uuid.uuid4()
-        monkeypatch.setattr(_writes.uuid, "uuid4", lambda: key)
+        monkeypatch.setattr(_keys.uuid, "uuid4", lambda: key)
         errors = []
         for _ in range(2):
             with pytest.raises(LabelConflictError) as info:

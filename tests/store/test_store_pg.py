@@ -22,7 +22,7 @@ import pytest
 from store_helpers import check_team, database_url, drop_session, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SessionStore, _pg, _pg_schema, _writes
+from alwidgets.store import SessionStore, _keys, _pg, _pg_schema
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 
@@ -95,7 +95,7 @@ def test_a_retried_write_is_not_recorded_twice(
     """A retry after a lost COMMIT reply sends the same key: the row is found, not doubled."""
     with SessionStore(url, session=session, annotator="ann") as store:
         key = uuid.uuid4()
-        monkeypatch.setattr(_writes.uuid, "uuid4", lambda: key)
+        monkeypatch.setattr(_keys.uuid, "uuid4", lambda: key)
         first = store.label(1, "x")
         assert store.label(1, "x") == first
         assert store.log_model(1, 5) == store.log_model(1, 5)
@@ -284,7 +284,7 @@ def test_a_stopped_server_is_a_clear_error_and_the_store_recovers(url: str, sess
                 store.label(2, "x")
             assert _pg.RETRY_S <= time.monotonic() - t0 < _pg.RETRY_S + 5
             assert _password(url) not in str(info.value)
-            pending = dict(store._pending)
+            pending = dict(store._keys.pending)
         finally:
             _cluster("resume")
         # the same call again: the same key, so it could not be recorded twice even if
@@ -292,7 +292,7 @@ def test_a_stopped_server_is_a_clear_error_and_the_store_recovers(url: str, sess
         store.label(2, "x")  # the same object reconnects by itself
         store.label(3, "x")
         assert store.labels.index.tolist() == [1, 2, 3]
-        assert len(pending) == 1 and store._pending == {}
+        assert len(pending) == 1 and store._keys.pending == {}
         keys = store._run(lambda conn: [r[0] for r in conn.execute("SELECT key FROM events")])
         assert next(iter(pending.values())) in keys
 
@@ -307,13 +307,13 @@ def test_each_failed_write_keeps_its_own_key_until_its_retry(url: str, session: 
             for item in (2, 3):
                 with pytest.raises(StoreError, match="store unreachable"):
                     store.label(item, "x")
-            pending = dict(store._pending)
+            pending = dict(store._keys.pending)
         finally:
             _cluster("resume")
         assert len(pending) == 2
         store.label(2, "x")
         store.label(3, "x")
-        assert store._pending == {}
+        assert store._keys.pending == {}
         keys = store._run(lambda conn: [r[0] for r in conn.execute("SELECT key FROM events")])
         assert set(pending.values()) <= set(keys) and len(keys) == 3
 

@@ -480,6 +480,12 @@ def test_repr_names_path_classes_and_size(path: Path) -> None:
         assert repr(store) == (
             f"SessionStore({str(path)!r}, classes=['a'], annotator='ann', 1 events)"
         )
+    tags = path.with_name("tags.db")
+    with SessionStore(tags, classes=["a", "b"], annotator="ann", multi_label=True) as store:
+        assert repr(store) == (
+            f"SessionStore({str(tags)!r}, classes=['a', 'b'], multi_label=True, "
+            "annotator='ann', 0 events)"
+        )
 
 
 _ITEMS = st.one_of(st.integers(-3, 3), st.sampled_from(["0", "1", "a", "é", "long id"]))
