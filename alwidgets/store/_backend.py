@@ -14,7 +14,8 @@ An answer is written by :meth:`Backend.record` in one write transaction: the
 claim check of ``label(..., overlap=k)`` (a label on an item that ``k`` other
 annotators labeled already is recorded as a ``conflict`` event), the insert, the
 renewal of the writer's live leases, and the deletion of other annotators' leases
-on an item the label fills. PostgreSQL sends all of it in one round trip.
+on an item the label fills. PostgreSQL runs all of it as one statement (data-
+modifying CTEs), sent with BEGIN, the lock and COMMIT in one round trip.
 
 Examples
 --------

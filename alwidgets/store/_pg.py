@@ -41,7 +41,6 @@ from alwidgets.store._backend import (
     Backend,
     Recorded,
     Write,
-    after_insert,
 )
 from alwidgets.store._codec import Value
 
@@ -53,21 +52,48 @@ T = TypeVar("T")
 RETRY_S = 5.0
 _URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
 _NOW = "extract(epoch FROM clock_timestamp())"
-# A label with a claim check, as one statement: count the other annotators' live
-# labels and insert a label or a conflict (the types are spelled out: parameters in a
-# SELECT list have none to infer from the columns).
-_CHECKED_INSERT_SQL = f"""
-WITH o AS (
-    SELECT array_agg(DISTINCT e.annotator ORDER BY e.annotator) AS who FROM events AS e
-    WHERE e.item_id = ? AND e.action = 'label' AND e.annotator != ? AND {NOT_UNDONE})
-INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes, key)
-SELECT CASE WHEN coalesce(cardinality(o.who), 0) >= ? THEN 'conflict' ELSE 'label' END,
-       ?::jsonb, ?::jsonb, ?::text, ?::float8, ?::float8, ?::jsonb, ?::float8, ?::int,
-       ?::text, NULL, ?::text
-FROM o
-ON CONFLICT (key) DO NOTHING RETURNING id, action, (SELECT who FROM o)
-"""
+
+
+def _record_sql(checked: bool, renew: bool) -> str:
+    """An answer, its claim check and its lease statements as one statement: data-
+    modifying CTEs (one parse, plan and execution on the server, one result). The
+    types are spelled out: parameters in a SELECT list have no column to infer from."""
+    parts = []
+    action = "%(action)s::text"
+    if checked:  # the other annotators with a live label on the item
+        parts.append(
+            "o AS (SELECT array_agg(DISTINCT e.annotator ORDER BY e.annotator) AS who "
+            "FROM events AS e WHERE e.item_id = %(item)s AND e.action = 'label' "
+            f"AND e.annotator <> %(who)s AND {NOT_UNDONE})"
+        )
+        action = (
+            "CASE WHEN coalesce(cardinality(o.who), 0) >= %(overlap)s THEN 'conflict' "
+            "ELSE %(action)s::text END"
+        )
+    parts.append(
+        "ins AS (INSERT INTO events (action, item_id, label, annotator, shown_at, "
+        "answered_at, model_version, score, rank, strategy, undoes, key) "
+        f"SELECT {action}, %(item)s, %(label)s::jsonb, %(who)s::text, %(shown)s::float8, "
+        "%(answered)s::float8, %(version)s::jsonb, %(score)s::float8, %(rank)s::int, "
+        f"%(strategy)s::text, NULL, %(key)s::text {'FROM o' if checked else ''} "
+        "ON CONFLICT (key) DO NOTHING RETURNING id, action)"
+    )
+    if renew:  # the writer's live leases
+        parts.append(
+            f"renew AS (UPDATE claims SET expires = {_NOW} + %(lease)s::float8 "
+            f"WHERE annotator = %(who)s AND expires > {_NOW} RETURNING 1)"
+        )
+    if checked:  # a label that fills the item ends the others' leases on it
+        parts.append(
+            "fill AS (DELETE FROM claims WHERE item_id = %(item)s AND annotator <> %(who)s "
+            "AND (SELECT action FROM ins) = 'label' "
+            "AND coalesce(cardinality((SELECT who FROM o)), 0) + 1 >= %(overlap)s RETURNING 1)"
+        )
+    others = "(SELECT who FROM o)" if checked else "NULL::text[]"
+    return "WITH " + ",\n".join(parts) + f"\nSELECT id, action, {others} FROM ins"
+
+
+_RECORD_SQL = {(c, r): _record_sql(c, r) for c in (False, True) for r in (False, True)}
 
 
 def is_url(target: object) -> bool:
@@ -106,16 +132,6 @@ class _Conn:
     def executemany(self, query: str, rows: Any) -> None:
         with self.raw.cursor() as cur:
             cur.executemany(query.replace("?", "%s"), rows)
-
-
-class _Recorder:
-    """Collects the statements :func:`~._backend.after_insert` would run, for a pipeline."""
-
-    def __init__(self) -> None:
-        self.statements: list[tuple[str, Any]] = []
-
-    def execute(self, query: str, params: Any) -> None:
-        self.statements.append((query, params))
 
 
 class PostgresBackend(Backend):
@@ -331,16 +347,19 @@ class PostgresBackend(Backend):
         return self.run(write)
 
     def record(self, write: Write) -> Recorded:
-        # the claim check, the insert, the lease statements and the COMMIT: one round trip
+        # BEGIN, the session's lock, the answer (with its claim check and lease
+        # statements, in one statement) and the COMMIT: one round trip
         def work(conn: Any) -> Recorded:
-            if write.overlap is None:
-                insert = (INSERT_SQL, (*write.row, None, write.key))
+            if write.overlap is None and write.lease is None:  # a lone labeler's write
+                insert: tuple[str, Any] = (INSERT_SQL, (*write.row, None, write.key))
             else:
-                params = (write.row[1], write.row[3], write.overlap, *write.row[1:], write.key)
-                insert = (_CHECKED_INSERT_SQL, params)
-            tail = _Recorder()
-            after_insert(tail, write, _NOW, [])
-            cursor = self._pipeline(conn.raw, self._locked([insert, *tail.statements]))[2]
+                names = ("action", "item", "label", "who", "shown", "answered", "version")
+                params = dict(zip(names, write.row[:7], strict=True))
+                params.update(score=write.row[7], rank=write.row[8], strategy=write.row[9])
+                params.update(key=write.key, overlap=write.overlap, lease=write.lease)
+                sql = _RECORD_SQL[(write.overlap is not None, write.lease is not None)]
+                insert = (sql, params)
+            cursor = self._pipeline(conn.raw, self._locked([insert]))[2]
             row = cursor.fetchone()
             if row is None:  # an earlier attempt with this key wrote it; its reply was lost
                 found = conn.execute(KEYED_SQL, (write.key,)).fetchone()
@@ -349,7 +368,7 @@ class PostgresBackend(Backend):
                     rows = conn.execute(OTHERS_SQL, (write.row[1], write.row[3])).fetchall()
                     others = tuple(r[0] for r in rows)
                 return Recorded(int(found[0]), str(found[1]), others)
-            if write.overlap is None:
+            if len(row) == 1:  # the plain INSERT
                 return Recorded(int(row[0]), str(write.row[0]), ())
             return Recorded(int(row[0]), str(row[1]), tuple(row[2] or ()))
 

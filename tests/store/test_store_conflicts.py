@@ -214,8 +214,12 @@ def test_a_lone_labelers_write_has_no_lease_statement(
         sent.clear()
         store.label(3, "x")
         assert len({q for q in sent if "UPDATE claims" in q}) == 1
-        if backend != "sqlite":  # BEGIN, lock, insert, renewal, COMMIT: one pipeline
-            assert [q.split()[0] for q in sent] == ["BEGIN", "SELECT", "INSERT", "UPDATE", "COMMIT"]
+        if backend != "sqlite":  # BEGIN, lock, the write with its renewal, COMMIT: one pipeline
+            assert [q.split()[0] for q in sent] == ["BEGIN", "SELECT", "WITH", "COMMIT"]
+            sent.clear()
+            store.label(4, "x", overlap=1)  # the check and the lease deletion join them
+            assert [q.split()[0] for q in sent] == ["BEGIN", "SELECT", "WITH", "COMMIT"]
+            assert "DELETE FROM claims" in sent[2] and "UPDATE claims" in sent[2]
 
 
 @pytest.mark.parametrize("overlap", [0, -1, True, 1.5, "1"])
