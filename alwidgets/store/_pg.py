@@ -36,7 +36,6 @@ from alwidgets.store import _pg_schema, _schema
 from alwidgets.store._backend import (
     INSERT_SQL,
     KEYED_SQL,
-    NOT_UNDONE,
     OTHERS_SQL,
     Backend,
     Recorded,
@@ -51,49 +50,6 @@ T = TypeVar("T")
 #: How long a call keeps retrying while the server is unreachable (seconds).
 RETRY_S = 5.0
 _URL_RE = re.compile(r"^postgres(ql)?://", re.IGNORECASE)
-_NOW = "extract(epoch FROM clock_timestamp())"
-
-
-def _record_sql(checked: bool, renew: bool) -> str:
-    """An answer, its claim check and its lease statements as one statement: data-
-    modifying CTEs (one parse, plan and execution on the server, one result). The
-    types are spelled out: parameters in a SELECT list have no column to infer from."""
-    parts = []
-    action = "%(action)s::text"
-    if checked:  # the other annotators with a live label on the item
-        parts.append(
-            "o AS (SELECT array_agg(DISTINCT e.annotator ORDER BY e.annotator) AS who "
-            "FROM events AS e WHERE e.item_id = %(item)s AND e.action = 'label' "
-            f"AND e.annotator <> %(who)s AND {NOT_UNDONE})"
-        )
-        action = (
-            "CASE WHEN coalesce(cardinality(o.who), 0) >= %(overlap)s THEN 'conflict' "
-            "ELSE %(action)s::text END"
-        )
-    parts.append(
-        "ins AS (INSERT INTO events (action, item_id, label, annotator, shown_at, "
-        "answered_at, model_version, score, rank, strategy, undoes, key) "
-        f"SELECT {action}, %(item)s, %(label)s::jsonb, %(who)s::text, %(shown)s::float8, "
-        "%(answered)s::float8, %(version)s::jsonb, %(score)s::float8, %(rank)s::int, "
-        f"%(strategy)s::text, NULL, %(key)s::text {'FROM o' if checked else ''} "
-        "ON CONFLICT (key) DO NOTHING RETURNING id, action)"
-    )
-    if renew:  # the writer's live leases
-        parts.append(
-            f"renew AS (UPDATE claims SET expires = {_NOW} + %(lease)s::float8 "
-            f"WHERE annotator = %(who)s AND expires > {_NOW} RETURNING 1)"
-        )
-    if checked:  # a label that fills the item ends the others' leases on it
-        parts.append(
-            "fill AS (DELETE FROM claims WHERE item_id = %(item)s AND annotator <> %(who)s "
-            "AND (SELECT action FROM ins) = 'label' "
-            "AND coalesce(cardinality((SELECT who FROM o)), 0) + 1 >= %(overlap)s RETURNING 1)"
-        )
-    others = "(SELECT who FROM o)" if checked else "NULL::text[]"
-    return "WITH " + ",\n".join(parts) + f"\nSELECT id, action, {others} FROM ins"
-
-
-_RECORD_SQL = {(c, r): _record_sql(c, r) for c in (False, True) for r in (False, True)}
 
 
 def is_url(target: object) -> bool:
@@ -357,7 +313,7 @@ class PostgresBackend(Backend):
                 params = dict(zip(names, write.row[:7], strict=True))
                 params.update(score=write.row[7], rank=write.row[8], strategy=write.row[9])
                 params.update(key=write.key, overlap=write.overlap, lease=write.lease)
-                sql = _RECORD_SQL[(write.overlap is not None, write.lease is not None)]
+                sql = _pg_schema.RECORD_SQL[(write.overlap is not None, write.lease is not None)]
                 insert = (sql, params)
             cursor = self._pipeline(conn.raw, self._locked([insert]))[2]
             row = cursor.fetchone()

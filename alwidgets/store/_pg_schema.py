@@ -26,10 +26,13 @@ from typing import Any
 from alwidgets._version import __version__
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 from alwidgets.store import _migrations, _schema
+from alwidgets.store._backend import NOT_UNDONE
 from alwidgets.store._codec import Value
 
-__all__ = ["MIGRATIONS", "create_session", "read_meta", "schema_name", "upgrade"]
+__all__ = ["MIGRATIONS", "RECORD_SQL", "create_session", "read_meta", "schema_name", "upgrade"]
 
+#: The lease clock: the server's (machines' clocks may differ).
+_NOW = "extract(epoch FROM clock_timestamp())"
 _SESSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
 
 _JSON_VALUE = "jsonb_typeof({0}) IN ('number', 'string')"
@@ -167,6 +170,49 @@ def _add_conflicts_and_kinds(conn: Any) -> None:
 #: ``MIGRATIONS[v]`` upgrades a PostgreSQL session from schema ``v`` to ``v + 1``
 #: (sessions on a server start at schema 4, the first with claims and keys).
 MIGRATIONS: dict[int, Callable[[Any], None]] = {4: _add_conflicts_and_kinds}
+
+
+def _record_sql(checked: bool, renew: bool) -> str:
+    """An answer, its claim check and its lease statements as one statement: data-
+    modifying CTEs (one parse, plan and execution on the server, one result). The
+    types are spelled out: parameters in a SELECT list have no column to infer from."""
+    parts = []
+    action = "%(action)s::text"
+    if checked:  # the other annotators with a live label on the item
+        parts.append(
+            "o AS (SELECT array_agg(DISTINCT e.annotator ORDER BY e.annotator) AS who "
+            "FROM events AS e WHERE e.item_id = %(item)s AND e.action = 'label' "
+            f"AND e.annotator <> %(who)s AND {NOT_UNDONE})"
+        )
+        action = (
+            "CASE WHEN coalesce(cardinality(o.who), 0) >= %(overlap)s THEN 'conflict' "
+            "ELSE %(action)s::text END"
+        )
+    parts.append(
+        "ins AS (INSERT INTO events (action, item_id, label, annotator, shown_at, "
+        "answered_at, model_version, score, rank, strategy, undoes, key) "
+        f"SELECT {action}, %(item)s, %(label)s::jsonb, %(who)s::text, %(shown)s::float8, "
+        "%(answered)s::float8, %(version)s::jsonb, %(score)s::float8, %(rank)s::int, "
+        f"%(strategy)s::text, NULL, %(key)s::text {'FROM o' if checked else ''} "
+        "ON CONFLICT (key) DO NOTHING RETURNING id, action)"
+    )
+    if renew:  # the writer's live leases
+        parts.append(
+            f"renew AS (UPDATE claims SET expires = {_NOW} + %(lease)s::float8 "
+            f"WHERE annotator = %(who)s AND expires > {_NOW} RETURNING 1)"
+        )
+    if checked:  # a label that fills the item ends the others' leases on it
+        parts.append(
+            "fill AS (DELETE FROM claims WHERE item_id = %(item)s AND annotator <> %(who)s "
+            "AND (SELECT action FROM ins) = 'label' "
+            "AND coalesce(cardinality((SELECT who FROM o)), 0) + 1 >= %(overlap)s RETURNING 1)"
+        )
+    others = "(SELECT who FROM o)" if checked else "NULL::text[]"
+    return "WITH " + ",\n".join(parts) + f"\nSELECT id, action, {others} FROM ins"
+
+
+#: The statement of an answer with a claim check and/or lease renewal (see ``_pg``).
+RECORD_SQL = {(c, r): _record_sql(c, r) for c in (False, True) for r in (False, True)}
 
 
 def schema_name(session: Any) -> str:
