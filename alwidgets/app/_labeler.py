@@ -1,18 +1,18 @@
-"""``ActiveLabeler``: the labeling app — the facade that wires pool, store, model and widgets.
+"""``ActiveLabeler``: the labeling app's facade — it builds the parts, starts and stops
+every thread, forwards each call to the core and each change to the view.
 
 Every action (``label``, ``skip``, ``unsure``, ``undo``, ``next_batch``) goes through
-one code path whether it comes from a key press, a click or a Python call. The parts
-(see ``docs/ARCHITECTURE.md``): :mod:`._actions` (the action path), :mod:`._session` (the store's
-mirror, handled mask, undo stack), :mod:`._queue` (batches and cards), :mod:`._protocol` (front-end
-messages), :mod:`._scheduler` (when to retrain), :mod:`._worker` (where fits run),
-:mod:`._panels` (plots and stats), :mod:`._teaching` (oracle-driven demos),
-:mod:`._review` (suspect labels as cards), :mod:`._team` (claims and the team's labels),
-:mod:`._inputs` (argument checks).
+one code path whether it comes from a key press, a click or a Python call:
+:class:`~alwidgets.app._controller.LabelingController` (headless; events in, a
+:class:`~alwidgets.app._changes.Changes` record out), then
+:meth:`~alwidgets.app._view.AppView.render` (the only writer of widget state), then
+the effects (a retrain job for :class:`~alwidgets.app._worker.RetrainWorker`,
+background work for the :class:`~alwidgets.app._companion.Companion`).
 
-Threads: key messages arrive on the kernel's main thread; retrain results are applied
-from the worker's thread; the histogram is redrawn on a small UI thread; ``run()``
-answers from its own thread; a background thread renews the claims and follows the
-other annotators' labels. All queue and session state changes under one lock.
+Threads (the table is in ``docs/ARCHITECTURE.md``): the kernel's (key messages and
+Python calls), the retrain worker's (a thread, or a process and its result thread),
+the session companion (plots, the team, unsaved retries) and ``run()``'s teaching
+loop. This class starts and stops each of them.
 """
 
 from __future__ import annotations
@@ -20,24 +20,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from alwidgets.app import _inputs as checks
-from alwidgets.app._actions import ActionsMixin
+from alwidgets.app._build import build_controller
+from alwidgets.app._changes import Answer, Changes, UndoRequest
+from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
-from alwidgets.app._panels import AppView
-from alwidgets.app._queue import BatchQueue
-from alwidgets.app._review import ReviewMixin
-from alwidgets.app._scheduler import RetrainScheduler, RetrainWiring, last_version
-from alwidgets.app._session import SessionState
-from alwidgets.app._teaching import TeachingMixin
-from alwidgets.app._team import TeamRouting, TeamWiring, team_stats
-from alwidgets.app._unsaved import UnsavedWiring
+from alwidgets.app._protocol import MessageProtocol
+from alwidgets.app._teaching import Oracle, needs_oracle
+from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
 
 __all__ = ["ActiveLabeler"]
@@ -49,9 +46,7 @@ logger = logging.getLogger("alwidgets")
 RESUME_WAIT_S = 2.0
 
 
-class ActiveLabeler(
-    ActionsMixin, RetrainWiring, TeamWiring, UnsavedWiring, AppView, TeachingMixin, ReviewMixin
-):
+class ActiveLabeler:
     """Label the items a model needs, in a notebook, with the model retraining behind you.
 
     Parameters
@@ -114,6 +109,7 @@ class ActiveLabeler(
         process in notebooks and a thread when a process cannot work (estimator defined
         in the notebook, or a script); see :func:`alwidgets.app._worker.choose_mode`. If a
         process fails (e.g. cannot unpickle the estimator), fits fall back to a thread.
+        The argument is kept as given; :attr:`retrain_mode` says where fits run now.
     annotator : str, optional
         Name recorded with each action (default: ``JUPYTERHUB_USER`` when set, else the
         login name).
@@ -121,12 +117,16 @@ class ActiveLabeler(
         With a ``postgresql://`` store: the session's name on the server (several
         sessions per database).
     overlap : int, default 1
-        Team routing: how many different annotators label each item. Every batch is
-        claimed in the store when it is built (the prefetched one too) with a lease of
-        ``lease_seconds``, renewed while the labeler is open and released on
-        :meth:`close`; items labeled or claimed by colleagues are skipped, and every
-        labeler trains on the team's labels. With ``overlap=2`` each item gets two
-        labels from two different annotators (the stats show κ on them).
+        Team routing: how many different annotators label each item. In a team (a
+        server store, ``overlap > 1``, or other annotators in the store) every batch
+        is claimed when it is built (the prefetched one too) with a lease of
+        ``lease_seconds``, renewed in the background and released on :meth:`close`;
+        items labeled or claimed by colleagues are skipped, and every labeler trains
+        on the team's labels. The store checks where answers are written: a label on
+        an item that ``overlap`` colleagues labeled first is kept as a conflict, not
+        a label (the card says who was first; :meth:`label` warns). With
+        ``overlap=2`` each item gets two labels from two different annotators (the
+        stats show κ on them). A lone labeler on a file claims nothing.
     lease_seconds : float, default 300
         How long a claim lasts without renewal (a crashed kernel's items come back
         after it).
@@ -174,8 +174,7 @@ class ActiveLabeler(
         lease_seconds: float = 300.0,
     ) -> None:
         self.oracle_noise = checks.check_oracle_noise(oracle_noise, oracle)
-        # every argument is checked before the store is opened
-        inp = checks.check_inputs(
+        inp = checks.check_inputs(  # every argument is checked before the store is opened
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
             strategy=strategy, eval_set=eval_set, oracle=oracle, compare_with=compare_with,
             retrain_every=retrain_every, retrain_in=retrain_in, random_state=random_state,
@@ -183,7 +182,7 @@ class ActiveLabeler(
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
-        self.retrain_every, self.retrain_in = inp.retrain_every, inp.retrain_in
+        self.retrain_every, self.retrain_in = inp.retrain_every, retrain_in
         self.overlap, self.lease_seconds = checks.check_team(overlap, lease_seconds)
         self.annotator = checks.default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
@@ -191,60 +190,77 @@ class ActiveLabeler(
         self.store = checks.open_store(
             store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
         )
-        self._lock = threading.RLock()
-        self._state = SessionState(
-            self.store, self.ids, self.classes, annotator=self.annotator,
-            mine_only=self.overlap > 1,
-        )  # fmt: skip
-        self._team = TeamRouting(
-            self.store, self.ids, annotator=self.annotator, overlap=self.overlap,
+        self._ctl = build_controller(
+            inp, self.store, self._data, annotator=self.annotator, overlap=self.overlap,
             lease_seconds=self.lease_seconds,
         )  # fmt: skip
-        rng = np.random.default_rng(inp.seed)
-        self._review_seed, self._noise_rng = inp.seed, np.random.default_rng([inp.seed, 1])
-        self.oracle_mistakes: list[Any] = []  # ids the noisy oracle answered wrong
-        self._sched = RetrainScheduler(
-            estimator=self.estimator, strategy=self.strategy, classes=self.classes,
-            n_items=self.n_items, batch_size=self.batch_size, retrain_every=self.retrain_every,
-            compare_with=self.compare_with, seed=inp.seed, rng=rng,
-            first_version=last_version(self.store.models),
+        self._oracle = None
+        if inp.oracle is not None:
+            rng = np.random.default_rng([inp.seed, 1])
+            self._oracle = Oracle(
+                inp.oracle, classes=self.classes, noise=self.oracle_noise, rng=rng
+            )
+        protocol = MessageProtocol(
+            self._ctl, classes=self.classes, n_items=self.n_items,
+            deliver=lambda changes: self._deliver(changes, key_path=True),
         )  # fmt: skip
-        # (time, seconds spent) per answer from the browser (programmatic and oracle
-        # answers have no human pace); a resumed session's pace so far
-        self._answer_log: list[tuple[float, float | None]] = []
-        self._stats_base, self._last_stats = self.store.stats(), 0.0
-        self._team_stats: dict[str, Any] = team_stats(self.store)
-        self._ui = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidgets-ui")
-        self._ui_pending = self._closed = self._fallback_shown = False
+        self._view = AppView(
+            classes=self.classes, strategy=str(self.strategy), n_items=self.n_items,
+            metric="accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)",
+            compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
+        )  # fmt: skip
+        self.batch_widget, self.widget = self._view.batch_widget, self._view.widget
+        self.review_button = self._view.review_button
+        self._worker = RetrainWorker(self._data, self._on_snapshot, mode=inp.retrain_in)
+        self._companion = Companion(
+            team_tick=lambda: self._deliver(self._ctl.team_tick()),
+            retry=lambda: bool(self._deliver(self._ctl.retry_unsaved()).result),
+            every=min(5.0, max(0.5, self.lease_seconds / 3.0)),
+        )  # fmt: skip
+        self._companion_thread = threading.Thread(
+            target=self._companion.run, name="alwidgets-session", daemon=True
+        )
+        self._companion_thread.start()
         self._runner: threading.Thread | None = None
         self._stop_run = threading.Event()
-        self._worker = RetrainWorker(self._data, self._on_snapshot, mode=self.retrain_in)
-        self._queue = BatchQueue(
-            ids=self.ids, items=self.items, display=self.display, classes=self.classes,
-            batch_size=self.batch_size, rng=rng, snapshot=self._cold_start(),
-            # a Dask pool: no cluster access on the key path (a card outside the ranking
-            # gets no fresh guess rather than waiting on the cluster)
-            X=None if self._data.rows is not None else self.X,
-            handled=self._state.handled,
-            claim=self._team.claim,
-        )  # fmt: skip
         self._worker.warm_up()  # a worker process starts while the first batch is labeled
         at_exit(self)  # an unclosed labeler stops its background work quietly at exit
-        self._build_widgets("accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)")
-        self._resuming = self._state.trainable()
-        self._push_state()
-        self.panels.draw_curve(self.store.models, self.compare_with)
-        self._refresh_stats(force=True)
-        if self._resuming:  # rank with a model on the stored labels, if it is quick
-            self._sched.resume(self.store.models)
-            event = self._request_job()
-            if event is not None:
-                event.wait(RESUME_WAIT_S)
-        self._team.start(self._team_tick)
-        self._set_status()
+        event = self._deliver(self._ctl.open(self.store.models)).result
+        if event is not None:  # a resumed session: rank with a model on its labels if quick
+            event.wait(RESUME_WAIT_S)
+
+    # ------------------------------------------------------------------ the way through
+    def _deliver(self, changes: Changes, *, key_path: bool = False) -> Changes:
+        """Show ``changes`` and carry out its effects (from any thread)."""
+        if key_path:  # plots are redrawn off the key path
+            changes, plots = changes.without_plots()
+            if plots is not None:
+                self._companion.defer("plots", lambda: self._view.render(plots))
+        self._view.render(changes)
+        if changes.retrain is not None:
+            self._worker.submit(*changes.retrain)  # may finish (and apply) at once
+        for what in changes.wants:
+            self._companion.want(what)
+        return changes
+
+    def _call(self, changes: Changes) -> Any:
+        """A Python call's changes: shown, then its warning, error or result."""
+        self._deliver(changes, key_path=True)
+        if changes.warning is not None:
+            warnings.warn(changes.warning, stacklevel=3)
+        if changes.error is not None:
+            raise changes.error
+        return changes.result
+
+    def _on_snapshot(self, snap: RankingSnapshot) -> None:
+        """A finished retrain (the worker's thread): the owner of the pool's row cache
+        keeps the candidates' rows; the core applies it."""
+        if snap.candidate_rows is not None and self._data.rows is not None:
+            self._data.rows.remember(*snap.candidate_rows)
+        self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_reason))
 
     def _pos(self, item_id: Any) -> int:
-        return self._state.pos(item_id)
+        return self._ctl.mirror.pos(item_id)
 
     # ------------------------------------------------------------------ public API
     def label(self, item_id: Any, label: Any) -> None:
@@ -256,36 +272,38 @@ class ActiveLabeler(
             ``label`` is not one of :attr:`classes`.
         InvalidInputError
             ``item_id`` is not in the pool.
+
+        Warns
+        -----
+        LabelConflictWarning
+            Enough colleagues labeled the item first: kept as a conflict, not a label.
         """
         label = checks.check_label(label, self.classes)
-        self._act(self._pos(item_id), "label", label)
+        self._call(self._ctl.answer(Answer(self._pos(item_id), "label", label)))
 
     def skip(self, item_id: Any) -> None:
         """Skip an item: it is not labeled and not queried again (undo brings it back)."""
-        self._act(self._pos(item_id), "skip")
+        self._call(self._ctl.answer(Answer(self._pos(item_id), "skip")))
 
     def unsure(self, item_id: Any) -> None:
         """Mark an item as unsure: recorded for review, not used for training."""
-        self._act(self._pos(item_id), "unsure")
+        self._call(self._ctl.answer(Answer(self._pos(item_id), "unsure")))
 
     def undo(self) -> dict[str, Any] | None:
         """Undo this annotator's last action; returns the undone event (``None``: nothing).
 
         An item from an earlier batch comes back at the front of the current batch.
         """
-        return self._undo()
+        return self._call(self._ctl.undo(UndoRequest()))
 
     def sync(self) -> None:
-        """Take in the team's new labels now, and renew this labeler's claims.
-
-        A background thread does this every third of ``lease_seconds``; call it to see
-        colleagues' answers at once (e.g. before :meth:`retrain`).
-        """
-        self._team_tick()
+        """Take in the team's new labels now, and renew this labeler's claims (a
+        background thread does it every few seconds in a team)."""
+        self._deliver(self._ctl.team_tick(sync=True))
 
     def next_batch(self) -> list[Any]:
         """Move on to the prefetched batch (unanswered cards go back to the pool)."""
-        self._advance()
+        self._call(self._ctl.advance())
         return self.batch
 
     def retrain(
@@ -302,26 +320,95 @@ class ActiveLabeler(
         way), nothing is refit and no learning-curve point is added: the same labels
         would only log a duplicate point. ``force=True`` refits anyway.
         """
-        with self._lock:
-            unchanged = not force and self._sched.unchanged(self._state.labels)
-            event = self._sched.job_event if unchanged else None
-        if not unchanged:
-            event = self._request_job(force=True)
-        if not wait or event is None:
-            return
+        event = self._call(self._ctl.retrain(force))
         deadline = None if timeout is None else time.monotonic() + timeout
-        while event is not None:
+        while wait and event is not None:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not event.wait(left):
                 raise TimeoutError(f"retrain did not finish within {timeout} s")
-            with self._lock:  # labels arrived meanwhile: a follow-up job may be running
-                event = self._sched.job_event if self._sched.job_event is not event else None
+            later = self._ctl.job_event()  # labels arrived meanwhile: a follow-up job
+            event = later if later is not event else None
 
+    def review(self, n: int | None = None) -> pd.DataFrame:
+        """Show the most suspect labeled items as cards, to keep or change their labels.
+
+        Parameters
+        ----------
+        n : int, optional
+            How many to review; default: every labeled item whose out-of-fold guess
+            differs from its label.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The suspects in review order (index: item ids; columns ``label``,
+            ``guess``, ``score``, ``p_label``, ``p_guess``). Empty: nothing to review,
+            the cards stay as they were.
+        """
+        frame = self._call(self._ctl.start_review(n)).copy()
+        frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
+        return frame
+
+    def _review_from_ui(self) -> None:
+        self._deliver(self._ctl.start_review(None, from_widget=True))
+
+    # ---- teaching mode (``oracle=``) ----
+    def step(self) -> list[Any]:
+        """Answer the current batch with the oracle (the same path as clicks) and retrain.
+
+        Returns the ids that were labeled. Needs ``oracle=``.
+        """
+        oracle = needs_oracle(self._oracle, "step")
+        done = self.batch
+        for item_id in done:
+            self.label(item_id, oracle.answer(self._pos(item_id), item_id=item_id))
+        self.retrain(wait=True)
+        return done
+
+    def run(self, n_batches: int | None = None, delay: float = 0.5, wait: bool = False) -> None:
+        """Let the loop run on its own with the oracle, one batch every ``delay`` seconds.
+
+        Runs in a background thread so the notebook stays responsive (``wait=True``
+        blocks until it ends); :meth:`stop` ends it. ``n_batches=None`` runs until the
+        pool is exhausted.
+        """
+        needs_oracle(self._oracle, "run")
+        self.stop()
+        self._stop_run.clear()
+        self._runner = threading.Thread(
+            target=self._run_loop, args=(n_batches, delay), name="alwidgets-run", daemon=True
+        )
+        self._runner.start()
+        if wait:
+            self._runner.join()
+
+    def _run_loop(self, n_batches: int | None, delay: float) -> None:
+        i = 0
+        while not self._stop_run.is_set() and (n_batches is None or i < n_batches) and self.batch:
+            try:
+                self.step()
+            except Exception as err:  # show it; a class demo should not die silently
+                logger.exception("alwidgets: run() stopped")
+                self._view.render(
+                    Changes(notices=[(f"run() stopped: {type(err).__name__}: {err}", "error")])
+                )
+                return
+            i += 1
+            if self._stop_run.wait(delay):
+                return
+
+    def stop(self) -> None:
+        """Stop a running :meth:`run` loop (after its current step)."""
+        self._stop_run.set()
+        if self._runner is not None and self._runner is not threading.current_thread():
+            self._runner.join()
+        self._runner = None
+
+    # ---- what is shown ----
     @property
     def batch(self) -> list[Any]:
         """Ids of the current batch's cards, in order."""
-        with self._lock:
-            return [self.ids[p] for p in self._queue.current.positions]
+        return self._ctl.read(lambda c: [self.ids[p] for p in c.queue.current.positions])
 
     @property
     def labels(self) -> pd.DataFrame:
@@ -336,7 +423,7 @@ class ActiveLabeler(
     @property
     def snapshot(self) -> RankingSnapshot:
         """The ranking in use (model version, fitted learner, order, scores)."""
-        return self._queue.snapshot
+        return self._ctl.read(lambda c: c.queue.snapshot)
 
     @property
     def learner(self) -> Any:
@@ -352,27 +439,79 @@ class ActiveLabeler(
     @property
     def last_error(self) -> str | None:
         """The last retrain error (``None`` after a successful retrain)."""
-        return self._sched.last_error
+        return self._ctl.read(lambda c: c.sched.last_error)
+
+    @property
+    def retrain_mode(self) -> str:
+        """Where fits run now: ``"thread"`` or ``"process"`` (``retrain_in="auto"``
+        resolved; ``"thread"`` after a worker process failed)."""
+        return self._worker.mode
+
+    @property
+    def review_progress(self) -> dict[str, int] | None:
+        """The current review's ``total``, ``done``, ``kept``, ``changed``, ``unsure``."""
+        return self._ctl.read(
+            lambda c: None if c.queue.review is None else c.queue.review.progress()
+        )
+
+    @property
+    def oracle_mistakes(self) -> list[Any]:
+        """Ids the noisy oracle (``oracle_noise``) answered wrong on purpose."""
+        return [] if self._oracle is None else self._oracle.mistakes
+
+    @property
+    def learning_curve_plot(self) -> Any:
+        """The :class:`~alwidgets.widgets.LearningCurve` shown under the cards."""
+        return self._view.curve
+
+    @property
+    def histogram(self) -> Any:
+        """The :class:`~alwidgets.widgets.UncertaintyHistogram` of the unlabeled pool."""
+        return self._view.histogram
+
+    @property
+    def stats(self) -> Any:
+        """The :class:`~alwidgets.widgets.SessionStats` panel."""
+        return self._view.stats
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    # ------------------------------------------------------------------ closing
+    @property
+    def _closed(self) -> bool:
+        return self._ctl.read(lambda c: c.closed)
 
     def close(self) -> None:
-        """Stop the teaching loop and the workers, and close the store."""
+        """Stop the teaching loop and the workers, save what is unsaved, close the store."""
         self.stop()
-        self._closed = True
-        self._close_unsaved()
-        self._team.close()
+        self._companion.stop()
+        self._companion_thread.join(timeout=15)
+        lost = self._ctl.unsaved_items()
+        if lost:
+            warnings.warn(f"closing with {len(lost)} answer(s) not saved yet (the store was "
+                          "unreachable); trying once more.", RuntimeWarning, stacklevel=2)  # fmt: skip
+            self._view.render(self._ctl.retry_unsaved(closing=True))
+            lost = self._ctl.unsaved_items()
+        if lost:
+            warnings.warn(f"{len(lost)} answer(s) could not be saved and are lost: items "
+                          f"{lost!r}. Label them again when the store is back.", RuntimeWarning,
+                          stacklevel=2)  # fmt: skip
+        self._ctl.close()
         self._worker.shutdown()
-        self._ui.shutdown(wait=True)
         self.store.close()
 
     def _close_at_exit(self) -> None:
         """Interpreter exit without :meth:`close`: stop background work, quietly."""
-        self._closed = True
         self._stop_run.set()
-        if self._retry_stop is not None:  # unsaved answers: nobody is left to see them
-            self._retry_stop.set()
-        self._team.close()
+        self._companion.stop()
+        self._ctl.close()
         self._worker.shutdown()
-        self._ui.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> ActiveLabeler:
         return self
@@ -381,8 +520,8 @@ class ActiveLabeler(
         self.close()
 
     def __repr__(self) -> str:
+        n = self._ctl.read(lambda c: c.mirror.n_labeled)
         return (
-            f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, "
-            f"{self._state.n_labeled} labeled, model v{self.model_version}, "
-            f"store={self.store.location!r})"
+            f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, {n} labeled, "
+            f"model v{self.model_version}, store={self.store.location!r})"
         )

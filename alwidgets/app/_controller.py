@@ -1,0 +1,441 @@
+"""The labeling core: events in, :class:`~alwidgets.app._changes.Changes` out. Headless.
+
+:class:`LabelingController` owns the app's one lock and, by composition, every part
+whose state the labeling changes: the store's mirror
+(:class:`~alwidgets.app._mirror.SessionMirror`), the batches
+(:class:`~alwidgets.app._queue.BatchQueue`), the retrain bookkeeping
+(:class:`~alwidgets.app._scheduler.RetrainScheduler`), the team routing
+(:class:`~alwidgets.app._team.TeamRouting`; ``None`` for a lone labeler), the answers
+the store could not take yet (:mod:`._unsaved`) and the review round. Everything that
+can change the app comes in through one method — :meth:`~LabelingController.answer`,
+:meth:`~LabelingController.undo`, :meth:`~LabelingController.advance`,
+:meth:`~LabelingController.apply` (a finished retrain),
+:meth:`~LabelingController.team_tick`, :meth:`~LabelingController.retry_unsaved`,
+:meth:`~LabelingController.start_review`, :meth:`~LabelingController.retrain` — and each
+returns what changed. It imports no widget; tests drive it directly.
+
+Locking: the state above changes only under the lock. The key path (an answer, an
+undo) writes to the store under it, so the store and the mirror see answers in one
+order; everything slow runs outside it: a retrain result's curve point is logged
+before, the team's store calls (renew, claim, follow) and the retries of unsaved
+answers between two short critical sections, the review's model fits before.
+
+Double labels (see ``docs/ARCHITECTURE.md``): a label on an item that enough other
+annotators labeled first is kept by the store as a conflict, never a label; here the
+item counts as answered, its card says who was first, a Python call warns.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from alwidgets.app._changes import Answer, Changes, UndoRequest
+from alwidgets.app._mirror import SessionMirror
+from alwidgets.app._queue import BatchQueue
+from alwidgets.app._review import ReviewRound, find_suspects
+from alwidgets.app._scheduler import RetrainScheduler
+from alwidgets.app._status import batch_state, histogram_of, panel_stats, status_now
+from alwidgets.app._team import TeamRouting, last_event_id
+from alwidgets.app._unsaved import PendingAnswer, is_unreachable, pending_answer, write_answer
+from alwidgets.exceptions import InvalidInputError, StoreError
+
+__all__ = ["LabelingController"]
+
+logger = logging.getLogger("alwidgets")
+
+
+class LabelingController:
+    """The labeling core of one :class:`~alwidgets.ActiveLabeler` (see the module docstring).
+
+    The facade builds the parts; ``team`` is ``None`` for a lone labeler and
+    ``make_team()`` builds one when a team shows up (an own answer's event id shows that
+    someone else wrote in between). ``review`` is ``(estimator, X, seed)`` for
+    :func:`~alwidgets.app._review.find_suspects`; ``stats_base`` the store's stats at
+    open (a resumed session's pace so far).
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        mirror: SessionMirror,
+        queue: BatchQueue,
+        scheduler: RetrainScheduler,
+        *,
+        team: TeamRouting | None,
+        make_team: Callable[[], TeamRouting],
+        annotator: str,
+        review: tuple[Any, Any, int],
+        stats_base: dict[str, Any],
+    ) -> None:
+        self._lock = threading.RLock()
+        self.store, self.mirror, self.queue, self.sched = store, mirror, queue, scheduler
+        self.team, self._make_team, self.annotator = team, make_team, annotator
+        self.classes, self.n_items = mirror.classes, len(mirror.ids)
+        self._review_args, self._stats_base = review, stats_base
+        self._seq = itertools.count(1)
+        self._unsaved: list[PendingAnswer] = []  # oldest first; only here until written
+        self._log: list[tuple[float, float | None]] = []  # (time, seconds) per human label
+        self.unreachable = False  # the store did not answer the last call
+        self.closed = False
+        self.resuming = mirror.trainable()  # a resumed session: its first model replaces
+        self._fallback_shown = False
+        if team is not None:
+            queue.claim = self._claim
+
+    def open(self, models: Any) -> Changes:
+        """What a new labeler shows first; a resumed session's fit on its stored labels
+        starts (``result``: its event)."""
+        with self._lock:
+            ch = self._changes()
+            ch.curve = models
+            if self.resuming:  # its first fit re-creates the model the session ended with
+                self.sched.resume(models)
+                ch.result = self._job(ch)
+            if self.team is not None:
+                ch.wants.add("team")
+            self._show(ch, stats=True)
+            return ch
+
+    # ------------------------------------------------------------------ answers
+    def answer(self, a: Answer) -> Changes:
+        """Record one answer: store (durable) → mirror → reply → maybe the batch ends."""
+        with self._lock:
+            ch = self._changes()
+            pending = pending_answer(a, self.queue, self.mirror)
+            if a.from_widget and self._unsaved:  # behind the unsaved ones, in order
+                self._keep(pending, None, ch)
+                return ch
+            try:
+                event_id = write_answer(self.store, self.mirror.ids, pending, self.annotator)
+            except StoreError as err:
+                self._trouble(err)
+                if a.from_widget and is_unreachable(err):  # kept, retried in the background
+                    self._keep(pending, err, ch)
+                    return ch
+                return self._refuse(ch, a, err)
+            self._saved(pending, event_id, ch)
+            return ch
+
+    def _saved(self, p: PendingAnswer, event_id: int, ch: Changes, closing: bool = False) -> None:
+        """An answer is in the store: mirror it, reply, maybe end the batch (locked)."""
+        q, a, pos = self.queue, p.answer, p.pos
+        if self.mirror.own(event_id, pos, p.action, p.label, a.ref) and self.team is None:
+            self._go_team(ch)
+        self.unreachable = bool(self._unsaved)
+        if p.outcome is not None:
+            q.review.mark(pos, p.outcome)
+        if p.action == "label":
+            self.sched.labeled(1)
+            if a.seconds is not None:  # a person's answer (programmatic ones have no pace)
+                self._log = [*self._log[-99:], (p.at, a.seconds)]
+        if pos in q.next.positions:  # answered ahead of time: prefetch another
+            q.refill_next()
+        ch.reply("ack", a.seq, str(pos))
+        if not closing and q.is_complete():  # the kernel alone ends a batch
+            self._advance(ch)
+        if not closing and self.sched.labeled(0):
+            self._job(ch)
+        self._show(ch, stats=True)
+
+    def _keep(self, p: PendingAnswer, err: BaseException | None, ch: Changes) -> None:
+        """Keep a widget answer the store could not take; the companion retries it."""
+        self._unsaved.append(p)
+        self.unreachable = True
+        why = (
+            "not saved yet: earlier answers wait for the store; saved when it is back"
+            if err is None
+            else f"not saved yet ({err}); it is saved when the store is back"
+        )
+        ch.reply("unsaved", p.answer.seq, str(p.pos), why)
+        ch.wants.add("retry")
+        ch.status = self._status()
+
+    def retry_unsaved(self, *, closing: bool = False) -> Changes:
+        """Write the unsaved answers in order (store calls outside the lock); ``result``
+        is ``True`` when none is left. Only this method takes answers off the list."""
+        ch = Changes(result=False)
+        while True:
+            with self._lock:
+                if not self._unsaved:
+                    ch.result = True
+                    return ch
+                pending = self._unsaved[0]
+            try:
+                event_id = write_answer(self.store, self.mirror.ids, pending, self.annotator)
+            except StoreError as err:
+                if is_unreachable(err):
+                    return ch
+                logger.error("alwidgets: an unsaved answer was refused by the store: %s", err)
+                with self._lock:  # refused for good: say so, go on
+                    self._unsaved.remove(pending)
+                    ch.reply(
+                        "nack", pending.answer.seq, str(pending.pos), f"{type(err).__name__}: {err}"
+                    )
+                    ch.status, ch.seq = self._status(), next(self._seq)
+                continue
+            with self._lock:
+                self._unsaved.pop(0)
+                self._saved(pending, event_id, ch, closing=closing)
+
+    def unsaved_items(self) -> list[Any]:
+        """Ids of the answers not saved yet, oldest first."""
+        with self._lock:
+            return [self.mirror.ids[p.pos] for p in self._unsaved]
+
+    # ------------------------------------------------------------------ undo, batches
+    def undo(self, req: UndoRequest) -> Changes:
+        """Undo this annotator's last action; a front-end undo must name it."""
+        with self._lock:
+            ch = self._changes()
+            why = None
+            if self._unsaved:
+                why = (
+                    f"not undone: {len(self._unsaved)} answer(s) are not saved yet (the store "
+                    "is unreachable); undo once they are saved."
+                )
+                ch.notice(why, "error")
+            elif req.key is not None:
+                why = self.mirror.undo_mismatch(req.key, req.target_seq, req.session)
+                why = None if why is None else f"not undone: {why}"
+            if why is not None:
+                return self._refuse(ch, req, StoreError(why), why)
+            try:
+                event = self.store.undo(annotator=self.annotator)
+            except StoreError as err:
+                self._trouble(err)
+                return self._refuse(ch, req, err)
+            ch.result = event
+            if event is None:
+                ch.reply("undone", req.seq, None)
+                ch.notice("Nothing to undo.")
+                return ch
+            if self.mirror.wrote(int(event["undo_event_id"])) and self.team is None:
+                self._go_team(ch)
+            pos = self.mirror.undo_own(event)
+            if pos is not None:
+                if event["action"] == "label":
+                    self.sched.labeled(-1)
+                self.queue.reopen(pos)  # from an earlier batch: back to the front of this one
+                if self.queue.review is not None and pos in self.queue.review:
+                    self.queue.review.unmark(pos)
+            ch.reply("undone", req.seq, None if pos is None else str(pos))
+            self._show(ch, stats=True)
+            return ch
+
+    def advance(self) -> Changes:
+        """Move on to the prefetched batch (unanswered cards go back to the pool)."""
+        with self._lock:
+            ch = self._changes()
+            self._advance(ch)
+            return ch
+
+    def _advance(self, ch: Changes) -> None:
+        """The end of a batch: no store read here (a team's claims are its one write)."""
+        self.queue.advance()
+        if self.sched.after_batch(self.queue.ran_out):
+            self._job(ch)
+        self._show(ch, stats=True, histogram=True)
+
+    # ------------------------------------------------------------------ retrains
+    def retrain(self, force: bool) -> Changes:
+        """Start a retrain (``force``: even with the labels of the model in use); the
+        event to wait for is ``result`` (``None``: nothing runs)."""
+        with self._lock:
+            ch = self._changes()
+            if not force and self.sched.unchanged(self.mirror.labels):
+                ch.result = self.sched.job_event
+            else:
+                ch.result = self._job(ch, force=True)
+            self._show(ch)
+            return ch
+
+    def job_event(self) -> threading.Event | None:
+        """The event of the retrain under way (set once its result is applied)."""
+        with self._lock:
+            return self.sched.job_event
+
+    def _job(self, ch: Changes, force: bool = False) -> threading.Event | None:
+        if self.closed:
+            return None
+        job, event = self.sched.start(
+            self.mirror.labels, self.mirror.handled, self.queue.current.positions, force=force,
+            trainable=self.mirror.trainable(), ran_out=self.queue.ran_out,
+        )  # fmt: skip
+        if job is not None and event is not None:
+            ch.retrain = (job, event)
+        return event
+
+    def apply(self, snap: Any, *, fallback: str | None = None) -> Changes:
+        """Take in a finished retrain. Whatever fails on the way (logging its curve point
+        on a store that is away, say), the scheduler ends ready to retrain again and the
+        status says what happened."""
+        problem = self.sched.log_point(self.store, snap)  # a store call: before the lock
+        models = None
+        if snap.error is None and snap.fitted:
+            try:
+                models = self.store.models
+            except StoreError:
+                models = None
+        with self._lock:
+            ch = self._changes()
+            again = self.sched.finish(snap, self.mirror.trainable())  # first: never stuck
+            self.sched.apply_problem = problem
+            if self.closed:
+                return ch
+            if fallback and not self._fallback_shown:
+                self._fallback_shown = True
+                ch.notice(
+                    f"retraining in a thread: the worker process failed ({fallback})", "error"
+                )
+            if snap.error is not None:
+                ch.notice(f"retrain failed: {snap.error}", "error")
+            else:
+                self._swap(snap)
+                if models is not None:
+                    self.sched.update_hint(snap, models)
+                    ch.curve = models
+            if again:
+                self._job(ch)
+            self._show(ch, stats=True, histogram=snap.error is None)
+            return ch
+
+    def _swap(self, snap: Any) -> None:
+        q = self.queue
+        cold = not q.snapshot.fitted
+        q.swap(snap)  # atomic: the next batch comes from the new ranking
+        if self.resuming and snap.fitted:
+            self.resuming = False
+            if cold and not self.mirror.handled[q.current.positions].any():
+                q.replace_current()  # a resumed session's untouched cold-start batch
+        q.update_suggestions(snap.also_positions, snap.also_proba)
+
+    # ------------------------------------------------------------------ the team
+    def _go_team(self, ch: Changes) -> None:
+        """Someone else writes to this session: claim, renew and follow from now on."""
+        logger.info("alwidgets: another annotator writes to this session; following the team")
+        self.team = self._make_team()
+        self.queue.claim = self._claim
+        ch.wants.add("team")
+
+    def _claim(self, positions: Iterator[int], k: int) -> list[int]:
+        """The queue's claim: leases in the store; while it is away, unclaimed picks."""
+        assert self.team is not None
+        if self.unreachable:
+            return list(itertools.islice(positions, k))
+        got, err = self.team.claim(positions, k)
+        if err is not None:
+            self._trouble(err)
+        return got
+
+    def team_tick(self, *, sync: bool = False) -> Changes:
+        """Renew, re-claim, release and follow the team (the companion thread; ``sync``:
+        a call of the user's, which also looks whether someone else wrote meanwhile)."""
+        ch = Changes()
+        seen = self.read(lambda c: None if c.team is not None else c.mirror.seen)
+        if sync and seen is not None and last_event_id(self.store) > seen:
+            with self._lock:
+                self._go_team(ch)
+        with self._lock:
+            team = self.team
+            if team is None or self.closed:
+                return ch
+            plan = team.plan(self.queue.positions(), self.mirror.seen, self.mirror.handled)
+        result = team.exchange(plan)  # store calls, no lock
+        with self._lock:
+            team.settle(plan, result)
+            if result.error is not None:
+                self._trouble(result.error)
+            elif not self._unsaved:
+                self.unreachable = False
+            if result.last_version is not None and not self.sched.running:
+                self.sched.version = max(self.sched.version, result.last_version)
+            _, n = self.mirror.follow(result.events)
+            self.sched.labeled(n)
+            pending = {p.pos for p in self._unsaved}
+            gone = self.queue.replace(result.lost - pending)
+            if gone:
+                ids = ", ".join(repr(self.mirror.ids[p]) for p in gone)
+                ch.notice(
+                    f"a colleague took item(s) {ids} while your lease lapsed: replaced", "error"
+                )
+            if self.queue.is_complete():  # colleagues answered the rest of it
+                self._advance(ch)
+            elif n and self.sched.labeled(0):
+                self._job(ch)
+            self._show(ch, stats=True)
+            return ch
+
+    # ------------------------------------------------------------------ review
+    def start_review(self, n: int | None, *, from_widget: bool = False) -> Changes:
+        """Show the most suspect labels as cards; ``result`` is the suspects' frame
+        (index: positions). The models are fit outside the lock."""
+        with self._lock:
+            labels = self.mirror.labels
+        ch = Changes()
+        try:
+            frame = find_suspects(*self._review_args[:2], labels, n, self._review_args[2])
+        except InvalidInputError as err:
+            if not from_widget:
+                raise
+            ch.notice(f"Cannot review yet: {err}", "error")
+            return ch
+        with self._lock:
+            ch = self._changes()
+            if len(frame):
+                self.queue.start_review(ReviewRound.from_frame(frame))
+            elif from_widget:
+                ch.notice("Nothing to review: the models agree with every label.")
+            self._show(ch, stats=True)
+        ch.result = frame
+        return ch
+
+    # ------------------------------------------------------------------ reading, closing
+    def read(self, fn: Callable[[LabelingController], Any]) -> Any:
+        """``fn(self)`` under the lock (a consistent read for the facade)."""
+        with self._lock:
+            return fn(self)
+
+    def close(self) -> None:
+        """No more jobs; release this annotator's leases (after the threads stopped)."""
+        with self._lock:
+            self.closed = True
+            team = self.team
+        if team is not None:
+            team.close()
+
+    # ------------------------------------------------------------------ what changed
+    def _changes(self) -> Changes:
+        return Changes(seq=next(self._seq))
+
+    def _refuse(self, ch: Changes, event: Any, err: Exception, text: str | None = None) -> Changes:
+        """A refused answer or undo: a ``nack`` to the front end, an error for Python."""
+        if event.from_widget:
+            key = str(event.pos) if isinstance(event, Answer) else event.key
+            ch.reply("nack", event.seq, key, text or f"{type(err).__name__}: {err}")
+        else:  # a Python caller decides itself
+            ch.error = err
+        ch.status = self._status()
+        return ch
+
+    def _trouble(self, err: StoreError) -> None:
+        if not self.unreachable:
+            logger.warning("alwidgets: %s", err)
+        self.unreachable = True
+
+    def _show(self, ch: Changes, *, stats: bool = False, histogram: bool = False) -> None:
+        """Put the batch, status (and stats, histogram) as they are now into ``ch``."""
+        ch.batch = batch_state(self.queue, self.mirror)
+        ch.status = self._status()
+        if stats:
+            ch.stats = panel_stats(self.mirror, self.queue, self.sched, self.team, self._log,
+                                   self._stats_base)  # fmt: skip
+        if histogram:
+            ch.histogram = histogram_of(self.queue, self.mirror)
+        ch.seq = next(self._seq)
+
+    def _status(self) -> dict[str, Any]:
+        return status_now(self.queue, self.mirror, self.sched, self.unreachable, len(self._unsaved))
