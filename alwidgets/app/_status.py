@@ -79,13 +79,14 @@ def status_of(
         status.update(state="waiting", text="no model yet")
     if training:
         status.update(state="training", detail=f"training v{version} on {n_labels} labels…")
+    problems = [f"last retrain failed: {error}"] if error else []
     if problem:
-        status.update(state="error", detail=problem, error=problem)
-    if error:
-        status.update(state="error", detail=f"last retrain failed: {error}", error=error)
+        problems.append(problem)
     if unreachable or unsaved:  # answers are not saved until it is back
-        detail = UNREACHABLE + (f" · {unsaved} not saved" if unsaved else "")
-        status.update(state="error", detail=detail, error=detail)
+        problems.insert(0, UNREACHABLE + (f" · {unsaved} not saved" if unsaved else ""))
+    if problems:
+        detail = " · ".join(problems)
+        status.update(state="error", detail=detail, error=error or detail)
     return status
 
 
