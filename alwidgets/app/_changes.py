@@ -134,6 +134,14 @@ class Changes:
     def notice(self, text: str, kind: str = "info") -> None:
         self.notices.append((text, kind))
 
+    def refuse(self, event: Answer | UndoRequest, err: Exception, text: str | None = None) -> None:
+        """A refused answer or undo: a ``nack`` to the front end, the error for Python."""
+        if event.from_widget:
+            key = str(event.pos) if isinstance(event, Answer) else event.key
+            self.reply("nack", event.seq, key, text or f"{type(err).__name__}: {err}")
+        else:  # a Python caller decides itself
+            self.error = err
+
     @property
     def empty(self) -> bool:
         """Nothing to show and nothing to do."""

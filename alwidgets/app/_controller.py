@@ -1,28 +1,19 @@
 """The labeling core: events in, :class:`~alwidgets.app._changes.Changes` out. Headless.
 
 :class:`LabelingController` owns the app's one lock and, by composition, every part
-whose state the labeling changes: the store's mirror
-(:class:`~alwidgets.app._mirror.SessionMirror`), the batches
-(:class:`~alwidgets.app._queue.BatchQueue`), the retrain bookkeeping
-(:class:`~alwidgets.app._scheduler.RetrainScheduler`), the team routing
-(:class:`~alwidgets.app._team.TeamRouting`; ``None`` for a lone labeler), the answers
-the store could not take yet (:mod:`._unsaved`) and the review round. Everything that
-can change the app comes in through one method — :meth:`~LabelingController.answer`,
-:meth:`~LabelingController.undo`, :meth:`~LabelingController.advance`,
-:meth:`~LabelingController.apply` (a finished retrain),
-:meth:`~LabelingController.team_tick`, :meth:`~LabelingController.retry_unsaved`,
-:meth:`~LabelingController.start_review`, :meth:`~LabelingController.retrain` — and each
-returns what changed. It imports no widget; tests drive it directly.
+whose state labeling changes: the store's mirror (:mod:`._mirror`), the batches
+(:mod:`._queue`), the retrain bookkeeping (:mod:`._scheduler`), the team routing
+(:mod:`._team`; ``None`` for a lone labeler), the answers the store could not take yet
+(:mod:`._unsaved`) and the review round. Each event comes in through one method and
+returns what changed; it imports no widget, and tests drive it directly.
 
-Locking: the state above changes only under the lock. The key path (an answer, an
-undo) writes to the store under it, so the store and the mirror see answers in one
-order; everything slow runs outside it: a retrain result's curve point is logged
-before, the team's store calls (renew, claim, follow) and the retries of unsaved
-answers between two short critical sections, the review's model fits before.
-
-Double labels (see ``docs/ARCHITECTURE.md``): a label on an item that enough other
-annotators labeled first is kept by the store as a conflict, never a label; here the
-item counts as answered, its card says who was first, a Python call warns.
+The state changes only under the lock. The key path (an answer, an undo) writes to the
+store under it, so the store and the mirror see answers in one order; everything slow
+runs outside it (a retrain result's curve point is logged before; the team's store
+calls and the retries of unsaved answers run between two short critical sections; the
+review's model fits run before). A label on an item that enough others labeled first
+is kept by the store as a conflict: the item counts as answered, its card says who was
+first, a Python call warns (``docs/ARCHITECTURE.md``, "Double labels").
 """
 
 from __future__ import annotations
@@ -40,7 +31,14 @@ from alwidgets.app._review import ReviewRound, find_suspects
 from alwidgets.app._scheduler import RetrainScheduler
 from alwidgets.app._status import batch_state, histogram_of, panel_stats, status_now
 from alwidgets.app._team import TeamRouting, last_event_id
-from alwidgets.app._unsaved import PendingAnswer, is_unreachable, pending_answer, write_answer
+from alwidgets.app._unsaved import (
+    PendingAnswer,
+    is_unreachable,
+    kept_text,
+    pending_answer,
+    undo_refusal,
+    write_answer,
+)
 from alwidgets.exceptions import InvalidInputError, StoreError
 
 __all__ = ["LabelingController"]
@@ -116,7 +114,9 @@ class LabelingController:
                 if a.from_widget and is_unreachable(err):  # kept, retried in the background
                     self._keep(pending, err, ch)
                     return ch
-                return self._refuse(ch, a, err)
+                ch.refuse(a, err)
+                ch.status = self._status()
+                return ch
             self._saved(pending, event_id, ch)
             return ch
 
@@ -145,12 +145,7 @@ class LabelingController:
         """Keep a widget answer the store could not take; the companion retries it."""
         self._unsaved.append(p)
         self.unreachable = True
-        why = (
-            "not saved yet: earlier answers wait for the store; saved when it is back"
-            if err is None
-            else f"not saved yet ({err}); it is saved when the store is back"
-        )
-        ch.reply("unsaved", p.answer.seq, str(p.pos), why)
+        ch.reply("unsaved", p.answer.seq, str(p.pos), kept_text(err))
         ch.wants.add("retry")
         ch.status = self._status()
 
@@ -172,9 +167,7 @@ class LabelingController:
                 logger.error("alwidgets: an unsaved answer was refused by the store: %s", err)
                 with self._lock:  # refused for good: say so, go on
                     self._unsaved.remove(pending)
-                    ch.reply(
-                        "nack", pending.answer.seq, str(pending.pos), f"{type(err).__name__}: {err}"
-                    )
+                    ch.refuse(pending.answer, err)
                     ch.status, ch.seq = self._status(), next(self._seq)
                 continue
             with self._lock:
@@ -193,21 +186,21 @@ class LabelingController:
             ch = self._changes()
             why = None
             if self._unsaved:
-                why = (
-                    f"not undone: {len(self._unsaved)} answer(s) are not saved yet (the store "
-                    "is unreachable); undo once they are saved."
-                )
+                why = undo_refusal(len(self._unsaved))
                 ch.notice(why, "error")
             elif req.key is not None:
                 why = self.mirror.undo_mismatch(req.key, req.target_seq, req.session)
                 why = None if why is None else f"not undone: {why}"
             if why is not None:
-                return self._refuse(ch, req, StoreError(why), why)
+                ch.refuse(req, StoreError(why), why)
+                return ch
             try:
                 event = self.store.undo(annotator=self.annotator)
             except StoreError as err:
                 self._trouble(err)
-                return self._refuse(ch, req, err)
+                ch.refuse(req, err)
+                ch.status = self._status()
+                return ch
             ch.result = event
             if event is None:
                 ch.reply("undone", req.seq, None)
@@ -273,13 +266,7 @@ class LabelingController:
         """Take in a finished retrain. Whatever fails on the way (logging its curve point
         on a store that is away, say), the scheduler ends ready to retrain again and the
         status says what happened."""
-        problem = self.sched.log_point(self.store, snap)  # a store call: before the lock
-        models = None
-        if snap.error is None and snap.fitted:
-            try:
-                models = self.store.models
-            except StoreError:
-                models = None
+        problem, models = self.sched.log_point(self.store, snap)  # store calls: no lock
         with self._lock:
             ch = self._changes()
             again = self.sched.finish(snap, self.mirror.trainable())  # first: never stuck
@@ -294,7 +281,11 @@ class LabelingController:
             if snap.error is not None:
                 ch.notice(f"retrain failed: {snap.error}", "error")
             else:
-                self._swap(snap)
+                replace = (
+                    self.resuming and not self.mirror.handled[self.queue.current.positions].any()
+                )
+                self.resuming = self.resuming and not snap.fitted
+                self.queue.take_ranking(snap, replace_cold=replace)
                 if models is not None:
                     self.sched.update_hint(snap, models)
                     ch.curve = models
@@ -302,16 +293,6 @@ class LabelingController:
                 self._job(ch)
             self._show(ch, stats=True, histogram=snap.error is None)
             return ch
-
-    def _swap(self, snap: Any) -> None:
-        q = self.queue
-        cold = not q.snapshot.fitted
-        q.swap(snap)  # atomic: the next batch comes from the new ranking
-        if self.resuming and snap.fitted:
-            self.resuming = False
-            if cold and not self.mirror.handled[q.current.positions].any():
-                q.replace_current()  # a resumed session's untouched cold-start batch
-        q.update_suggestions(snap.also_positions, snap.also_proba)
 
     # ------------------------------------------------------------------ the team
     def _go_team(self, ch: Changes) -> None:
@@ -410,16 +391,6 @@ class LabelingController:
     # ------------------------------------------------------------------ what changed
     def _changes(self) -> Changes:
         return Changes(seq=next(self._seq))
-
-    def _refuse(self, ch: Changes, event: Any, err: Exception, text: str | None = None) -> Changes:
-        """A refused answer or undo: a ``nack`` to the front end, an error for Python."""
-        if event.from_widget:
-            key = str(event.pos) if isinstance(event, Answer) else event.key
-            ch.reply("nack", event.seq, key, text or f"{type(err).__name__}: {err}")
-        else:  # a Python caller decides itself
-            ch.error = err
-        ch.status = self._status()
-        return ch
 
     def _trouble(self, err: StoreError) -> None:
         if not self.unreachable:

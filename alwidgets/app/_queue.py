@@ -204,6 +204,16 @@ class BatchQueue:
             cards = [CardMaker.rescored(c, snap) for c in cur.cards]
             self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 
+    def take_ranking(self, snap: RankingSnapshot, *, replace_cold: bool = False) -> None:
+        """Use a retrain's ranking: the prefetched batch comes from it, the cards on screen
+        get its guesses; ``replace_cold``: an untouched cold-start batch (a resumed
+        session's, before its first model) is replaced too."""
+        cold = not self.snapshot.fitted
+        self.swap(snap)  # atomic: the next batch comes from the new ranking
+        if replace_cold and cold and snap.fitted:
+            self.replace_current()
+        self.update_suggestions(snap.also_positions, snap.also_proba)
+
     def replace_current(self) -> None:
         """Take the current batch afresh from the ranking in use (nothing of it answered:
         a resumed session's cold-start batch once the first model is ready)."""

@@ -177,11 +177,12 @@ class RetrainScheduler:
         )
 
     # ---- applying a result ----
-    def log_point(self, store: Any, snap: RankingSnapshot) -> str | None:
-        """Log a fitted snapshot's learning-curve point (a store call: no lock needed,
-        nothing of this object changes); what went wrong, or ``None``."""
-        if snap.error is not None or not self.should_log(snap):
-            return None
+    def log_point(self, store: Any, snap: RankingSnapshot) -> tuple[str | None, Any]:
+        """Log a fitted snapshot's learning-curve point and read the curve back: what went
+        wrong (or ``None``) and the curve (``None``: not read). Store calls only, no lock
+        needed: nothing of this object changes."""
+        if snap.error is not None or not snap.fitted:
+            return None, None
         metrics: dict[str, Any] = dict(snap.metrics)
         metrics["fit_seconds"] = snap.seconds
         metrics["strategy"] = snap.strategy
@@ -191,12 +192,17 @@ class RetrainScheduler:
             metrics["random_score"], metrics["random_score_std"] = snap.random_baseline
         for name, (_, score) in snap.compare.items():
             metrics[f"{name}_score"] = score
+        problem = None
         try:
-            store.log_model(snap.version, snap.n_labels, **metrics)
+            if self.should_log(snap):
+                store.log_model(snap.version, snap.n_labels, **metrics)
         except Exception as err:  # the model is fine; only its record is missing
             logger.warning("alwidgets: logging model v%s failed: %s", snap.version, err)
-            return f"model v{snap.version} is in use, but its curve point was not saved ({err})"
-        return None
+            problem = f"model v{snap.version} is in use, but its curve point was not saved ({err})"
+        try:
+            return problem, store.models
+        except Exception:  # the curve is drawn again after the next retrain
+            return problem, None
 
     def finish(self, snap: RankingSnapshot, trainable: bool) -> bool:
         """Record a job's end; whether a follow-up job should run."""

@@ -51,8 +51,10 @@ __all__ = [
     "RETRY_DELAYS",
     "PendingAnswer",
     "is_unreachable",
+    "kept_text",
     "pending_answer",
     "retry_delay",
+    "undo_refusal",
     "write_answer",
 ]
 
@@ -86,6 +88,22 @@ class PendingAnswer:
     @property
     def pos(self) -> int:
         return self.answer.pos
+
+
+def kept_text(err: BaseException | None) -> str:
+    """What the card of an answer kept unsaved says (``err``: why; ``None``: it waits
+    behind earlier unsaved answers)."""
+    if err is None:
+        return "not saved yet: earlier answers wait for the store; saved when it is back"
+    return f"not saved yet ({err}); it is saved when the store is back"
+
+
+def undo_refusal(n: int) -> str:
+    """Why an undo is refused while ``n`` answers are unsaved."""
+    return (
+        f"not undone: {n} answer(s) are not saved yet (the store is unreachable); undo "
+        "once they are saved."
+    )
 
 
 def pending_answer(a: Answer, queue: Any, mirror: Any) -> PendingAnswer:
