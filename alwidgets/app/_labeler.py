@@ -17,7 +17,6 @@ loop. This class starts and stops each of them.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 import warnings
@@ -33,13 +32,12 @@ from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._protocol import MessageProtocol
-from alwidgets.app._teaching import Oracle, needs_oracle
+from alwidgets.app._teaching import Oracle, needs_oracle, run_batches
 from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
 
 __all__ = ["ActiveLabeler"]
 
-logger = logging.getLogger("alwidgets")
 
 #: A resumed session waits this long (s) for a model on the stored labels before its
 #: first batch; a slower fit is swapped in when ready (see the class docstring).
@@ -349,6 +347,9 @@ class ActiveLabeler:
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
         return frame
 
+    def _error(self, text: str) -> None:
+        self._view.render(Changes(notices=[(text, "error")]))
+
     def _review_from_ui(self) -> None:
         self._deliver(self._ctl.start_review(None, from_widget=True))
 
@@ -376,26 +377,12 @@ class ActiveLabeler:
         self.stop()
         self._stop_run.clear()
         self._runner = threading.Thread(
-            target=self._run_loop, args=(n_batches, delay), name="alwidgets-run", daemon=True
-        )
+            target=run_batches, args=(self, n_batches, delay, self._stop_run, self._error),
+            name="alwidgets-run", daemon=True,
+        )  # fmt: skip
         self._runner.start()
         if wait:
             self._runner.join()
-
-    def _run_loop(self, n_batches: int | None, delay: float) -> None:
-        i = 0
-        while not self._stop_run.is_set() and (n_batches is None or i < n_batches) and self.batch:
-            try:
-                self.step()
-            except Exception as err:  # show it; a class demo should not die silently
-                logger.exception("alwidgets: run() stopped")
-                self._view.render(
-                    Changes(notices=[(f"run() stopped: {type(err).__name__}: {err}", "error")])
-                )
-                return
-            i += 1
-            if self._stop_run.wait(delay):
-                return
 
     def stop(self) -> None:
         """Stop a running :meth:`run` loop (after its current step)."""

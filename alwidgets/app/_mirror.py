@@ -102,6 +102,7 @@ class SessionMirror:
         self.per_annotator: Counter[str] = Counter()  # live label events, per annotator
         self.actions: Counter[str] = Counter()  # what the cards show, per action
         self.conflicts: dict[int, str] = {}  # own answers the store kept as conflicts
+        self._conflict_ids: dict[int, int] = {}  # their live event ids -> position
         # this app's actions, newest last: (position, (view session, seq) or None)
         self._done: list[tuple[int, tuple[str, int] | None]] = []
 
@@ -122,6 +123,14 @@ class SessionMirror:
         rows = zip(live.index, pos, live["annotator"], live["action"], live["label"], strict=True)
         for event_id, p, who, action, label in rows:
             self.add(int(event_id), None if p < 0 else int(p), str(who), str(action), label)
+        mine = events[~events["undone"] & (events["action"] == "conflict")
+                      & (events["annotator"] == self.annotator)]  # fmt: skip
+        for event_id, item in zip(mine.index, mine["item_id"], strict=True):
+            p = self.index.get_indexer(pd.Index([item]))[0]
+            if p >= 0:
+                self._conflict_ids[int(event_id)] = int(p)
+                self.conflicts[int(p)] = "kept as a conflict: a colleague labeled it first"
+                self._derive(int(p))
         self.seen = int(events.index.max())
 
     def follow(self, events: pd.DataFrame) -> tuple[set[int], int]:
@@ -194,18 +203,28 @@ class SessionMirror:
             self.seen = event_id
         return gap
 
-    def conflict(self, event_id: int, pos: int, text: str) -> bool:
-        """An own label the store kept as a conflict (another annotator labeled the item
-        first): handled here, never a label. Whether someone else wrote in between."""
+    def conflict(
+        self, event_id: int, pos: int, text: str, ref: tuple[str, int] | None = None
+    ) -> bool:
+        """An own label the store kept as a conflict event (enough others labeled the
+        item first): answered here, never a label; undoable like any action. Whether
+        someone else wrote in between."""
         gap = self.wrote(event_id)
         self.conflicts[pos] = text
+        self._conflict_ids[event_id] = pos
         self._derive(pos)
+        self._push(pos, ref)
         return gap
 
     def undo_own(self, event: dict[str, Any]) -> int | None:
         """Mirror the store's undo of this annotator's ``event``; returns its position
         (``None``: an item of another pool, or an event not mirrored yet)."""
-        pos = self.remove(int(event["event_id"]))
+        pos = self._conflict_ids.pop(int(event["event_id"]), None)
+        if pos is not None:  # a conflict undone: the answer is gone, no label changes
+            self.conflicts.pop(pos, None)
+            self._derive(pos)
+        else:
+            pos = self.remove(int(event["event_id"]))
         if pos is None:
             return None
         if self._done and self._done[-1][0] == pos:

@@ -6,7 +6,7 @@ at work. :meth:`~alwidgets.ActiveLabeler.step` answers the current batch with it
 through the same code path as a person's clicks (so the store, the plots and the undo
 history are exactly what labeling by hand would give), then waits for the retrain;
 :meth:`~alwidgets.ActiveLabeler.run` repeats that in a background thread that the
-labeler starts and stops.
+labeler starts and stops (its body is :func:`run_batches`).
 
 Examples
 --------
@@ -21,6 +21,9 @@ Examples
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +31,9 @@ import numpy as np
 from alwidgets.app._inputs import plain
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["Oracle", "needs_oracle"]
+__all__ = ["Oracle", "needs_oracle", "run_batches"]
+
+logger = logging.getLogger("alwidgets")
 
 
 class Oracle:
@@ -58,3 +63,27 @@ def needs_oracle(oracle: Oracle | None, what: str) -> Oracle:
             f"{what}() answers with the oracle; create the labeler with oracle=y (true labels)."
         )
     return oracle
+
+
+def run_batches(
+    labeler: Any,
+    n_batches: int | None,
+    delay: float,
+    stop: threading.Event,
+    show: Callable[[str], object],
+) -> None:
+    """The body of :meth:`~alwidgets.ActiveLabeler.run`'s thread: ``step()`` every
+    ``delay`` seconds until ``n_batches`` are done, the pool is, or ``stop`` is set. An
+    error stops it and is shown (``show``) above the cards: a class demo should not die
+    silently."""
+    i = 0
+    while not stop.is_set() and (n_batches is None or i < n_batches) and labeler.batch:
+        try:
+            labeler.step()
+        except Exception as err:
+            logger.exception("alwidgets: run() stopped")
+            show(f"run() stopped: {type(err).__name__}: {err}")
+            return
+        i += 1
+        if stop.wait(delay):
+            return

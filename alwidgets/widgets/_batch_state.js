@@ -127,8 +127,8 @@ export class BatchState {
   // `unsaved` (the store is unreachable; the kernel keeps the answer and saves it when
   // the store is back) settles nothing: the answer stays marked, as not saved, until
   // the `ack` that follows. `conflict` (another annotator labeled the item first: the
-  // store kept this answer as a conflict, not a label) settles it as answered, with the
-  // kernel's note, and leaves the undo history (there is no label to undo).
+  // store kept this answer as a conflict event, not a label) settles it as answered,
+  // with the kernel's note; it stays in the undo history (the store can undo it).
   reply(msg) {
     if (!msg || typeof msg !== "object") return undefined;
     const guessed = this.pending.get(msg.seq);
@@ -145,7 +145,7 @@ export class BatchState {
     if (guessed && msg.type === "undone" && guessed.op === "undo" && guessed.key !== null) {
       this.acked.set(guessed.key, null);
     }
-    if (msg.type === "nack" || msg.type === "conflict") {
+    if (msg.type === "nack") {
       const i = this.history.findIndex((h) => h.seq === msg.seq);
       if (i >= 0) this.history.splice(i, 1);
     }

@@ -385,16 +385,17 @@ describe("answers kept as conflicts (a colleague labeled the item first)", () =>
     assert.equal(s.answerOf("10", answers).action, "conflict");
   });
 
-  test("a conflict counts as answered, and is not what Backspace undoes next", () => {
+  test("a conflict counts as answered, and Backspace undoes it like any answer", () => {
     const s = started();
     const first = s.act("10", "skip");
     s.reply({ type: "ack", seq: first.seq, key: "10" });
     const second = s.act("11", "label", 0);
     s.reply({ type: "conflict", seq: second.seq, key: "11", text: "bo was first" });
     assert.ok(s.isComplete(kernel().cards));
-    const undo = s.undo(); // the skip, the last answer that is a real action
-    assert.equal(undo.key, "10");
-    assert.equal(undo.message.target_seq, first.seq);
+    const undo = s.undo(); // the store keeps the conflict as an action: it is the last one
+    assert.equal(undo.key, "11");
+    assert.equal(undo.message.target_seq, second.seq);
+    assert.equal(s.undo().key, "10");
   });
 });
 
