@@ -33,12 +33,19 @@ from typing import TYPE_CHECKING, Any
 
 from alwidgets.store._copy import copy_session
 from alwidgets.store._schema import SCHEMA_VERSION
-from alwidgets.store._session import NothingToUndoWarning, SessionStore
+from alwidgets.store._session import NothingToUndoWarning, SessionStore, default_annotator
 
 if TYPE_CHECKING:  # pragma: no cover
     from alwidgets.store._export import read_export
 
-__all__ = ["SCHEMA_VERSION", "NothingToUndoWarning", "SessionStore", "copy_session", "read_export"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "NothingToUndoWarning",
+    "SessionStore",
+    "copy_session",
+    "default_annotator",
+    "read_export",
+]
 
 
 def __getattr__(name: str) -> Any:

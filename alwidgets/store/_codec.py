@@ -234,13 +234,20 @@ def encode_query_info(
     """Check the query-time context of an answer.
 
     Returns ``(shown_at, model_version, score, rank, strategy)`` ready to store.
-    A NaN ``score`` means "no score" and is stored as missing.
+    A NaN ``score`` means "no score" and is stored as missing. ``rank`` is
+    1-based: the item's place in the ranking it was picked from (1 = first, what
+    a card shows as ``#1``).
 
     Examples
     --------
-    >>> encode_query_info(shown_at=1.0, model_version=2, score=0.5, rank=0,
+    >>> encode_query_info(shown_at=1.0, model_version=2, score=0.5, rank=1,
     ...                   strategy="margin", answered_at=3.0)
-    (1.0, 2, 0.5, 0, 'margin')
+    (1.0, 2, 0.5, 1, 'margin')
+    >>> encode_query_info(shown_at=None, model_version=None, score=None, rank=0,
+    ...                   strategy=None, answered_at=3.0)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: rank must be a positive int (1-based: 1 = first in the ranking the item was picked from), got 0.
     """
     shown = encode_timestamp(shown_at)
     if shown is not None and shown > answered_at:
@@ -269,10 +276,11 @@ def encode_query_info(
         if (
             not isinstance(rank, numbers.Integral)
             or isinstance(rank, bool | np.bool_)
-            or int(rank) < 0
+            or int(rank) < 1
         ):
             raise InvalidInputError(
-                f"rank must be a non-negative int (0 = first in the batch), got {rank!r}."
+                "rank must be a positive int (1-based: 1 = first in the ranking the item was "
+                f"picked from), got {rank!r}."
             )
         position = int(rank)
     if strategy is not None and (not isinstance(strategy, str) or not strategy):

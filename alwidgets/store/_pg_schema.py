@@ -7,7 +7,9 @@ SQLite file (see ``_schema``): ``meta`` (magic, schema version, session id,
 classes), the append-only ``events`` and ``models`` (triggers refuse UPDATE,
 DELETE and TRUNCATE), the trigger-maintained ``current`` index and the mutable
 ``claims``. Item ids, labels and model versions are ``jsonb`` numbers or
-strings, so ``1`` and ``"1"`` stay distinct. The trigger that keeps ``current``
+strings, so ``1`` and ``"1"`` stay distinct; a multi-label answer is a ``jsonb``
+array of classes. A session is created at schema 4 and migrated (schema 5: the
+``conflict`` action, the session kind), like an older session. The trigger that keeps ``current``
 runs as the schema's owner (``SECURITY DEFINER``), so an annotator's role needs
 only INSERT and SELECT on ``events`` (see the README's least-privilege role).
 """
@@ -102,9 +104,17 @@ _SET_STATE = """state_event = excluded.state_event, state_action = excluded.stat
         state_label = excluded.state_label, state_annotator = excluded.state_annotator,
         state_time = excluded.state_time"""
 
-# The same rules as SQLite's three ``current_after_*`` triggers, in one function.
-_CURRENT_TRIGGER = f"""
-CREATE FUNCTION current_after_insert() RETURNS trigger LANGUAGE plpgsql
+
+def _current_function(answers: str, *, replace: bool = False) -> str:
+    """The rules of SQLite's three ``current_after_*`` triggers, in one function."""
+    select = _migrations._CURRENT_SELECT.format(
+        where="e.item_id = NEW.item_id AND", answers=answers, group=""
+    )
+    # schema 5: a conflict event sets nothing (schema 4 had none to skip)
+    last = "ELSIF NEW.action = 'undo' THEN" if replace else "ELSE"
+    return f"""
+CREATE {"OR REPLACE " if replace else ""}FUNCTION current_after_insert() RETURNS trigger
+LANGUAGE plpgsql
 SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF NEW.action = 'label' THEN
@@ -117,20 +127,46 @@ BEGIN
         VALUES (NEW.item_id, NULL, NULL, NULL, NULL,
                 NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
         ON CONFLICT (item_id) DO UPDATE SET {_SET_STATE};
-    ELSE
+    {last}
         DELETE FROM current WHERE item_id = NEW.item_id;
         INSERT INTO current ({_migrations._CURRENT_COLUMNS})
-        {_migrations._CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
+        {select};
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER current_after_insert AFTER INSERT ON events
+"""
+
+
+_CURRENT_TRIGGER = (
+    _current_function(_migrations._ANSWERS_V3)
+    + """CREATE TRIGGER current_after_insert AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION current_after_insert();
 """
+)
+
+# Schema 5: the ``conflict`` action (which sets nothing in ``current``), multi-label
+# answers as jsonb arrays, and the session kind (a schema-4 session is single-label).
+_V5 = """
+ALTER TABLE events
+    DROP CONSTRAINT events_action_check,
+    ADD CONSTRAINT events_action_check
+        CHECK (action IN ('label', 'skip', 'unsure', 'undo', 'conflict')),
+    DROP CONSTRAINT events_label_check,
+    ADD CONSTRAINT events_label_check
+        CHECK (label IS NULL OR jsonb_typeof(label) IN ('number', 'string', 'array')),
+    ADD CONSTRAINT events_conflict_label CHECK (action <> 'conflict' OR label IS NOT NULL);
+INSERT INTO meta (key, value) VALUES ('multi_label', 'false') ON CONFLICT (key) DO NOTHING;
+""" + _current_function(_migrations.ANSWERS, replace=True)
+
+
+def _add_conflicts_and_kinds(conn: Any) -> None:
+    """Migration 4 -> 5 (``conn`` takes the store's ``?`` placeholders; none used here)."""
+    conn.raw.execute(_V5)
+
 
 #: ``MIGRATIONS[v]`` upgrades a PostgreSQL session from schema ``v`` to ``v + 1``
 #: (sessions on a server start at schema 4, the first with claims and keys).
-MIGRATIONS: dict[int, Callable[[Any], None]] = {}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {4: _add_conflicts_and_kinds}
 
 
 def schema_name(session: Any) -> str:
@@ -169,12 +205,7 @@ def read_meta(conn: Any, where: str) -> _schema.Meta | None:
             f"{where} is not an alwidgets session (no alwidgets meta data); it was left "
             "untouched. Choose another session name."
         )
-    return _schema.Meta(
-        session_id=rows["session_id"],
-        classes=json.loads(rows["classes"]),
-        created_at=rows["created_at"],
-        schema_version=int(rows["schema_version"]),
-    )
+    return _schema.meta_from(rows)
 
 
 def create_session(conn: Any, schema: str, classes: list[Value] | None) -> None:
@@ -190,7 +221,7 @@ def create_session(conn: Any, schema: str, classes: list[Value] | None) -> None:
             "INSERT INTO meta (key, value) VALUES (%s, %s)",
             [
                 ("magic", _schema.MAGIC),
-                ("schema_version", str(_schema.SCHEMA_VERSION)),
+                ("schema_version", str(_migrations.CREATED_AT)),
                 ("session_id", uuid.uuid4().hex),
                 ("classes", json.dumps(classes)),
                 ("created_at", now),
@@ -211,7 +242,11 @@ def upgrade(conn: Any, meta: _schema.Meta, where: str) -> _schema.Meta:
             f"alwidgets {__version__} understands ({target}); it was left untouched. "
             "Upgrade alwidgets: pip install -U alwidgets."
         )
-    version = _migrations.migrate(
+    if meta.schema_version == target:
+        return meta
+    _migrations.migrate(
         conn, meta.schema_version, target=target, migrations=MIGRATIONS, user_version=False
     )
-    return _schema.Meta(meta.session_id, meta.classes, meta.created_at, version)
+    found = read_meta(conn, where)
+    assert found is not None
+    return found

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
 
     from alwidgets.store._backend import Backend
     from alwidgets.store._replay import Replay
+    from alwidgets.store._tally import Tally
 
 __all__ = ["ViewsMixin"]
 
@@ -40,6 +41,7 @@ class ViewsMixin:
     _lock: threading.RLock
     _backend: Backend
     _replay_: Replay | None
+    _tally_: Tally | None
     _models: tuple[int, pd.DataFrame] | None
 
     def _run(self, fn: Any, *, write: bool = False) -> Any:  # pragma: no cover - see store
@@ -116,6 +118,68 @@ class ViewsMixin:
         """Number of events (all actions, undos included)."""
         return int(self._scalar("SELECT count(*) FROM events"))
 
+    def last_event_id(self) -> int:
+        """The id of the newest event (by anyone), ``0`` when there is none.
+
+        Event ids grow in commit order, so ``changes_since(last_event_id())`` later
+        returns exactly what was written in between.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     before = store.last_event_id()
+        ...     event_id = store.label(1, "x")
+        ...     before, store.last_event_id() == event_id
+        (0, True)
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        return int(self._scalar("SELECT coalesce(max(id), 0) FROM events"))
+
+    def annotator_stats(self) -> pd.DataFrame:
+        """Per annotator: live answers, active time and pace (what :meth:`stats` sums).
+
+        Kept up to date incrementally: a call reads only the events written since
+        the previous one.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``annotator`` (sorted); columns ``n_labels``, ``n_skipped``,
+            ``n_unsure``, ``n_conflicts`` (live actions of each kind; a conflict is
+            an answer that came after ``overlap`` others labeled the item, see
+            :meth:`label`), ``active_minutes``, ``labels_per_minute`` and
+            ``median_seconds_per_label`` (as in :meth:`stats`; NaN when
+            undefined).
+
+        Examples
+        --------
+        >>> import os, tempfile, time
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["a", "b"]) as store:
+        ...     shown = time.time() - 6.0
+        ...     _ = store.label(1, "a", annotator="ana", shown_at=shown)
+        ...     _ = store.label(2, "b", annotator="bo", shown_at=shown)
+        ...     _ = store.skip(3, annotator="bo")
+        ...     frame = store.annotator_stats()
+        >>> frame[["n_labels", "n_skipped"]].to_dict("index")
+        {'ana': {'n_labels': 1, 'n_skipped': 0}, 'bo': {'n_labels': 1, 'n_skipped': 1}}
+        >>> round(float(frame.loc["ana", "median_seconds_per_label"]))
+        6
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store._tally import Tally
+
+        with self._lock:
+            if self._tally_ is None or self._tally_.idle_seconds != self.idle_seconds:
+                self._tally_ = Tally(self.idle_seconds)
+            tally = self._tally_
+            self._run(tally.update)
+            return tally.frame()
+
     def stats(self) -> dict[str, Any]:
         """Summary numbers for the session.
 
@@ -124,9 +188,9 @@ class ViewsMixin:
         dict
             ``n_events``; ``n_items`` (items with a live action); ``n_labeled``
             (items with a current label); ``n_labels``, ``n_skipped``,
-            ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
-            labels per class); ``per_annotator`` (live label actions per
-            annotator); ``active_minutes`` (each answer costs the time since
+            ``n_unsure``, ``n_conflicts`` (live actions); ``n_undo``;
+            ``per_class`` (current labels per class); ``per_annotator`` (live
+            label actions per annotator; :meth:`annotator_stats` has the rest); ``active_minutes`` (each answer costs the time since
             its item was shown or since the annotator's previous answer,
             whichever is shorter; costs over :attr:`idle_seconds` are breaks
             and count nothing);
@@ -157,10 +221,15 @@ class ViewsMixin:
     def agreement(self) -> pd.DataFrame:
         """Cohen's kappa per annotator pair, on the items both labeled.
 
-        Each annotator's own latest live label counts. Columns ``annotator_a``,
-        ``annotator_b``, ``n_items``, ``agreement`` (fraction identical) and
-        ``kappa`` (NaN when undefined: both gave one and the same label
-        throughout). Pairs without shared items are left out.
+        Each annotator's own latest live answer with a class counts: a label, or a
+        ``conflict`` event (an answer given after ``overlap`` others labeled the
+        item, see :meth:`label`). A conflict is not a label, but it is that
+        person's judgement of the item, and agreement measures judgements: with
+        ``overlap=1`` such answers are the only items two people saw. An undone
+        conflict counts no more. Columns ``annotator_a``, ``annotator_b``,
+        ``n_items``, ``agreement`` (fraction identical) and ``kappa`` (NaN when
+        undefined: both gave one and the same label throughout). Pairs without
+        shared items are left out.
 
         Examples
         --------

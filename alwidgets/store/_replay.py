@@ -59,9 +59,12 @@ _VIEW_SQL = {
     "state": "SELECT state_event, item_id, state_label, state_annotator, state_time, "
     "state_action FROM current WHERE true",
 }
+# what each annotator answered with a class: labels, and conflicts (answers the store
+# kept but did not count as labels; they are judgements all the same, see agreement())
 _LIVE_LABELS_SQL = """
 SELECT annotator, item_id, label FROM events
-WHERE action = 'label' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+WHERE action IN ('label', 'conflict')
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
 ORDER BY id
 """
 
@@ -160,6 +163,8 @@ class Replay:
             return
         rows = conn.execute(_NEW_ACTIONS_SQL, (self.last_id,)).fetchall()
         for _, action, item, label, undoes in rows:
+            if action == "conflict":
+                continue  # changes neither view
             self._touched["state"].add(item)
             # an undo row carries the undone event's item and label (None unless a label)
             if action == "label" or (undoes is not None and label is not None):
@@ -200,7 +205,7 @@ class Replay:
         self._frames[name] = frame
 
     def per_annotator(self, conn: sqlite3.Connection) -> dict[str, dict[Value, Value]]:
-        """Each annotator's own latest live label per item."""
+        """Each annotator's own latest live answer with a class (label or conflict) per item."""
         out: dict[str, dict[Value, Value]] = {}
         for annotator, item, label in conn.execute(_LIVE_LABELS_SQL):
             out.setdefault(annotator, {})[item] = label  # ascending ids: later wins

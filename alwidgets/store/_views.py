@@ -222,6 +222,7 @@ def stats_dict(
         "n_labels": n_labels,
         "n_skipped": int((live["action"] == "skip").sum()),
         "n_unsure": int((live["action"] == "unsure").sum()),
+        "n_conflicts": int((live["action"] == "conflict").sum()),
         "n_undo": int((events["action"] == "undo").sum()),
         "per_class": per_class,
         "per_annotator": per_annotator,

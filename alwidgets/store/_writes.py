@@ -5,11 +5,19 @@ Every write is one ``INSERT`` into the append-only ``events`` table, committed
 before the call returns, with a client-made idempotency ``key`` (a retry after a
 lost COMMIT reply finds its row instead of writing a second one). An undo is an
 event too, pointing at the event it reverts.
+
+Claims are enforced where answers are written: ``label(..., overlap=k)`` counts, in
+its write transaction, the *other* annotators with a live label on the item; at
+``k`` or more the answer is recorded as a ``conflict`` event and
+:class:`~alwidgets.exceptions.LabelConflictError` is raised. The same transaction
+renews the writer's live leases (when this store object claimed for that
+annotator) and, when the label fills the item, deletes the others' leases on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 import threading
 import time
 import uuid
@@ -18,7 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.exceptions import InvalidInputError, LabelConflictError, StoreError
+from alwidgets.store._backend import INSERT_SQL, Write
 from alwidgets.store._codec import (
     QUERY_INFO,
     Value,
@@ -29,6 +38,7 @@ from alwidgets.store._codec import (
 
 if TYPE_CHECKING:
     from alwidgets.store._backend import Backend
+    from alwidgets.store._claims import LeaseBook
 
 __all__ = ["NothingToUndoWarning", "WritesMixin"]
 
@@ -48,13 +58,7 @@ _LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
 #: Failed writes whose idempotency keys are kept for their retries (oldest dropped).
 _PENDING_KEYS = 256
 
-# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
-_INSERT_SQL = """
-INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes, key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO NOTHING RETURNING id
-"""
+_RENEW_SQL = "UPDATE claims SET expires = ? WHERE annotator = ? AND expires > ?"
 
 _EVENT_KEYS = (
     "event_id",
@@ -95,6 +99,7 @@ class WritesMixin:
     _backend: Backend
     _classes: list[Value] | None
     _pending: dict[tuple[Any, ...], str]
+    _leases: LeaseBook
 
     if TYPE_CHECKING:  # provided by SessionStore and ViewsMixin
 
@@ -112,6 +117,7 @@ class WritesMixin:
         annotator: str | None,
         query_info: tuple[Any, Any, Any, Any, Any],
         unknown: dict[str, Any],
+        overlap: int | None = None,
     ) -> int:
         if unknown:
             raise TypeError(
@@ -128,8 +134,12 @@ class WritesMixin:
         enc = self._backend.value
         row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
         with self._keyed((action, item, value, who)) as key:
-            params = (*row, score, rank, strategy, None, key)
-            return self._backend.insert(_INSERT_SQL, params, "events", key)
+            write = Write((*row, score, rank, strategy), key, overlap, self._leases.seconds(who))
+            done = self._backend.record(write)
+        if done.action == "conflict":
+            assert overlap is not None
+            raise LabelConflictError(done.event_id, item, list(done.others), overlap)
+        return done.event_id
 
     @contextmanager
     def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
@@ -163,6 +173,7 @@ class WritesMixin:
         score: Any = None,
         rank: Any = None,
         strategy: Any = None,
+        overlap: int | None = None,
         **unknown: Any,
     ) -> int:
         """Record that ``item_id`` has label ``label``; durable when this returns.
@@ -187,6 +198,15 @@ class WritesMixin:
             its card shows as ``#4``); ``None`` for random or undo picks.
         strategy : str, optional
             The query strategy's name.
+        overlap : int, optional
+            Enforce claims: the label counts only while fewer than ``overlap``
+            *other* annotators hold a live label on the item (checked in the write
+            transaction, so concurrent writers cannot both pass). Otherwise the
+            answer is recorded as a ``conflict`` event and
+            :class:`~alwidgets.exceptions.LabelConflictError` is raised. The first
+            committed label wins; a lease never blocks a write. ``None`` (default):
+            no check. A label that brings the item to ``overlap`` annotators also
+            deletes the other annotators' leases on it.
         **unknown
             Anything else raises a ``TypeError`` that lists the accepted names.
 
@@ -197,12 +217,21 @@ class WritesMixin:
 
         Raises
         ------
+        LabelConflictError
+            ``overlap`` other annotators labeled the item first; the answer is kept
+            as the conflict event ``err.event_id`` (``err.others`` names them).
         UnknownLabelError
             ``label`` is not one of :attr:`classes`.
         InvalidInputError
-            Bad id, label (None/NaN) or query info. Nothing is written.
+            Bad id, label (None/NaN), query info or ``overlap``. Nothing is written.
         TypeError
             An unknown keyword argument.
+
+        Notes
+        -----
+        Any write (label, skip, unsure, undo) by an annotator this store object
+        claimed items for renews that annotator's live leases, by the
+        ``lease_seconds`` of its last :meth:`claim`, in the same transaction.
 
         Examples
         --------
@@ -220,14 +249,31 @@ class WritesMixin:
         Traceback (most recent call last):
         ...
         alwidgets.exceptions.UnknownLabelError: label 'eggs' is not one of this session's classes ['ham', 'spam']; ...
+
+        With ``overlap=1``, an item someone else labeled first is not labeled again:
+
+        >>> store.label(42, "ham", annotator="bo", overlap=1)
+        Traceback (most recent call last):
+        ...
+        alwidgets.exceptions.LabelConflictError: item 42 was labeled by ... meanwhile (overlap=1): your answer is kept as conflict event #2, not as a label.
+        >>> store.labels["label"].to_dict(), store.events["action"].tolist()
+        ({42: 'spam'}, ['label', 'conflict'])
         >>> store.close(); import shutil; shutil.rmtree(tmp)
         """
         if label is None:
             raise InvalidInputError(
                 "label is None; pass one of the classes, or use skip()/unsure()."
             )
+        if overlap is not None and (
+            isinstance(overlap, bool) or not isinstance(overlap, numbers.Integral) or overlap < 1
+        ):
+            raise InvalidInputError(
+                f"overlap must be a positive int (how many annotators label each item) or "
+                f"None (no check), got {overlap!r}."
+            )
         info = (shown_at, model_version, score, rank, strategy)
-        return self._record("label", item_id, label, annotator, info, unknown)
+        k = None if overlap is None else int(overlap)
+        return self._record("label", item_id, label, annotator, info, unknown, k)
 
     def skip(
         self,
@@ -277,7 +323,9 @@ class WritesMixin:
         """Revert the annotator's last action that is not undone yet.
 
         Repeated calls step further back. Other annotators' actions are never
-        touched. The undo is itself an event, durable when this returns.
+        touched. The undo is itself an event, durable when this returns. A
+        ``conflict`` event is an action too: undoing it changes no label (it never
+        was one) and takes it out of :meth:`agreement`.
 
         Parameters
         ----------
@@ -316,6 +364,7 @@ class WritesMixin:
         """
         who = self._annotator(annotator)
         enc = self._backend.value
+        lease = self._leases.seconds(who)
 
         def write(conn: Any) -> tuple[Any, int | None, Any]:
             done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
@@ -329,8 +378,11 @@ class WritesMixin:
                 if target is None:
                     return None, None, None
                 undone = ("undo", enc(target[2]), enc(target[3]), who, None, time.time(), None)
-                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, target[0], key))
+                cursor = conn.execute(INSERT_SQL, (*undone, None, None, None, target[0], key))
                 undo_id = _inserted(conn, cursor, "events", key)
+                if lease is not None:  # a write renews the writer's live leases
+                    now = self._backend.now(conn)
+                    conn.execute(_RENEW_SQL, (now + lease, who, now))
             live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
             return target, undo_id, live
 

@@ -45,13 +45,21 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, 
 
     Walk the events in order; an undo removes the undone event; the current label
     of an item is its last remaining label event, its state its last remaining action.
+    A conflict event is no answer: it sets neither (an undo may still remove it).
     Labels map to ``(label, annotator, time)``, states to ``(action, label, annotator,
     time)``: the fields of the event that sets them.
     """
     alive: dict[int, tuple[str, Any, Any, str, Any]] = {}
+    conflicts: set[int] = set()
     for event_id, row in events.iterrows():
         if row["action"] == "undo":
-            del alive[int(row["undoes"])]
+            target = int(row["undoes"])
+            if target in conflicts:
+                conflicts.remove(target)
+            else:
+                del alive[target]
+        elif row["action"] == "conflict":
+            conflicts.add(int(event_id))
         else:
             label = row["label"]
             alive[int(event_id)] = (
