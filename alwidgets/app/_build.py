@@ -94,5 +94,6 @@ def build_controller(
     )  # fmt: skip
     return LabelingController(
         store, mirror, queue, sched, team=team, make_team=make_team, annotator=annotator,
+        overlap=overlap,
         review=(inp.estimator, inp.X, inp.seed), stats_base=store.stats(),
     )  # fmt: skip

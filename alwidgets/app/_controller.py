@@ -5,15 +5,10 @@ whose state labeling changes: the store's mirror (:mod:`._mirror`), the batches
 (:mod:`._queue`), the retrain bookkeeping (:mod:`._scheduler`), the team routing
 (:mod:`._team`; ``None`` for a lone labeler), the answers the store could not take yet
 (:mod:`._unsaved`) and the review round. Each event comes in through one method and
-returns what changed; it imports no widget, and tests drive it directly.
-
-The state changes only under the lock. The key path (an answer, an undo) writes to the
-store under it, so the store and the mirror see answers in one order; everything slow
-runs outside it (a retrain result's curve point is logged before; the team's store
-calls and the retries of unsaved answers run between two short critical sections; the
-review's model fits run before). A label on an item that enough others labeled first
-is kept by the store as a conflict: the item counts as answered, its card says who was
-first, a Python call warns (``docs/ARCHITECTURE.md``, "Double labels").
+returns what changed; it imports no widget, and tests drive it directly. The key path
+writes to the store under the lock (one order for the store and the mirror); all that
+is slow runs outside it. See ``docs/ARCHITECTURE.md`` (the app, threads and locks,
+double labels).
 """
 
 from __future__ import annotations
@@ -30,16 +25,22 @@ from alwidgets.app._queue import BatchQueue
 from alwidgets.app._review import ReviewRound, find_suspects
 from alwidgets.app._scheduler import RetrainScheduler
 from alwidgets.app._status import batch_state, histogram_of, panel_stats, status_now
-from alwidgets.app._team import TeamRouting, last_event_id
+from alwidgets.app._team import TeamRouting
 from alwidgets.app._unsaved import (
     PendingAnswer,
+    conflict_text,
     is_unreachable,
     kept_text,
     pending_answer,
     undo_refusal,
     write_answer,
 )
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.exceptions import (
+    InvalidInputError,
+    LabelConflictError,
+    LabelConflictWarning,
+    StoreError,
+)
 
 __all__ = ["LabelingController"]
 
@@ -47,14 +48,11 @@ logger = logging.getLogger("alwidgets")
 
 
 class LabelingController:
-    """The labeling core of one :class:`~alwidgets.ActiveLabeler` (see the module docstring).
+    """The labeling core of one :class:`~alwidgets.ActiveLabeler` (module docstring).
 
-    The facade builds the parts; ``team`` is ``None`` for a lone labeler and
-    ``make_team()`` builds one when a team shows up (an own answer's event id shows that
-    someone else wrote in between). ``review`` is ``(estimator, X, seed)`` for
-    :func:`~alwidgets.app._review.find_suspects`; ``stats_base`` the store's stats at
-    open (a resumed session's pace so far).
-    """
+    ``team`` is ``None`` for a lone labeler; ``make_team()`` builds one when a team shows
+    up. ``review`` is ``(estimator, X, seed)`` for :func:`~alwidgets.app._review.find_suspects`;
+    ``stats_base`` the store's stats at open (a resumed session's pace so far)."""
 
     def __init__(
         self,
@@ -66,12 +64,14 @@ class LabelingController:
         team: TeamRouting | None,
         make_team: Callable[[], TeamRouting],
         annotator: str,
+        overlap: int,
         review: tuple[Any, Any, int],
         stats_base: dict[str, Any],
     ) -> None:
         self._lock = threading.RLock()
         self.store, self.mirror, self.queue, self.sched = store, mirror, queue, scheduler
         self.team, self._make_team, self.annotator = team, make_team, annotator
+        self.overlap = overlap  # a label counts while fewer colleagues labeled the item
         self.classes, self.n_items = mirror.classes, len(mirror.ids)
         self._review_args, self._stats_base = review, stats_base
         self._seq = itertools.count(1)
@@ -80,13 +80,11 @@ class LabelingController:
         self.unreachable = False  # the store did not answer the last call
         self.closed = False
         self.resuming = mirror.trainable()  # a resumed session: its first model replaces
-        self._fallback_shown = False
         if team is not None:
             queue.claim = self._claim
 
     def open(self, models: Any) -> Changes:
-        """What a new labeler shows first; a resumed session's fit on its stored labels
-        starts (``result``: its event)."""
+        """What a labeler shows first; a resumed session's first fit (``result``: its event)."""
         with self._lock:
             ch = self._changes()
             ch.curve = models
@@ -98,7 +96,6 @@ class LabelingController:
             self._show(ch, stats=True)
             return ch
 
-    # ------------------------------------------------------------------ answers
     def answer(self, a: Answer) -> Changes:
         """Record one answer: store (durable) → mirror → reply → maybe the batch ends."""
         with self._lock:
@@ -107,34 +104,54 @@ class LabelingController:
             if a.from_widget and self._unsaved:  # behind the unsaved ones, in order
                 self._keep(pending, None, ch)
                 return ch
-            try:
-                event_id = write_answer(self.store, self.mirror.ids, pending, self.annotator)
-            except StoreError as err:
-                self._trouble(err)
-                if a.from_widget and is_unreachable(err):  # kept, retried in the background
-                    self._keep(pending, err, ch)
-                    return ch
-                ch.refuse(a, err)
-                ch.status = self._status()
+            event_id, err = self._write(pending)
+            if event_id is not None:  # a label, or kept as a conflict (err)
+                self._saved(pending, event_id, ch, conflict=err)
                 return ch
-            self._saved(pending, event_id, ch)
+            assert err is not None
+            self._trouble(err)
+            if a.from_widget and is_unreachable(err):  # kept, retried in the background
+                self._keep(pending, err, ch)
+                return ch
+            ch.refuse(a, err)
+            ch.status = self._status()
             return ch
 
-    def _saved(self, p: PendingAnswer, event_id: int, ch: Changes, closing: bool = False) -> None:
-        """An answer is in the store: mirror it, reply, maybe end the batch (locked)."""
+    def _write(self, p: PendingAnswer) -> tuple[int | None, Exception | None]:
+        """``(event id, None)``; ``(conflict event id, LabelConflictError)``: colleagues
+        labeled the item first; ``(None, StoreError)``: not written."""
+        try:
+            return write_answer(self.store, self.mirror.ids, p, self.annotator, self.overlap), None
+        except LabelConflictError as err:
+            return err.event_id, err
+        except StoreError as err:
+            return None, err
+
+    def _saved(self, p: PendingAnswer, event_id: int, ch: Changes, closing: bool = False,
+               conflict: Exception | None = None) -> None:  # fmt: skip
+        """An answer is in the store (as a label, or as a ``conflict``: colleagues were
+        first): mirror it, reply, maybe end the batch (locked)."""
         q, a, pos = self.queue, p.answer, p.pos
-        if self.mirror.own(event_id, pos, p.action, p.label, a.ref) and self.team is None:
+        if not isinstance(conflict, LabelConflictError):
+            gap = self.mirror.own(event_id, pos, p.action, p.label, a.ref)
+            ch.reply("ack", a.seq, str(pos))
+        else:
+            text = conflict_text(conflict.others)
+            gap = self.mirror.conflict(event_id, pos, text, a.ref)
+            ch.reply("conflict", a.seq, str(pos), text)
+            if not a.from_widget:
+                ch.warning = LabelConflictWarning(f"item {self.mirror.ids[pos]!r}: {text}.")
+        if gap and self.team is None:
             self._go_team(ch)
         self.unreachable = bool(self._unsaved)
         if p.outcome is not None:
             q.review.mark(pos, p.outcome)
-        if p.action == "label":
+        if p.action == "label" and conflict is None:
             self.sched.labeled(1)
             if a.seconds is not None:  # a person's answer (programmatic ones have no pace)
                 self._log = [*self._log[-99:], (p.at, a.seconds)]
         if pos in q.next.positions:  # answered ahead of time: prefetch another
             q.refill_next()
-        ch.reply("ack", a.seq, str(pos))
         if not closing and q.is_complete():  # the kernel alone ends a batch
             self._advance(ch)
         if not closing and self.sched.labeled(0):
@@ -159,27 +176,23 @@ class LabelingController:
                     ch.result = True
                     return ch
                 pending = self._unsaved[0]
-            try:
-                event_id = write_answer(self.store, self.mirror.ids, pending, self.annotator)
-            except StoreError as err:
-                if is_unreachable(err):
-                    return ch
-                logger.error("alwidgets: an unsaved answer was refused by the store: %s", err)
-                with self._lock:  # refused for good: say so, go on
-                    self._unsaved.remove(pending)
+            event_id, err = self._write(pending)
+            if event_id is None and err is not None and is_unreachable(err):
+                return ch  # still away: the companion tries again later
+            with self._lock:
+                self._unsaved.remove(pending)
+                if event_id is not None:
+                    self._saved(pending, event_id, ch, closing=closing, conflict=err)
+                elif err is not None:  # refused for good: say so, go on
+                    logger.error("alwidgets: an unsaved answer was refused: %s", err)
                     ch.refuse(pending.answer, err)
                     ch.status, ch.seq = self._status(), next(self._seq)
-                continue
-            with self._lock:
-                self._unsaved.pop(0)
-                self._saved(pending, event_id, ch, closing=closing)
 
     def unsaved_items(self) -> list[Any]:
         """Ids of the answers not saved yet, oldest first."""
         with self._lock:
             return [self.mirror.ids[p.pos] for p in self._unsaved]
 
-    # ------------------------------------------------------------------ undo, batches
     def undo(self, req: UndoRequest) -> Changes:
         """Undo this annotator's last action; a front-end undo must name it."""
         with self._lock:
@@ -233,7 +246,6 @@ class LabelingController:
             self._job(ch)
         self._show(ch, stats=True, histogram=True)
 
-    # ------------------------------------------------------------------ retrains
     def retrain(self, force: bool) -> Changes:
         """Start a retrain (``force``: even with the labels of the model in use); the
         event to wait for is ``result`` (``None``: nothing runs)."""
@@ -269,23 +281,18 @@ class LabelingController:
         problem, models = self.sched.log_point(self.store, snap)  # store calls: no lock
         with self._lock:
             ch = self._changes()
-            again = self.sched.finish(snap, self.mirror.trainable())  # first: never stuck
-            self.sched.apply_problem = problem
+            again = self.sched.finish(snap, self.mirror.trainable(), problem)  # first: never stuck
             if self.closed:
                 return ch
-            if fallback and not self._fallback_shown:
-                self._fallback_shown = True
+            if fallback:  # said once, by the worker
                 ch.notice(
                     f"retraining in a thread: the worker process failed ({fallback})", "error"
                 )
             if snap.error is not None:
                 ch.notice(f"retrain failed: {snap.error}", "error")
-            else:
-                replace = (
-                    self.resuming and not self.mirror.handled[self.queue.current.positions].any()
-                )
+            else:  # a resumed session's untouched cold-start batch is replaced too
+                self.queue.take_ranking(snap, replace_cold=self.resuming)
                 self.resuming = self.resuming and not snap.fitted
-                self.queue.take_ranking(snap, replace_cold=replace)
                 if models is not None:
                     self.sched.update_hint(snap, models)
                     ch.curve = models
@@ -294,7 +301,6 @@ class LabelingController:
             self._show(ch, stats=True, histogram=snap.error is None)
             return ch
 
-    # ------------------------------------------------------------------ the team
     def _go_team(self, ch: Changes) -> None:
         """Someone else writes to this session: claim, renew and follow from now on."""
         logger.info("alwidgets: another annotator writes to this session; following the team")
@@ -304,10 +310,7 @@ class LabelingController:
 
     def _claim(self, positions: Iterator[int], k: int) -> list[int]:
         """The queue's claim: leases in the store; while it is away, unclaimed picks."""
-        assert self.team is not None
-        if self.unreachable:
-            return list(itertools.islice(positions, k))
-        got, err = self.team.claim(positions, k)
+        got, err = self.team.claim(positions, k, offline=self.unreachable)  # type: ignore[union-attr]
         if err is not None:
             self._trouble(err)
         return got
@@ -317,9 +320,10 @@ class LabelingController:
         a call of the user's, which also looks whether someone else wrote meanwhile)."""
         ch = Changes()
         seen = self.read(lambda c: None if c.team is not None else c.mirror.seen)
-        if sync and seen is not None and last_event_id(self.store) > seen:
+        if sync and seen is not None and self.store.last_event_id() > seen:
             with self._lock:
-                self._go_team(ch)
+                if self.team is None:
+                    self._go_team(ch)
         with self._lock:
             team = self.team
             if team is None or self.closed:
@@ -327,22 +331,12 @@ class LabelingController:
             plan = team.plan(self.queue.positions(), self.mirror.seen, self.mirror.handled)
         result = team.exchange(plan)  # store calls, no lock
         with self._lock:
-            team.settle(plan, result)
             if result.error is not None:
                 self._trouble(result.error)
             elif not self._unsaved:
                 self.unreachable = False
-            if result.last_version is not None and not self.sched.running:
-                self.sched.version = max(self.sched.version, result.last_version)
-            _, n = self.mirror.follow(result.events)
-            self.sched.labeled(n)
             pending = {p.pos for p in self._unsaved}
-            gone = self.queue.replace(result.lost - pending)
-            if gone:
-                ids = ", ".join(repr(self.mirror.ids[p]) for p in gone)
-                ch.notice(
-                    f"a colleague took item(s) {ids} while your lease lapsed: replaced", "error"
-                )
+            n = team.settle(plan, result, self.mirror, self.queue, self.sched, pending, ch)
             if self.queue.is_complete():  # colleagues answered the rest of it
                 self._advance(ch)
             elif n and self.sched.labeled(0):
@@ -350,20 +344,16 @@ class LabelingController:
             self._show(ch, stats=True)
             return ch
 
-    # ------------------------------------------------------------------ review
     def start_review(self, n: int | None, *, from_widget: bool = False) -> Changes:
         """Show the most suspect labels as cards; ``result`` is the suspects' frame
         (index: positions). The models are fit outside the lock."""
-        with self._lock:
-            labels = self.mirror.labels
-        ch = Changes()
+        labels = self.read(lambda c: c.mirror.labels)
         try:
             frame = find_suspects(*self._review_args[:2], labels, n, self._review_args[2])
         except InvalidInputError as err:
             if not from_widget:
                 raise
-            ch.notice(f"Cannot review yet: {err}", "error")
-            return ch
+            return Changes(notices=[(f"Cannot review yet: {err}", "error")])
         with self._lock:
             ch = self._changes()
             if len(frame):
@@ -374,7 +364,6 @@ class LabelingController:
         ch.result = frame
         return ch
 
-    # ------------------------------------------------------------------ reading, closing
     def read(self, fn: Callable[[LabelingController], Any]) -> Any:
         """``fn(self)`` under the lock (a consistent read for the facade)."""
         with self._lock:
@@ -388,11 +377,10 @@ class LabelingController:
         if team is not None:
             team.close()
 
-    # ------------------------------------------------------------------ what changed
     def _changes(self) -> Changes:
         return Changes(seq=next(self._seq))
 
-    def _trouble(self, err: StoreError) -> None:
+    def _trouble(self, err: Exception) -> None:
         if not self.unreachable:
             logger.warning("alwidgets: %s", err)
         self.unreachable = True

@@ -163,14 +163,6 @@ def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndar
     return np.asarray(values)
 
 
-def default_annotator() -> str:
-    """Who labels: ``JUPYTERHUB_USER`` when set (each hub user their own name), else the
-    login name."""
-    from alwidgets.store._session import _default_annotator
-
-    return os.environ.get("JUPYTERHUB_USER") or _default_annotator()
-
-
 def check_team(overlap: Any, lease_seconds: Any) -> tuple[int, float]:
     """``overlap`` a positive int, ``lease_seconds`` a positive number.
 

@@ -35,6 +35,7 @@ from alwidgets.app._protocol import MessageProtocol
 from alwidgets.app._teaching import Oracle, needs_oracle, run_batches
 from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
+from alwidgets.store import default_annotator
 
 __all__ = ["ActiveLabeler"]
 
@@ -182,7 +183,7 @@ class ActiveLabeler:
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
         self.retrain_every, self.retrain_in = inp.retrain_every, retrain_in
         self.overlap, self.lease_seconds = checks.check_team(overlap, lease_seconds)
-        self.annotator = checks.default_annotator() if annotator is None else annotator
+        self.annotator = default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
         self.store = checks.open_store(
@@ -255,7 +256,7 @@ class ActiveLabeler:
         keeps the candidates' rows; the core applies it."""
         if snap.candidate_rows is not None and self._data.rows is not None:
             self._data.rows.remember(*snap.candidate_rows)
-        self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_reason))
+        self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_news()))
 
     def _pos(self, item_id: Any) -> int:
         return self._ctl.mirror.pos(item_id)

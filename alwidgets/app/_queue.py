@@ -206,11 +206,12 @@ class BatchQueue:
 
     def take_ranking(self, snap: RankingSnapshot, *, replace_cold: bool = False) -> None:
         """Use a retrain's ranking: the prefetched batch comes from it, the cards on screen
-        get its guesses; ``replace_cold``: an untouched cold-start batch (a resumed
-        session's, before its first model) is replaced too."""
+        get its guesses; ``replace_cold``: a cold-start batch none of whose cards is
+        answered (a resumed session's, before its first model) is replaced too."""
         cold = not self.snapshot.fitted
+        untouched = not any(self.answered(p) for p in self.current.positions)
         self.swap(snap)  # atomic: the next batch comes from the new ranking
-        if replace_cold and cold and snap.fitted:
+        if replace_cold and cold and untouched and snap.fitted:
             self.replace_current()
         self.update_suggestions(snap.also_positions, snap.also_proba)
 

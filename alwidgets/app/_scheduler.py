@@ -204,9 +204,11 @@ class RetrainScheduler:
         except Exception:  # the curve is drawn again after the next retrain
             return problem, None
 
-    def finish(self, snap: RankingSnapshot, trainable: bool) -> bool:
-        """Record a job's end; whether a follow-up job should run."""
+    def finish(self, snap: RankingSnapshot, trainable: bool, problem: str | None = None) -> bool:
+        """Record a job's end (``problem``: what went wrong applying it, for the status
+        line); whether a follow-up job should run."""
         self.job_event = None
+        self.apply_problem = problem
         for name, (positions, _) in snap.compare.items():  # the raced strategies' state
             self.compare_state[name] = positions
         if snap.error is not None:

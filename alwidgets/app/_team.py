@@ -48,7 +48,7 @@ import numpy as np
 from alwidgets.app._scheduler import last_version
 from alwidgets.exceptions import StoreError
 
-__all__ = ["TeamRouting", "TickPlan", "TickResult", "last_event_id"]
+__all__ = ["TeamRouting", "TickPlan", "TickResult", "agreement_text", "annotator_rates"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -97,10 +97,14 @@ class TeamRouting:
         self.every = min(FOLLOW_EVERY_S, max(0.5, lease_seconds / 3.0))
 
     # ---- the key path (under the controller's lock) ----
-    def claim(self, positions: Iterator[int], k: int) -> tuple[list[int], StoreError | None]:
+    def claim(
+        self, positions: Iterator[int], k: int, *, offline: bool = False
+    ) -> tuple[list[int], StoreError | None]:
         """Claim up to ``k`` of ``positions`` (in order): the positions taken, and the
-        error of a store that did not answer (then the first ``k``, unclaimed: the next
-        tick claims them)."""
+        error of a store that did not answer. Then, or when the store is known to be away
+        (``offline``: no wait on it), the first ``k``, unclaimed: a tick claims them."""
+        if offline:
+            return list(itertools.islice(positions, k)), None
         read: list[int] = []
 
         def ids() -> Iterator[Any]:
@@ -163,13 +167,37 @@ class TeamRouting:
             out.error = err
         return out
 
-    def settle(self, plan: TickPlan, result: TickResult) -> None:
-        """Take in a tick's result (under the controller's lock)."""
+    def settle(
+        self,
+        plan: TickPlan,
+        result: TickResult,
+        mirror: Any,
+        queue: Any,
+        sched: Any,
+        pending: set[int],
+        changes: Any,
+    ) -> int:
+        """Take in a tick's result (under the controller's lock, which owns the parts
+        passed in): what is leased now, the team's events into the ``mirror``, the items
+        lost to a colleague off the ``queue`` (not those with a ``pending`` answer: the
+        store judges those), the session's model versions; how many colleagues' labels
+        arrived."""
         self.claimed -= set(result.released)
         self.claimed -= result.lost
         self.claimed |= result.got
         if result.rates is not None:
             self.rates, self.kappa, self.stale = result.rates, result.kappa, False
+        if result.last_version is not None and not sched.running:
+            sched.version = max(sched.version, result.last_version)
+        _, n = mirror.follow(result.events)
+        sched.labeled(n)
+        gone = queue.replace(result.lost - pending)
+        if gone:
+            ids = ", ".join(repr(self.ids[p]) for p in gone)
+            changes.notice(
+                f"a colleague took item(s) {ids} while your lease lapsed: replaced", "error"
+            )
+        return n
 
     def close(self) -> None:
         """Release every lease of this annotator (quietly, if the store is away)."""
@@ -186,18 +214,8 @@ class TeamRouting:
 
 def annotator_rates(store: Any) -> dict[str, float]:
     """Labels per minute per annotator, as the store computes them."""
-    from alwidgets.store import _views
-
-    events, labels, state = store.events, store.labels, store.state
-    out = {}
-    for who in events["annotator"].unique():
-        mine = events[events["annotator"] == who]
-        own = _views.stats_dict(
-            mine, labels[labels["annotator"] == who], state[state["annotator"] == who],
-            store.idle_seconds,
-        )  # fmt: skip
-        out[str(who)] = float(own["labels_per_minute"])
-    return out
+    frame = store.annotator_stats()
+    return {str(who): float(rate) for who, rate in frame["labels_per_minute"].items()}
 
 
 def agreement_text(store: Any) -> str | None:
@@ -225,8 +243,3 @@ def agreement_text(store: Any) -> str | None:
         return None
     kappa = float(np.average(kappas[ok], weights=weights[ok]))
     return f" · κ {kappa:.2f} on {int(weights.sum())} shared items"
-
-
-def last_event_id(store: Any) -> int:
-    """The id of the store's last event (0: none)."""
-    return int(store._scalar("SELECT coalesce(max(id), 0) FROM events"))

@@ -50,6 +50,7 @@ from alwidgets.exceptions import InvalidInputError, StoreError
 __all__ = [
     "RETRY_DELAYS",
     "PendingAnswer",
+    "conflict_text",
     "is_unreachable",
     "kept_text",
     "pending_answer",
@@ -98,6 +99,16 @@ def kept_text(err: BaseException | None) -> str:
     return f"not saved yet ({err}); it is saved when the store is back"
 
 
+def conflict_text(others: Sequence[str]) -> str:
+    """What the card of an answer kept as a conflict says.
+
+    >>> conflict_text(["bo"])
+    'bo labeled this meanwhile — kept as a conflict, not a label'
+    """
+    names = " and ".join(others) or "a colleague"
+    return f"{names} labeled this meanwhile — kept as a conflict, not a label"
+
+
 def undo_refusal(n: int) -> str:
     """Why an undo is refused while ``n`` answers are unsaved."""
     return (
@@ -120,16 +131,21 @@ def pending_answer(a: Answer, queue: Any, mirror: Any) -> PendingAnswer:
     return PendingAnswer(a, action, label, shown_at, info, outcome, now)
 
 
-def write_answer(store: Any, ids: Sequence[Any], pending: PendingAnswer, annotator: str) -> int:
+def write_answer(
+    store: Any, ids: Sequence[Any], pending: PendingAnswer, annotator: str, overlap: int
+) -> int:
     """Write one answer (durable when this returns); its event id.
 
-    A write that failed is retried with the same arguments: the store then reuses its
-    idempotency key, so it is recorded at most once.
+    A label counts only while fewer than ``overlap`` colleagues labeled the item: else
+    the store keeps it as a conflict and raises
+    :class:`~alwidgets.exceptions.LabelConflictError`. A write that failed is retried
+    with the same arguments: the store then reuses its idempotency key, so it is
+    recorded at most once.
     """
     item = ids[pending.pos]
     kw = {"annotator": annotator, "shown_at": pending.shown_at, **pending.info}
     if pending.action == "label":
-        return int(store.label(item, pending.label, **kw))
+        return int(store.label(item, pending.label, overlap=overlap, **kw))
     if pending.action == "skip":
         return int(store.skip(item, **kw))
     if pending.action == "unsure":

@@ -125,6 +125,7 @@ class RetrainWorker:
         self._lock = threading.Lock()
         #: Why a process worker was given up for a thread (``None``: it was not).
         self.fallback_reason: str | None = None
+        self._fallback_told = False
         #: Set by :meth:`shutdown`: results that arrive later are dropped, not applied.
         self.closed = False
         self._shared: Any = None  # the pool's file, mapped read-only by a worker process
@@ -215,6 +216,14 @@ class RetrainWorker:
             self.mode = "thread"
             self.fallback_reason = f"{type(err).__name__}: {err}"
             self._close_shared()
+
+    def fallback_news(self) -> str | None:
+        """Why fits moved to a thread — once, the first time it is asked after the move."""
+        with self._lock:
+            if self.fallback_reason is None or self._fallback_told:
+                return None
+            self._fallback_told = True
+            return self.fallback_reason
 
     def shutdown(self) -> None:
         """Stop the worker: queued jobs are cancelled, a running one's result is dropped."""

@@ -14,6 +14,7 @@ from app_helpers import press
 
 from alwidgets.app import ActiveLabeler
 from alwidgets.app._fit import run_job
+from alwidgets.exceptions import LabelConflictWarning
 from alwidgets.store import SessionStore
 
 
@@ -153,3 +154,39 @@ def test_the_team_line_is_fresh_after_own_answers_a_batch_end_and_colleagues(
     bo.undo()  # a colleague's undo is followed too
     ana.sync()
     assert ana.stats.state["per_annotator"] == {"bo": 2, "ana": len(first)}
+
+
+def test_an_answer_on_an_item_a_colleague_labeled_first_is_kept_as_a_conflict(
+    make_labeler: Callable[..., ActiveLabeler], digits: Any, tmp_path: Path
+) -> None:
+    _, y, _ = digits
+    path = tmp_path / "conflict.alw"
+    ana = make_labeler(store=path, annotator="ana")  # alone at open: claims nothing
+    items = list(ana.batch)
+    with SessionStore(path, annotator="bo") as bo:  # bo labels what ana shows
+        for item in items[:2]:
+            bo.label(item, int(y[item]))
+    text = "bo labeled this meanwhile — kept as a conflict, not a label"
+    with pytest.warns(LabelConflictWarning, match=text):
+        ana.label(items[0], int(y[items[0]]))  # a Python call warns and returns
+    assert ana.batch_widget.sent[-1] == {
+        "type": "conflict", "seq": None, "key": str(items[0]), "text": text
+    }  # fmt: skip
+    (reply,) = press(ana, 1, str(items[1]), "label", int(y[items[1]]))  # a key press
+    assert reply == {"type": "conflict", "seq": 1, "key": str(items[1]), "text": text}
+    answer = ana.batch_widget.answers[str(items[1])]
+    assert answer["action"] == "conflict" and answer["note"] == text  # shown on the card
+    assert ana._ctl.team is not None  # bo's writes showed in the event ids
+    first = ana.batch_widget.batch_id
+    for item in items[2:]:  # conflicts count as answered: the batch ends as usual
+        ana.label(item, int(y[item]))
+    assert ana.batch_widget.batch_id != first
+    with SessionStore(path) as store:
+        events = store.events
+        assert store.labels.loc[items[:2], "annotator"].tolist() == ["bo", "bo"]
+    conflicts = events[events["action"] == "conflict"]
+    assert conflicts["item_id"].tolist() == items[:2]
+    assert set(conflicts["annotator"]) == {"ana"}
+    live = events[(events["action"] == "label") & ~events["undone"]]
+    assert live.groupby("item_id")["annotator"].nunique().max() == 1  # no item twice
+    assert ana._ctl.mirror.n_labeled == len(items)  # trains on bo's two and its own

@@ -28,7 +28,7 @@ SCRIPT = REPO / "scripts" / "pg_cluster.py"
 
 ANNOTATOR = textwrap.dedent(
     """
-    import json, sys, time
+    import collections, json, sys, time
     from sklearn.datasets import load_digits
     from sklearn.linear_model import LogisticRegression
     from alwidgets import ActiveLabeler
@@ -40,6 +40,7 @@ ANNOTATOR = textwrap.dedent(
                         overlap=int(overlap), lease_seconds=2.0, batch_size=4,
                         retrain_every=0, retrain_in="thread", random_state=0)
     w = lab.batch_widget
+    w.sent = collections.deque()  # every reply, not only the last 64
     given, pressed = [], set()
     open(out + ".ready", "w").close()
     deadline = time.monotonic() + float(seconds)
