@@ -224,11 +224,13 @@ def test_two_annotators_through_an_outage_and_a_restart(
             wait_until(lambda p=person: p.version() > before, 180, f"{person.name}: a new model")
         # --- the store: no item twice, every key press kept ---------------------------
         with SessionStore(session["url"], session=session["session"]) as store:
+
+            def answers() -> int:
+                events = store.events
+                return int(events["action"].isin(["label", "conflict"]).sum())
+
             wait_until(
-                lambda: (
-                    len(store.events[store.events["action"].isin(["label", "conflict"])])
-                    >= len(ana.pressed) + len(bo.pressed)
-                ),
+                lambda: answers() >= len(ana.pressed) + len(bo.pressed),
                 60,
                 "every answer in the store",
             )
