@@ -2,6 +2,8 @@
 #   make demo   create .venv, install, open the quickstart notebook in JupyterLab
 #   make test   create/update .venv, install test needs (incl. the browser, node), run the whole suite
 #   make bench  run the benchmarks and print tables
+#   make docs   run every notebook in the Binder environment, build the site into docs/_build/html
+#   make dist   build the sdist and the wheel into dist/ and check them with twine
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -9,7 +11,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench docs dist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,10 @@ $(VENV)/.torch: | $(PY)
 
 $(VENV)/.test: pyproject.toml $(VENV)/.torch | $(PY)
 	$(PIP) install --quiet -e ".[test]"
+	touch $@
+
+$(VENV)/.docs: pyproject.toml | $(PY)
+	$(PIP) install --quiet -e ".[docs]"
 	touch $@
 
 $(VENV)/.bench: pyproject.toml $(VENV)/.torch | $(PY)
@@ -91,10 +97,27 @@ pytest: $(VENV)/.test browser-deps js-deps pg-deps
 	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
 	exit $$status
 
-test: lint typecheck pytest
+# The site: the notebooks run once in the Binder environment (a fresh venv from binder/,
+# JupyterLab in headless Chromium; reused while nothing they depend on changed), then
+# Sphinx renders guide, API reference and executed notebooks with every warning an error
+# (-W -n: broken links, unknown names, a public name missing from the reference). -E:
+# every page is read again, so no warning hides in a cached one. No network.
+docs: $(VENV)/.docs browser-deps
+	$(PY) scripts/run_binder.py --reuse
+	$(PY) -m sphinx -W -n --keep-going -E -q -b html docs docs/_build/html
+	@echo "site: docs/_build/html/index.html"
+
+# The release files: sdist + wheel, checked with twine (tests/test_wheel.py installs the
+# wheel in a fresh venv and runs it).
+dist: $(VENV)/.docs
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+	$(PY) -m twine check --strict dist/*
+
+test: lint typecheck pytest docs dist
 
 bench: $(VENV)/.bench
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api docs/examples

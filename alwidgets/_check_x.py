@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from alwidgets._utils import n_rows
 from alwidgets.exceptions import InvalidDtypeError, InvalidInputError
 
-__all__ = ["check_X", "is_dataframe"]
+__all__ = ["check_X", "is_dataframe", "nonfinite_block"]
 
 #: Rows per block when scanning a large matrix for NaN/inf (bounded extra memory).
 _SCAN_ROWS = 65536
@@ -51,8 +51,37 @@ def _is_text_1d(X: Any) -> bool:
     return arr.dtype == object and (len(arr) == 0 or isinstance(arr[0], str))
 
 
-def _nonfinite_block(block: np.ndarray, allow_nan: bool) -> bool:
-    """Fast test first (a sum is finite iff no NaN/inf, barring overflow), exact test second."""
+def nonfinite_block(block: np.ndarray, allow_nan: bool) -> bool:
+    """Whether a numeric block holds a value a model cannot take: NaN or inf (only inf
+    when ``allow_nan``).
+
+    The fast test first (the sum of a block is finite when no value is NaN or inf,
+    barring overflow), the exact one only when the sum is not finite, so a clean
+    block costs one pass and no copy. Integer and boolean blocks are always clean.
+    Used by :func:`check_X` and, on a Dask worker, for each block of a pool.
+
+    Parameters
+    ----------
+    block : ndarray
+        Any shape.
+    allow_nan : bool
+        Accept NaN (an estimator that handles missing values); inf is still refused.
+
+    Returns
+    -------
+    bool
+        True when the block holds a refused value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> nonfinite_block(np.array([[1.0, np.nan]]), allow_nan=False)
+    True
+    >>> nonfinite_block(np.array([[1.0, np.nan]]), allow_nan=True)
+    False
+    >>> nonfinite_block(np.array([1e308, 1e308]), allow_nan=False)  # the sum overflows
+    False
+    """
     if block.dtype.kind not in "fc":
         return False
     if not allow_nan:
@@ -79,7 +108,7 @@ def _report_nonfinite(
 
 def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
     if sp.issparse(X):
-        if _nonfinite_block(np.asarray(X.data), allow_nan):
+        if nonfinite_block(np.asarray(X.data), allow_nan):
             bad = ~np.isfinite(X.data) if not allow_nan else np.isinf(X.data)
             row_of = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
             rows = np.unique(row_of[bad])
@@ -91,7 +120,7 @@ def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
     if is_dataframe(X):
         if not hasattr(X, "columns"):  # Series
             vals = X.to_numpy()
-            if vals.dtype.kind in "fc" and _nonfinite_block(vals, allow_nan):
+            if vals.dtype.kind in "fc" and nonfinite_block(vals, allow_nan):
                 msg = _report_nonfinite(vals.reshape(-1, 1), allow_nan, [X.name])
                 raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
             return
@@ -100,13 +129,13 @@ def _check_finite(X: Any, name: str, allow_nan: bool) -> None:
             block = X.iloc[start : start + _SCAN_ROWS][numeric].to_numpy(
                 dtype=float, na_value=np.nan
             )
-            if _nonfinite_block(block, allow_nan):
+            if nonfinite_block(block, allow_nan):
                 msg = _report_nonfinite(block, allow_nan, numeric, start)
                 raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
         return
     for start in range(0, X.shape[0], _SCAN_ROWS):
         block = X[start : start + _SCAN_ROWS]
-        if _nonfinite_block(block, allow_nan):
+        if nonfinite_block(block, allow_nan):
             msg = _report_nonfinite(block, allow_nan, None, start)
             raise InvalidInputError(f"{name} contains {msg}; {_IMPUTE_HINT}.")
 

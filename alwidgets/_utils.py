@@ -1,4 +1,4 @@
-"""Small helpers shared by every layer: row taking, sizes, strategy names, Cohen's kappa.
+"""Small helpers shared by every layer: row taking, sizes, plain scalars, strategy names, kappa.
 
 One home each, so that two callers can never disagree (e.g. on what kappa is when it
 is undefined). Nothing here imports beyond numpy and :mod:`alwidgets.exceptions`.
@@ -22,7 +22,7 @@ import numpy as np
 
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["IDLE_SECONDS", "cohen_kappa", "n_rows", "strategy_name", "take_rows"]
+__all__ = ["IDLE_SECONDS", "cohen_kappa", "n_rows", "plain", "strategy_name", "take_rows"]
 
 #: A gap between two actions longer than this is a break, not labeling time.
 IDLE_SECONDS = 300.0
@@ -77,6 +77,29 @@ def n_rows(X: Any) -> int:
     """
     shape = getattr(X, "shape", None)
     return int(shape[0]) if shape is not None else len(X)
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python scalar it holds; anything else unchanged.
+
+    For values that go to JSON, the store or a ``dict`` key: ``np.int64(3)`` and ``3``
+    must compare, hash and serialize alike.
+
+    Parameters
+    ----------
+    value : object
+
+    Returns
+    -------
+    object
+        ``value.item()`` for a numpy scalar (``np.generic``), else ``value`` itself.
+
+    Examples
+    --------
+    >>> type(plain(np.int64(3))), type(plain(np.str_("a"))), plain([1, 2])
+    (<class 'int'>, <class 'str'>, [1, 2])
+    """
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def strategy_name(strategy: Any) -> str:
@@ -139,8 +162,7 @@ def cohen_kappa(a: Sequence[Any] | np.ndarray, b: Sequence[Any] | np.ndarray) ->
         )
     if len(x) == 0:
         return float("nan")
-    plain = (v.item() if isinstance(v, np.generic) else v for v in np.concatenate([x, y]))
-    keys = np.asarray([f"{type(v).__name__}:{v}" for v in plain])
+    keys = np.asarray([f"{type(v).__name__}:{v}" for v in map(plain, np.concatenate([x, y]))])
     cats, codes = np.unique(keys, return_inverse=True)
     ca, cb = codes[: len(x)], codes[len(x) :]
     p_o = float(np.mean(ca == cb))

@@ -5,12 +5,19 @@ whose message names the problem *and* the fix. The checks never copy large
 inputs: finiteness is tested chunk by chunk, so validating a million-row pool
 costs a few megabytes at most.
 
-* :func:`check_X` — feature matrices (ndarray, scipy.sparse, DataFrame; raw text on request).
+* :func:`check_X` — feature matrices (ndarray, scipy.sparse, DataFrame; raw text on request),
+  :func:`nonfinite_block` — its NaN/inf test of one block; defined in :mod:`alwidgets._check_x`.
 * :func:`check_y` — labels for a classifier.
-* :func:`check_n` — a positive batch size.
+* :func:`check_n` — a positive batch size; :func:`check_int` — an integer with a minimum;
+  :func:`resolve_seed` — one integer seed from ``None``, an int or a numpy Generator;
+  :func:`check_team` — ``overlap`` and ``lease_seconds``; defined in :mod:`alwidgets._check_args`.
 * :func:`check_exclude` — positions (or a boolean mask) to leave out of a pool.
 * :func:`check_estimator` — a classifier with ``fit`` and ``predict_proba``.
 * :func:`check_ids` — unique item ids.
+
+Elsewhere, one home each: the session's classes and labels checked against them
+(answers, eval set, oracle) in :mod:`alwidgets._check_classes`; strategy names in
+:func:`alwidgets.strategies.get_strategy`; Dask pools in :mod:`alwidgets.pools`.
 
 Examples
 --------
@@ -26,7 +33,6 @@ alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many i
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Hashable
 from typing import Any
@@ -34,7 +40,8 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from alwidgets._check_x import check_X, is_dataframe
+from alwidgets._check_args import check_int, check_n, check_team, resolve_seed
+from alwidgets._check_x import check_X, is_dataframe, nonfinite_block
 from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
 from alwidgets.exceptions import (
     DuplicateIdError,
@@ -48,10 +55,14 @@ __all__ = [
     "check_estimator",
     "check_exclude",
     "check_ids",
+    "check_int",
     "check_n",
+    "check_team",
     "check_y",
     "is_dataframe",
     "n_rows",
+    "nonfinite_block",
+    "resolve_seed",
 ]
 
 
@@ -91,7 +102,13 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
             f"{name} is None: fitting requires y to be passed, but the target y is None; "
             "pass one label per row of X."
         )
-    arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
+    try:
+        arr = y.to_numpy() if is_dataframe(y) else np.asarray(y)
+    except ValueError as err:  # ragged: e.g. label sets of different sizes
+        raise InvalidInputError(
+            f"{name} could not be read as one label per item ({err}); for several classes "
+            f"per item pass a 0/1 indicator, e.g. MultiLabelBinarizer().fit_transform({name})."
+        ) from err
     if arr.ndim == 2 and arr.shape[1] == 1:  # as scikit-learn does: warn and ravel
         warnings.warn(
             "A column-vector y was passed when a 1d array was expected. Please change the "
@@ -102,8 +119,8 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
         arr = arr.ravel()
     if arr.ndim != 1:
         raise InvalidInputError(
-            f"{name} must be 1-D (one label per item), got shape {arr.shape}; "
-            "multi-label targets are not supported."
+            f"{name} must be 1-D (one label per item) or a 2-D 0/1 indicator (multi-label: "
+            f"one column per class), got shape {arr.shape}."
         )
     if n_samples is not None and len(arr) != n_samples:
         raise InvalidInputError(
@@ -119,9 +136,16 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
         kinds = {type(v).__name__ for v in arr.tolist()}  # tolist: numpy scalars -> Python
         odd = kinds - {"str", "int", "bool"}
         if odd:
+            sets = odd & {"list", "tuple", "set", "frozenset"}
+            hint = (
+                f"; for several classes per item pass a 0/1 indicator, e.g. "
+                f"MultiLabelBinarizer().fit_transform({name})"
+                if sets
+                else ""
+            )
             raise InvalidInputError(
                 f"{name} holds labels of type {sorted(odd)}; class labels must be integers, "
-                "strings or booleans."
+                f"strings or booleans{hint}."
             )
         if len(kinds) > 1:
             raise InvalidInputError(
@@ -150,25 +174,6 @@ def check_y(y: Any, n_samples: int | None = None, *, name: str = "y") -> np.ndar
             "before fitting."
         )
     return arr
-
-
-def check_n(n: Any, *, name: str = "n") -> int:
-    """Validate a batch size: a positive integer (``bool`` is rejected).
-
-    Examples
-    --------
-    >>> check_n(5)
-    5
-    >>> check_n(2.5)
-    Traceback (most recent call last):
-    ...
-    alwidgets.exceptions.InvalidInputError: n must be a positive integer (how many items to return), got 2.5.
-    """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n <= 0:
-        raise InvalidInputError(
-            f"{name} must be a positive integer (how many items to return), got {n!r}."
-        )
-    return int(n)
 
 
 def check_exclude(exclude: Any, n_samples: int, *, name: str = "exclude") -> np.ndarray | None:

@@ -130,7 +130,7 @@ class LabelConflictError(ALWidgetsError, RuntimeError):
         return (type(self), (self.event_id, self.item_id, self.others, self.overlap))
 
 
-class LabelConflictWarning(UserWarning):
+class LabelConflictWarning(ALWidgetsError, UserWarning):
     """A label given in Python (``ActiveLabeler.label``) was kept as a conflict, not a
     label: enough colleagues labeled the item first (see :class:`LabelConflictError`).
 

@@ -25,6 +25,13 @@ Examples
 (5, 0)
 >>> learner.scores_.shape
 (200,)
+
+Multi-label: fit on a 0/1 indicator ``Y`` (one column per class, scikit-learn's convention).
+
+>>> Y = np.column_stack([y, (X[:, 0] > 0.5).astype(int), (X[:, 1] > 0).astype(int)])
+>>> tagger = ActiveLearner(LogisticRegression(), random_state=0).fit(X[:30], Y[:30])
+>>> tagger.multi_label_, tagger.predict_proba(X[:2]).shape, tagger.strategy_.name
+(True, (2, 3), 'random')
 """
 
 from __future__ import annotations
@@ -34,9 +41,10 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.utils import get_tags
 
-from alwidgets._utils import n_rows, take_rows
+from alwidgets._committee import build_committee
+from alwidgets._multilabel import as_multilabel, check_indicator, inherit_input_tags, is_indicator
+from alwidgets._utils import n_rows
 from alwidgets._validation import (
     allows_nan,
     check_estimator,
@@ -46,9 +54,16 @@ from alwidgets._validation import (
     check_y,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
-from alwidgets.pools._check import is_dask_collection
-from alwidgets.strategies import ColdStart, QueryContext, Strategy, get_strategy, resolve_rng
-from alwidgets.strategies._histogram import score_histogram
+from alwidgets.pools import is_dask_collection
+from alwidgets.strategies import (
+    ColdStart,
+    QueryContext,
+    Strategy,
+    check_task,
+    get_strategy,
+    resolve_rng,
+    score_histogram,
+)
 
 __all__ = ["ActiveLearner"]
 
@@ -60,8 +75,14 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     ----------
     estimator : scikit-learn classifier or Pipeline
         Anything with ``fit`` and ``predict_proba``; it is cloned on every :meth:`fit`.
-    strategy : str, Strategy or callable, default="margin"
-        A registered name (``alwidgets.strategies.available_strategies()``), a
+        For a multi-label ``Y``: a binary classifier (fit once per class: binary
+        relevance), a ``OneVsRestClassifier``/``MultiOutputClassifier``, or a native
+        multi-output estimator (see :class:`alwidgets._multilabel.MultiLabelModel`).
+    strategy : str, Strategy or callable, default="auto"
+        ``"auto"`` is ``"margin"`` for single-label ``y`` and ``"random"`` for a
+        multi-label ``Y`` (resolved at :meth:`fit`; see
+        :class:`~alwidgets.strategies.AutoStrategy` for the evidence). Or a registered name
+        (``alwidgets.strategies.available_strategies(task)``), a
         :class:`~alwidgets.strategies.Strategy` object, or a function:
         ``fn(proba) -> scores`` (a utility, higher = label first, scored in chunks)
         or ``fn(ctx, n, rng) -> indices`` (a full selector, see
@@ -76,16 +97,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     estimator_ : classifier
-        The fitted clone.
+        The fitted clone (multi-label: wrapped in a ``MultiLabelModel``, a Pipeline's
+        last step).
     classes_ : ndarray
-        Class labels, as seen by ``estimator_``.
+        Class labels, as seen by ``estimator_`` (multi-label: the columns of ``Y``, or
+        a DataFrame's column names).
+    multi_label_ : bool
+        True when fitted on a 2-D indicator ``Y``. Then ``predict_proba`` is (n,
+        n_classes) per-class probabilities, ``predict`` an indicator (probability >=
+        0.5), ``score`` micro-F1. A class with no positive (or no negative) among the
+        labels yet is not fit: it gets the constant prior ``(positives + 1) / (n + 2)``.
     n_features_in_ : int
         Number of features of ``X`` at fit (absent for raw text).
     committee_ : list of classifiers or None
         Bagged clones for query-by-committee strategies (default 5, stratified
         bootstrap resamples of the labeled set, seeded).
     strategy_ : Strategy
-        The resolved strategy.
+        The resolved strategy (``"auto"`` resolved for the task once fitted).
     scores_ : ndarray of float64, shape (n_pool,)
         Scores of the last query (higher = more worth labeling), NaN for excluded
         rows and rows the strategy did not score (diversity strategies score a
@@ -121,7 +149,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         estimator: Any,
-        strategy: str | Strategy | Any = "margin",
+        strategy: str | Strategy | Any = "auto",
         random_state: Any = None,
         *,
         chunk_size: int = 65536,
@@ -142,15 +170,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self) -> Any:
         """The wrapped estimator's input tags (sparse, NaN, raw text): we accept what it accepts."""
-        tags = super().__sklearn_tags__()
-        try:
-            inner = get_tags(self.estimator).input_tags
-        except Exception:  # not a scikit-learn estimator: keep the defaults
-            return tags
-        tags.input_tags.sparse = inner.sparse
-        tags.input_tags.allow_nan = inner.allow_nan
-        tags.input_tags.string = inner.string
-        return tags
+        return inherit_input_tags(super().__sklearn_tags__(), self.estimator)
 
     def _rng(self) -> np.random.Generator:
         if getattr(self, "_rng_source", None) is not self.random_state or not hasattr(
@@ -160,12 +180,15 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             self._rng_source = self.random_state
         return self._generator
 
-    def _resolve_strategy(self) -> Strategy:
+    def _resolve_strategy(self, multi_label: bool | None = None) -> Strategy:
+        """The strategy for the task (``multi_label``, else the fitted one's); checked."""
         if getattr(self, "_strategy_source", None) is not self.strategy or not hasattr(
-            self, "strategy_"
+            self, "_declared"
         ):
-            self.strategy_ = get_strategy(self.strategy)
+            self._declared = get_strategy(self.strategy)
             self._strategy_source = self.strategy
+        task = getattr(self, "multi_label_", None) if multi_label is None else multi_label
+        self.strategy_ = check_task(self._declared, task)  # None: task not known before fit
         return self.strategy_
 
     def _require_fitted(self, what: str) -> None:
@@ -182,12 +205,22 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like, sparse matrix, DataFrame, or 1-D array of str (for text Pipelines)
-        y : array-like of shape (n_samples,)
-            At least two classes.
+        y : array-like of shape (n_samples,), or indicator of shape (n_samples, n_classes)
+            Single-label: at least two classes. Multi-label: a 0/1 indicator (ndarray,
+            sparse or DataFrame, as ``MultiLabelBinarizer`` gives); any number of
+            labeled rows, and a class without positives yet is fine (constant prior).
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        InvalidInputError
+            Bad ``y``/``Y`` (not binary, wrong number of rows, one class only), or a
+            strategy that is not meant for the task (the message lists those that are).
+        EstimatorError
+            No ``predict_proba``, or no usable multi-output ``predict_proba``.
         """
         check_estimator(self.estimator)
         if is_dask_collection(X):  # the labeled rows: small by nature, gathered once
@@ -195,41 +228,32 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
             X = run_graph([], X)
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
-        y = check_y(y, n_rows(X))
-        strategy = self._resolve_strategy()
+        multi = is_indicator(y)
+        y, classes = check_indicator(y, n_rows(X)) if multi else (check_y(y, n_rows(X)), None)
+        strategy = self._resolve_strategy(multi)
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)
         self._generator = resolve_rng(self.random_state)
         self._rng_source = self.random_state
-        estimator = clone(self.estimator).fit(X, y)
+        base = as_multilabel(self.estimator) if multi else self.estimator
+        estimator = clone(base).fit(X, y)
         self.estimator_ = estimator
-        self.classes_ = np.asarray(estimator.classes_)
+        self.multi_label_ = multi
+        self.classes_ = classes if multi else np.asarray(estimator.classes_)
+        self._y_fit = y  # the labeled rows' labels, for strategies that need "labels"
         if len(getattr(X, "shape", ())) == 2:
             self.n_features_in_ = int(X.shape[1])
         elif hasattr(self, "n_features_in_"):
             del self.n_features_in_
+        n_members = int(getattr(strategy, "n_members", 5))
         self.committee_ = (
-            self._build_committee(X, y, int(getattr(strategy, "n_members", 5)))
+            build_committee(self.estimator, X, y, n_members, self._rng())
             if "committee" in strategy.needs
             else None
         )
         self._X_fit = X
         self._fit_count = getattr(self, "_fit_count", 0) + 1
         return self
-
-    def _build_committee(self, X: Any, y: np.ndarray, n_members: int) -> list[Any]:
-        """Clones fitted on stratified bootstrap resamples (every class in every member)."""
-        rng = self._rng()
-        by_class = [np.flatnonzero(y == c) for c in np.unique(y)]
-        members = []
-        for _ in range(n_members):
-            idx = np.concatenate([rng.choice(pos, size=len(pos), replace=True) for pos in by_class])
-            member = clone(self.estimator)
-            params = member.get_params()
-            seeded = {k: int(rng.integers(2**31 - 1)) for k in params if k.endswith("random_state")}
-            member.set_params(**seeded)
-            members.append(member.fit(take_rows(X, idx), y[idx]))
-        return members
 
     # ---------------------------------------------------------------- query
     def _pool_cache(self, X: Any) -> dict[str, Any]:
@@ -297,20 +321,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         mask = check_exclude(exclude, n_pool)
         active = strategy if fitted or strategy.works_unfitted else self._cold_start()
         ctx = QueryContext(
-            X,
-            estimator=self.estimator_ if fitted else None,
-            classes=self.classes_ if fitted else None,
-            exclude=mask,
-            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
-            committee=getattr(self, "committee_", None) if fitted else None,
-            chunk_size=self.chunk_size,
-            transform=self.estimator_[:-1].transform
-            if fitted and self._has_preprocessing()
-            else None,
-            preprocessor=clone(self.estimator[:-1])
-            if not fitted and self._has_preprocessing()
-            else None,
-            cache=self._pool_cache(X),
+            X, exclude=mask, chunk_size=self.chunk_size, cache=self._pool_cache(X), **self._parts()
         )
         if ctx.n_remaining == 0:
             self.scores_ = np.full(n_pool, np.nan)
@@ -334,23 +345,12 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
         from alwidgets.pools import check_dask_pool, query_blockwise
 
-        fitted = self.is_fitted
         X = check_dask_pool(X_pool, n_features=getattr(self, "n_features_in_", None))
-        active = strategy if fitted or strategy.works_unfitted else self._cold_start()
-        pre = self._has_preprocessing()
+        active = strategy if self.is_fitted or strategy.works_unfitted else self._cold_start()
+        rng = self._rng()
+        parts = self._parts()
         got = query_blockwise(
-            X,
-            n,
-            strategy=active,
-            rng=self._rng(),
-            exclude=exclude,
-            estimator=self.estimator_ if fitted else None,
-            classes=self.classes_ if fitted else None,
-            committee=getattr(self, "committee_", None) if fitted else None,
-            X_labeled=getattr(self, "_X_fit", None) if fitted else None,
-            transform=self.estimator_[:-1].transform if fitted and pre else None,
-            preprocessor=clone(self.estimator[:-1]) if not fitted and pre else None,
-            allow_nan=nan_ok,
+            X, n, strategy=active, rng=rng, exclude=exclude, allow_nan=nan_ok, **parts
         )
         self.scores_ = None
         self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
@@ -359,6 +359,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.last_strategy_ = active.name
         return got.indices
 
+    def _parts(self) -> dict[str, Any]:
+        """What a query context needs of the model (before the first fit: nothing but features)."""
+        fitted, pre = self.is_fitted, self._has_preprocessing()
+        return {
+            "estimator": self.estimator_ if fitted else None,
+            "classes": self.classes_ if fitted else None,
+            "committee": getattr(self, "committee_", None) if fitted else None,
+            "X_labeled": getattr(self, "_X_fit", None) if fitted else None,
+            "transform": self.estimator_[:-1].transform if fitted and pre else None,
+            "preprocessor": clone(self.estimator[:-1]) if not fitted and pre else None,
+            "multi_label": bool(getattr(self, "multi_label_", False)) and fitted,
+            "y_labeled": getattr(self, "_y_fit", None) if fitted else None,
+        }
+
     def _cold_start(self) -> Strategy:
         if not hasattr(self, "_cold_start_strategy"):
             self._cold_start_strategy = ColdStart()
@@ -366,16 +380,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------- pass-through
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities from the fitted estimator, columns in ``classes_`` order."""
+        """Class probabilities from the fitted estimator, columns in ``classes_`` order.
+
+        Multi-label: column ``j`` is the probability that class ``j`` applies.
+        """
         self._require_fitted("predict_proba")
         return np.asarray(self.estimator_.predict_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
-        """Predicted labels from the fitted estimator."""
+        """Predicted labels from the fitted estimator (multi-label: a 0/1 indicator)."""
         self._require_fitted("predict")
         return np.asarray(self.estimator_.predict(X))
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
-        """Mean accuracy on ``(X, y)`` (the estimator's own ``score``)."""
+        """Mean accuracy on ``(X, y)``; multi-label: micro-averaged F1 against the indicator.
+
+        (scikit-learn's classifiers score multi-label by subset accuracy, which counts an
+        item right only when every class is; micro-F1 is the score alwidgets' curves use.)
+        """
         self._require_fitted("score")
         return float(self.estimator_.score(X, y, sample_weight=sample_weight))

@@ -178,6 +178,11 @@ class StabilizingPredictions(StoppingCriterion):
     :func:`~alwidgets.stopping.cohen_kappa`); such a round never counts as stable,
     since a model that sees one class has nothing to stabilise yet.
 
+    Multi-label predictions (a 0/1 indicator, items × classes) are compared bit by bit:
+    kappa over the flattened (item, class) decisions. Unlike the mean of per-class
+    kappas, it stays defined when a rare class is never predicted, and a class counts
+    as much as its decisions do.
+
     Parameters
     ----------
     window : int, default=3
@@ -203,13 +208,13 @@ class StabilizingPredictions(StoppingCriterion):
             return self.should_stop
         current = np.asarray(predictions).copy()
         if self._previous is not None:
-            if current.shape != self._previous.shape or current.ndim != 1:
+            if current.shape != self._previous.shape or current.ndim not in (1, 2):
                 raise InvalidInputError(
-                    f"predictions must be 1-D and of equal length every round, got "
-                    f"{self._previous.shape} then {current.shape}; predict on the same fixed "
-                    "stop set every round."
+                    f"predictions must be 1-D (or a 2-D multi-label indicator) and of the same "
+                    f"shape every round, got {self._previous.shape} then {current.shape}; "
+                    "predict on the same fixed stop set every round."
                 )
-            self.kappas.append(cohen_kappa(self._previous, current))
+            self.kappas.append(cohen_kappa(self._previous.ravel(), current.ravel()))
         self._previous = current
         recent = self.kappas[-self.window :]
         mean = float(np.mean(recent)) if recent else float("nan")

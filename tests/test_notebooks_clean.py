@@ -23,6 +23,7 @@ EXPECTED = [
     "teaching.ipynb",
     "team.ipynb",
     "large_pool.ipynb",
+    "multilabel.ipynb",
 ]
 FIX = "run: python scripts/strip_notebooks.py notebooks/*.ipynb"
 
@@ -96,5 +97,7 @@ def test_tabular_exports_csv_and_teaching_compares() -> None:
     assert re.search(r"\.export\([^)]*\.csv", tabular), "tabular.ipynb must export labels to CSV"
     teaching = "\n".join(_code(_read("teaching.ipynb")))
     assert "oracle=" in teaching and "compare(" in teaching
+    multilabel = "\n".join(_code(_read("multilabel.ipynb")))
+    assert "load_yeast" in multilabel and "compare(" in multilabel
     text = "\n".join(_code(_read("text.ipynb")))
     assert "load_spam" in text and "TextFeatures(" in text and "suspect_labels(" in text

@@ -145,3 +145,21 @@ def test_stopping_hint_from_history() -> None:
     assert stopping_hint([{"n_labels": 5, "f1": 0.9}], score_column="f1", target=0.8) == (
         "f1 0.900 reached the target 0.800"
     )
+
+
+def test_stabilizing_predictions_on_multi_label_indicators() -> None:
+    """Indicator predictions: kappa over the flattened (item, class) bits."""
+    from alwidgets.stopping import StabilizingPredictions, cohen_kappa
+
+    rng = np.random.default_rng(0)
+    first = (rng.random((50, 4)) > 0.6).astype(int)
+    second = first.copy()
+    second[:5, 0] = 1 - second[:5, 0]
+    stop = StabilizingPredictions(window=1, threshold=0.99)
+    stop.update(predictions=first)
+    assert stop.update(predictions=second) is False
+    assert stop.kappas[-1] == pytest.approx(cohen_kappa(first.ravel(), second.ravel()))
+    assert 0.8 < stop.kappas[-1] < 1.0
+    assert stop.update(predictions=second) is True  # identical sets: kappa 1
+    with pytest.raises(InvalidInputError, match="same shape every round"):
+        stop.update(predictions=second[:, :3])

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -15,20 +17,32 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
 
+from alwidgets._check_classes import (
+    check_classes,
+    check_eval_set,
+    check_label,
+    check_oracle,
+    check_oracle_noise,
+)
 from alwidgets._validation import (
     allows_nan,
     check_estimator,
     check_exclude,
     check_ids,
+    check_int,
     check_n,
+    check_team,
     check_X,
     check_y,
+    nonfinite_block,
+    resolve_seed,
 )
 from alwidgets.exceptions import (
     ALWidgetsError,
     DuplicateIdError,
     EstimatorError,
     InvalidInputError,
+    UnknownLabelError,
 )
 
 
@@ -97,6 +111,33 @@ class TestCheckX:
             check_X(np.array([1.0, 2.0]), allow_text=True)
         with pytest.raises(InvalidInputError, match="2-D"):
             check_X(texts)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 1.5, -2.0, 1e308, -1e308, np.nan, np.inf, -np.inf]), max_size=12
+    ),
+    st.booleans(),
+    st.sampled_from([np.float64, np.float32]),
+)
+@example([1e308, 1e308], False, np.float64)  # the sum overflows, every value is finite
+@example([1e308, 1e308, np.nan], True, np.float64)
+@example([0.0, -np.inf], True, np.float64)
+def test_nonfinite_block_is_the_exact_test(
+    values: list[float], allow_nan: bool, dtype: type
+) -> None:
+    """The fast path (a finite sum) never hides a NaN/inf, and huge finite values whose
+    sum overflows are not mistaken for one."""
+    with np.errstate(over="ignore"):
+        block = np.array(values, dtype=dtype).reshape(-1, 1)
+    exact = bool(np.isinf(block).any()) if allow_nan else not bool(np.isfinite(block).all())
+    assert nonfinite_block(block, allow_nan) is exact
+
+
+def test_nonfinite_block_integer_blocks_are_clean() -> None:
+    assert nonfinite_block(np.array([[1, 2], [3, 4]]), allow_nan=False) is False
+    assert nonfinite_block(np.array([True, False]), allow_nan=False) is False
 
 
 class TestCheckY:
@@ -170,10 +211,22 @@ class TestCheckExclude:
 
 
 class TestCheckEstimator:
-    def test_accepts_classifiers_and_pipelines(self) -> None:
-        check_estimator(LogisticRegression())
-        check_estimator(make_pipeline(SimpleImputer(), LogisticRegression()))
-        check_estimator(CalibratedClassifierCV(SVC()))
+    @pytest.mark.parametrize(
+        "est",
+        [
+            LogisticRegression(),
+            make_pipeline(SimpleImputer(), LogisticRegression()),
+            CalibratedClassifierCV(SVC()),
+            HistGradientBoostingClassifier(max_iter=5),
+        ],
+        ids=["classifier", "pipeline", "calibrated", "nan-tolerant"],
+    )
+    def test_accepts_classifiers_and_pipelines(self, est: Any) -> None:
+        """The very object comes back (not a clone), unfitted and with its parameters."""
+        params = est.get_params(deep=False)
+        assert check_estimator(est) is est
+        assert est.get_params(deep=False) == params
+        assert not hasattr(est, "classes_"), "checking must not fit the estimator"
 
     @pytest.mark.parametrize(
         ("est", "match"),
@@ -208,6 +261,92 @@ def test_check_ids() -> None:
         check_ids([1, 2], 3)
     with pytest.raises(InvalidInputError, match="hashable"):
         check_ids([[1], [2]])
+
+
+class TestScalarArguments:
+    def test_check_int(self) -> None:
+        assert check_int(np.int8(3), "budget", 1, "total labels") == 3
+        assert type(check_int(np.int64(0), "initial", 0, "start")) is int
+        for bad in (True, 2.0, "2", -1):
+            with pytest.raises(
+                InvalidInputError, match=r"initial must be an integer >= 0 \(start\)"
+            ):
+                check_int(bad, "initial", 0, "start")
+
+    def test_resolve_seed(self) -> None:
+        assert resolve_seed(5) == 5 and resolve_seed(np.uint16(5)) == 5
+        a, b = np.random.default_rng(1), np.random.default_rng(1)
+        assert resolve_seed(a) == resolve_seed(b)  # drawn from the generator: replayable
+        assert resolve_seed(None) != resolve_seed(None)  # fresh entropy (2**-64 to collide)
+        with pytest.raises(InvalidInputError, match="must be >= 0, got -1"):
+            resolve_seed(-1)
+        for bad in (True, 1.5, "0"):
+            with pytest.raises(InvalidInputError, match=r"pass e\.g\. random_state=0"):
+                resolve_seed(bad)
+
+    def test_check_team(self) -> None:
+        assert check_team(np.int64(2), 0.5) == (2, 0.5)
+        assert type(check_team(1, 60)[1]) is float
+        for overlap in (0, True, 1.0, None):
+            with pytest.raises(InvalidInputError, match="use 1 \\(no item twice\\)"):
+                check_team(overlap, 60)
+        for lease in (0, -1, np.inf, np.nan, True, "60"):
+            with pytest.raises(InvalidInputError, match=r"e\.g\. lease_seconds=300"):
+                check_team(1, lease)
+
+
+class TestClassesAndLabels:
+    def test_check_classes(self) -> None:
+        assert check_classes(np.array([3, 1])) == [3, 1]
+        assert type(check_classes(pd.Index([0, 1]))[0]) is int
+        for bad, match in [
+            ("ab", "must be a list of labels"),
+            ({"a", "b"}, "must be a list of labels"),
+            (["a"], "has 1 label"),
+            ([1, 1], "1 appears twice"),
+            ([True, False], "int or a str"),
+            ([1.5, 2.5], "int or a str"),
+        ]:
+            with pytest.raises(InvalidInputError, match=match):
+                check_classes(bad)
+
+    def test_check_label(self) -> None:
+        got = check_label(np.int64(1), [0, 1])
+        assert got == 1 and type(got) is int
+        with pytest.raises(UnknownLabelError, match=r"'1' is not one of the classes \[0, 1\]"):
+            check_label("1", [0, 1])
+
+    def test_check_eval_set(self) -> None:
+        X_eval, y_eval = check_eval_set([np.zeros((3, 2)), ["a", "b", "a"]], ["a", "b"])
+        assert X_eval.shape == (3, 2) and y_eval.tolist() == ["a", "b", "a"]
+        with pytest.raises(InvalidInputError, match="a pair"):
+            check_eval_set(np.zeros((3, 2)), ["a", "b"])
+        with pytest.raises(InvalidInputError, match="3 rows but eval_set y has 2"):
+            check_eval_set((np.zeros((3, 2)), ["a", "b"]), ["a", "b"])
+        with pytest.raises(UnknownLabelError, match=r"labels \['c'\] that are not in"):
+            check_eval_set((np.zeros((2, 2)), ["a", "c"]), ["a", "b"])
+
+    def test_check_oracle(self) -> None:
+        truth = np.array([0, 1, 1], dtype=np.int8)
+        assert check_oracle(truth, [7, 8, 9], [0, 1]) is truth  # int labels: never copied
+        got = check_oracle({7: "x", 8: "y"}.__getitem__, [7, 8], ["x", "y"])
+        assert got.tolist() == ["x", "y"]
+        assert check_oracle([np.int64(1), 0], ["a", "b"], [0, 1]).tolist() == [1, 0]
+        with pytest.raises(UnknownLabelError, match=r"oracle has labels \[2\]"):
+            check_oracle(np.array([0, 2]), [7, 8], [0, 1])
+        with pytest.raises(UnknownLabelError, match=r"oracle has labels \['z'\]"):
+            check_oracle(["x", "z"], [7, 8], ["x", "y"])
+        with pytest.raises(InvalidInputError, match="2 labels but the pool has 3 items"):
+            check_oracle(np.array([0, 1]), [7, 8, 9], [0, 1])
+
+    def test_check_oracle_noise(self) -> None:
+        assert check_oracle_noise(0, None) == 0.0
+        assert check_oracle_noise(np.float32(0.25), [0]) == 0.25
+        for bad in (1, 1.0, -0.1, True, "0.1"):
+            with pytest.raises(InvalidInputError, match=r"a share in \[0, 1\)"):
+                check_oracle_noise(bad, [0])
+        with pytest.raises(InvalidInputError, match="pass oracle=y"):
+            check_oracle_noise(0.1, None)
 
 
 def test_every_error_is_an_alwidgets_error() -> None:

@@ -1,13 +1,18 @@
-"""Input checks for :class:`~alwidgets.ActiveLabeler` (all its arguments, then the store).
+"""The inputs of :class:`~alwidgets.ActiveLabeler`: assembled, checked, then the store opened.
 
 Everything is checked before the store is opened, so a mistake never leaves a
-half-created session behind. Messages say what is wrong and what to do.
+half-created session behind. The checks themselves live in layer 0, one home each
+(:mod:`alwidgets._validation`, :mod:`alwidgets._check_classes`); this module assembles
+the app's inputs from them (:func:`check_inputs`), gives each class a key
+(:func:`assign_keys`) and opens the store (:func:`open_store`).
 
 Examples
 --------
->>> check_classes(["cat", "dog"])
-['cat', 'dog']
->>> check_classes(["cat"])
+>>> assign_keys(["cat", "dog"])
+['1', '2']
+>>> check_inputs(np.zeros((2, 2)), ["cat"], None, items=None, display="auto", batch_size=1,
+...     strategy="margin", eval_set=None, oracle=None, compare_with=None, retrain_every=None,
+...     retrain_in="thread", random_state=0)
 Traceback (most recent call last):
 ...
 alwidgets.exceptions.InvalidInputError: classes has 1 label(s); pass at least 2, e.g. classes=['no', 'yes'].
@@ -23,59 +28,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from alwidgets import _validation as V
-from alwidgets.exceptions import InvalidInputError, StoreMismatchError, UnknownLabelError
+from alwidgets._check_classes import check_classes, check_eval_set, check_oracle
+from alwidgets._utils import plain
+from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 
-__all__ = [
-    "Inputs",
-    "assign_keys",
-    "check_classes",
-    "check_eval_set",
-    "check_inputs",
-    "check_label",
-    "check_oracle",
-    "check_oracle_noise",
-    "open_store",
-    "plain",
-]
+__all__ = ["Inputs", "assign_keys", "check_inputs", "open_store"]
 
 #: Keys that can label a class, in the order they are handed out.
 CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]  # j k s u: move, skip, unsure
 
 logger = logging.getLogger("alwidgets")
-
-
-def plain(value: Any) -> Any:
-    """numpy scalars -> Python scalars (for JSON and the store).
-
-    >>> type(plain(np.int64(3)))
-    <class 'int'>
-    """
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def check_classes(classes: Any) -> list[Any]:
-    """At least two unique int or str labels, as a list of Python scalars."""
-    if isinstance(classes, str) or not isinstance(classes, Sequence | np.ndarray | pd.Index):
-        raise InvalidInputError(
-            f"classes must be a list of labels, e.g. ['cat', 'dog'], got {classes!r}."
-        )
-    out = [plain(c) for c in classes]
-    if len(out) < 2:
-        raise InvalidInputError(
-            f"classes has {len(out)} label(s); pass at least 2, e.g. classes=['no', 'yes']."
-        )
-    if len(set(out)) != len(out):
-        dup = next(c for c in out if out.count(c) > 1)
-        raise InvalidInputError(f"classes must be unique; {dup!r} appears twice.")
-    for c in out:
-        if isinstance(c, bool) or not isinstance(c, int | str):
-            raise InvalidInputError(
-                f"each class must be an int or a str (they are stored), got {c!r}."
-            )
-    return out
 
 
 def assign_keys(classes: list[Any]) -> list[str]:
@@ -101,112 +65,6 @@ def assign_keys(classes: list[Any]) -> list[str]:
         if not keys[i]:
             keys[i] = next(free, "")
     return keys
-
-
-def check_label(label: Any, classes: list[Any]) -> Any:
-    """``label`` as a Python scalar, or :class:`UnknownLabelError`.
-
-    >>> check_label(np.int64(1), [0, 1])
-    1
-    """
-    label = plain(label)
-    if label not in classes:
-        raise UnknownLabelError(
-            f"{label!r} is not one of the classes {classes!r}; pass one of them."
-        )
-    return label
-
-
-def check_eval_set(eval_set: Any, classes: list[Any]) -> tuple[Any, np.ndarray]:
-    """``(X_test, y_test)`` with matching lengths and labels among ``classes``."""
-    if not isinstance(eval_set, tuple | list) or len(eval_set) != 2:
-        raise InvalidInputError("eval_set must be a pair (X_test, y_test).")
-    X_eval = V.check_X(eval_set[0], name="eval_set X", allow_text=True)
-    y_eval = V.check_y(eval_set[1], V.n_rows(X_eval), name="eval_set y")
-    unknown = sorted({plain(v) for v in y_eval} - set(classes), key=str)
-    if unknown:
-        raise UnknownLabelError(
-            f"eval_set y has labels {unknown!r} that are not in classes {classes!r}; "
-            "add them to classes or drop those rows."
-        )
-    return X_eval, y_eval
-
-
-def check_oracle(oracle: Any, ids: Sequence[Any], classes: list[Any]) -> np.ndarray:
-    """True labels aligned with the pool, from an array or a function ``item_id -> label``."""
-    if not callable(oracle) and not isinstance(oracle, list):
-        arr = np.asarray(oracle)
-        if arr.ndim == 1 and arr.dtype.kind in "biu" and len(arr) == len(ids):
-            # integer labels: checked per distinct value, kept as they are (a 10,000,000-item
-            # pool's int8 oracle stays 10 MB instead of becoming a list of Python ints)
-            unknown = sorted({plain(v) for v in np.unique(arr)} - set(classes), key=str)
-            if unknown:
-                raise UnknownLabelError(
-                    f"oracle has labels {unknown[:5]!r} that are not in classes {classes!r}."
-                )
-            return arr
-    if callable(oracle):
-        values = [oracle(i) for i in ids]
-    else:
-        values = oracle if isinstance(oracle, list) else list(np.asarray(oracle).tolist())
-    if len(values) != len(ids):
-        raise InvalidInputError(
-            f"oracle has {len(values)} labels but the pool has {len(ids)} items; "
-            "pass one true label per row of X, or a function item_id -> label."
-        )
-    values = [plain(v) for v in values]
-    unknown = sorted(set(values) - set(classes), key=str)
-    if unknown:
-        raise UnknownLabelError(
-            f"oracle has labels {unknown[:5]!r} that are not in classes {classes!r}."
-        )
-    return np.asarray(values)
-
-
-def check_team(overlap: Any, lease_seconds: Any) -> tuple[int, float]:
-    """``overlap`` a positive int, ``lease_seconds`` a positive number.
-
-    >>> check_team(2, 60)
-    (2, 60.0)
-    """
-    if isinstance(overlap, bool) or not isinstance(overlap, int | np.integer) or overlap < 1:
-        raise InvalidInputError(
-            f"overlap must be a positive int (how many annotators label each item), got "
-            f"{overlap!r}; use 1 (no item twice) or 2 (two opinions per item)."
-        )
-    if (
-        isinstance(lease_seconds, bool)
-        or not isinstance(lease_seconds, int | float | np.number)
-        or not np.isfinite(lease_seconds)
-        or lease_seconds <= 0
-    ):
-        raise InvalidInputError(
-            f"lease_seconds must be a positive number of seconds, got {lease_seconds!r}; "
-            "e.g. lease_seconds=300."
-        )
-    return int(overlap), float(lease_seconds)
-
-
-def check_oracle_noise(noise: Any, oracle: Any) -> float:
-    """The share of wrong oracle answers: a number in [0, 1), and only with an oracle.
-
-    >>> check_oracle_noise(0.1, [0, 1])
-    0.1
-    >>> check_oracle_noise(0.1, None)
-    Traceback (most recent call last):
-    ...
-    alwidgets.exceptions.InvalidInputError: oracle_noise makes the oracle answer wrong on purpose; ...
-    """
-    ok = isinstance(noise, int | float | np.floating) and not isinstance(noise, bool)
-    if not ok or not 0 <= float(noise) < 1:
-        raise InvalidInputError(
-            f"oracle_noise must be a share in [0, 1), e.g. 0.1 for one wrong answer in ten; got {noise!r}."
-        )
-    if noise and oracle is None:
-        raise InvalidInputError(
-            "oracle_noise makes the oracle answer wrong on purpose; pass oracle=y (true labels) too."
-        )
-    return float(noise)
 
 
 def open_store(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._utils import strategy_name, take_rows
+from alwidgets._utils import plain, strategy_name, take_rows
 
 __all__ = [
     "LazyLearner",
@@ -181,7 +181,7 @@ def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray
     out = np.zeros((proba.shape[0], len(classes)))
     index = {c: i for i, c in enumerate(classes)}
     for j, c in enumerate(learner.classes_):
-        c = c.item() if isinstance(c, np.generic) else c
-        if c in index:
-            out[:, index[c]] = proba[:, j]
+        k = index.get(plain(c))
+        if k is not None:
+            out[:, k] = proba[:, j]
     return out

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alwidgets._check_args import check_team
+from alwidgets._check_classes import check_label, check_oracle_noise
 from alwidgets.app import _inputs as checks
 from alwidgets.app._build import build_controller
 from alwidgets.app._changes import Answer, Changes, UndoRequest
@@ -172,7 +174,7 @@ class ActiveLabeler:
         overlap: int = 1,
         lease_seconds: float = 300.0,
     ) -> None:
-        self.oracle_noise = checks.check_oracle_noise(oracle_noise, oracle)
+        self.oracle_noise = check_oracle_noise(oracle_noise, oracle)
         inp = checks.check_inputs(  # every argument is checked before the store is opened
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
             strategy=strategy, eval_set=eval_set, oracle=oracle, compare_with=compare_with,
@@ -182,7 +184,7 @@ class ActiveLabeler:
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
         self.retrain_every, self.retrain_in = inp.retrain_every, retrain_in
-        self.overlap, self.lease_seconds = checks.check_team(overlap, lease_seconds)
+        self.overlap, self.lease_seconds = check_team(overlap, lease_seconds)
         self.annotator = default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
@@ -277,7 +279,7 @@ class ActiveLabeler:
         LabelConflictWarning
             Enough colleagues labeled the item first: kept as a conflict, not a label.
         """
-        label = checks.check_label(label, self.classes)
+        label = check_label(label, self.classes)
         self._call(self._ctl.answer(Answer(self._pos(item_id), "label", label)))
 
     def skip(self, item_id: Any) -> None:

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from alwidgets.app._inputs import plain
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["ACTIONS", "SessionMirror"]

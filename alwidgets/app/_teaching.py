@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.app._inputs import plain
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["Oracle", "needs_oracle", "run_batches"]

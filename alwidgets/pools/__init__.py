@@ -64,8 +64,8 @@ from alwidgets.pools._check import (
 )
 from alwidgets.pools._compute import active_client, run_graph
 from alwidgets.pools._items import LazyItems, dask_ids, dask_pool_features
-from alwidgets.pools._query import BlockwiseResult, query_blockwise, take_rows
-from alwidgets.pools._rows import RowCache, SparseScores
+from alwidgets.pools._query import BlockwiseResult, query_blockwise
+from alwidgets.pools._rows import RowCache, SparseScores, fetch_rows
 from alwidgets.pools._shared import SharedPool, can_share, share_read_only
 
 __all__ = [
@@ -80,10 +80,10 @@ __all__ = [
     "dask_ids",
     "dask_pool_features",
     "exclude_positions",
+    "fetch_rows",
     "is_dask_array",
     "is_dask_collection",
     "query_blockwise",
     "run_graph",
     "share_read_only",
-    "take_rows",
 ]

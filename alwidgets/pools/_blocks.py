@@ -29,11 +29,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from alwidgets._check_x import _nonfinite_block
+from alwidgets._validation import nonfinite_block
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.strategies._context import QueryContext
-from alwidgets.strategies._histogram import histogram_counts
-from alwidgets.strategies._selectors import tie_keys
+from alwidgets.strategies import QueryContext, histogram_counts, tie_keys
 
 __all__ = [
     "BlockContext",
@@ -57,6 +55,9 @@ class Model(NamedTuple):
     classes: np.ndarray | None
     committee: list[Any] | None
     allow_nan: bool
+    multi_label: bool = False
+    X_labeled: Any = None  # only for strategies that need the labels (e.g. mmc)
+    y_labeled: np.ndarray | None = None
 
 
 class Part(NamedTuple):
@@ -132,7 +133,7 @@ def score_block(
     it), ``skip`` the block-local positions that are excluded.
     """
     block = np.asarray(block)
-    if _nonfinite_block(block, model.allow_nan):
+    if nonfinite_block(block, model.allow_nan):
         bad = ~np.isfinite(block).all(axis=1) if not model.allow_nan else np.isinf(block).any(1)
         raise InvalidInputError(
             f"X_pool contains NaN/inf values (first at row {offset + int(np.argmax(bad))}); "
@@ -150,6 +151,9 @@ def score_block(
         committee=model.committee,
         transform=est[:-1].transform if steps is not None and len(steps) > 1 else None,
         chunk_size=max(1, len(block)),
+        multi_label=model.multi_label,
+        X_labeled=model.X_labeled,
+        y_labeled=model.y_labeled,
     )
     keep = np.ones(len(block), dtype=bool)
     keep[skip] = False

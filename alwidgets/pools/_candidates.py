@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets.pools._blocks import best_rows
-from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies import QueryContext
 
 __all__ = ["CandidateContext"]
 

@@ -95,9 +95,9 @@ class LazyItems:
     def __getitem__(self, pos: Any) -> Any:
         pos = int(pos)
         if is_dask_array(self.source):
-            from alwidgets.pools._query import take_rows
+            from alwidgets.pools._rows import fetch_rows
 
-            return take_rows(self.source, [pos])[0]
+            return fetch_rows(self.source, [pos])[0]
         if is_dask_collection(self.source):
             starts = self._starts()
             part = int(np.searchsorted(starts, pos, side="right")) - 1

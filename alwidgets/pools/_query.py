@@ -1,4 +1,4 @@
-"""``query_blockwise``: one query over a Dask pool, and ``take_rows`` for the rows it needs.
+"""``query_blockwise``: one query over a Dask pool.
 
 Stage one runs on the cluster: the model (strategy, fitted estimator, committee)
 is sent once, every block returns its best candidates with their rows and its
@@ -16,14 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.exceptions import InvalidInputError
 from alwidgets.pools._blocks import Model, as_part, merge_parts, score_chunk
 from alwidgets.pools._candidates import CandidateContext
 from alwidgets.pools._check import exclude_positions
 from alwidgets.pools._compute import _dask, run_graph, scatter_once
-from alwidgets.strategies._histogram import histogram_counts, score_edges, trim_histogram
+from alwidgets.pools._rows import fetch_rows
+from alwidgets.strategies import histogram_counts, score_edges, trim_histogram
 
-__all__ = ["BlockwiseResult", "query_blockwise", "take_rows"]
+__all__ = ["BlockwiseResult", "query_blockwise"]
 
 _FAN_IN = 8
 
@@ -52,31 +52,6 @@ class BlockwiseResult:
     rows: np.ndarray
 
 
-def take_rows(X: Any, positions: Any) -> np.ndarray:
-    """Rows of a Dask array at ``positions`` (any order, repeats allowed), in that order.
-
-    Only the blocks holding those rows are read: the positions are sorted and made
-    unique for Dask, and the original order is restored in memory.
-
-    Examples
-    --------
-    >>> import numpy as np, dask.array as da
-    >>> X = da.from_array(np.arange(20).reshape(10, 2), chunks=(3, 2))
-    >>> take_rows(X, [7, 0, 7]).tolist()
-    [[14, 15], [0, 1], [14, 15]]
-    """
-    pos = np.asarray(positions, dtype=np.int64).ravel()
-    if pos.size and (pos.min() < 0 or pos.max() >= X.shape[0]):
-        raise InvalidInputError(
-            f"row positions must lie in [0, {X.shape[0]}), got {int(pos.min())}..{int(pos.max())}."
-        )
-    uniq, inverse = np.unique(pos, return_inverse=True)
-    if uniq.size == 0:
-        return np.empty((0, *X.shape[1:]), dtype=X.dtype)
-    got = np.asarray(run_graph([], X[uniq]))
-    return got[inverse]
-
-
 def _tree(parts: list[Any], seed: int) -> Any:
     delayed = _dask().delayed
     while len(parts) > 1:
@@ -102,11 +77,15 @@ def query_blockwise(
     preprocessor: Any = None,
     allow_nan: bool = False,
     bins: int = 50,
+    multi_label: bool = False,
+    y_labeled: np.ndarray | None = None,
 ) -> BlockwiseResult:
     """Run ``strategy`` over a Dask array ``X`` (validated by :func:`check_dask_pool`).
 
     Parameters mirror :class:`~alwidgets.strategies.QueryContext`; ``exclude`` is
-    positions or a mask, turned into sorted positions split per block.
+    positions or a mask, turned into sorted positions split per block. A strategy whose
+    ``needs`` hold ``"labels"`` (``lci``, ``mmc``) gets the labeled rows and their
+    labels on every block too (sent once per query with the model).
     """
     n_pool = int(X.shape[0])
     excl = exclude_positions(exclude, n_pool)
@@ -119,7 +98,19 @@ def query_blockwise(
         return BlockwiseResult(empty, empty, np.empty(0), trim_histogram(counts, edges), no_rows)
     # the tie-break seed the in-memory stream would draw next; stage two draws it for real
     seed = int(copy.deepcopy(rng).integers(2**63))
-    model = scatter_once(Model(strategy, estimator, classes, committee, allow_nan))
+    labels = "labels" in getattr(strategy, "needs", ())
+    model = scatter_once(
+        Model(
+            strategy,
+            estimator,
+            classes,
+            committee,
+            allow_nan,
+            multi_label,
+            X_labeled if labels else None,
+            y_labeled if labels else None,
+        )
+    )
     n_blocks = len(X.chunks[0])
     # one map_blocks task per block: Dask fuses it with the task that makes the block
     # (generate, read from storage ...), so a block is scored where it is produced
@@ -143,7 +134,7 @@ def query_blockwise(
     if X_labeled is None and estimator is None and len(excl) and part.kind != "stream":
         # before the first fit, a cold start treats clusters of handled rows as covered
         handled = excl if len(excl) <= 1000 else np.sort(rng.choice(excl, 1000, replace=False))
-        X_labeled = take_rows(X, handled)
+        X_labeled = fetch_rows(X, handled)
     ctx = CandidateContext(
         part.rows,
         positions=part.positions,
@@ -154,6 +145,8 @@ def query_blockwise(
         X_labeled=X_labeled,
         transform=transform,
         preprocessor=preprocessor,
+        multi_label=multi_label,
+        y_labeled=y_labeled,
     )
     from sklearn import config_context
 

@@ -1,4 +1,6 @@
-"""Rows of a Dask pool the app already has: candidates of the last query, labeled rows.
+"""Rows of a Dask pool: fetched by position, and kept once the app has them.
+
+:func:`fetch_rows` computes the rows at some positions (reading only their blocks).
 
 A retrain on a Dask pool needs the labeled rows (to fit), the candidates' rows (the
 model's guesses on the cards), a stop set and the cards on screen. Fetching them by
@@ -33,9 +35,37 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.pools._query import take_rows
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.pools._compute import run_graph
 
-__all__ = ["RowCache", "SparseScores"]
+__all__ = ["RowCache", "SparseScores", "fetch_rows"]
+
+
+def fetch_rows(X: Any, positions: Any) -> np.ndarray:
+    """Rows of a Dask array at ``positions`` (any order, repeats allowed), computed, in that order.
+
+    Only the blocks holding those rows are read: the positions are sorted and made
+    unique for Dask, and the original order is restored in memory. The graph runs
+    through :func:`run_graph` (cluster timeout, Ctrl-C, progress). For rows of an
+    in-memory pool (no compute) use :func:`alwidgets._utils.take_rows`.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> X = da.from_array(np.arange(20).reshape(10, 2), chunks=(3, 2))
+    >>> fetch_rows(X, [7, 0, 7]).tolist()
+    [[14, 15], [0, 1], [14, 15]]
+    """
+    pos = np.asarray(positions, dtype=np.int64).ravel()
+    if pos.size and (pos.min() < 0 or pos.max() >= X.shape[0]):
+        raise InvalidInputError(
+            f"row positions must lie in [0, {X.shape[0]}), got {int(pos.min())}..{int(pos.max())}."
+        )
+    uniq, inverse = np.unique(pos, return_inverse=True)
+    if uniq.size == 0:
+        return np.empty((0, *X.shape[1:]), dtype=X.dtype)
+    got = np.asarray(run_graph([], X[uniq]))
+    return got[inverse]
 
 
 class RowCache:
@@ -83,7 +113,7 @@ class RowCache:
         with self._lock:
             missing = np.unique([p for p in pos.tolist() if p not in self._rows])
         if len(missing):
-            fetched = take_rows(self.X, missing)  # outside the lock: it may take a while
+            fetched = fetch_rows(self.X, missing)  # outside the lock: it may take a while
             self.remember(missing, fetched)
         with self._lock:
             if keep:

@@ -1,6 +1,8 @@
 """Which labels are likely wrong: a review queue from out-of-fold probabilities.
 
-* :func:`suspect_labels` — labeled items ranked by how likely their label is wrong.
+* :func:`suspect_labels` — labeled items ranked by how likely their label is wrong;
+  with a multi-label 0/1 indicator, the (item, class) bits that look wrong, with the
+  given set, the out-of-fold guessed set and the class whose bit is suspect.
 
 Examples
 --------
@@ -11,7 +13,8 @@ Examples
 
 from __future__ import annotations
 
+from alwidgets.review._multilabel import out_of_fold_multilabel
 from alwidgets.review._oof import out_of_fold_proba
 from alwidgets.review._suspect import label_scores, suspect_labels
 
-__all__ = ["label_scores", "out_of_fold_proba", "suspect_labels"]
+__all__ = ["label_scores", "out_of_fold_multilabel", "out_of_fold_proba", "suspect_labels"]

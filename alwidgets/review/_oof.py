@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import _safe_indexing
 
+from alwidgets._utils import take_rows
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["check_folds", "out_of_fold_proba"]
@@ -84,8 +84,8 @@ def out_of_fold_proba(
         for train, test in folds.split(np.zeros(len(y)), y):
             if train_mask is not None:
                 train = train[train_mask[train]]
-            model = clone(estimator).fit(_safe_indexing(X, train), y[train])
-            proba = model.predict_proba(_safe_indexing(X, test))
+            model = clone(estimator).fit(take_rows(X, train), y[train])
+            proba = model.predict_proba(take_rows(X, test))
             cols = np.searchsorted(classes, np.asarray(model.classes_))
             total[np.ix_(test, cols)] += proba
     return total / n_repeats, classes

@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from alwidgets._multilabel import is_indicator
 from alwidgets._validation import check_estimator, is_dataframe, n_rows
 from alwidgets.exceptions import InvalidInputError
+from alwidgets.review._multilabel import suspect_multilabel
 from alwidgets.review._oof import check_folds, out_of_fold_proba
 
 __all__ = ["SCORES", "class_thresholds", "label_scores", "likely_wrong", "suspect_labels"]
@@ -138,7 +140,9 @@ def suspect_labels(
     X : array-like, sparse matrix, DataFrame or Series
         The labeled items, one row each.
     labels : array-like
-        The given label of each row of ``X``.
+        The given label of each row of ``X``. A 2-D 0/1 indicator (multi-label) gives
+        one row per suspect (item, class) bit instead: see
+        :func:`alwidgets.review._multilabel.suspect_multilabel`.
     cv : int, default 5
         Folds. When the smallest class has fewer labels than ``cv``, that many folds
         are used instead (at least 2); a class with a single label is an error.
@@ -178,6 +182,11 @@ def suspect_labels(
     ['label', 'guess', 'score', 'p_label', 'p_guess']
     """
     check_estimator(estimator)
+    if is_indicator(labels):  # multi-label: one row per suspect (item, class) bit
+        return suspect_multilabel(
+            estimator, X, labels, cv=cv, random_state=random_state, n_repeats=n_repeats,
+            score=score, set_aside=set_aside,
+        )  # fmt: skip
     n = n_rows(X)
     y_frame = labels.to_numpy() if hasattr(labels, "to_numpy") else np.asarray(labels)
     if y_frame.ndim != 1 or len(y_frame) != n:

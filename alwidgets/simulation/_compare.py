@@ -11,21 +11,26 @@ from sklearn.base import clone
 from sklearn.metrics import accuracy_score, f1_score
 
 from alwidgets._utils import strategy_name
+from alwidgets._validation import check_int, resolve_seed
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.simulation._metrics import METRICS, check_target
+from alwidgets.simulation._metrics import check_target
+from alwidgets.simulation._multilabel import (
+    curve_metrics,
+    full_model,
+    resolve_auto,
+    resolve_metric,
+)
 from alwidgets.simulation._result import ComparisonResult, summarise
 from alwidgets.simulation._task import (
     Callback,
     Task,
     check_initial,
-    check_int,
     check_run,
     check_strategy,
     check_threads,
     curve_frame,
     prepare,
     progress_bar,
-    resolve_seed,
     run_task,
     thread_limit,
 )
@@ -34,6 +39,9 @@ __all__ = ["compare"]
 
 
 def _full_score(estimator: Any, task: Task, metric: str) -> float:
+    if task.multi_label:
+        predicted = full_model(estimator, task.X_pool, task.y_pool).predict(task.X_test)
+        return curve_metrics(task.y_test, predicted)[metric]
     model = clone(estimator).fit(task.X_pool, task.y_pool)
     predicted = model.predict(task.X_test)
     if metric == "accuracy":
@@ -47,12 +55,12 @@ def compare(
     estimator: Any,
     X: Any,
     y: Any,
-    strategies: Sequence[Any] = ("margin",),
+    strategies: Sequence[Any] = ("auto",),
     seeds: int | Iterable[int] = 5,
     target: float = 0.95,
     *,
     relative: bool = True,
-    metric: str = "accuracy",
+    metric: str = "auto",
     baseline: Any = "random",
     initial: int = 20,
     batch_size: int = 10,
@@ -76,17 +84,20 @@ def compare(
     Parameters
     ----------
     estimator, X, y
-        As for :func:`simulate`.
-    strategies : sequence of str, Strategy or callable, default ("margin",)
+        As for :func:`simulate` (a 0/1 indicator ``y`` is multi-label).
+    strategies : sequence of str, Strategy or callable, default ("auto",)
         Strategies to measure. The baseline (random) is always added, first.
+        ``"auto"`` is ``margin`` (single-label) or ``random`` (multi-label).
     seeds : int or iterable of int, default 5
         ``5`` means seeds ``0..4``; or give the seeds.
     target : float, default 0.95
         Relative: 0.95 = 95 % of the full-data score. Absolute when
         ``relative=False`` (e.g. ``0.9`` accuracy).
     relative : bool, default True
-    metric : {"accuracy", "f1_macro"}, default "accuracy"
-        Score used for the target and the area under the curve.
+    metric : str, default "auto"
+        Score used for the target and the area under the curve: ``"accuracy"`` or
+        ``"f1_macro"`` (single-label), ``"micro_f1"``, ``"macro_f1"`` or ``"score"``
+        (multi-label). ``"auto"``: ``accuracy``, or ``micro_f1`` for multi-label.
     baseline : str, Strategy or callable, default "random"
     initial, batch_size, budget, X_test, y_test, test_size
         As for :func:`simulate`. Choose a budget at which random sampling reaches
@@ -130,12 +141,21 @@ def compare(
     ['strategy', 'aulc_mean', 'aulc_std', 'aulc_gain_mean']
     >>> sorted(result.per_seed["seed"].unique().tolist())
     [0, 1]
+
+    Multi-label (a 0/1 indicator ``Y``): micro-F1 by default, or ``metric="macro_f1"``.
+
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
+    >>> result = compare(LogisticRegression(max_iter=500), X, Y, ["mean_margin", "lci"],
+    ...                  seeds=2, initial=10, batch_size=10, budget=40, progress=False)
+    >>> result.strategies, result.metric
+    (['random', 'mean_margin', 'lci'], 'micro_f1')
     """
     X, y_arr, X_test, y_test, initial, batch_size, budget = check_run(
         estimator, X, y, X_test, y_test, test_size, initial, batch_size, budget
     )
-    if metric not in METRICS:
-        raise InvalidInputError(f"unknown metric {metric!r}; use one of {list(METRICS)}.")
+    multi = y_arr.ndim == 2
+    metric = resolve_metric(metric, multi)
     target = check_target(target)
     if relative and not 0 < target <= 1:
         raise InvalidInputError(
@@ -152,12 +172,17 @@ def compare(
         raise InvalidInputError(
             f"strategies must be a list, e.g. ['margin', 'entropy'], got {strategies!r}."
         )
-    ordered = [baseline, *[s for s in strategies if strategy_name(s) != strategy_name(baseline)]]
+    baseline = resolve_auto(baseline, multi)
+    chosen = [resolve_auto(s, multi) for s in strategies]
+    ordered = [baseline, *[s for s in chosen if strategy_name(s) != strategy_name(baseline)]]
     names = [strategy_name(s) for s in ordered]
     if len(set(names)) != len(names):
-        raise InvalidInputError(f"strategy names must be unique, got {names}.")
+        raise InvalidInputError(
+            f"strategy names must be unique, got {names} ('auto' stands for "
+            f"{resolve_auto('auto', multi)!r} here)."
+        )
     for s in ordered:
-        check_strategy(s)
+        check_strategy(s, multi)
     blas_threads = check_threads(blas_threads)
 
     all_rows: list[dict[str, Any]] = []
@@ -204,7 +229,7 @@ def compare(
     finally:
         if pbar is not None:
             pbar.close()
-    curves = curve_frame(all_rows)
+    curves = curve_frame(all_rows, multi)
     per_seed, summary, n_range = summarise(curves, full, names, strategy_name(baseline), metric)
     return ComparisonResult(
         curves=curves,

@@ -56,10 +56,11 @@ class OracleRound:
     positions : ndarray of int64
         Labeled pool positions, in the order they were labeled.
     labels : ndarray
-        Their true labels.
+        Their true labels (multi-label: indicator rows, shape (n, n_classes)).
     learner : ActiveLearner
         Fitted on them when :attr:`fitted`; unfitted while they hold fewer than two
         classes (then the only sensible prediction is the one class seen, if any).
+        Multi-label: fitted from the first labeled row on (constant classes get a prior).
         The loop goes on using (and refitting) this object: use it inside the
         callback, do not keep it.
     fitted : bool
@@ -94,8 +95,9 @@ def run_oracle_loop(
         Cloned by the learner on every fit.
     X : array-like, sparse matrix, DataFrame or sequence of str
         The pool.
-    oracle : ndarray of shape (n_pool,)
-        True label of every pool row; only those of picked rows are used.
+    oracle : ndarray of shape (n_pool,) or (n_pool, n_classes)
+        True label of every pool row (multi-label: its 0/1 indicator row); only those
+        of picked rows are used.
     strategy : str, Strategy or callable
         Anything :class:`~alwidgets.ActiveLearner` accepts.
     start : array-like of int
@@ -140,7 +142,8 @@ def run_oracle_loop(
             return positions
         t0 = time.perf_counter()
         labels = oracle[positions]
-        fitted = len(np.unique(labels)) >= 2
+        # single-label: two classes needed; multi-label (0/1 rows): any labeled row
+        fitted = positions.size > 0 if oracle.ndim == 2 else len(np.unique(labels)) >= 2
         if fitted:
             learner.fit(take_rows(X, positions), labels)
         elif learner.is_fitted or positions.size:  # fewer than two classes: no model yet

@@ -1,7 +1,8 @@
 """Measures on learning curves: labels to a target, cost reduction, normalised area.
 
 A learning curve is anything with columns ``n_labels`` (strictly increasing)
-and a score column (``accuracy`` or ``f1_macro``), like the DataFrame
+and a score column (``accuracy`` or ``f1_macro``; multi-label: ``micro_f1``,
+``macro_f1`` or ``score``), like the DataFrame
 :func:`alwidgets.simulate` returns. Public through :mod:`alwidgets.simulation`.
 
 Examples
@@ -26,8 +27,8 @@ from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["METRICS", "area_under_curve", "cost_reduction", "labels_to_target"]
 
-#: Metrics a curve records; either can drive targets and areas.
-METRICS = ("accuracy", "f1_macro")
+#: Metrics a curve records (single-label, then multi-label); any can drive targets and areas.
+METRICS = ("accuracy", "f1_macro", "micro_f1", "macro_f1", "score")
 
 
 def _curve_arrays(curve: Any, metric: str, name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,16 @@ Examples
 {'n_labels': [10, 20, 30, 40], 'strategy': ['margin', 'margin', 'margin', 'margin'], 'seed': [0, 0, 0, 0]}
 >>> bool(curve["accuracy"].between(0, 1).all())
 True
+
+Multi-label: pass a 0/1 indicator ``Y`` (one column per class).
+
+>>> import numpy as np
+>>> from sklearn.datasets import make_multilabel_classification
+>>> X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
+>>> curve = simulate(LogisticRegression(max_iter=500), X, Y, initial=10, batch_size=10,
+...                  budget=30, random_state=0, progress=False)
+>>> curve.columns.tolist()[2:6], curve["strategy"].iloc[0]
+(['n_labels', 'micro_f1', 'macro_f1', 'score'], 'random')
 """
 
 from __future__ import annotations
@@ -23,6 +33,8 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._utils import strategy_name
+from alwidgets._validation import resolve_seed
+from alwidgets.simulation._multilabel import resolve_auto
 from alwidgets.simulation._task import (
     Callback,
     check_initial,
@@ -32,7 +44,6 @@ from alwidgets.simulation._task import (
     curve_frame,
     prepare,
     progress_bar,
-    resolve_seed,
     run_task,
     thread_limit,
 )
@@ -45,7 +56,7 @@ def simulate(
     X: Any,
     y: Any,
     *,
-    strategy: Any = "margin",
+    strategy: Any = "auto",
     initial: int = 20,
     batch_size: int = 10,
     budget: int = 200,
@@ -69,11 +80,15 @@ def simulate(
         out as test set and the rest is the pool. In memory: a simulation needs
         every label anyway, so a Dask array is not accepted here (the app and
         ``ActiveLearner.query`` take Dask pools, see :mod:`alwidgets.pools`).
-    y : array-like of shape (n_samples,)
-        The true labels, revealed only for the items the strategy picks.
-    strategy : str, Strategy or callable, default "margin"
+    y : array-like of shape (n_samples,), or 0/1 indicator (n_samples, n_classes)
+        The true labels, revealed only for the items the strategy picks. A 2-D 0/1
+        indicator (ndarray, sparse or DataFrame) makes it multi-label: the oracle
+        reveals rows of it, and every class must occur at least once.
+    strategy : str, Strategy or callable, default "auto"
         Anything :class:`~alwidgets.ActiveLearner` accepts; see
-        :func:`alwidgets.strategies.available_strategies`.
+        :func:`alwidgets.strategies.available_strategies`. ``"auto"`` is ``margin``
+        (single-label) or ``random`` (multi-label, see
+        :class:`~alwidgets.strategies.AutoStrategy`), and the curve names that.
     initial : int, default 20
         Size of the random start (seeded). ``0`` starts from nothing and lets the
         learner's cold-start selector pick the first batch.
@@ -106,7 +121,10 @@ def simulate(
         One row per evaluation: ``strategy``, ``seed``, ``n_labels``,
         ``accuracy`` and ``f1_macro`` (macro-averaged over every class, on the
         test set), ``classes_seen`` (distinct labels among the labeled items),
-        ``seconds`` (fit + query time of that round). ``attrs`` holds
+        ``seconds`` (fit + query time of that round). Multi-label: ``micro_f1``,
+        ``macro_f1`` and ``score`` (= micro-F1) instead of ``accuracy`` and
+        ``f1_macro``, and ``classes_seen`` counts classes with a positive label so
+        far (a model is fit from the first label on). ``attrs`` holds
         ``labeled_order`` (list of row positions of ``X`` in the order they
         were labeled), ``test_positions`` (list of rows of ``X`` held out; None
         for a given test set), ``n_pool``, ``n_test`` and ``interrupted``.
@@ -146,7 +164,9 @@ def simulate(
         estimator, X, y, X_test, y_test, test_size, initial, batch_size, budget
     )
     blas_threads = check_threads(blas_threads)
-    check_strategy(strategy)
+    multi = y_arr.ndim == 2
+    strategy = resolve_auto(strategy, multi)
+    check_strategy(strategy, multi)
     seed = resolve_seed(random_state)
     task = prepare(X, y_arr, X_test, y_test, test_size, seed)
     check_initial(task, initial)
@@ -181,7 +201,7 @@ def simulate(
     finally:
         if pbar is not None:
             pbar.close()
-    curve = curve_frame(rows)
+    curve = curve_frame(rows, multi)
     curve.attrs.update(
         # plain lists, not arrays: pandas compares attrs when concatenating curves
         labeled_order=task.pool_positions[np.asarray(order, dtype=np.int64)].tolist(),

@@ -33,25 +33,24 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
+from alwidgets._multilabel import is_indicator
 from alwidgets._utils import n_rows, strategy_name, take_rows
-from alwidgets._validation import check_estimator, check_X, check_y
+from alwidgets._validation import check_estimator, check_int, check_X, check_y
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.simulation._loop import OracleRound, run_oracle_loop
+from alwidgets.simulation._multilabel import MULTI_CURVE_COLUMNS, check_targets, curve_metrics
 
 __all__ = [
     "CURVE_COLUMNS",
     "Task",
     "check_initial",
-    "check_int",
     "check_run",
-    "check_strategy",
     "check_threads",
     "curve_frame",
     "curve_row",
     "initial_positions",
     "prepare",
     "progress_bar",
-    "resolve_seed",
     "run_task",
     "thread_limit",
     "validate_data",
@@ -71,23 +70,7 @@ CURVE_COLUMNS = [
 Callback = Callable[[dict[str, Any]], None]
 
 
-# -- seeds, checks, data ------------------------------------------------------
-
-
-def resolve_seed(random_state: Any) -> int:
-    """One integer seed per run, recorded in the curve so every run can be replayed."""
-    if random_state is None:
-        return int(np.random.SeedSequence().generate_state(1)[0])
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**32))
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise InvalidInputError(f"random_state must be >= 0, got {random_state}.")
-        return int(random_state)
-    raise InvalidInputError(
-        f"random_state must be None, a non-negative int or a numpy Generator, got "
-        f"{type(random_state).__name__}; pass e.g. random_state=0."
-    )
+# -- seeds, data ------------------------------------------------------
 
 
 def _child_seeds(seed: int, n: int) -> list[int]:
@@ -95,17 +78,11 @@ def _child_seeds(seed: int, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-def check_strategy(strategy: Any) -> None:
-    """Fail before any work for an unknown strategy name."""
-    from alwidgets.strategies import get_strategy
+def check_strategy(strategy: Any, multi_label: bool = False) -> None:
+    """Fail before any work for an unknown strategy name, or one not meant for the task."""
+    from alwidgets.strategies import check_task, get_strategy
 
-    get_strategy(strategy)
-
-
-def check_int(value: Any, name: str, minimum: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidInputError(f"{name} must be an integer >= {minimum} ({what}), got {value!r}.")
-    return int(value)
+    check_task(get_strategy(strategy), multi_label)
 
 
 @dataclass
@@ -113,7 +90,7 @@ class Task:
     """One seed's data: the pool (train part) and the test set, never copied after this."""
 
     X_pool: Any
-    y_pool: np.ndarray
+    y_pool: np.ndarray  # (n,) labels, or (n, k) 0/1 rows for a multi-label task
     X_test: Any
     y_test: np.ndarray
     pool_positions: np.ndarray  # rows of the caller's X that form the pool
@@ -123,6 +100,10 @@ class Task:
     initial_seed: int
     learner_seed: int
 
+    @property
+    def multi_label(self) -> bool:
+        return self.y_pool.ndim == 2
+
 
 def prepare(
     X: Any, y: np.ndarray, X_test: Any, y_test: np.ndarray | None, test_size: float, seed: int
@@ -131,7 +112,7 @@ def prepare(
     n = n_rows(X)
     if X_test is None:
         positions = np.arange(n)
-        counts = np.unique(y, return_counts=True)[1]
+        counts = np.unique(y, return_counts=True)[1] if y.ndim == 1 else np.zeros(1)
         stratify = y if counts.min() >= 2 else None
         try:
             train, test = train_test_split(
@@ -151,7 +132,9 @@ def prepare(
         y_test=cast(np.ndarray, y_test),  # given, or set by the split above
         pool_positions=train,
         test_positions=test,
-        classes=np.unique(np.concatenate([y_pool, y_test])),
+        classes=np.arange(y.shape[1])
+        if y.ndim == 2
+        else np.unique(np.concatenate([y_pool, cast(np.ndarray, y_test)])),
         seed=seed,
         initial_seed=initial_seed,
         learner_seed=learner_seed,
@@ -171,20 +154,25 @@ def validate_data(
             "ActiveLearner.query and ActiveLabeler take Dask pools."
         )
     X = check_X(X, allow_text=True, min_rows=4)
-    y = check_y(y, n_rows(X))
+    multi = is_indicator(y)
+    if not multi:
+        y = check_y(y, n_rows(X))
     if (X_test is None) != (y_test is None):
         raise InvalidInputError(
             "pass both X_test and y_test, or neither (then part of X is held out as test set)."
         )
     if X_test is not None:
         X_test = check_X(X_test, name="X_test", allow_text=True)
+    if multi:  # a 0/1 indicator: multi-label
+        y, y_test = check_targets(y, n_rows(X), y_test, None if X_test is None else n_rows(X_test))
+    elif X_test is not None:
         y_test = np.asarray(y_test)
         if y_test.ndim != 1 or len(y_test) != n_rows(X_test):
             raise InvalidInputError(
                 f"X_test has {n_rows(X_test)} rows but y_test has shape {y_test.shape}; "
                 "pass one label per test row."
             )
-    elif not (isinstance(test_size, numbers.Real) and 0 < test_size < 1):
+    if X_test is None and not (isinstance(test_size, numbers.Real) and 0 < test_size < 1):
         raise InvalidInputError(
             f"test_size must be a fraction between 0 and 1 (share of X held out), got {test_size!r}."
         )
@@ -239,6 +227,15 @@ def curve_row(
     task: Task, strategy: str, n_labels: int, predicted: Any, classes_seen: int
 ) -> dict[str, Any]:
     """One learning-curve row from test-set predictions (``seconds`` is left at 0)."""
+    if task.multi_label:
+        return {
+            "strategy": strategy,
+            "seed": task.seed,
+            "n_labels": int(n_labels),
+            **curve_metrics(task.y_test, np.asarray(predicted)),
+            "classes_seen": int(classes_seen),
+            "seconds": 0.0,
+        }
     return {
         "strategy": strategy,
         "seed": task.seed,
@@ -274,12 +271,17 @@ def run_task(
     name = strategy_name(strategy)
 
     def record(step: OracleRound) -> None:
-        seen = np.unique(step.labels)
-        if step.fitted:
+        if task.multi_label:  # classes seen = classes with a positive so far
+            n_seen = int((step.labels.sum(axis=0) > 0).sum())
             predicted = step.learner.predict(task.X_test)
-        else:  # one class so far: the only possible prediction is that class
-            predicted = np.full(len(task.y_test), seen[0])
-        row = curve_row(task, name, len(step.positions), predicted, len(seen))
+        else:
+            seen = np.unique(step.labels)
+            n_seen = len(seen)
+            if step.fitted:
+                predicted = step.learner.predict(task.X_test)
+            else:  # one class so far: the only possible prediction is that class
+                predicted = np.full(len(task.y_test), seen[0])
+        row = curve_row(task, name, len(step.positions), predicted, n_seen)
         row["seconds"] = step.seconds
         rows.append(row)
         order[:] = step.positions.tolist()
@@ -301,17 +303,12 @@ def run_task(
     )
 
 
-def curve_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+def curve_frame(rows: list[dict[str, Any]], multi_label: bool = False) -> pd.DataFrame:
+    columns = MULTI_CURVE_COLUMNS if multi_label else CURVE_COLUMNS
+    frame = pd.DataFrame(rows, columns=columns)
+    ints = {"seed", "n_labels", "classes_seen"}
     return frame.astype(
-        {
-            "seed": "int64",
-            "n_labels": "int64",
-            "accuracy": "float64",
-            "f1_macro": "float64",
-            "classes_seen": "int64",
-            "seconds": "float64",
-        }
+        {c: ("int64" if c in ints else "float64") for c in columns if c != "strategy"}
     )
 
 

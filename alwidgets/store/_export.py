@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError, StoreError, require
 from alwidgets.store._views import typed
 
@@ -137,12 +138,7 @@ def _restore(flat: pd.DataFrame) -> pd.DataFrame:
                     ]
                 )
             else:
-                out[col] = typed(
-                    [
-                        None if pd.isna(v) else v.item() if isinstance(v, np.generic) else v
-                        for v in values.astype(object)
-                    ]
-                )
+                out[col] = typed([None if pd.isna(v) else plain(v) for v in values.astype(object)])
         elif col in _TIMES:
             out[col] = pd.to_datetime(values, utc=True, format="ISO8601").dt.as_unit("us")
         elif col in _INTS:

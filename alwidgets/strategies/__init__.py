@@ -6,9 +6,14 @@ A :class:`Strategy` combines them behind ``select(ctx, n, rng)``; the registry m
 names to strategies, and :func:`get_strategy` also accepts your own function.
 
 Utilities: :func:`least_confidence`, :func:`margin`, :func:`entropy`,
-:func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`.
+:func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`; for multi-label tasks
+(``proba[:, j]`` = probability that class ``j`` applies): :func:`mean_margin`,
+:func:`label_cardinality_inconsistency`, :func:`max_loss_reduction`.
 Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
-:func:`round_robin_clusters`, :func:`typiclust`.
+:func:`round_robin_clusters`, :func:`typiclust`; :func:`tie_keys` is the seeded
+tie-break of :class:`RunningTopK` (the same in memory and on Dask blocks).
+Histograms over fixed bins, so that counts of blocks add up: :func:`score_edges`,
+:func:`histogram_counts`, :func:`trim_histogram`, :func:`score_histogram`.
 
 Examples
 --------
@@ -18,8 +23,14 @@ Examples
 >>> strategies.top_k(scores, 2, random_state=0).tolist()
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
-['badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
- 'least_confidence', 'margin', 'qbc', 'random']
+['auto', 'badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'entropy',
+ 'lci', 'least_confidence', 'margin', 'mean_margin', 'mmc', 'qbc', 'random']
+>>> strategies.available_strategies(task="multi")
+['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+
+Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
+default everywhere) is ``margin`` for single-label and ``random`` for multi-label (no
+multi-label strategy beat random on both real benchmark sets; see ``AutoStrategy``).
 """
 
 from __future__ import annotations
@@ -46,13 +57,29 @@ from alwidgets.strategies._diversity import (
     round_robin_clusters,
     typiclust,
 )
+from alwidgets.strategies._histogram import (
+    histogram_counts,
+    score_edges,
+    score_histogram,
+    trim_histogram,
+)
+from alwidgets.strategies._multilabel import (
+    CardinalityModel,
+    LabelCardinalityInconsistency,
+    MaxLossReduction,
+    label_cardinality_inconsistency,
+    max_loss_reduction,
+    mean_margin,
+)
 from alwidgets.strategies._registry import (
+    AutoStrategy,
     available_strategies,
+    check_task,
     get_strategy,
     register_strategy,
     unregister_strategy,
 )
-from alwidgets.strategies._selectors import RunningTopK, resolve_rng, top_k
+from alwidgets.strategies._selectors import RunningTopK, resolve_rng, tie_keys, top_k
 from alwidgets.strategies._utilities import (
     entropy,
     kl_max,
@@ -63,12 +90,16 @@ from alwidgets.strategies._utilities import (
 )
 
 __all__ = [
+    "AutoStrategy",
     "Badge",
     "CallableStrategy",
+    "CardinalityModel",
     "ClusterMargin",
     "ColdStart",
     "CoreSet",
     "DensityWeighted",
+    "LabelCardinalityInconsistency",
+    "MaxLossReduction",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
@@ -77,18 +108,27 @@ __all__ = [
     "UtilityStrategy",
     "available_strategies",
     "candidate_budget",
+    "check_task",
     "entropy",
     "get_strategy",
+    "histogram_counts",
     "k_center_greedy",
     "kl_max",
     "kmeans_pp_gradients",
     "knn_density",
+    "label_cardinality_inconsistency",
     "least_confidence",
     "margin",
+    "max_loss_reduction",
+    "mean_margin",
     "register_strategy",
     "resolve_rng",
     "round_robin_clusters",
+    "score_edges",
+    "score_histogram",
+    "tie_keys",
     "top_k",
+    "trim_histogram",
     "typiclust",
     "unregister_strategy",
     "vote_entropy",

@@ -63,12 +63,19 @@ class Strategy:
     works_unfitted : bool
         True if it can run before the first fit (``random``, ``cold_start``); the
         learner replaces any other strategy by ``cold_start`` until it is fitted.
+    tasks : frozenset of str
+        The tasks it is meant for: ``"single"`` (one class per item: ``proba`` rows sum
+        to 1) and/or ``"multi"`` (multi-label: ``proba[:, j]`` is the probability that
+        class ``j`` applies). The learner refuses a strategy on a task it does not list.
+        ``needs`` may also hold ``"labels"``: the labeled rows' classes
+        (``ctx.y_labeled``, e.g. their label cardinality).
     """
 
     name: str = "strategy"
     needs: frozenset[str] = frozenset({"proba"})
     bounds: tuple[float, float] = (-np.inf, np.inf)
     works_unfitted: bool = False
+    tasks: frozenset[str] = frozenset({"single"})
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
         """Return ``(indices, scores)``; see the module docstring."""
@@ -91,6 +98,8 @@ class UtilityStrategy(Strategy):
         Defaults to the function's name.
     bounds : tuple of float, default=(-inf, inf)
         Range of the utility (for the conformance suite).
+    tasks : iterable of str, default ("single",)
+        ``"single"`` and/or ``"multi"`` (see :class:`Strategy`).
     """
 
     def __init__(
@@ -98,10 +107,12 @@ class UtilityStrategy(Strategy):
         utility: Callable[[np.ndarray], Any],
         name: str | None = None,
         bounds: tuple[float, float] = (-np.inf, np.inf),
+        tasks: Any = ("single",),
     ) -> None:
         self.utility = utility
         self.name = str(name or getattr(utility, "__name__", "utility"))
         self.bounds = bounds
+        self.tasks = frozenset(tasks)
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
         return ctx.stream(lambda rows: self.utility(ctx.predict_proba(rows)), n, rng)
@@ -117,6 +128,7 @@ class RandomStrategy(Strategy):
     name = "random"
     needs: frozenset[str] = frozenset()
     works_unfitted = True
+    tasks: frozenset[str] = frozenset({"single", "multi"})
     bounds = (0.0, 1.0)
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
@@ -143,6 +155,9 @@ class CallableStrategy(Strategy):
       ``rng`` a seeded ``numpy.random.Generator``. The indices are checked: unique,
       in range, not excluded, at most ``n``.
 
+    Either runs on both tasks: on a multi-label task ``proba[:, j]`` is the probability
+    that class ``j`` applies (rows do not sum to 1), and ``ctx.multi_label`` is True.
+
     Examples
     --------
     >>> def smallest_max(proba):
@@ -162,6 +177,7 @@ class CallableStrategy(Strategy):
         self.kind = "utility" if n_args == 1 else "selector"
         self.name = str(name or getattr(fn, "__name__", type(fn).__name__))
         self.needs = frozenset({"proba"}) if self.kind == "utility" else frozenset({"estimator"})
+        self.tasks = frozenset({"single", "multi"})
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
         if self.kind == "utility":

@@ -132,6 +132,7 @@ class CoreSet(Strategy):
 
     name = "coreset"
     needs: frozenset[str] = frozenset({"features"})
+    tasks: frozenset[str] = frozenset({"single", "multi"})  # features only: any task
     bounds = (0.0, np.inf)
 
     def __init__(self, candidates: int | None = None) -> None:
@@ -266,6 +267,7 @@ class ColdStart(Strategy):
     name = "cold_start"
     needs: frozenset[str] = frozenset({"features"})
     works_unfitted = True
+    tasks: frozenset[str] = frozenset({"single", "multi"})
     bounds = (0.0, 1.0)
 
     def __init__(self, candidates: int | None = None, n_neighbors: int = 20) -> None:

@@ -65,6 +65,12 @@ class QueryContext:
         unsupervised, on the first rows whose features are requested.
     cache : dict, optional
         Survives between queries on the same pool (e.g. cluster-margin's clustering).
+    multi_label : bool, default=False
+        A multi-label task: :meth:`predict_proba` gives, per class, the probability that
+        the class applies (columns do not sum to 1).
+    y_labeled : ndarray, optional
+        The labels of ``X_labeled`` (for multi-label: its 0/1 indicator rows), for
+        strategies whose ``needs`` hold ``"labels"``.
     """
 
     def __init__(
@@ -80,6 +86,8 @@ class QueryContext:
         transform: Callable[[Any], Any] | None = None,
         preprocessor: Any = None,
         cache: dict[str, Any] | None = None,
+        multi_label: bool = False,
+        y_labeled: np.ndarray | None = None,
     ) -> None:
         self.X = X
         self.estimator = estimator
@@ -91,6 +99,8 @@ class QueryContext:
         self.transform = transform
         self.preprocessor = preprocessor
         self.cache = {} if cache is None else cache
+        self.multi_label = bool(multi_label)
+        self.y_labeled = y_labeled
         self.n_pool = n_rows(X)
         self.n_remaining = self.n_pool - (0 if exclude is None else int(exclude.sum()))
 
@@ -107,13 +117,26 @@ class QueryContext:
         return take_rows(X, sel)
 
     def predict_proba(self, sel: Rows) -> np.ndarray:
-        """Class probabilities of some rows, shape (n_rows, n_classes)."""
+        """Class probabilities of some rows, shape (n_rows, n_classes).
+
+        Single-label: rows sum to 1. Multi-label (:attr:`multi_label`): column ``j`` is
+        the probability that class ``j`` applies.
+        """
+        return np.asarray(self._fitted().predict_proba(self.rows(sel)))
+
+    def labeled_proba(self) -> np.ndarray | None:
+        """Probabilities of the rows the model was fitted on (None before the first fit)."""
+        if self.X_labeled is None or n_rows(self.X_labeled) == 0:
+            return None
+        return np.asarray(self._fitted().predict_proba(self.X_labeled))
+
+    def _fitted(self) -> Any:
         if self.estimator is None:
             raise NotFittedError(
                 "this strategy needs a fitted model; fit the learner on a few labels first "
                 "(before that, use strategy='cold_start' or 'random')"
             )
-        return np.asarray(self.estimator.predict_proba(self.rows(sel)))
+        return self.estimator
 
     def committee_proba(self, sel: Rows) -> np.ndarray:
         """Probabilities of every committee member, shape (n_members, n_rows, n_classes)."""

@@ -39,7 +39,29 @@ def _wide_edges(lo: float) -> np.ndarray:
 
 
 def score_edges(bounds: tuple[float, float], bins: int = 50) -> np.ndarray:
-    """Bin edges for scores declared to lie within ``bounds`` (a strategy's ``bounds``)."""
+    """Bin edges for scores declared to lie within ``bounds`` (a strategy's ``bounds``).
+
+    Parameters
+    ----------
+    bounds : (float, float)
+        The lowest and highest score a strategy can give (``Strategy.bounds``); either
+        may be infinite.
+    bins : int, default=50
+        Equal bins for a finite range; an infinite range gets the fixed logarithmic grid.
+
+    Returns
+    -------
+    ndarray of float64
+        Edges that depend only on ``bounds`` and ``bins``, never on the data.
+
+    Examples
+    --------
+    >>> score_edges((0.0, 2.0), bins=2).tolist()
+    [0.0, 1.0, 2.0]
+    >>> edges = score_edges((0.0, np.inf))
+    >>> float(edges[0]), bool(np.all(np.diff(edges) > 0))
+    (0.0, True)
+    """
     lo, hi = float(bounds[0]), float(bounds[1])
     if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
         return np.linspace(lo, hi, int(bins) + 1)
@@ -50,6 +72,13 @@ def histogram_counts(scores: np.ndarray, edges: np.ndarray, chunk: int = 65536) 
     """Counts of the finite ``scores`` per bin (last bin closed; values outside are dropped).
 
     Counted ``chunk`` scores at a time, so the extra memory does not grow with the pool.
+    Counts of parts of a score vector add up to the counts of the whole vector.
+
+    Examples
+    --------
+    >>> edges = score_edges((0.0, 1.0), bins=2)
+    >>> histogram_counts(np.array([0.2, 0.5, 1.0, np.nan, 7.0]), edges).tolist()
+    [1, 2]
     """
     s = np.asarray(scores).ravel()
     width = np.diff(edges)
@@ -67,7 +96,15 @@ def histogram_counts(scores: np.ndarray, edges: np.ndarray, chunk: int = 65536) 
 
 
 def trim_histogram(counts: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop empty bins at both ends of a wide (unbounded) grid; equal bins are kept as they are."""
+    """Drop empty bins at both ends of a wide (unbounded) grid; equal bins are kept as they are.
+
+    Examples
+    --------
+    >>> edges = score_edges((0.0, np.inf))
+    >>> counts, kept = trim_histogram(histogram_counts(np.array([0.5, 0.51]), edges), edges)
+    >>> counts.tolist(), len(kept), len(edges) - 1   # one occupied bin of many
+    ([2], 2, 194)
+    """
     width = np.diff(edges)
     if len(edges) > 1 and np.allclose(width, width[0]):
         return counts, edges
@@ -81,6 +118,13 @@ def trim_histogram(counts: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, n
 def score_histogram(
     scores: np.ndarray, bounds: tuple[float, float], bins: int = 50
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``(counts, edges)`` of the finite scores of one query, over :func:`score_edges` bins."""
+    """``(counts, edges)`` of the finite scores of one query, over :func:`score_edges` bins.
+
+    Examples
+    --------
+    >>> counts, edges = score_histogram(np.array([0.1, 0.9, 0.95]), (0.0, 1.0), bins=2)
+    >>> counts.tolist(), edges.tolist()
+    ([1, 2], [0.0, 0.5, 1.0])
+    """
     edges = score_edges(bounds, bins)
     return trim_histogram(histogram_counts(scores, edges), edges)

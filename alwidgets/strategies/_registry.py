@@ -11,6 +11,10 @@ True
 Traceback (most recent call last):
 ...
 alwidgets.exceptions.UnknownStrategyError: unknown strategy 'margn' (did you mean 'margin'?); available: ...
+>>> available_strategies(task="multi")
+['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+>>> get_strategy("auto").resolve(multi_label=True).name
+'random'
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets.exceptions import UnknownStrategyError
+from alwidgets.exceptions import InvalidInputError, UnknownStrategyError
 from alwidgets.strategies._base import CallableStrategy, RandomStrategy, Strategy, UtilityStrategy
 from alwidgets.strategies._batch import (
     Badge,
@@ -31,11 +35,64 @@ from alwidgets.strategies._batch import (
     DensityWeighted,
     QueryByCommittee,
 )
+from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._multilabel import (
+    LabelCardinalityInconsistency,
+    MaxLossReduction,
+    mean_margin,
+)
 from alwidgets.strategies._utilities import entropy, least_confidence, margin
 
-__all__ = ["available_strategies", "get_strategy", "register_strategy", "unregister_strategy"]
+__all__ = [
+    "AutoStrategy",
+    "available_strategies",
+    "check_task",
+    "get_strategy",
+    "register_strategy",
+    "unregister_strategy",
+]
+
+#: What ``strategy="auto"`` means for each task (the evidence: benchmarks/results/). No
+#: multi-label strategy beat random sampling on both real multi-label benchmark sets
+#: (bench_multilabel.py: each lost on macro-F1, and on the movies set on micro-F1), so
+#: random is the multi-label default until one does.
+AUTO = {False: "margin", True: "random"}
+
+
+class AutoStrategy(Strategy):
+    """``"auto"``: ``margin`` on a single-label task, ``random`` on a multi-label one.
+
+    The defaults the benchmarks support: margin sampling beat random on every
+    single-label set; on the real multi-label sets no strategy (``mean_margin``, ``lci``,
+    ``mmc``) was at least as good as random on micro-F1 on every set without losing on
+    macro-F1 (``benchmarks/results/multilabel.md``), so ``auto`` samples at random there;
+    name a multi-label strategy to use one.
+
+    The learner resolves it when it sees the task at ``fit`` (``strategy_`` and
+    ``last_strategy_`` then name the strategy used); on a context directly it follows
+    ``ctx.multi_label``. Single-label picks are exactly those of ``"margin"``.
+    """
+
+    name = "auto"
+    tasks: frozenset[str] = frozenset({"single", "multi"})
+    bounds = (0.0, 1.0)
+
+    def __init__(self) -> None:
+        self._resolved: dict[bool, Strategy] = {}
+
+    def resolve(self, multi_label: bool) -> Strategy:
+        """The strategy ``auto`` stands for on this task (one object per task)."""
+        key = bool(multi_label)
+        if key not in self._resolved:
+            self._resolved[key] = get_strategy(AUTO[key])
+        return self._resolved[key]
+
+    def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Any:
+        return self.resolve(ctx.multi_label).select(ctx, n, rng)
+
 
 _REGISTRY: dict[str, Callable[[], Strategy]] = {
+    "auto": AutoStrategy,
     "random": RandomStrategy,
     "least_confidence": lambda: UtilityStrategy(least_confidence, "least_confidence", (0.0, 1.0)),
     "margin": lambda: UtilityStrategy(margin, "margin", (0.0, 1.0)),
@@ -46,6 +103,9 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "cluster_margin": ClusterMargin,
     "badge": Badge,
     "cold_start": ColdStart,
+    "mean_margin": lambda: UtilityStrategy(mean_margin, "mean_margin", (0.0, 1.0), ("multi",)),
+    "lci": LabelCardinalityInconsistency,
+    "mmc": MaxLossReduction,
 }
 
 
@@ -60,15 +120,62 @@ _REMOVED = {
 }
 
 
-def available_strategies() -> list[str]:
-    """Registered strategy names, sorted.
+def available_strategies(task: str | None = None) -> list[str]:
+    """Registered strategy names, sorted; with ``task``, only those for that task.
+
+    Parameters
+    ----------
+    task : {"single", "multi"}, optional
+        ``"multi"`` lists the strategies for multi-label tasks (``Strategy.tasks``).
 
     Examples
     --------
     >>> available_strategies()[:3]
-    ['badge', 'cluster_margin', 'cold_start']
+    ['auto', 'badge', 'cluster_margin']
+    >>> "margin" in available_strategies("multi")
+    False
     """
-    return sorted(_REGISTRY)
+    if task is None:
+        return sorted(_REGISTRY)
+    if task not in ("single", "multi"):
+        raise InvalidInputError(f"task must be 'single' or 'multi', got {task!r}.")
+    out = []
+    for name in sorted(_REGISTRY):
+        try:
+            if task in get_strategy(name).tasks:
+                out.append(name)
+        except Exception:  # a broken user factory: not listed
+            continue
+    return out
+
+
+def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
+    """The strategy to use on this task: ``auto`` resolved, else ``strategy`` if it fits.
+
+    ``multi_label=None`` (task not known yet) returns ``strategy`` as is. A strategy not
+    meant for the task raises, naming the ones that are.
+
+    Examples
+    --------
+    >>> check_task(get_strategy("margin"), multi_label=True)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
+    """
+    if multi_label is None:
+        return strategy
+    if isinstance(strategy, AutoStrategy):
+        return strategy.resolve(multi_label)
+    task = "multi" if multi_label else "single"
+    tasks = getattr(strategy, "tasks", frozenset({"single"}))
+    if task in tasks:
+        return strategy
+    what = "a multi-label indicator" if multi_label else "one label per item (1-D)"
+    kind = "single-label" if "single" in tasks else "multi-label"
+    raise InvalidInputError(
+        f"strategy {strategy.name!r} is for {kind} tasks, but Y is {what}; use one of: "
+        f"{', '.join(available_strategies(task))} (or a function fn(proba) -> scores)."
+    )
 
 
 def register_strategy(

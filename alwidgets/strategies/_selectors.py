@@ -50,7 +50,18 @@ def resolve_rng(random_state: Any) -> np.random.Generator:
 
 
 def tie_keys(positions: np.ndarray, seed: int) -> np.ndarray:
-    """A seeded pseudo-random uint64 per position (splitmix64), independent of chunking."""
+    """A seeded pseudo-random uint64 per position (splitmix64), independent of chunking.
+
+    The tie-break of :class:`RunningTopK` and of Dask blocks: equal scores rank by
+    this key, which depends only on the global position and the seed, so any split of
+    the pool into chunks or blocks ranks ties the same way.
+
+    Examples
+    --------
+    >>> keys = tie_keys(np.arange(5), seed=3)
+    >>> keys.dtype.name, bool(np.array_equal(tie_keys(np.arange(2, 5), seed=3), keys[2:]))
+    ('uint64', True)
+    """
     with np.errstate(over="ignore"):
         z = positions.astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)

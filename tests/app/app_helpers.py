@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pytest
+from helpers import skip_or_fail_in_ci
 
 from alwidgets.app import ActiveLabeler
 
@@ -15,9 +15,7 @@ def needs(variable: str) -> str:
     value = os.environ.get(variable)
     if not value:
         reason = f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(reason)
     return value
 
 

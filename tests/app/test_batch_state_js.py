@@ -6,13 +6,12 @@ Outside CI a machine without ``node`` skips with the reason; with ``CI=true`` it
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from helpers import skip_or_fail_in_ci
 
 REPO = Path(__file__).resolve().parents[2]
 JS_TESTS = REPO / "tests" / "js"
@@ -22,9 +21,7 @@ def _node() -> str:
     node = shutil.which("node")
     if node is None:
         reason = "Node.js (`node`, >= 18; `make js-deps` installs it) is needed for the JavaScript tests in tests/js/"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}", pytrace=False)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(reason)
     return node
 
 

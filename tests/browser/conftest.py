@@ -9,7 +9,6 @@ skips these tests with the reason; in CI (``CI=true``) it is a failure.
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from helpers import skip_or_fail_in_ci
 from jupyter_harness import (
     CHROMIUM,
     ConsoleLog,
@@ -28,7 +28,6 @@ from jupyter_harness import (
     start_server,
 )
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO = Path(__file__).resolve().parents[2]
 _REPORT = pytest.StashKey[list[str]]()
 _FAILED = pytest.StashKey[bool]()
@@ -39,9 +38,7 @@ collect_ignore = ["conftest.py"]
 
 
 def _unavailable(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"CI=true but the browser test cannot run: {reason}", pytrace=False)
-    pytest.skip(reason)
+    skip_or_fail_in_ci(f"the browser test cannot run: {reason}")
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
+from helpers import skip_or_fail_in_ci
 from jupyter_harness import ConsoleLog, JupyterServer, Kind, NotebookPage, wait_until
 
 from alwidgets import SessionStore
@@ -48,14 +49,14 @@ labeler
 
 
 def _needs(variable: str) -> str:
+    """The test server's setting ``variable``; a skip without it, a failure in CI."""
     import os
 
     value = os.environ.get(variable)
     if not value:
-        reason = f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(
+            f"needs the test PostgreSQL server ({variable} is not set; `make test` sets it)"
+        )
     return value
 
 

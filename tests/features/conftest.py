@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 
 import pytest
+from helpers import skip_or_fail_in_ci
 
 
 def _have_embeddings() -> bool:
@@ -21,6 +21,4 @@ def embeddings_installed() -> None:
     reason = (
         'the [embeddings] extra is missing; pip install torch==2.13.0 then "alwidgets[embeddings]"'
     )
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"CI must run the embedding tests: {reason}")
-    pytest.skip(reason)
+    skip_or_fail_in_ci(reason)

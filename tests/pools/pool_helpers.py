@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import Any
 
 import numpy as np
-import pytest
+from helpers import skip_or_fail_in_ci
 from sklearn.linear_model import LogisticRegression
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def require_dask() -> Any:
@@ -19,9 +16,7 @@ def require_dask() -> Any:
         import dask.array as da
         import distributed  # noqa: F401
     except ImportError as err:  # pragma: no cover - only without the [dask] extra
-        if IN_CI:
-            pytest.fail(f"CI=true but dask[distributed] is missing: {err}", pytrace=False)
-        pytest.skip(f"needs alwidgets[dask] ({err})", allow_module_level=True)
+        skip_or_fail_in_ci(f"needs alwidgets[dask] ({err})", module=True)
     return da
 
 

@@ -11,8 +11,8 @@ from pool_helpers import first_labels, make_pool, require_dask
 from sklearn.linear_model import LogisticRegression
 
 from alwidgets import ActiveLearner
-from alwidgets.exceptions import ALWidgetsError, InvalidInputError
-from alwidgets.pools import take_rows
+from alwidgets.exceptions import InvalidInputError
+from alwidgets.pools import fetch_rows
 
 da = require_dask()
 
@@ -56,9 +56,19 @@ def test_columns_in_several_chunks_are_rechunked_with_a_note(fitted: ActiveLearn
     ids=["width", "dtype", "1-D", "sparse"],
 )
 def test_refused_pools(fitted: ActiveLearner, pool: Any, match: str) -> None:
-    with pytest.raises(InvalidInputError, match=match) as err:
-        fitted.query(pool(), 5)
-    assert isinstance(err.value, ValueError | ALWidgetsError)
+    """Refused from the array's metadata alone: no block is computed, the learner is as it was."""
+    from dask.callbacks import Callback
+
+    bad, before = pool(), dict(vars(fitted))
+    graphs: list[int] = []
+    with Callback(start=lambda dsk: graphs.append(len(dsk))):
+        with pytest.raises(InvalidInputError, match=match):
+            fitted.query(bad, 5)
+        assert graphs == [], "the pool was computed before it was refused"
+        assert vars(fitted).keys() == before.keys()
+        assert all(vars(fitted)[k] is v for k, v in before.items())
+        fitted.query(da.from_array(X, chunks=(100, 6)), 5)  # the callback does see a query
+    assert graphs, "no graph ran for a good pool: the check above could not fail"
 
 
 def test_dask_dataframe_is_refused_with_the_conversion() -> None:
@@ -85,7 +95,7 @@ def test_bad_exclude_and_positions(fitted: ActiveLearner) -> None:
     with pytest.raises(InvalidInputError, match="one entry per pool row"):
         fitted.query(pool, 5, exclude=np.zeros(10, dtype=bool))
     with pytest.raises(InvalidInputError, match=r"\[0, 600\)"):
-        take_rows(pool, [-1])
+        fetch_rows(pool, [-1])
 
 
 def test_a_whole_pool_selector_is_refused(fitted: ActiveLearner) -> None:

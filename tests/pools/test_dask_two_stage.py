@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from alwidgets import ActiveLearner
-from alwidgets.pools import take_rows
+from alwidgets.pools import fetch_rows
 
 da = require_dask()
 
@@ -69,14 +69,14 @@ def test_cold_start_before_fit_on_dask(client: Any) -> None:
 
 def test_fit_on_labeled_rows_taken_by_position(client: Any) -> None:
     order = LABELED[::-1]
-    rows = take_rows(POOL, order)
+    rows = fetch_rows(POOL, order)
     np.testing.assert_array_equal(rows, X[order])
     a = ActiveLearner(LogisticRegression(max_iter=300), random_state=0).fit(rows, Y[order])
     b = ActiveLearner(LogisticRegression(max_iter=300), random_state=0).fit(POOL[order], Y[order])
     np.testing.assert_allclose(a.estimator_.coef_, b.estimator_.coef_)
 
 
-def test_take_rows_keeps_order_and_repeats(client: Any) -> None:
+def test_fetch_rows_keeps_order_and_repeats(client: Any) -> None:
     pos = np.array([2999, 0, 401, 0, 1200])
-    np.testing.assert_array_equal(take_rows(POOL, pos), X[pos])
-    assert take_rows(POOL, []).shape == (0, X.shape[1])
+    np.testing.assert_array_equal(fetch_rows(POOL, pos), X[pos])
+    assert fetch_rows(POOL, []).shape == (0, X.shape[1])

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import skip_or_fail_in_ci
 from store_helpers import Target
 
 from alwidgets.store import SessionStore
@@ -183,7 +184,7 @@ def make_readonly(tmp_path: Path) -> Iterator[Callable[[Path], None]]:
             if done.returncode == 0:
                 locked.append((directory, True))
         if _writable(directory):
-            pytest.skip("cannot make a directory read-only here (root without chattr +i)")
+            skip_or_fail_in_ci("cannot make a directory read-only here (root without chattr +i)")
 
     yield lock
     for directory, immutable in reversed(locked):

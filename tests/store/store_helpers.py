@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import skip_or_fail_in_ci
 
 from alwidgets.store import SessionStore
 
@@ -29,9 +30,7 @@ def database_url() -> str:
         except ImportError:
             reason = 'needs psycopg: pip install "alwidgets[postgres]"'
     if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(reason)
     assert url is not None
     return url
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import import_or_skip
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,7 @@ def store(
 
 def _needs_parquet(suffix: str) -> None:
     if suffix == ".parquet":
-        pytest.importorskip("pyarrow", reason="Parquet export needs the 'parquet' extra")
+        import_or_skip("pyarrow", "Parquet export needs the 'parquet' extra")
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from helpers import skip_or_fail_in_ci
 from store_helpers import check_team, database_url, drop_session, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
@@ -49,9 +50,7 @@ def _cluster(command: str) -> None:
     data = os.environ.get("ALW_PGDATA")
     if not data:
         reason = "needs ALW_PGDATA (the test server's data directory) to restart it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+        skip_or_fail_in_ci(reason)
     subprocess.run([sys.executable, str(SCRIPT), command, data], check=True, timeout=120)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
@@ -37,6 +37,23 @@ def problem() -> Problem:
         np.flatnonzero(y == 0)[:4], np.flatnonzero(y == 1)[:4], np.flatnonzero(y == 2)[:4]
     ]
     return Problem(X, y, labeled)
+
+
+@pytest.fixture(scope="session")
+def multi_problem() -> Problem:
+    """Multi-label: 4 classes, 12 labeled rows with a positive and a negative of each."""
+    X, Y = make_multilabel_classification(
+        n_samples=150, n_features=5, n_classes=4, n_labels=2, random_state=0
+    )
+    labeled = np.arange(12)
+    assert (Y[labeled].sum(axis=0) > 0).all() and (Y[labeled].sum(axis=0) < 12).all()
+    return Problem(X.astype(np.float64), Y, labeled)
+
+
+@pytest.fixture
+def task_problem(request, problem, multi_problem) -> Problem:
+    """The problem of the task a conformance case names (``"single"`` or ``"multi"``)."""
+    return multi_problem if request.param == "multi" else problem
 
 
 @pytest.fixture(autouse=True)
