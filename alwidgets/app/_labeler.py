@@ -1,18 +1,7 @@
-"""``ActiveLabeler``: the labeling app's facade — it builds the parts, starts and stops
-every thread, forwards each call to the core and each change to the view.
-
-Every action (``label``, ``skip``, ``unsure``, ``undo``, ``next_batch``) goes through
-one code path whether it comes from a key press, a click or a Python call:
-:class:`~alwidgets.app._controller.LabelingController` (headless; events in, a
-:class:`~alwidgets.app._changes.Changes` record out), then
-:meth:`~alwidgets.app._view.AppView.render` (the only writer of widget state), then
-the effects (a retrain job for :class:`~alwidgets.app._worker.RetrainWorker`,
-background work for the :class:`~alwidgets.app._companion.Companion`).
-
-Threads (the table is in ``docs/ARCHITECTURE.md``): the kernel's (key messages and
-Python calls), the retrain worker's (a thread, or a process and its result thread),
-the session companion (plots, the team, unsaved retries) and ``run()``'s teaching
-loop. This class starts and stops each of them.
+"""``ActiveLabeler``: the facade. It checks the arguments, builds the parts, starts and
+stops every thread and process, passes each call to the headless core
+(:class:`~alwidgets.app._controller.LabelingController`) and each ``Changes`` it returns
+to the view (:meth:`~alwidgets.app._view.AppView.render`) and to the worker or companion.
 """
 
 from __future__ import annotations
@@ -34,7 +23,8 @@ from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._protocol import MessageProtocol
-from alwidgets.app._teaching import Oracle, needs_oracle, run_batches
+from alwidgets.app._teaching import Oracle, needs_oracle, run_batches, teach_step
+from alwidgets.app._unsaved import save_before_close
 from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
 from alwidgets.store import default_annotator
@@ -42,8 +32,7 @@ from alwidgets.store import default_annotator
 __all__ = ["ActiveLabeler"]
 
 
-#: A resumed session waits this long (s) for a model on the stored labels before its
-#: first batch; a slower fit is swapped in when ready (see the class docstring).
+#: A resumed session waits this long (s) for a model on its labels before the first batch.
 RESUME_WAIT_S = 2.0
 
 
@@ -54,33 +43,25 @@ class ActiveLabeler:
     ----------
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
-        A Dask array or Dask DataFrame (numeric columns) keeps the pool on its cluster
-        (``alwidgets.pools``): queries run blockwise there, only labeled rows, the
-        candidates' rows and the cards' items come to the kernel, and retrains run in a
-        thread. A lost cluster shows as a failed retrain; labels and the ranking in use
-        stay, and the next retrain works once the cluster (and its Client) is back.
+        A Dask array or DataFrame keeps the pool on its cluster (``alwidgets.pools``):
+        only labeled rows, candidates' rows and the cards' items come to the kernel;
+        retrains run in a thread, and a lost cluster shows as a failed retrain.
     classes : sequence of int or str
         The labels. Each gets a key: the label itself when it is a single character
         (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
-        What the person sees, one per row of ``X`` (images, texts, file paths, rows);
-        defaults to the rows of ``X``. For a Dask pool: a Dask DataFrame or Series
-        (column) or a function ``item_id -> item``; only the items of cards on screen
-        are fetched.
+        What the person sees, one per row of ``X`` (images, texts, file paths, rows;
+        default: the rows of ``X``); for a Dask pool also a function ``item_id -> item``.
     display : str or callable, default "auto"
         How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
-        (``"image"``, ``"image_file"``, ``"text"``, ``"row"``, ``"html"``) or a
-        function ``item -> html``.
+        or a function ``item -> html``.
     store : str, path or SessionStore, optional
-        Where labels are kept. Reopening the same file resumes the session (labels,
-        undo history, learning curve). The constructor waits up to ``RESUME_WAIT_S``
-        (2 s) for a model fit on the stored labels, so the first batch comes from it;
-        a slower fit shows a cold-start batch first, and that batch (while none of it
-        is answered) and the prefetched one are replaced by the model's picks as soon
-        as it is ready. That fit adds no learning-curve point when it has as many
-        labels as the stored curve's last one. ``None`` keeps labels in a temporary
+        Where labels are kept (a file, or a ``postgresql://`` URL). Reopening it
+        resumes the session (labels, undo history, learning curve); the constructor
+        waits up to ``RESUME_WAIT_S`` (2 s) for a model on the stored labels, a slower
+        one replaces the untouched cold-start cards when ready. ``None``: a temporary
         file.
     batch_size : int, default 8
         Cards per batch.
@@ -90,49 +71,43 @@ class ActiveLabeler:
         Held-out data for the learning curve; without it the curve is cross-validated
         on the labeled items (3 folds, once every class has 3 labels).
     oracle : array-like or callable, optional
-        True labels (aligned with the pool, or ``item_id -> label``) for teaching
-        mode: :meth:`step` and :meth:`run` answer with it, and the learning curve
-        shows the random-sampling expectation.
+        True labels (aligned with the pool, or ``item_id -> label``) for teaching:
+        :meth:`step` and :meth:`run` answer with them.
     oracle_noise : float, default 0
-        With an oracle, the share of its answers that are wrong on purpose (a random
-        other class), to show :meth:`review` at work; the ids it got wrong are in
-        :attr:`oracle_mistakes`.
+        The share of the oracle's answers that are wrong on purpose (listed in
+        :attr:`oracle_mistakes`), to show :meth:`review` at work.
     compare_with : sequence of str, optional
-        With an oracle, other strategies to race on the same plot (each runs its own
-        loop in the background). Defaults to ``["random"]`` when an oracle is given.
+        With an oracle, other strategies raced on the same plot (default ``["random"]``).
     retrain_every : int, optional
         Retrain after this many new labels; default: after every batch. ``0``: only
         when :meth:`retrain` is called.
     retrain_in : {"auto", "thread", "process"}, default "auto"
-        Where fits run. A worker process (started once; the pool is sent to it once)
-        keeps any model from slowing the key handling; a thread suffices only when the
-        model's fit and scoring release the GIL (numpy/BLAS/Cython). ``"auto"`` picks a
-        process in notebooks and a thread when a process cannot work (estimator defined
-        in the notebook, or a script); see :func:`alwidgets.app._worker.choose_mode`. If a
-        process fails (e.g. cannot unpickle the estimator), fits fall back to a thread.
-        The argument is kept as given; :attr:`retrain_mode` says where fits run now.
+        Where fits run: a worker process keeps any model from slowing the keys; a
+        thread suffices when fits release the GIL. ``"auto"``: a process in notebooks,
+        a thread where a process cannot work (an estimator defined in the notebook, a
+        script). A failed process falls back to a thread. Kept as given:
+        :attr:`retrain_mode` says where fits run now.
     annotator : str, optional
-        Name recorded with each action (default: ``JUPYTERHUB_USER`` when set, else the
-        login name).
+        Name recorded with each action (default: ``JUPYTERHUB_USER``, else the login).
     session : str, optional
-        With a ``postgresql://`` store: the session's name on the server (several
-        sessions per database).
+        With a ``postgresql://`` store: the session's name on the server.
     overlap : int, default 1
-        Team routing: how many different annotators label each item. In a team (a
-        server store, ``overlap > 1``, or other annotators in the store) every batch
-        is claimed when it is built (the prefetched one too) with a lease of
-        ``lease_seconds``, renewed in the background and released on :meth:`close`;
-        items labeled or claimed by colleagues are skipped, and every labeler trains
-        on the team's labels. The store checks where answers are written: a label on
-        an item that ``overlap`` colleagues labeled first is kept as a conflict, not
-        a label (the card says who was first; :meth:`label` warns). With
-        ``overlap=2`` each item gets two labels from two different annotators (the
-        stats show κ on them). A lone labeler on a file claims nothing.
+        How many different annotators label each item. In a team each batch is
+        claimed (leased for ``lease_seconds``, renewed in the background) so colleagues
+        get other items, and every labeler trains on the team's labels; a label on an
+        item ``overlap`` colleagues labeled first is kept as a conflict, not a label
+        (its card says who was first). A lone labeler on a file claims nothing.
     lease_seconds : float, default 300
-        How long a claim lasts without renewal (a crashed kernel's items come back
-        after it).
+        How long a claim lasts without renewal.
     random_state : int, Generator or None
         Seed for the strategy, cold start and tie breaking.
+
+    Attributes
+    ----------
+    widget, batch_widget, review_button : ipywidgets
+        The whole app (what a cell shows), its cards, its review button.
+    learning_curve_plot, histogram, stats : LearningCurve, UncertaintyHistogram, SessionStats
+        The plots and the stats panel under the cards.
 
     Examples
     --------
@@ -152,28 +127,14 @@ class ActiveLabeler:
     """
 
     def __init__(
-        self,
-        X: Any,
-        classes: Sequence[Any],
-        estimator: Any = None,
-        *,
-        items: Any = None,
-        display: str | Callable[..., Any] = "auto",
-        store: Any = None,
-        batch_size: int = 8,
-        strategy: Any = "margin",
-        eval_set: tuple[Any, Any] | None = None,
-        oracle: Any = None,
-        compare_with: Sequence[str] | None = None,
-        oracle_noise: float = 0.0,
-        retrain_every: int | None = None,
-        retrain_in: str = "auto",
-        annotator: str | None = None,
-        random_state: Any = None,
-        session: str | None = None,
-        overlap: int = 1,
+        self, X: Any, classes: Sequence[Any], estimator: Any = None, *, items: Any = None,
+        display: str | Callable[..., Any] = "auto", store: Any = None, batch_size: int = 8,
+        strategy: Any = "margin", eval_set: tuple[Any, Any] | None = None, oracle: Any = None,
+        compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
+        retrain_every: int | None = None, retrain_in: str = "auto", annotator: str | None = None,
+        random_state: Any = None, session: str | None = None, overlap: int = 1,
         lease_seconds: float = 300.0,
-    ) -> None:
+    ) -> None:  # fmt: skip
         self.oracle_noise = check_oracle_noise(oracle_noise, oracle)
         inp = checks.check_inputs(  # every argument is checked before the store is opened
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
@@ -195,12 +156,10 @@ class ActiveLabeler:
             inp, self.store, self._data, annotator=self.annotator, overlap=self.overlap,
             lease_seconds=self.lease_seconds,
         )  # fmt: skip
-        self._oracle = None
-        if inp.oracle is not None:
-            rng = np.random.default_rng([inp.seed, 1])
-            self._oracle = Oracle(
-                inp.oracle, classes=self.classes, noise=self.oracle_noise, rng=rng
-            )
+        rng = np.random.default_rng([inp.seed, 1])
+        self._oracle = None if inp.oracle is None else Oracle(
+            inp.oracle, classes=self.classes, noise=self.oracle_noise, rng=rng,
+            pos=self._ctl.mirror.pos)  # fmt: skip
         protocol = MessageProtocol(
             self._ctl, classes=self.classes, n_items=self.n_items,
             deliver=lambda changes: self._deliver(changes, key_path=True),
@@ -210,8 +169,9 @@ class ActiveLabeler:
             metric="accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)",
             compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
         )  # fmt: skip
-        self.batch_widget, self.widget = self._view.batch_widget, self._view.widget
-        self.review_button = self._view.review_button
+        self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
+        self.review_button, self.stats = self._view.review_button, self._view.stats
+        self.learning_curve_plot, self.histogram = self._view.curve, self._view.histogram
         self._worker = RetrainWorker(self._data, self._on_snapshot, mode=inp.retrain_in)
         self._companion = Companion(
             team_tick=lambda: self._deliver(self._ctl.team_tick()),
@@ -230,7 +190,6 @@ class ActiveLabeler:
         if event is not None:  # a resumed session: rank with a model on its labels if quick
             event.wait(RESUME_WAIT_S)
 
-    # ------------------------------------------------------------------ the way through
     def _deliver(self, changes: Changes, *, key_path: bool = False) -> Changes:
         """Show ``changes`` and carry out its effects (from any thread)."""
         if key_path:  # plots are redrawn off the key path
@@ -260,46 +219,31 @@ class ActiveLabeler:
             self._data.rows.remember(*snap.candidate_rows)
         self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_news()))
 
-    def _pos(self, item_id: Any) -> int:
-        return self._ctl.mirror.pos(item_id)
-
-    # ------------------------------------------------------------------ public API
     def label(self, item_id: Any, label: Any) -> None:
         """Label an item (durable when this returns), like a key press on its card.
 
-        Raises
-        ------
-        UnknownLabelError
-            ``label`` is not one of :attr:`classes`.
-        InvalidInputError
-            ``item_id`` is not in the pool.
-
-        Warns
-        -----
-        LabelConflictWarning
-            Enough colleagues labeled the item first: kept as a conflict, not a label.
+        Raises :class:`~alwidgets.UnknownLabelError` for a label not in :attr:`classes`,
+        :class:`~alwidgets.InvalidInputError` for an item not in the pool; warns
+        :class:`~alwidgets.LabelConflictWarning` when colleagues labeled it first.
         """
         label = check_label(label, self.classes)
-        self._call(self._ctl.answer(Answer(self._pos(item_id), "label", label)))
+        self._call(self._ctl.answer(Answer(self._ctl.mirror.pos(item_id), "label", label)))
 
     def skip(self, item_id: Any) -> None:
         """Skip an item: it is not labeled and not queried again (undo brings it back)."""
-        self._call(self._ctl.answer(Answer(self._pos(item_id), "skip")))
+        self._call(self._ctl.answer(Answer(self._ctl.mirror.pos(item_id), "skip")))
 
     def unsure(self, item_id: Any) -> None:
         """Mark an item as unsure: recorded for review, not used for training."""
-        self._call(self._ctl.answer(Answer(self._pos(item_id), "unsure")))
+        self._call(self._ctl.answer(Answer(self._ctl.mirror.pos(item_id), "unsure")))
 
     def undo(self) -> dict[str, Any] | None:
-        """Undo this annotator's last action; returns the undone event (``None``: nothing).
-
-        An item from an earlier batch comes back at the front of the current batch.
-        """
+        """Undo this annotator's last action; the undone event (``None``: nothing). An
+        item from an earlier batch comes back at the front of the current batch."""
         return self._call(self._ctl.undo(UndoRequest()))
 
     def sync(self) -> None:
-        """Take in the team's new labels now, and renew this labeler's claims (a
-        background thread does it every few seconds in a team)."""
+        """Take in the team's new labels and renew the claims now (done every few s)."""
         self._deliver(self._ctl.team_tick(sync=True))
 
     def next_batch(self) -> list[Any]:
@@ -310,16 +254,12 @@ class ActiveLabeler:
     def retrain(
         self, wait: bool = False, timeout: float | None = None, force: bool = False
     ) -> None:
-        """Retrain on all current labels in the background (``wait=True``: block until done).
+        """Retrain on all current labels in the background (``wait=True``: block until
+        the new ranking, curve point and plots are in place).
 
-        With ``wait=True`` the new ranking, learning-curve point and plots are in place
-        when this returns, which makes notebooks and tests deterministic. Errors of the
-        model do not raise here: they are logged, shown in the status line and kept in
-        :attr:`last_error`, and the previous model stays in use.
-
-        When the labels are exactly those of the model in use (or of the retrain under
-        way), nothing is refit and no learning-curve point is added: the same labels
-        would only log a duplicate point. ``force=True`` refits anyway.
+        A model's errors do not raise: they are logged, shown and kept in
+        :attr:`last_error`; the previous model stays. With the labels of the model in
+        use (or under way) nothing is refit unless ``force=True``.
         """
         event = self._call(self._ctl.retrain(force))
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -333,54 +273,30 @@ class ActiveLabeler:
     def review(self, n: int | None = None) -> pd.DataFrame:
         """Show the most suspect labeled items as cards, to keep or change their labels.
 
-        Parameters
-        ----------
-        n : int, optional
-            How many to review; default: every labeled item whose out-of-fold guess
-            differs from its label.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The suspects in review order (index: item ids; columns ``label``,
-            ``guess``, ``score``, ``p_label``, ``p_guess``). Empty: nothing to review,
-            the cards stay as they were.
+        ``n``: how many (default: every label its out-of-fold guess differs from).
+        Returns the suspects in review order (index: item ids; columns ``label``,
+        ``guess``, ``score``, ``p_label``, ``p_guess``); empty: the cards stay.
         """
         frame = self._call(self._ctl.start_review(n)).copy()
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
         return frame
 
-    def _error(self, text: str) -> None:
-        self._view.render(Changes(notices=[(text, "error")]))
-
     def _review_from_ui(self) -> None:
         self._deliver(self._ctl.start_review(None, from_widget=True))
 
-    # ---- teaching mode (``oracle=``) ----
     def step(self) -> list[Any]:
-        """Answer the current batch with the oracle (the same path as clicks) and retrain.
-
-        Returns the ids that were labeled. Needs ``oracle=``.
-        """
-        oracle = needs_oracle(self._oracle, "step")
-        done = self.batch
-        for item_id in done:
-            self.label(item_id, oracle.answer(self._pos(item_id), item_id=item_id))
-        self.retrain(wait=True)
-        return done
+        """Answer the current batch with the oracle (the path of clicks), retrain; the ids."""
+        return teach_step(self, needs_oracle(self._oracle, "step"))
 
     def run(self, n_batches: int | None = None, delay: float = 0.5, wait: bool = False) -> None:
-        """Let the loop run on its own with the oracle, one batch every ``delay`` seconds.
-
-        Runs in a background thread so the notebook stays responsive (``wait=True``
-        blocks until it ends); :meth:`stop` ends it. ``n_batches=None`` runs until the
-        pool is exhausted.
-        """
+        """:meth:`step` every ``delay`` seconds in a background thread (``wait=True``:
+        block) until ``n_batches`` (``None``: the pool is done) or :meth:`stop`."""
         needs_oracle(self._oracle, "run")
         self.stop()
         self._stop_run.clear()
         self._runner = threading.Thread(
-            target=run_batches, args=(self, n_batches, delay, self._stop_run, self._error),
+            target=run_batches, args=(self, n_batches, delay, self._stop_run,
+                                      lambda text: self._view.render(Changes(notices=[(text, "error")]))),
             name="alwidgets-run", daemon=True,
         )  # fmt: skip
         self._runner.start()
@@ -394,7 +310,6 @@ class ActiveLabeler:
             self._runner.join()
         self._runner = None
 
-    # ---- what is shown ----
     @property
     def batch(self) -> list[Any]:
         """Ids of the current batch's cards, in order."""
@@ -440,64 +355,32 @@ class ActiveLabeler:
     @property
     def review_progress(self) -> dict[str, int] | None:
         """The current review's ``total``, ``done``, ``kept``, ``changed``, ``unsure``."""
-        return self._ctl.read(
-            lambda c: None if c.queue.review is None else c.queue.review.progress()
-        )
+        return self._ctl.read(lambda c: c.queue.review and c.queue.review.progress())
 
     @property
     def oracle_mistakes(self) -> list[Any]:
         """Ids the noisy oracle (``oracle_noise``) answered wrong on purpose."""
         return [] if self._oracle is None else self._oracle.mistakes
 
-    @property
-    def learning_curve_plot(self) -> Any:
-        """The :class:`~alwidgets.widgets.LearningCurve` shown under the cards."""
-        return self._view.curve
-
-    @property
-    def histogram(self) -> Any:
-        """The :class:`~alwidgets.widgets.UncertaintyHistogram` of the unlabeled pool."""
-        return self._view.histogram
-
-    @property
-    def stats(self) -> Any:
-        """The :class:`~alwidgets.widgets.SessionStats` panel."""
-        return self._view.stats
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:  # a cell's output is the app
         return self.widget._repr_mimebundle_(**kwargs)
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
-
-    # ------------------------------------------------------------------ closing
-    @property
-    def _closed(self) -> bool:
-        return self._ctl.read(lambda c: c.closed)
 
     def close(self) -> None:
         """Stop the teaching loop and the workers, save what is unsaved, close the store."""
+        if self._ctl.read(lambda c: c.closed):
+            return  # closed already: nothing to do twice
         self.stop()
         self._companion.stop()
         self._companion_thread.join(timeout=15)
-        lost = self._ctl.unsaved_items()
-        if lost:
-            warnings.warn(f"closing with {len(lost)} answer(s) not saved yet (the store was "
-                          "unreachable); trying once more.", RuntimeWarning, stacklevel=2)  # fmt: skip
-            self._view.render(self._ctl.retry_unsaved(closing=True))
-            lost = self._ctl.unsaved_items()
-        if lost:
-            warnings.warn(f"{len(lost)} answer(s) could not be saved and are lost: items "
-                          f"{lost!r}. Label them again when the store is back.", RuntimeWarning,
-                          stacklevel=2)  # fmt: skip
+        save_before_close(  # the companion is gone: one last try, here
+            self._ctl.unsaved_items,
+            lambda: self._view.render(self._ctl.retry_unsaved(closing=True)),
+        )
         self._ctl.close()
         self._worker.shutdown()
         self.store.close()
 
-    def _close_at_exit(self) -> None:
-        """Interpreter exit without :meth:`close`: stop background work, quietly."""
+    def _close_at_exit(self) -> None:  # interpreter exit without close(): quietly
         self._stop_run.set()
         self._companion.stop()
         self._ctl.close()
@@ -511,7 +394,5 @@ class ActiveLabeler:
 
     def __repr__(self) -> str:
         n = self._ctl.read(lambda c: c.mirror.n_labeled)
-        return (
-            f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, {n} labeled, "
-            f"model v{self.model_version}, store={self.store.location!r})"
-        )
+        return (f"ActiveLabeler({self.n_items} items, {len(self.classes)} classes, {n} labeled, "
+                f"model v{self.model_version}, store={self.store.location!r})")  # fmt: skip

@@ -11,11 +11,14 @@ labeler starts and stops (its body is :func:`run_batches`).
 Examples
 --------
 >>> import numpy as np
->>> oracle = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.0, rng=np.random.default_rng(0))
->>> oracle.answer(2, item_id="c"), oracle.mistakes
+>>> ids = ["a", "b", "c"]
+>>> oracle = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.0,
+...                 rng=np.random.default_rng(0), pos=ids.index)
+>>> oracle.answer("c"), oracle.mistakes
 (1, [])
->>> noisy = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.99, rng=np.random.default_rng(0))
->>> noisy.answer(2, item_id="c"), noisy.mistakes
+>>> noisy = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.99,
+...                rng=np.random.default_rng(0), pos=ids.index)
+>>> noisy.answer("c"), noisy.mistakes
 (0, ['c'])
 """
 
@@ -31,7 +34,7 @@ import numpy as np
 from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["Oracle", "needs_oracle", "run_batches"]
+__all__ = ["Oracle", "needs_oracle", "run_batches", "teach_step"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -40,14 +43,21 @@ class Oracle:
     """True labels aligned with the pool; wrong on purpose with probability ``noise``."""
 
     def __init__(
-        self, truth: np.ndarray, *, classes: list[Any], noise: float, rng: np.random.Generator
+        self,
+        truth: np.ndarray,
+        *,
+        classes: list[Any],
+        noise: float,
+        rng: np.random.Generator,
+        pos: Callable[[Any], int],
     ) -> None:
         self.truth, self.classes, self.noise, self._rng = truth, classes, noise, rng
+        self.pos = pos  # item id -> its position in the pool
         self.mistakes: list[Any] = []  # ids it answered wrong
 
-    def answer(self, pos: int, *, item_id: Any) -> Any:
-        """The label of the item at ``pos`` (now and then a wrong one, recorded)."""
-        truth = plain(self.truth[pos])
+    def answer(self, item_id: Any) -> Any:
+        """The item's label (now and then a wrong one, recorded)."""
+        truth = plain(self.truth[self.pos(item_id)])
         if self.noise and self._rng.random() < self.noise:
             others = [c for c in self.classes if c != truth]
             if others:
@@ -63,6 +73,16 @@ def needs_oracle(oracle: Oracle | None, what: str) -> Oracle:
             f"{what}() answers with the oracle; create the labeler with oracle=y (true labels)."
         )
     return oracle
+
+
+def teach_step(labeler: Any, oracle: Oracle) -> list[Any]:
+    """One :meth:`~alwidgets.ActiveLabeler.step`, through the labeler's public API: the
+    oracle answers the current batch (the path of clicks), then a retrain; the ids."""
+    done = list(labeler.batch)
+    for item_id in done:
+        labeler.label(item_id, oracle.answer(item_id))
+    labeler.retrain(wait=True)
+    return done
 
 
 def run_batches(

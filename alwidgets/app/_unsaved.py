@@ -37,7 +37,8 @@ True
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,7 @@ __all__ = [
     "kept_text",
     "pending_answer",
     "retry_delay",
+    "save_before_close",
     "undo_refusal",
     "write_answer",
 ]
@@ -89,6 +91,28 @@ class PendingAnswer:
     @property
     def pos(self) -> int:
         return self.answer.pos
+
+
+def save_before_close(unsaved: Callable[[], list[Any]], retry: Callable[[], object]) -> None:
+    """At :meth:`~alwidgets.ActiveLabeler.close`: warn how many answers are not saved,
+    ``retry()`` once more, and name those still lost (``unsaved()``: their ids)."""
+    lost = unsaved()
+    if not lost:
+        return
+    warnings.warn(
+        f"closing with {len(lost)} answer(s) not saved yet (the store was unreachable); "
+        "trying once more.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    retry()
+    if lost := unsaved():
+        warnings.warn(
+            f"{len(lost)} answer(s) could not be saved and are lost: items {lost!r}. Label "
+            "them again when the store is back.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
 
 
 def kept_text(err: BaseException | None) -> str:

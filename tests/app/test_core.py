@@ -97,7 +97,9 @@ def test_team_mode_starts_when_someone_else_writes_to_the_file(
     claims = ana.store.claims
     held = {who: set(group["item_id"]) for who, group in claims.groupby("annotator")}
     assert set(held) == {"ana", "bo"} and not held["ana"] & held["bo"]  # leases, disjoint
-    assert held["ana"] >= {i for i in ana.batch if not ana._ctl.mirror.handled[ana._pos(i)]}
+    assert held["ana"] >= {
+        i for i in ana.batch if not ana._ctl.mirror.handled[ana._ctl.mirror.pos(i)]
+    }
     assert ana.stats.state["team"].startswith("team: ana 2")  # the team line appears
 
 
@@ -119,7 +121,7 @@ def test_a_result_whose_curve_point_cannot_be_logged_leaves_retraining_possible(
     assert "curve point was not saved" in changes.status["detail"]
     assert changes.status["state"] == "error"
     assert len(lab.learning_curve) == 0
-    new = next(i for i in lab.batch if not lab._ctl.mirror.handled[lab._pos(i)])
+    new = next(i for i in lab.batch if not lab._ctl.mirror.handled[lab._ctl.mirror.pos(i)])
     lab.label(new, int(y[new]))
     lab.retrain(wait=True, timeout=60)  # retrains again, and logs
     assert lab.model_version == job.version + 1

@@ -175,7 +175,7 @@ def test_next_batch_returns_unanswered_items_to_the_pool(make_labeler) -> None:
     first = lab.batch
     second = lab.next_batch()
     assert second == lab.batch and not set(first) & set(second)
-    assert not lab._ctl.queue.queued[[lab._pos(i) for i in first]].any()
+    assert not lab._ctl.queue.queued[[lab._ctl.mirror.pos(i) for i in first]].any()
 
 
 def test_retrain_every_n_labels_runs_in_the_background(make_labeler) -> None:

@@ -67,7 +67,7 @@ def test_two_annotators_get_different_items_and_train_on_both(
     assert not events["item_id"].duplicated().any()
     ana.sync()  # what the background thread does every third of a lease
     assert ana._ctl.mirror.n_labeled == 24  # the team's labels, to train on
-    assert set(ana._ctl.mirror.labels) == {ana._pos(i) for i in done}
+    assert set(ana._ctl.mirror.labels) == {ana._ctl.mirror.pos(i) for i in done}
     stats = ana.stats.state  # the stats panel
     assert stats["per_annotator"] == {"ana": 12, "bo": 12}
     assert stats["team"].startswith("team: ana 12")
@@ -140,7 +140,9 @@ def test_store_unreachable_is_shown_and_recovers(
         with pytest.raises(StoreError, match="store unreachable"):
             labeler.label(second, int(y[second]))
         assert labeler.batch_widget.status["detail"] == UNREACHABLE
-        assert labeler._pos(second) not in labeler._ctl.mirror.labels  # not saved, not shown saved
+        assert (
+            labeler._ctl.mirror.pos(second) not in labeler._ctl.mirror.labels
+        )  # not saved, not shown saved
     finally:
         subprocess.run([sys.executable, str(SCRIPT), "resume", data], check=True, timeout=120)
     labeler.label(second, int(y[second]))  # the same labeler, no rebuild

@@ -73,7 +73,7 @@ def test_widget_answers_while_the_server_is_down_are_saved_once_when_it_is_back(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    batch = [labeler._pos(i) for i in labeler.batch]
+    batch = [labeler._ctl.mirror.pos(i) for i in labeler.batch]
     assert len(batch) == 4
     first_batch = labeler.batch_widget.batch_id
     assert [m["type"] for m in _press(labeler, 1, batch[0], int(y[batch[0]]))] == ["ack"]
@@ -143,7 +143,7 @@ def test_close_with_unsaved_answers_warns_tries_once_more_and_names_the_lost(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    pos = [labeler._pos(i) for i in labeler.batch[:2]]
+    pos = [labeler._ctl.mirror.pos(i) for i in labeler.batch[:2]]
     switch("pause")
     for seq, p in enumerate(pos, start=1):
         assert _press(labeler, seq, p, int(y[p]))[-1]["type"] == "unsaved"
@@ -166,7 +166,7 @@ def test_unsaved_answers_are_saved_at_close_when_the_store_is_back(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    p = labeler._pos(labeler.batch[0])
+    p = labeler._ctl.mirror.pos(labeler.batch[0])
     switch("pause")
     assert _press(labeler, 1, p, int(y[p]))[-1]["type"] == "unsaved"
     switch("resume")

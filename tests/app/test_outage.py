@@ -82,7 +82,7 @@ def test_a_retrain_that_ends_while_the_server_is_away_does_not_stop_retraining(
         assert lab.model_version == 1  # the model itself is in use
     finally:
         switch("resume")
-    new = next(i for i in lab.batch if not lab._ctl.mirror.handled[lab._pos(i)])
+    new = next(i for i in lab.batch if not lab._ctl.mirror.handled[lab._ctl.mirror.pos(i)])
     lab.label(new, int(y[new]))
     lab.retrain(wait=True, timeout=120)
     assert lab.model_version == 2 and lab.last_error is None
@@ -143,7 +143,7 @@ def test_leases_lost_in_an_outage_are_taken_back_and_lost_cards_replaced(
     ana = make_labeler(annotator="ana", lease_seconds=2, **server)
     ana._companion.stop()  # ticks by hand (sync), so the race below is the test's
     ana._companion_thread.join(timeout=30)
-    shown = [ana._pos(i) for i in ana.batch] + list(ana._ctl.queue.next.positions)
+    shown = [ana._ctl.mirror.pos(i) for i in ana.batch] + list(ana._ctl.queue.next.positions)
     assert len(shown) == 8
     with SessionStore(server["store"], session=server["session"]) as store:
         assert set(store.claims["item_id"]) == set(shown)
@@ -156,7 +156,7 @@ def test_leases_lost_in_an_outage_are_taken_back_and_lost_cards_replaced(
         ana.sync()  # renew: nothing extended; claim again: 6 of 8 come back
         claims = bo.claims
     mine = set(claims.loc[claims["annotator"] == "ana", "item_id"])
-    now = [ana._pos(i) for i in ana.batch] + list(ana._ctl.queue.next.positions)
+    now = [ana._ctl.mirror.pos(i) for i in ana.batch] + list(ana._ctl.queue.next.positions)
     assert len(now) == 8 and shown[1] not in now and shown[5] not in now  # replaced
     assert set(now) == mine  # and every card on screen or prefetched is leased again
     assert set(shown) - {shown[1], shown[5]} <= mine
