@@ -122,11 +122,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     score_histogram_ : tuple of ndarray
         ``(counts, edges)`` of the last query's finite scores over fixed bins (for a
         Dask pool: counted on the blocks), so a histogram needs no full score vector.
-    candidate_scores_ : pandas.Series
-        Dask pools only: the scores of the candidates of the last query, indexed by position.
-    candidate_rows_ : ndarray
-        Dask pools only: the candidates' feature rows, aligned with ``candidate_scores_``
-        (gathered anyway; the app keeps them so cards and fits need not fetch them again).
+    candidate_scores_, candidate_rows_ : pandas.Series, ndarray
+        Dask pools only: the last query's candidates' scores (indexed by position) and
+        feature rows (aligned; the app keeps them so cards and fits need not fetch them).
     last_strategy_ : str
         Name of the strategy that served the last query (``"cold_start"`` before the first fit).
 
