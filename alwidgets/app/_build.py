@@ -82,12 +82,7 @@ def build_controller(
             f"could not rank the pool for the first batch: {cold.error}. Check that X "
             "suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
         )
-    cards = CardMaker(
-        ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes,
-        # a Dask pool: no cluster access on the key path (a card outside the ranking gets
-        # no fresh guess rather than waiting on the cluster)
-        X=None if data.rows is not None else inp.X,
-    )  # fmt: skip
+    cards = CardMaker(ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes)
     queue = BatchQueue(
         cards, batch_size=inp.batch_size, rng=rng, snapshot=cold, handled=mirror.handled,
         claim=None if team is None else (lambda positions, k: team.claim(positions, k)[0]),

@@ -31,8 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._utils import take_rows
-from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order
+from alwidgets.app._jobs import RankingSnapshot
 
 __all__ = ["CardMaker"]
 
@@ -44,14 +43,13 @@ _CACHE_SIZE = 256  # rendered items kept (current + next + undo history)
 class CardMaker:
     """Builds cards for one immutable pool (see the module docstring).
 
-    ``X`` (optional) lets a card outside the ranking get the model's guess; ``None``
-    for a Dask pool (no cluster access on the key path).
+    No model runs here (cards are built on the key path): a card's guess comes from the
+    ranking it was picked from; a card outside it (a random pick, an undo) gets one when
+    the next retrain re-predicts the cards on screen.
     """
 
-    def __init__(
-        self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any], X: Any = None
-    ) -> None:
-        self.ids, self.items, self.display, self.classes, self.X = ids, items, display, classes, X
+    def __init__(self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any]) -> None:
+        self.ids, self.items, self.display, self.classes = ids, items, display, classes
         self._html: OrderedDict[int, str] = OrderedDict()
 
     def card(
@@ -66,15 +64,9 @@ class CardMaker:
         (``None``: a random pick), or shown for ``reason`` (``kind``: undo, review...)."""
         score = float(snap.scores[pos]) if pos < len(snap.scores) else float("nan")
         finite = bool(np.isfinite(score))
-        proba = None
+        proba = None  # a pick outside the ranking: a guess at the next retrain, not now
         if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
             proba = snap.proba[rank - 1]
-        elif snap.fitted and self.X is not None:
-            try:
-                rows = take_rows(self.X, np.array([pos]))
-                proba = proba_in_class_order(snap.learner, rows, self.classes)[0]
-            except Exception:  # the card still works without a suggestion
-                logger.exception("alwidgets: predicting item %r failed", self.ids[pos])
         suggestion = confidence = None
         if proba is not None and proba.sum() > 0:
             suggestion = int(np.argmax(proba))

@@ -5,8 +5,10 @@ histogram), the stats panel and the review button, and has one entry point,
 :meth:`AppView.render`, that shows a :class:`~alwidgets.app._changes.Changes` record:
 the batch state, the status line, the stats, replies and notices to the front end,
 the plots. It is called from several threads (the kernel's, the retrain result's, the
-session companion's) and holds its own lock while it writes; a batch, status or stats
-older than one already shown (``Changes.seq``) is not shown again.
+session companion's) and holds its own lock while it writes the batch widget and the
+stats (quick); plots are drawn after it is released, under each plot widget's own lock.
+A batch, status, stats or plot older than one already shown (``Changes.seq``) is not
+shown again.
 
 Examples
 --------
@@ -123,10 +125,17 @@ class AppView:
                 w.reply(r.kind, r.seq, r.key, r.text)
             for text, kind in changes.notices:
                 w.notice(text, kind)
-            if changes.curve is not None and self._fresh("curve", changes.seq):
-                self._draw_curve(changes.curve)
-            if changes.histogram is not None and self._fresh("histogram", changes.seq):
-                self._draw_histogram(changes.histogram)
+            seq, curve, histogram = changes.seq, changes.curve, changes.histogram
+            curve = curve if curve is not None and self._fresh("curve", seq) else None
+            histogram = (
+                histogram if histogram is not None and self._fresh("histogram", seq) else None
+            )
+        # plots are drawn outside the lock (each plot widget has its own): a key's batch
+        # state never waits behind a large histogram being drawn
+        if curve is not None:
+            self._draw_curve(curve)
+        if histogram is not None:
+            self._draw_histogram(histogram)
 
     def _fresh(self, what: str, seq: int) -> bool:
         if seq and seq < self._shown[what]:
