@@ -29,6 +29,7 @@ __all__ = [
     "InvalidDtypeError",
     "InvalidInputError",
     "LabelConflictError",
+    "LabelConflictWarning",
     "NotFittedError",
     "OptionalDependencyError",
     "StoreError",
@@ -127,6 +128,14 @@ class LabelConflictError(ALWidgetsError, RuntimeError):
 
     def __reduce__(self) -> tuple[object, ...]:  # picklable (e.g. from a worker process)
         return (type(self), (self.event_id, self.item_id, self.others, self.overlap))
+
+
+class LabelConflictWarning(ALWidgetsError, UserWarning):
+    """A label given in Python (``ActiveLabeler.label``) was kept as a conflict, not a
+    label: enough colleagues labeled the item first (see :class:`LabelConflictError`).
+
+    The labeler goes on (the item counts as answered); the warning names who was first.
+    """
 
 
 class ClusterError(ALWidgetsError, RuntimeError):

@@ -143,8 +143,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
     score_histogram_ : tuple of ndarray
         ``(counts, edges)`` of the last query's finite scores over fixed bins (for a
         Dask pool: counted on the blocks), so a histogram needs no full score vector.
-    candidate_scores_ : pandas.Series
-        Dask pools only: the scores of the candidates of the last query, indexed by position.
+    candidate_scores_, candidate_rows_ : pandas.Series, ndarray
+        Dask pools only: the last query's candidates' scores (indexed by position) and
+        feature rows (aligned; the app keeps them so cards and fits need not fetch them).
     last_strategy_ : str
         Name of the strategy that served the last query (``"cold_start"`` before the first fit).
 
@@ -408,7 +409,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
         self.scores_ = None
         self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
-        self._candidate_rows = got.rows  # aligned with candidate_scores_ (for a row cache)
+        self.candidate_rows_ = got.rows  # aligned with candidate_scores_ (for a row cache)
         self.score_histogram_ = got.histogram
         self.last_strategy_ = active.name
         return got.indices
