@@ -1,12 +1,19 @@
 """Cards: one pool item as the JSON the front end shows (rendered item, guess, why).
 
 :class:`CardMaker` turns a pool position and the ranking it was picked from into a
-card dict (``key``, ``item_id``, ``html``, ``suggestion``, ``confidence``, ``score``,
-``rank``, ``why``, ``why_long``, ``picked``; a card may carry more fields, the front
-end ignores what it does not know) and the *query info* the store records with an
+card dict (``key``, ``item_id``, ``html``, ``suggestion``, ``confidence``,
+``suggested_by``, ``model_suggestion``, ``score``, ``rank``, ``why``, ``why_long``,
+``picked``; a card may carry more fields, the front end ignores what it does not know)
+and the *query info* the store records with an
 answer about it (``model_version``, ``score``, ``rank``, ``strategy``). It renders
 each item once (a small cache) and never decides which items are shown: that is the
 queue's job (:mod:`._queue`).
+
+The suggestion shown is the model's guess (``suggested_by="model"``, ``confidence`` its
+probability) or, with class descriptions, the zero-shot guess
+(``suggested_by="zero-shot"``, ``confidence`` the cosine similarity) before the first
+model and until the model's suggestions beat it (:mod:`._descriptions`);
+``model_suggestion`` is the model's guess either way (the prequential figure's).
 
 Examples
 --------
@@ -31,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets.app._descriptions import ZeroShotCards, zero_shot_suggests
 from alwidgets.app._jobs import RankingSnapshot
 
 __all__ = ["CardMaker"]
@@ -48,8 +56,12 @@ class CardMaker:
     the next retrain re-predicts the cards on screen.
     """
 
-    def __init__(self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any]) -> None:
+    def __init__(
+        self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any],
+        zero_shot: ZeroShotCards | None = None,
+    ) -> None:  # fmt: skip
         self.ids, self.items, self.display, self.classes = ids, items, display, classes
+        self.zero_shot = zero_shot  # read only: the pool's zero-shot guesses
         self._html: OrderedDict[int, str] = OrderedDict()
 
     def card(
@@ -77,6 +89,10 @@ class CardMaker:
         elif rank is None:
             strategy, why = "random", "random pick"
             why_long = "the ranking is used up; picked at random until the next retrain"
+        elif not fitted and snap.strategy == "describe":
+            strategy, why = "describe", f"described #{rank}"
+            why_long = ("picked by the class descriptions (no model yet): close to one class's "
+                        "description, balanced over classes, diverse")  # fmt: skip
         elif not fitted:
             strategy, why = "cold_start", f"cold start #{rank}"
             why_long = "a diverse, representative pick (no model yet)"
@@ -96,6 +112,8 @@ class CardMaker:
             "html": self.render(pos),
             "suggestion": suggestion,
             "confidence": confidence,
+            "suggested_by": None if suggestion is None else "model",
+            "model_suggestion": suggestion,
             "score": kept,
             "rank": rank,
             "why": why,
@@ -108,7 +126,16 @@ class CardMaker:
                 "why": why,
             },
         }
-        return card, info
+        return self.zero_shot_guess(card, snap), info
+
+    def zero_shot_guess(self, card: dict[str, Any], snap: RankingSnapshot) -> dict[str, Any]:
+        """The card with the zero-shot suggestion while it is the one shown (else as is)."""
+        zs = self.zero_shot
+        if zs is None or not zero_shot_suggests(snap):
+            return card
+        pos = int(card["key"])
+        guess = {"suggestion": int(zs.index[pos]), "confidence": float(zs.score[pos])}
+        return {**card, **guess, "suggested_by": "zero-shot"}
 
     def review_card(
         self, pos: int, info: dict[str, Any], snap: RankingSnapshot
@@ -122,7 +149,8 @@ class CardMaker:
         )
         card, query = self.card(pos, None, snap, reason=why, kind="review")
         ci = self.classes.index(guess) if guess in self.classes else None
-        card = {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"]}
+        card = {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"],
+                "suggested_by": "review"}  # fmt: skip
         return card, query
 
     @staticmethod
@@ -134,13 +162,16 @@ class CardMaker:
         why, why_long = _describe(card.get("picked", {}), snap, score)
         return {**card, "score": score, "why": why, "why_long": why_long}
 
-    @staticmethod
-    def suggested(card: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
-        """The card with a new model's guess (class probabilities in session order)."""
+    def suggested(
+        self, card: dict[str, Any], proba: np.ndarray, snap: RankingSnapshot
+    ) -> dict[str, Any]:
+        """The card with a new model's guess (class probabilities in session order); the
+        zero-shot guess stays shown while it is preferred."""
         if proba.sum() <= 0:
             return card
         best = int(np.argmax(proba))
-        return {**card, "suggestion": best, "confidence": float(proba[best])}
+        guess = {"suggestion": best, "confidence": float(proba[best]), "suggested_by": "model"}
+        return self.zero_shot_guess({**card, **guess, "model_suggestion": best}, snap)
 
     def render(self, pos: int) -> str:
         """HTML of one item (cached: only queued items are ever rendered)."""
@@ -185,7 +216,7 @@ def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tu
     now = f"{snap.strategy} {score:.3f}"
     strategy, rank = picked.get("strategy"), picked.get("rank")
     long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
-    if strategy in (None, "undo", "review", "random", "cold_start"):
+    if strategy in (None, "undo", "review", "random", "cold_start", "describe"):
         first = picked.get("why") or "shown earlier"
         return f"{first} · {now}", f"{first}; {long_now}"
     then = picked.get("score")

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets._utils import n_rows, strategy_name
+from alwidgets.app._descriptions import handover
 from alwidgets.app._jobs import (
     LazyLearner,
     PoolData,
@@ -79,6 +80,7 @@ def _shadow_loop(
         target=target,
         batch_size=job.batch_size,
         random_state=job.random_state,
+        descriptions=job.descriptions,  # the same start as the labeler's: only the strategy differs
     )
     y = oracle[positions]
     score, _, _ = _score(
@@ -132,9 +134,15 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     t0 = time.perf_counter()
     name = strategy_name(job.strategy)
     try:
-        learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
-        if job.fit:
-            learner.fit(pool_rows(data, job.positions, keep=True), job.labels)
+        learner = ActiveLearner(
+            job.estimator, strategy=job.strategy, random_state=job.random_state,
+            descriptions=job.descriptions,
+        )  # fmt: skip
+        if job.fit:  # label-free steps (scalers, PCA) are fit on the in-memory pool
+            unlabeled = data.X if data.rows is None else None
+            learner.fit(
+                pool_rows(data, job.positions, keep=True), job.labels, X_unlabeled=unlabeled
+            )
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
@@ -156,8 +164,10 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         )
         metrics: dict[str, float] = {}
         metric_name = ""
+        preference = None
         if job.fit:
             X_lab = pool_rows(data, job.positions)
+            preference = handover(job, X_lab)  # the model against zero-shot, on the labels
             if data.X_eval is not None:
                 metrics["score"] = float(learner.score(data.X_eval, data.y_eval))
                 metric_name = "accuracy (eval set)"
@@ -203,6 +213,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             also_proba=also_proba,
             histogram=getattr(learner, "score_histogram_", None),
             candidate_rows=candidate_rows,
+            preference=preference,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)

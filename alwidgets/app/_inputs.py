@@ -32,6 +32,7 @@ import numpy as np
 from alwidgets import _validation as V
 from alwidgets._check_classes import check_classes, check_eval_set, check_oracle
 from alwidgets._utils import plain
+from alwidgets.app._descriptions import ZeroShotCards, check_describable, split_classes
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 
 __all__ = ["Inputs", "assign_keys", "check_inputs", "open_store"]
@@ -131,6 +132,8 @@ class Inputs:
     """The labeler's arguments, checked (see :func:`check_inputs`)."""
 
     classes: list[Any]
+    descriptions: dict[Any, str] | None  # classes given as {class: description}
+    zero_shot: Any  # with descriptions: the pool's ZeroShotCards (embedded once), else None
     estimator: Any
     X: Any
     ids: Sequence[Any]  # a range for a Dask array (no per-item objects)
@@ -149,7 +152,7 @@ class Inputs:
 
 def check_inputs(
     X: Any,
-    classes: Sequence[Any],
+    classes: Sequence[Any] | dict[Any, str],
     estimator: Any,
     *,
     items: Any,
@@ -163,7 +166,10 @@ def check_inputs(
     retrain_in: str,
     random_state: Any,
 ) -> Inputs:
-    """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched).
+    """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched);
+    with ``classes={class: description}``, compare the pool with the descriptions once
+    (:class:`~alwidgets.app._descriptions.ZeroShotCards`: a missing extra, a model that
+    cannot embed or bad texts fail here).
 
     >>> inputs = check_inputs(np.zeros((5, 2)), ["a", "b"], None, items=None, display="auto",
     ...     batch_size=2, strategy="margin", eval_set=None, oracle=None, compare_with=None,
@@ -175,6 +181,7 @@ def check_inputs(
     from alwidgets.display import get_renderer
     from alwidgets.strategies import get_strategy
 
+    classes, descriptions = split_classes(classes)  # {class: description}: keys in order
     checked_classes = check_classes(classes)
     if estimator is None:
         from sklearn.linear_model import LogisticRegression
@@ -184,6 +191,8 @@ def check_inputs(
     from alwidgets.pools import is_dask_collection
 
     on_dask = is_dask_collection(X)
+    if descriptions is not None:  # the engine embeds them with the model's first step
+        check_describable(estimator, on_dask=on_dask)
     if on_dask:  # a pool on a Dask cluster: nothing pool-sized comes to the kernel
         X, ids, items, retrain_in = _dask_inputs(X, items, retrain_in)
         n_items = len(ids)
@@ -216,6 +225,9 @@ def check_inputs(
     if eval_set is not None:
         X_eval, y_eval = check_eval_set(eval_set, checked_classes)
     truth = None if oracle is None else check_oracle(oracle, ids, checked_classes)
+    zero_shot = None  # the first batch needs the pool's similarities: before the store opens
+    if descriptions is not None:
+        zero_shot = ZeroShotCards.compute(X, descriptions, estimator, checked_classes)
     others = (
         list(["random"] if truth is not None else [])
         if compare_with is None
@@ -230,6 +242,8 @@ def check_inputs(
         get_strategy(name)
     return Inputs(
         classes=checked_classes,
+        descriptions=descriptions,
+        zero_shot=zero_shot,
         estimator=estimator,
         X=X,
         ids=ids,

@@ -70,6 +70,8 @@ class RetrainJob:
     random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
     stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
     also_predict: np.ndarray | None = None  # positions on screen: fresh suggestions for them
+    descriptions: dict[Any, str] | None = None  # {class: description}: the learner's
+    zero_shot: np.ndarray | None = None  # zero-shot labels of ``positions``: compare (hand-over)
 
 
 class LazyLearner:
@@ -132,6 +134,7 @@ class RankingSnapshot:
     also_proba: np.ndarray | None = None  # their probabilities, session class order
     histogram: tuple[np.ndarray, np.ndarray] | None = None  # learner.score_histogram_
     candidate_rows: tuple[np.ndarray, Any] | None = None  # a Dask pool's candidates' rows
+    preference: Any = None  # features.ModelPreference: the model against zero-shot (job.zero_shot)
 
     @property
     def fitted(self) -> bool:

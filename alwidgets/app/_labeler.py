@@ -23,7 +23,8 @@ from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._protocol import MessageProtocol
-from alwidgets.app._teaching import Oracle, needs_oracle, run_batches, teach_step
+from alwidgets.app._signals import stable_curve
+from alwidgets.app._teaching import Oracle, needs_oracle, start_run, teach_step
 from alwidgets.app._unsaved import save_before_close
 from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
@@ -46,9 +47,12 @@ class ActiveLabeler:
         A Dask array or DataFrame keeps the pool on its cluster (``alwidgets.pools``):
         only labeled rows, candidates' rows and the cards' items come to the kernel;
         retrains run in a thread, and a lost cluster shows as a failed retrain.
-    classes : sequence of int or str
+    classes : sequence of int or str, or dict {class: description}
         The labels. Each gets a key: the label itself when it is a single character
-        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
+        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters. A dict also
+        says what each class means (raw texts, a Pipeline starting with ``TextFeatures``):
+        the first batch, zero-shot suggestions on the cards until the model's are better
+        (``docs/guide/descriptions.md``) and a prior for the model come from it.
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -142,6 +146,7 @@ class ActiveLabeler:
             retrain_every=retrain_every, retrain_in=retrain_in, random_state=random_state,
         )  # fmt: skip
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
+        self.descriptions = inp.descriptions  # {class: description} or None
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
         self.retrain_every, self.retrain_in = inp.retrain_every, retrain_in
@@ -294,12 +299,8 @@ class ActiveLabeler:
         needs_oracle(self._oracle, "run")
         self.stop()
         self._stop_run.clear()
-        self._runner = threading.Thread(
-            target=run_batches, args=(self, n_batches, delay, self._stop_run,
-                                      lambda text: self._view.render(Changes(notices=[(text, "error")]))),
-            name="alwidgets-run", daemon=True,
-        )  # fmt: skip
-        self._runner.start()
+        self._runner = start_run(self, n_batches, delay, self._stop_run,
+                                 lambda text: self._view.render(Changes(notices=[(text, "error")])))  # fmt: skip
         if wait:
             self._runner.join()
 
@@ -322,8 +323,8 @@ class ActiveLabeler:
 
     @property
     def learning_curve(self) -> pd.DataFrame:
-        """One row per trained model: ``version``, ``n_labels``, ``score``, … (from the store)."""
-        return self.store.models
+        """One row per model: ``version``, ``n_labels``, ``score``, ``score_std``, … (NaN until known)."""
+        return stable_curve(self.store.models)
 
     @property
     def snapshot(self) -> RankingSnapshot:

@@ -17,6 +17,7 @@
 //   .alw-unsaved                                  its "not saved" tag (store unreachable)
 //   .alw-card[data-status="conflict"]             kept as a conflict: a colleague was first
 //   .alw-card-note                                what happened to the card's answer
+//   .alw-suggest[data-suggestion][data-by]        the guess: by "model", "zero-shot", "review"
 //   .alw-notice                                   transient errors (aria-live)
 
 const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
@@ -110,21 +111,31 @@ function showWhy(node, card) {
   else node.removeAttribute("title");
 }
 
-// The model's guess on a card; updated in place when a retrain re-predicts it.
+// The guess on a card; updated in place when a retrain re-predicts it. With class
+// descriptions it is a zero-shot guess (its score: cosine similarity to the description)
+// until the model's guesses are better.
 function showSuggestion(node, card, classes) {
   const suggest = node.querySelector(".alw-suggest");
   suggest.replaceChildren();
   const has = card.suggestion !== null && card.suggestion !== undefined;
+  const zeroShot = card.suggested_by === "zero-shot";
   if (has) {
     const c = classes[card.suggestion];
-    suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
+    suggest.append(document.createTextNode(zeroShot ? "zero-shot: " : "model: "), el("b", null, c ? c.name : "?"));
     if (typeof card.confidence === "number") {
-      suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
+      const score = zeroShot ? ` similarity ${card.confidence.toFixed(2)}` : ` ${Math.round(card.confidence * 100)}%`;
+      suggest.append(document.createTextNode(score));
     }
     suggest.dataset.suggestion = String(card.suggestion);
+    suggest.dataset.by = card.suggested_by || "model";
+    suggest.title = zeroShot
+      ? "zero-shot guess: the class whose description is closest (cosine similarity); Enter accepts it"
+      : "the model's guess and its probability; Enter accepts it";
   } else {
     suggest.textContent = "no model yet";
     delete suggest.dataset.suggestion;
+    delete suggest.dataset.by;
+    suggest.removeAttribute("title");
   }
   for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
     b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
@@ -264,7 +275,8 @@ async function render({ model, el: host }) {
       cards.forEach((card, i) => {
         const old = before.cards[i];
         const node = cardNodes.get(card.key);
-        if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
+        const by = card.suggested_by !== old.suggested_by;
+        if (by || card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
           showSuggestion(node, card, classes());
         }
         if (card.why !== old.why || card.why_long !== old.why_long) {

@@ -246,3 +246,34 @@ def test_nested_figure_state_is_complete_before_display() -> None:
     assert len(synced) == len(curve.widget.data) >= 1
     assert list(synced[0]["y"]) == [0.5, 0.7, 0.8]
     assert curve.widget._widget_layout["yaxis"]["title"]["text"] == "accuracy (eval set)"
+
+
+def test_note_target_and_mark_live_side_by_side() -> None:
+    """An empty chart says why (axes hidden); the target line and the stop mark keep
+    their own shapes and labels whatever is set or removed in between."""
+    lc = LearningCurve()
+    lc.set_note("the curve starts with the first model")
+    lc.set_target(0.9)
+    lc.set_mark(40, "predictions stable")
+    layout = lc.widget.layout
+    assert [a.text for a in layout.annotations] == [
+        "target 0.9",
+        "predictions stable",
+        "the curve starts with the first model",
+    ]
+    assert [(s.xref, s.x0) for s in layout.shapes] == [("paper", 0), ("x", 40)]
+    assert layout.xaxis.visible is False and layout.yaxis.visible is False
+    lc.set_note(None)  # a point arrived: the axes come back, the rest stays
+    assert layout.xaxis.visible is True and layout.yaxis.visible is True
+    assert [a.text for a in layout.annotations] == ["target 0.9", "predictions stable"]
+    lc.set_target(None)
+    assert [a.text for a in layout.annotations] == ["predictions stable"]
+    assert lc.mark == 40 and lc.target is None and lc.note is None
+    lc.set_mark(None)
+    assert len(layout.shapes) == 0 and len(layout.annotations) == 0
+
+
+@pytest.mark.parametrize(("call", "bad"), [("set_mark", "40"), ("set_mark", True), ("set_note", 3)])
+def test_bad_note_or_mark_is_rejected(call: str, bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="must be"):
+        getattr(LearningCurve(), call)(bad)
