@@ -93,8 +93,7 @@ GOOD = {
                 "equations, probability and logic",
                 "a university course in music: performance on an instrument or voice, "
                 "composition and music theory",
-                "a university course in physics: quantum mechanics, particles, waves and "
-                "fields",
+                "a university course in physics: quantum mechanics, particles, waves and fields",
                 "a university course in psychology: the mind, cognition, memory, behavior "
                 "and clinical psychology",
                 "a university course in sociology: society, social institutions, inequality "

@@ -67,9 +67,7 @@ def gain_table(frame: pd.DataFrame, pairs: list[tuple[str, str, str]]) -> str:
                 continue
             cells = [_pm(paired(part, base, new, n), "+.3f") for n in CHECKPOINTS]
             rows.append([ds, label, *cells])
-    return md_table(
-        ["dataset", "difference", *[f"Δ accuracy at {n}" for n in CHECKPOINTS]], rows
-    )
+    return md_table(["dataset", "difference", *[f"Δ accuracy at {n}" for n in CHECKPOINTS]], rows)
 
 
 def _verdict_100(d: np.ndarray) -> str:

@@ -79,7 +79,7 @@ def test_per_class_zero_hands_over_at_the_first_fit_and_bad_values_are_refused()
         description_phase([0], [0, 1], per_class=-1)
     with pytest.raises(InvalidInputError, match="classes"):
         description_phase([0], [], per_class=1)
-    assert DESCRIBE_PER_CLASS == ActiveLearner(LogisticRegression()).describe_per_class
+    assert ActiveLearner(LogisticRegression()).describe_per_class == DESCRIBE_PER_CLASS
 
 
 # --------------------------------------------- the batch goes to the classes short of labels
@@ -93,7 +93,9 @@ def test_counts_give_the_batch_to_the_classes_with_the_fewest_labels() -> None:
     without = DescriptionColdStart(S.T).select(QueryContext(X), 4, np.random.default_rng(0))[0]
     assert np.bincount(y[without], minlength=K).tolist() == [1, 1, 1, 1]
     with pytest.raises(InvalidInputError, match="counts"):
-        DescriptionColdStart(S.T, counts=[1, 2]).select(QueryContext(X), 4, np.random.default_rng(0))
+        DescriptionColdStart(S.T, counts=[1, 2]).select(
+            QueryContext(X), 4, np.random.default_rng(0)
+        )
 
 
 # ------------------------------------------------------------------------ the learner
@@ -115,7 +117,9 @@ def test_learner_keeps_describing_until_every_class_has_enough_labels() -> None:
 
 def test_per_class_zero_is_the_old_switch_after_the_first_batch() -> None:
     X, y = data()
-    learner = ActiveLearner(model(), random_state=0, descriptions=DESCRIPTIONS, describe_per_class=0)
+    learner = ActiveLearner(
+        model(), random_state=0, descriptions=DESCRIPTIONS, describe_per_class=0
+    )
     first = learner.query(X, 4)
     assert learner.last_strategy_ == "describe"
     learner.fit(X[first], y[first])
@@ -156,7 +160,7 @@ def _check_the_rule(seen: list[tuple[str, dict[Any, int] | None]], per_class: in
         if counts is not None and min(counts.values()) < per_class:
             assert name == "describe", (name, counts)
     assert any(name == "margin" for name, _ in seen), "the strategy took over in the end"
-    switched = [i for i, (name, _) in enumerate(seen) if name == "margin"][0]
+    switched = next(i for i, (name, _) in enumerate(seen) if name == "margin")
     assert all(name == "margin" for name, _ in seen[switched:]), "no way back"
 
 

@@ -145,7 +145,9 @@ def run_oracle_loop(
     target = min(int(target), n_rows(X))
     name = strategy_name(strategy)
 
-    options = {} if describe_per_class is None else {"describe_per_class": describe_per_class}
+    options: dict[str, Any] = (
+        {} if describe_per_class is None else {"describe_per_class": describe_per_class}
+    )
 
     def fresh() -> Any:
         return ActiveLearner(
