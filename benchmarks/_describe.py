@@ -272,9 +272,13 @@ def run(name: str, method: Method, seed: int, handover: bool = False) -> list[di
         zs_test = zero_shot(X_test, desc, features=est).label
     classes = np.unique(ts.y)
     rows: list[dict[str, Any]] = []
+    handed: list[int] = []  # labels after which the strategy took over from the descriptions
 
     def record(step: Any) -> None:
         n = len(step.positions)
+        phase = getattr(step.learner, "description_phase_", None) if step.fitted else None
+        if phase is not None and not phase.describe and not handed:
+            handed.append(n)
         if n not in CHECKPOINTS:
             return
         fitted = step.fitted
@@ -287,6 +291,7 @@ def run(name: str, method: Method, seed: int, handover: bool = False) -> list[di
             "accuracy": accuracy_score(y_test, pred),
             "f1_macro": f1_score(y_test, pred, labels=classes, average="macro", zero_division=0),
             "classes_seen": len(np.unique(step.labels)),
+            "handover_at": float(handed[0]) if handed else np.nan,
         }
         if zs_pool is not None and zs_test is not None:
             oof = (

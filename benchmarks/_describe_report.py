@@ -104,6 +104,34 @@ def goal_table(frame: pd.DataFrame, new: str) -> str:
     )
 
 
+def phase_table(frame: pd.DataFrame, new: str) -> str:
+    """How many labels the descriptions chose before the strategy took over (new method)."""
+    rows = []
+    for ds, part in frame.groupby("dataset", sort=False):
+        last = part[(part.method == new) & (part.n_labels == max(CHECKPOINTS))]
+        if "handover_at" not in last or last.empty:
+            continue
+        at = last["handover_at"].to_numpy(dtype=float)
+        k = len(np.unique(_textdata.DESCRIBED_SETS[ds]().y))
+        rows.append(
+            [
+                ds,
+                k,
+                _pm(at, ".0f"),
+                f"{int(np.isfinite(at).sum())}/{len(at)}",
+            ]
+        )
+    return md_table(
+        [
+            "dataset",
+            "classes",
+            "labels when the strategy took over",
+            f"took over within {max(CHECKPOINTS)} labels",
+        ],
+        rows,
+    )
+
+
 def handover_table(frame: pd.DataFrame) -> str:
     rows = []
     for ds, part in frame.groupby("dataset", sort=False):
@@ -213,6 +241,11 @@ def section(quick: bool, frame: pd.DataFrame | None = None) -> str:
         f"Paired by seed, {new} − {today}.",
         "",
         goal_table(frame, new),
+        "",
+        "How long the descriptions chose (new): the labels after which margin took over "
+        "(every class had 3 labels, or the model beat the descriptions on the labels).",
+        "",
+        phase_table(frame, new),
         "",
         "### Accuracy",
         "",
