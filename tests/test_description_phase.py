@@ -207,3 +207,14 @@ def test_learner_module_stays_small() -> None:
         if len(p.read_text(encoding="utf-8").splitlines()) > 600
     ]
     assert too_long == []
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_bad_describe_per_class_is_a_clear_error_before_any_work(bad: Any) -> None:
+    X, y = data()
+    learner = ActiveLearner(model(), descriptions=DESCRIPTIONS, describe_per_class=bad)
+    with pytest.raises(InvalidInputError, match="describe_per_class"):
+        learner.query(X, 4)
+    with pytest.raises(InvalidInputError, match="describe_per_class"):
+        learner.fit(X[::20], y[::20])
+    assert not learner.is_fitted
