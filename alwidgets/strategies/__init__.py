@@ -52,7 +52,7 @@ from alwidgets.strategies._batch import (
     DensityWeighted,
     QueryByCommittee,
 )
-from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._context import PoolCache, QueryContext
 from alwidgets.strategies._describe import DescriptionColdStart, class_margins
 from alwidgets.strategies._diversity import (
     k_center_greedy,
@@ -104,6 +104,7 @@ __all__ = [
     "DescriptionColdStart",
     "LabelCardinalityInconsistency",
     "MaxLossReduction",
+    "PoolCache",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
