@@ -89,10 +89,12 @@ class CardMaker:
         elif rank is None:
             strategy, why = "random", "random pick"
             why_long = "the ranking is used up; picked at random until the next retrain"
-        elif not fitted and snap.strategy == "describe":
+        elif snap.strategy == "describe":  # before the first model, or in its phase
             strategy, why = "describe", f"described #{rank}"
-            why_long = ("picked by the class descriptions (no model yet): close to one class's "
-                        "description, balanced over classes, diverse")  # fmt: skip
+            why_long = ("picked by the class descriptions: close to one class's description, "
+                        "for the classes with the fewest labels, diverse")  # fmt: skip
+            if snap.phase is not None:
+                why_long += f" ({snap.phase.reason})"
         elif not fitted:
             strategy, why = "cold_start", f"cold start #{rank}"
             why_long = "a diverse, representative pick (no model yet)"

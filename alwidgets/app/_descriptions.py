@@ -42,7 +42,14 @@ import numpy as np
 from alwidgets._descriptions import check_descriptions
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["ZeroShotCards", "check_describable", "handover", "split_classes", "zero_shot_suggests"]
+__all__ = [
+    "ZeroShotCards",
+    "check_describable",
+    "describe_with",
+    "handover",
+    "split_classes",
+    "zero_shot_suggests",
+]
 
 
 def split_classes(classes: Any) -> tuple[Any, dict[Any, str] | None]:
@@ -158,3 +165,29 @@ def handover(job: Any, X_labeled: Any) -> Any:
     except Exception as err:  # advisory: zero-shot stays
         why = f"zero-shot: the model could not be compared with it ({type(err).__name__}: {err})"
         return ModelPreference(False, float("nan"), float("nan"), len(y), why)
+
+
+def describe_with(learner: Any, similarity: np.ndarray | None) -> None:
+    """While a fitted learner's description phase lasts (``description_phase_.describe``),
+    its next batch is the description cold start's: hand it the pool's similarity the app
+    computed once (:class:`ZeroShotCards`), with the labels per class, so a retrain does
+    not compute it again; the batch is the one the learner would pick by itself.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from alwidgets import ActiveLearner
+    >>> learner = ActiveLearner(LogisticRegression())
+    >>> learner.description_phase_ = SimpleNamespace(describe=True, counts={"a": 2, "b": 1})
+    >>> describe_with(learner, np.zeros((5, 2)))
+    >>> learner.strategy.name, learner.strategy.counts.tolist()
+    ('describe', [2, 1])
+    """
+    phase = getattr(learner, "description_phase_", None)
+    if similarity is None or phase is None or not phase.describe:
+        return
+    from alwidgets.strategies import DescriptionColdStart
+
+    counts = np.asarray(list(phase.counts.values()), dtype=np.int64)  # descriptions' order
+    learner.set_params(strategy=DescriptionColdStart(similarity=similarity, counts=counts))

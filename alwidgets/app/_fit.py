@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets._utils import n_rows, strategy_name
-from alwidgets.app._descriptions import handover
+from alwidgets.app._descriptions import describe_with, handover
 from alwidgets.app._jobs import (
     LazyLearner,
     PoolData,
@@ -143,6 +143,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             learner.fit(
                 pool_rows(data, job.positions, keep=True), job.labels, X_unlabeled=unlabeled
             )
+            describe_with(learner, data.similarity)  # its description phase: no re-embedding
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
@@ -205,7 +206,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             metric_name=metric_name,
             trained_at=time.time(),
             seconds=time.perf_counter() - t0,
-            strategy=name,
+            strategy=getattr(learner, "last_strategy_", name),  # "describe" in its phase
             compare=compare,
             random_baseline=baseline,
             stop_predictions=stop_predictions,
@@ -214,6 +215,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             histogram=getattr(learner, "score_histogram_", None),
             candidate_rows=candidate_rows,
             preference=preference,
+            phase=getattr(learner, "description_phase_", None) if job.fit else None,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)

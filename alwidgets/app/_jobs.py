@@ -46,6 +46,7 @@ class PoolData:
     y_eval: Any = None
     oracle: np.ndarray | None = None  # labels aligned with the pool (teaching mode)
     rows: Any = None  # a Dask pool's RowCache: labeled and candidate rows held in the kernel
+    similarity: np.ndarray | None = None  # (n, k) to the class descriptions, computed once
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ class RankingSnapshot:
     histogram: tuple[np.ndarray, np.ndarray] | None = None  # learner.score_histogram_
     candidate_rows: tuple[np.ndarray, Any] | None = None  # a Dask pool's candidates' rows
     preference: Any = None  # features.ModelPreference: the model against zero-shot (job.zero_shot)
+    phase: Any = None  # the learner's description_phase_: who picks the next batches, why
 
     @property
     def fitted(self) -> bool:

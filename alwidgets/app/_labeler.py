@@ -49,10 +49,9 @@ class ActiveLabeler:
         retrains run in a thread, and a lost cluster shows as a failed retrain.
     classes : sequence of int or str, or dict {class: description}
         The labels. Each gets a key: the label itself when it is a single character
-        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters. A dict also
-        says what each class means (raw texts, a Pipeline starting with ``TextFeatures``):
-        the first batch, zero-shot suggestions on the cards until the model's are better
-        (``docs/guide/descriptions.md``) and a prior for the model come from it.
+        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters. A dict says
+        what each class means (raw texts, a ``TextFeatures`` Pipeline): zero-shot cards,
+        the first batches, a prior for the model (``docs/guide/descriptions.md``).
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -131,10 +130,10 @@ class ActiveLabeler:
     """
 
     def __init__(
-        self, X: Any, classes: Sequence[Any], estimator: Any = None, *, items: Any = None,
-        display: str | Callable[..., Any] = "auto", store: Any = None, batch_size: int = 8,
-        strategy: Any = "margin", eval_set: tuple[Any, Any] | None = None, oracle: Any = None,
-        compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
+        self, X: Any, classes: Sequence[Any] | dict[Any, str], estimator: Any = None, *,
+        items: Any = None, display: str | Callable[..., Any] = "auto", store: Any = None,
+        batch_size: int = 8, strategy: Any = "margin", eval_set: tuple[Any, Any] | None = None,
+        oracle: Any = None, compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
         retrain_every: int | None = None, retrain_in: str = "auto", annotator: str | None = None,
         random_state: Any = None, session: str | None = None, overlap: int = 1,
         lease_seconds: float = 300.0,
@@ -153,7 +152,8 @@ class ActiveLabeler:
         self.overlap, self.lease_seconds = check_team(overlap, lease_seconds)
         self.annotator = default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
-        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
+        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X),
+                              similarity=inp.zero_shot and inp.zero_shot.similarity)  # fmt: skip
         self.store = checks.open_store(
             store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
         )

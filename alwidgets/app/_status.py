@@ -206,8 +206,11 @@ def suggestions_text(snap: RankingSnapshot, sched: Any) -> str | None:
     if not snap.fitted:
         return ("suggestions by zero-shot: the closest class description (cosine "
                 "similarity), until a model's are better on your labels")  # fmt: skip
-    return f"suggestions by {who}" if sched.preference is None else (
-        f"suggestions by {sched.preference.reason}")  # fmt: skip
+    pref, phase = sched.preference, snap.phase
+    text = f"suggestions by {who}" if pref is None else f"suggestions by {pref.reason}"
+    if phase is not None and phase.describe:  # the learner's description phase
+        text += f"; next picks by {phase.reason}"
+    return text
 
 
 def panel_stats(

@@ -115,7 +115,17 @@ def test_the_model_trains_on_the_descriptions_and_the_pool(make_text_labeler) ->
     assert all(c["model_suggestion"] is not None for c in lab.batch_widget.cards)
     detail = lab.batch_widget.status["detail"]
     assert "suggestions: zero-shot (the model is not better on your labels yet)" in detail
-    assert lab.stats.state["suggestions"] == f"suggestions by {pref.reason}"
+    # 2 labels per class: the learner's description phase still picks the next batch
+    phase = learner.description_phase_
+    assert phase.describe and lab.snapshot.strategy == "describe"
+    assert lab.stats.state["suggestions"] == (
+        f"suggestions by {pref.reason}; next picks by {phase.reason}"
+    )
+    assert all(c["why"].startswith("described #") for c in lab.batch_widget.cards)
+    lab.step()  # 4 labels per class: margin sampling takes over the picks
+    assert not lab.learner.description_phase_.describe and lab.snapshot.strategy == "margin"
+    assert "next picks" not in lab.stats.state["suggestions"]
+    assert lab.store.events["strategy"].tolist() == ["describe"] * 12  # both batches
 
 
 SPAM_DRAFT = {  # the first draft of docs/guide/descriptions.md: zero-shot is weak here
@@ -206,3 +216,34 @@ def test_descriptions_need_a_model_that_embeds_text(
         make_text_labeler(estimator=no_embeddings, store=store)
     with SessionStore(store) as s:
         assert s.labels["label"].to_dict() == {0: "pets"} and len(s.events) == 1
+
+
+def test_the_description_phase_reuses_the_pool_similarity(cache_dir: Path, monkeypatch) -> None:
+    """A retrain in the learner's description phase gets the pool's similarity the app
+    computed once: the same batch as the learner's own, without embedding the pool again."""
+    from alwidgets import ActiveLearner
+    from alwidgets.app._descriptions import ZeroShotCards, describe_with
+
+    estimator = pipeline(cache_dir)
+    cards = ZeroShotCards.compute(TEXTS, DESCRIPTIONS, estimator, list(DESCRIPTIONS))
+    labeled = np.r_[0, 1, 24, 25, 48, 49]  # two per class: the phase goes on
+    picks = []
+    original = TextFeatures.similarity
+    for reuse in (False, True):
+        learner = ActiveLearner(estimator, random_state=0, descriptions=DESCRIPTIONS)
+        learner.fit([TEXTS[i] for i in labeled], TRUTH[labeled])
+        assert learner.description_phase_.describe
+        calls: list[int] = []
+
+        def counted(self: Any, X: Any, descriptions: Any, _calls: list[int] = calls) -> Any:
+            _calls.append(len(X))
+            return original(self, X, descriptions)
+
+        monkeypatch.setattr(TextFeatures, "similarity", counted)
+        if reuse:
+            describe_with(learner, cards.similarity)
+        picks.append(learner.query(TEXTS, 6, exclude=labeled).tolist())
+        monkeypatch.setattr(TextFeatures, "similarity", original)
+        assert calls == ([] if reuse else [len(TEXTS)])
+        assert learner.last_strategy_ == "describe"
+    assert picks[0] == picks[1]
