@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._check_args import check_team
-from alwidgets._check_classes import check_label, check_oracle_noise
+from alwidgets._check_classes import check_oracle_noise
 from alwidgets.app import _inputs as checks
 from alwidgets.app._build import build_controller
 from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
+from alwidgets.app._multilabel import check_answer
 from alwidgets.app._protocol import MessageProtocol
 from alwidgets.app._teaching import Oracle, needs_oracle, run_batches, teach_step
 from alwidgets.app._unsaved import save_before_close
@@ -49,6 +50,10 @@ class ActiveLabeler:
     classes : sequence of int or str
         The labels. Each gets a key: the label itself when it is a single character
         (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
+    multi_label : bool, default False
+        An answer is the *set* of classes that apply (``label(item, ["a", "b"])``; ``[]``
+        = none of them): cards show a chip per class, its key toggles it, Enter commits
+        (see ``docs/guide/multilabel.md``). Oracles and eval sets are then indicators.
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -65,8 +70,9 @@ class ActiveLabeler:
         file.
     batch_size : int, default 8
         Cards per batch.
-    strategy : str or callable, default "margin"
-        Query strategy (see :func:`alwidgets.strategies.available_strategies`).
+    strategy : str or callable, default "auto"
+        Query strategy (:func:`alwidgets.strategies.available_strategies`); ``"auto"``
+        is ``margin``, and ``random`` for multi-label (the status says so).
     eval_set : tuple (X_test, y_test), optional
         Held-out data for the learning curve; without it the curve is cross-validated
         on the labeled items (3 folds, once every class has 3 labels).
@@ -129,18 +135,20 @@ class ActiveLabeler:
     def __init__(
         self, X: Any, classes: Sequence[Any], estimator: Any = None, *, items: Any = None,
         display: str | Callable[..., Any] = "auto", store: Any = None, batch_size: int = 8,
-        strategy: Any = "margin", eval_set: tuple[Any, Any] | None = None, oracle: Any = None,
+        strategy: Any = "auto", eval_set: tuple[Any, Any] | None = None, oracle: Any = None,
         compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
         retrain_every: int | None = None, retrain_in: str = "auto", annotator: str | None = None,
         random_state: Any = None, session: str | None = None, overlap: int = 1,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 300.0, multi_label: bool = False,
     ) -> None:  # fmt: skip
         self.oracle_noise = check_oracle_noise(oracle_noise, oracle)
         inp = checks.check_inputs(  # every argument is checked before the store is opened
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
             strategy=strategy, eval_set=eval_set, oracle=oracle, compare_with=compare_with,
             retrain_every=retrain_every, retrain_in=retrain_in, random_state=random_state,
+            multi_label=multi_label,
         )  # fmt: skip
+        self.multi_label = inp.multi_label
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
@@ -150,8 +158,9 @@ class ActiveLabeler:
         self.n_items = len(self.ids)
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
         self.store = checks.open_store(
-            store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
-        )
+            store, self.classes, self.annotator, quiet=self.oracle is not None, session=session,
+            multi_label=self.multi_label,
+        )  # fmt: skip
         self._ctl = build_controller(
             inp, self.store, self._data, annotator=self.annotator, overlap=self.overlap,
             lease_seconds=self.lease_seconds,
@@ -161,12 +170,13 @@ class ActiveLabeler:
             inp.oracle, classes=self.classes, noise=self.oracle_noise, rng=rng,
             pos=self._ctl.mirror.pos)  # fmt: skip
         protocol = MessageProtocol(
-            self._ctl, classes=self.classes, n_items=self.n_items,
+            self._ctl, classes=self.classes, n_items=self.n_items, multi_label=self.multi_label,
             deliver=lambda changes: self._deliver(changes, key_path=True),
         )  # fmt: skip
         self._view = AppView(
-            classes=self.classes, strategy=str(self.strategy), n_items=self.n_items,
-            metric="accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)",
+            classes=self.classes, strategy=checks.strategy_label(self.strategy, self.multi_label),
+            n_items=self.n_items,
+            metric=checks.metric_label(inp), multi_label=self.multi_label,
             compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
         )  # fmt: skip
         self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
@@ -220,13 +230,15 @@ class ActiveLabeler:
         self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_news()))
 
     def label(self, item_id: Any, label: Any) -> None:
-        """Label an item (durable when this returns), like a key press on its card.
+        """Label an item (durable when this returns), like a key press on its card;
+        multi-label: ``label`` is any iterable of classes (``[]``: none of them).
 
         Raises :class:`~alwidgets.UnknownLabelError` for a label not in :attr:`classes`,
-        :class:`~alwidgets.InvalidInputError` for an item not in the pool; warns
+        :class:`~alwidgets.InvalidInputError` for an item not in the pool, a class named
+        twice, or a set where one class is expected (or the reverse); warns
         :class:`~alwidgets.LabelConflictWarning` when colleagues labeled it first.
         """
-        label = check_label(label, self.classes)
+        label = check_answer(label, self.classes, self.multi_label)
         self._call(self._ctl.answer(Answer(self._ctl.mirror.pos(item_id), "label", label)))
 
     def skip(self, item_id: Any) -> None:
