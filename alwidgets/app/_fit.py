@@ -180,7 +180,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         metric_name = ""
         if job.fit and np.ndim(job.labels) == 2:  # multi-label: micro- and macro-F1
             metrics, metric_name = curve_metrics(
-                job.estimator, pool_rows(data, job.positions), job.labels, data.X_eval,
+                job.estimator, pool_rows(data, job.positions), np.asarray(job.labels), data.X_eval,
                 data.y_eval, job.cv, job.random_state,
             )  # fmt: skip
         elif job.fit:

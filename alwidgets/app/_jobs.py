@@ -54,7 +54,7 @@ class RetrainJob:
 
     version: int
     positions: np.ndarray  # labeled pool positions
-    labels: np.ndarray  # their labels (class values)
+    labels: Any  # their labels (class values; multi-label: a 0/1 DataFrame, a column per class)
     exclude: np.ndarray  # positions not to rank (labeled, skipped, unsure)
     estimator: Any  # unfitted; the learner clones it
     strategy: Any

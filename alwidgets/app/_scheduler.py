@@ -157,7 +157,11 @@ class RetrainScheduler:
         """A fit-and-rank job (``fit=False``: a cold-start ranking, no model)."""
         positions = np.fromiter(labels, dtype=np.int64, count=len(labels))
         given = [labels[p] for p in positions.tolist()]
-        y = indicator(given, self.classes) if self.multi_label else np.asarray(given)
+        y = (  # an indicator whose columns name the classes (the learner's classes_)
+            pd.DataFrame(indicator(given, self.classes), columns=self.classes)
+            if self.multi_label
+            else np.asarray(given)
+        )
         exclude = np.flatnonzero(handled)
         # a fitted model ranks many (its scores cover the whole pool anyway); the
         # cold-start selector clusters, so it is asked for a few batches only
