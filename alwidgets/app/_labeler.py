@@ -44,16 +44,11 @@ class ActiveLabeler:
     ----------
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
-        A Dask array or DataFrame keeps the pool on its cluster (``alwidgets.pools``):
-        only labeled rows, candidates' rows and the cards' items come to the kernel;
-        retrains run in a thread, and a lost cluster shows as a failed retrain.
+        A Dask array or DataFrame stays on its cluster (``alwidgets.pools``): only the
+        rows needed come to the kernel; retrains run in a thread.
     classes : sequence of int or str
         The labels. Each gets a key: the label itself when it is a single character
         (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
-    multi_label : bool, default False
-        An answer is the *set* of classes that apply (``label(item, ["a", "b"])``; ``[]``
-        = none of them): cards show a chip per class, its key toggles it, Enter commits
-        (see ``docs/guide/multilabel.md``). Oracles and eval sets are then indicators.
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -63,11 +58,9 @@ class ActiveLabeler:
         How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
         or a function ``item -> html``.
     store : str, path or SessionStore, optional
-        Where labels are kept (a file, or a ``postgresql://`` URL). Reopening it
-        resumes the session (labels, undo history, learning curve); the constructor
-        waits up to ``RESUME_WAIT_S`` (2 s) for a model on the stored labels, a slower
-        one replaces the untouched cold-start cards when ready. ``None``: a temporary
-        file.
+        Where labels are kept (a file, or a ``postgresql://`` URL; ``None``: a temporary
+        file). Reopening it resumes the session; the constructor waits up to 2 s for a
+        model on the stored labels, a slower one replaces the untouched cold-start cards.
     batch_size : int, default 8
         Cards per batch.
     strategy : str or callable, default "auto"
@@ -77,8 +70,7 @@ class ActiveLabeler:
         Held-out data for the learning curve; without it the curve is cross-validated
         on the labeled items (3 folds, once every class has 3 labels).
     oracle : array-like or callable, optional
-        True labels (aligned with the pool, or ``item_id -> label``) for teaching:
-        :meth:`step` and :meth:`run` answer with them.
+        True labels (pool-aligned, or ``item_id -> label``): :meth:`step`, :meth:`run` use them.
     oracle_noise : float, default 0
         The share of the oracle's answers that are wrong on purpose (listed in
         :attr:`oracle_mistakes`), to show :meth:`review` at work.
@@ -88,25 +80,26 @@ class ActiveLabeler:
         Retrain after this many new labels; default: after every batch. ``0``: only
         when :meth:`retrain` is called.
     retrain_in : {"auto", "thread", "process"}, default "auto"
-        Where fits run: a worker process keeps any model from slowing the keys; a
-        thread suffices when fits release the GIL. ``"auto"``: a process in notebooks,
-        a thread where a process cannot work (an estimator defined in the notebook, a
-        script). A failed process falls back to a thread. Kept as given:
-        :attr:`retrain_mode` says where fits run now.
+        Where fits run. ``"auto"``: a worker process in notebooks (no model slows the
+        keys), a thread where a process cannot work (an estimator defined in the
+        notebook, a script) or failed; :attr:`retrain_mode` says where fits run now.
     annotator : str, optional
         Name recorded with each action (default: ``JUPYTERHUB_USER``, else the login).
     session : str, optional
         With a ``postgresql://`` store: the session's name on the server.
     overlap : int, default 1
-        How many different annotators label each item. In a team each batch is
-        claimed (leased for ``lease_seconds``, renewed in the background) so colleagues
-        get other items, and every labeler trains on the team's labels; a label on an
-        item ``overlap`` colleagues labeled first is kept as a conflict, not a label
-        (its card says who was first). A lone labeler on a file claims nothing.
+        How many different annotators label each item. In a team each batch is claimed
+        (leased, renewed in the background) so colleagues get other items, and all train
+        on the team's labels; a label on an item ``overlap`` colleagues labeled first is
+        kept as a conflict, not a label. A lone labeler on a file claims nothing.
     lease_seconds : float, default 300
         How long a claim lasts without renewal.
     random_state : int, Generator or None
         Seed for the strategy, cold start and tie breaking.
+    multi_label : bool, default False
+        An answer is the *set* of classes that apply (``label(item, ["a", "b"])``; ``[]``
+        = none of them): a chip per class, its key toggles it, Enter commits (guide:
+        ``docs/guide/multilabel.md``). An oracle or eval set is then an indicator or sets.
 
     Attributes
     ----------
@@ -175,8 +168,7 @@ class ActiveLabeler:
         )  # fmt: skip
         self._view = AppView(
             classes=self.classes, strategy=checks.strategy_label(self.strategy, self.multi_label),
-            n_items=self.n_items,
-            metric=checks.metric_label(inp), multi_label=self.multi_label,
+            n_items=self.n_items, metric=checks.metric_label(inp), multi_label=self.multi_label,
             compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
         )  # fmt: skip
         self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
@@ -267,12 +259,9 @@ class ActiveLabeler:
         self, wait: bool = False, timeout: float | None = None, force: bool = False
     ) -> None:
         """Retrain on all current labels in the background (``wait=True``: block until
-        the new ranking, curve point and plots are in place).
-
-        A model's errors do not raise: they are logged, shown and kept in
-        :attr:`last_error`; the previous model stays. With the labels of the model in
-        use (or under way) nothing is refit unless ``force=True``.
-        """
+        the new ranking, curve point and plots are in place). A model's errors do not
+        raise: they are shown and kept in :attr:`last_error` (the previous model stays).
+        With the labels of the model in use nothing is refit unless ``force=True``."""
         event = self._call(self._ctl.retrain(force))
         deadline = None if timeout is None else time.monotonic() + timeout
         while wait and event is not None:
@@ -287,7 +276,8 @@ class ActiveLabeler:
 
         ``n``: how many (default: every label its out-of-fold guess differs from).
         Returns the suspects in review order (index: item ids; columns ``label``,
-        ``guess``, ``score``, ``p_label``, ``p_guess``); empty: the cards stay.
+        ``guess``, ``score``, ``p_label``, ``p_guess``; multi-label: a row per suspect class
+        of an item, ``label``, ``guess``, ``class``, ``given``, ``score``, ``p``).
         """
         frame = self._call(self._ctl.start_review(n)).copy()
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
