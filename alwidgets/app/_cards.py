@@ -11,8 +11,7 @@ queue's job (:mod:`._queue`).
 Examples
 --------
 >>> import numpy as np
->>> from alwidgets.app import _multilabel as ml
-from alwidgets.app._jobs import RankingSnapshot
+>>> from alwidgets.app._jobs import RankingSnapshot
 >>> snap = RankingSnapshot(version=0, n_labels=0, order=np.array([2, 0]),
 ...                        scores=np.full(3, np.nan), proba=None)
 >>> maker = CardMaker(ids=["a", "b", "c"], items=["A", "B", "C"], display="text",

@@ -65,7 +65,7 @@ class LabelingController:
         make_team: Callable[[], TeamRouting],
         annotator: str,
         overlap: int,
-        review: tuple[Any, ...],
+        review: tuple[Any, Any, int, list[Any]],
         stats_base: dict[str, Any],
     ) -> None:
         self._lock = threading.RLock()

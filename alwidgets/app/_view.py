@@ -81,12 +81,9 @@ class AppView:
         # histogram shows the mean margin over classes (what "auto" = random lacks)
         name = f"micro-F1 · {strategy}" if multi_label else strategy
         self.curve = LearningCurve(metric_label=metric, name=name)
+        axis = "over classes (higher = less sure)" if multi_label else "(higher = more informative)"
         self.histogram = UncertaintyHistogram(
-            **(
-                {"score_label": "mean margin over classes (higher = less sure)"}
-                if multi_label
-                else {}
-            )
+            score_label=f"{'mean margin' if multi_label else 'utility'} {axis}"
         )
         self.stats = SessionStats({"n_total": n_items})
         for fig in (self.curve.widget, self.histogram.widget):
