@@ -212,6 +212,7 @@ async ([base, state]) => {
   document.head.append(css);
   await loaded;
   state._state_esm = await (await fetch(base + "_batch_state.js")).text();
+  state._cards_esm = await (await fetch(base + "_batch_cards.js")).text();
   const mod = await import(base + "_batch.js");
   const host = document.createElement("div");
   document.body.append(host);

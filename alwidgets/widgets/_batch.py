@@ -9,12 +9,13 @@ replies with :meth:`ack`, :meth:`nack`, :meth:`unsaved` (kept, to be saved: a la
 labeled the item first) or :meth:`undone`. No ranking, storage or undo
 logic lives here.
 
-The front end is two files: ``_batch.js``, the view (DOM, keys, focus), is the
+The front end is four files: ``_batch.js``, the view (DOM, keys, focus), is the
 anywidget ``_esm``; ``_batch_state.js``, the pure protocol and local state (seq
-numbers, optimistic marks, undo history, which batch to show), travels as the synced
-``_state_esm`` text and the view imports it from a blob URL (anywidget sends file
-*text* to the browser, so a relative import between the two would not resolve; Node's
-test runner imports the same file directly). ``_esm`` and ``_css`` are paths, so
+numbers, optimistic marks, undo history, which batch to show), ``_batch_cards.js``
+(the cards' DOM building blocks) and ``_chips.js`` (multi-label chips) travel as the
+synced ``_state_esm``, ``_cards_esm`` and ``_chips_esm`` texts and the view imports
+them from blob URLs (anywidget sends file *text* to the browser, so a relative import
+between them would not resolve; Node's test runner imports the pure ones directly). ``_esm`` and ``_css`` are paths, so
 anywidget's hot reload (``ANYWIDGET_HMR=1``) updates the view and the style live; a
 change to the state module is picked up by the next widget created.
 
@@ -115,6 +116,9 @@ class BatchWidget(anywidget.AnyWidget):
     multi_label = traitlets.Bool(
         False, help="Cards show a chip per class: keys toggle, Enter commits the set."
     ).tag(sync=True)
+    _cards_esm = traitlets.Unicode(
+        help="Text of _batch_cards.js, the cards' DOM building blocks the view imports."
+    ).tag(sync=True)
     _chips_esm = traitlets.Unicode(
         help="Text of _chips.js, the multi-label chips module the view imports."
     ).tag(sync=True)
@@ -128,6 +132,10 @@ class BatchWidget(anywidget.AnyWidget):
     @traitlets.default("_state_esm")
     def _read_state_esm(self) -> str:
         return (_HERE / "_batch_state.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_cards_esm")
+    def _read_cards_esm(self) -> str:
+        return (_HERE / "_batch_cards.js").read_text(encoding="utf-8")
 
     @traitlets.default("_chips_esm")
     def _read_chips_esm(self) -> str:
