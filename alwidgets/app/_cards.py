@@ -210,7 +210,9 @@ def _describe(
     long_now = (
         f"model v{snap.version} gives it {name} utility {score:.3f} (higher = more informative)"
     )
-    if strategy in (None, "undo", "review", "random", "cold_start"):
+    if strategy in (None, "undo", "review", "cold_start") or (
+        strategy == "random" and rank is None
+    ):
         first = (picked.get("why") or "shown earlier").split(" · ")[0]  # not an old utility
         return f"{first} · {now}", f"{first}; {long_now}"
     then = picked.get("score")

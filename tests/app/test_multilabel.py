@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from alwidgets import InvalidInputError, StoreMismatchError, UnknownLabelError
 from alwidgets.app import ActiveLabeler
 from alwidgets.app._status import histogram_of
+from alwidgets.stopping import stopping_hint
 from alwidgets.store import SessionStore
 
 N_POOL = 300
@@ -274,6 +275,8 @@ def test_teaching_with_an_indicator_oracle_races_random_and_reports_mistakes(mak
         assert (given == truth(Y, item)) == (item not in wrong)
     hist = lab._ctl.sched.stop_history
     assert hist and hist[-1].shape[1] == Y.shape[1]  # indicator predictions on the stop set
+    hint = stopping_hint(lab.learning_curve, hist, score_column="score")  # raises if it fails
+    assert lab._ctl.sched.hint == hint  # the app's hint is that one (not a swallowed error)
 
 
 def test_a_function_oracle_and_an_eval_set_of_sets(make, yeast) -> None:
@@ -317,3 +320,18 @@ def test_warnings_none_on_the_happy_path(make, yeast) -> None:
         answer_batch(lab, Y)
         lab.retrain(wait=True)
     assert lab.model_version == 1
+
+
+def test_a_dask_pool_labels_sets_too(make, yeast) -> None:
+    """A pool on Dask: the multi-label model fits on the fetched rows, the cards get
+    predicted sets and the histogram keeps the strategy's candidate scores."""
+    da = import_or_skip("dask.array", 'Dask pools need pip install -e ".[dask]"')
+    X, Y, _ = yeast
+    lab = make(X=da.from_array(X, chunks=(100, -1)))
+    for _ in range(2):
+        answer_batch(lab, Y)
+        lab.retrain(wait=True)
+    assert lab.last_error is None and lab.model_version == 2
+    assert lab.snapshot.utility is None  # no pool-wide pass on a cluster
+    assert all(isinstance(c["suggestion"], list) for c in lab.batch_widget.cards)
+    assert lab.labels["label"].map(lambda s: isinstance(s, tuple)).all()
