@@ -108,6 +108,8 @@ def test_wheel_holds_the_front_end_data_and_licence(wheel: Path) -> None:
     for needed in (
         "alwidgets/widgets/_batch.js",
         "alwidgets/widgets/_batch_state.js",
+        "alwidgets/widgets/_batch_cards.js",
+        "alwidgets/widgets/_chips.js",
         "alwidgets/widgets/_batch.css",
         "alwidgets/py.typed",
     ):
