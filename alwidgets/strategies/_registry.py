@@ -36,10 +36,16 @@ from alwidgets.strategies._batch import (
     QueryByCommittee,
 )
 from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._cvirs import CVIRS
 from alwidgets.strategies._multilabel import (
     LabelCardinalityInconsistency,
     MaxLossReduction,
     mean_margin,
+)
+from alwidgets.strategies._multilabel_margin import (
+    AdaptiveMultiLabel,
+    MaxMarginUncertainty,
+    RareClassMargin,
 )
 from alwidgets.strategies._utilities import entropy, least_confidence, margin
 
@@ -106,6 +112,13 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "mean_margin": lambda: UtilityStrategy(mean_margin, "mean_margin", (0.0, 1.0), ("multi",)),
     "lci": LabelCardinalityInconsistency,
     "mmc": MaxLossReduction,
+    "mmu": MaxMarginUncertainty,
+    "adaptive": AdaptiveMultiLabel,
+    "cvirs": CVIRS,
+    "rare_margin": RareClassMargin,
+    "cluster_mean_margin": lambda: ClusterMargin(
+        utility=mean_margin, name="cluster_mean_margin", tasks=("multi",)
+    ),
 }
 
 
