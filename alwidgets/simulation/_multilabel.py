@@ -25,8 +25,8 @@ from alwidgets._multilabel import (
     check_classes_occur,
     check_indicator,
     is_indicator,
-    micro_macro_f1,
 )
+from alwidgets._thresholds import micro_macro_f1
 from alwidgets._utils import n_rows
 from alwidgets.exceptions import InvalidInputError
 

@@ -299,9 +299,7 @@ class AdaptiveMultiLabel(Strategy):
         for item, betas in best.items():
             row = ctx.rows(np.array([item]))
             guess = (ctx.predict_proba(np.array([item])) >= 0.5).astype(y.dtype)
-            model = clone(ctx.estimator).fit(
-                _stack(ctx.X_labeled, row), np.vstack([y, guess])
-            )
+            model = clone(ctx.estimator).fit(_stack(ctx.X_labeled, row), np.vstack([y, guess]))
             err = approximate_error(model.predict_proba(probe_rows))
             errors.append((err, -max(betas)))
         return -min(errors)[1]

@@ -11,8 +11,9 @@ True
 Traceback (most recent call last):
 ...
 alwidgets.exceptions.UnknownStrategyError: unknown strategy 'margn' (did you mean 'margin'?); available: ...
->>> available_strategies(task="multi")
-['auto', 'cold_start', 'coreset', 'lci', 'mean_margin', 'mmc', 'random']
+>>> available_strategies(task="multi")  # doctest: +NORMALIZE_WHITESPACE
+['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'lci',
+ 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
 >>> get_strategy("auto").resolve(multi_label=True).name
 'random'
 """
@@ -144,7 +145,7 @@ def available_strategies(task: str | None = None) -> list[str]:
     Examples
     --------
     >>> available_strategies()[:3]
-    ['auto', 'badge', 'cluster_margin']
+    ['adaptive', 'auto', 'badge']
     >>> "margin" in available_strategies("multi")
     False
     """
@@ -173,7 +174,7 @@ def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
     >>> check_task(get_strategy("margin"), multi_label=True)
     Traceback (most recent call last):
     ...
-    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: auto, cold_start, coreset, lci, mean_margin, mmc, random (or a function fn(proba) -> scores).
+    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: adaptive, auto, cluster_mean_margin, cold_start, coreset, cvirs, lci, mean_margin, mmc, mmu, random, rare_margin (or a function fn(proba) -> scores).
     """
     if multi_label is None:
         return strategy
