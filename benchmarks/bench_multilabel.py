@@ -69,6 +69,7 @@ CANDIDATES = (
 )
 STRATEGIES = ("random", *CANDIDATES)
 THRESHOLDS: tuple[float | str, ...] = (0.5, "cv")
+PRIORITY = {"full": 0, "random": 1, "mean_margin": 1, "mmu": 1, "cluster_mean_margin": 1}
 SEEDS = 5
 MOVIES_SIZE = 6000
 GENRES = ["Action", "Animation", "Comedy", "Drama", "Documentary", "Romance", "Short"]
@@ -201,8 +202,9 @@ def run(quick: bool) -> pd.DataFrame:
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
     workers = int(os.environ.get("ALW_BENCH_WORKERS", "2"))
-    # the slowest jobs first, so the pool does not end on one long straggler
-    jobs.sort(key=lambda j: (j[2] != "adaptive", j[0] != "emotions"))
+    # what decides first (the references, random and the simplest candidates under both
+    # rules), so that an interrupted run resumed from ALW_BENCH_CACHE has the core early
+    jobs.sort(key=lambda j: (PRIORITY.get(j[2], 2) + (j[1] == 0.5 and j[2] not in PRIORITY), j[3]))
     if workers > 1:
         with ProcessPoolExecutor(workers) as pool:
             parts = list(pool.map(_job, [(j, folder) for j in jobs]))

@@ -216,6 +216,12 @@ def _stack(a: Any, b: Any) -> Any:
     return np.concatenate([np.asarray(a), np.asarray(b)])
 
 
+def _fixed_threshold(model: Any) -> Any:
+    """The refit only serves probabilities: no out-of-fold thresholds (3 fits per class)."""
+    cv = {k: 0.5 for k, v in model.get_params().items() if k.endswith("threshold") and v == "cv"}
+    return model.set_params(**cv) if cv else model
+
+
 class AdaptiveMultiLabel(Strategy):
     """``adaptive``: Li & Guo's (2013) adaptive mix of MMU and label cardinality inconsistency.
 
@@ -299,7 +305,8 @@ class AdaptiveMultiLabel(Strategy):
         for item, betas in best.items():
             row = ctx.rows(np.array([item]))
             guess = (ctx.predict_proba(np.array([item])) >= 0.5).astype(y.dtype)
-            model = clone(ctx.estimator).fit(_stack(ctx.X_labeled, row), np.vstack([y, guess]))
+            model = _fixed_threshold(clone(ctx.estimator))
+            model.fit(_stack(ctx.X_labeled, row), np.vstack([y, guess]))
             err = approximate_error(model.predict_proba(probe_rows))
             errors.append((err, -max(betas)))
         return -min(errors)[1]

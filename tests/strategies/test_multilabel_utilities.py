@@ -104,7 +104,7 @@ def test_check_task_resolves_auto_and_lists_what_fits() -> None:
     assert check_task(auto, True).name == "random"
     assert check_task(auto, True) is check_task(auto, True)  # one object per task
     assert check_task(auto, None) is auto
-    with pytest.raises(InvalidInputError, match="use one of: auto, cold_start, coreset, lci"):
+    with pytest.raises(InvalidInputError, match="use one of: adaptive, auto, cluster_mean_margin"):
         check_task(get_strategy("entropy"), True)
 
 
@@ -131,7 +131,7 @@ def test_auto_on_a_context_follows_its_task() -> None:
         assert scores[got[0]] == scores.max()
 
 
-@pytest.mark.parametrize("name", ["lci", "mmc"])
+@pytest.mark.parametrize("name", ["lci", "mmc", "rare_margin", "cvirs", "adaptive"])
 def test_label_strategies_need_the_labeled_sets(name: str) -> None:
     class Const:
         def predict_proba(self, X: np.ndarray) -> np.ndarray:
