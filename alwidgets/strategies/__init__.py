@@ -33,8 +33,9 @@ Examples
  'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
 
 Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
-default everywhere) is ``margin`` for single-label and ``random`` for multi-label (no
-multi-label strategy beat random on both real benchmark sets; see ``AutoStrategy``).
+default everywhere) is ``margin`` for single-label and ``mmu`` for multi-label (the one
+multi-label strategy that met the default's rule on the real benchmark sets; see
+``AutoStrategy``).
 """
 
 from __future__ import annotations

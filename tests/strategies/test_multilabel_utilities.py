@@ -101,7 +101,7 @@ def test_check_task_resolves_auto_and_lists_what_fits() -> None:
     auto = get_strategy("auto")
     assert isinstance(auto, AutoStrategy)
     assert check_task(auto, False).name == "margin"
-    assert check_task(auto, True).name == "random"
+    assert check_task(auto, True).name == "mmu"
     assert check_task(auto, True) is check_task(auto, True)  # one object per task
     assert check_task(auto, None) is auto
     with pytest.raises(InvalidInputError, match="use one of: adaptive, auto, cluster_mean_margin"):
