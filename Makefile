@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip
 PORT   ?= 8888
 NOTEBOOK ?= notebooks/quickstart.ipynb
 
-.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench docs dist clean
+.PHONY: demo test lint typecheck pytest browser-deps js-deps pg-deps bench-deps bench docs dist clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -116,7 +116,11 @@ dist: $(VENV)/.docs
 
 test: lint typecheck pytest docs dist
 
-bench: $(VENV)/.bench
+# Debian's fortune cookies: the ten-topic text set of the description benchmark (bench_text).
+bench-deps:
+	$(call apt-dep,[ -f /usr/share/games/fortunes/computers ],fortunes,the fortune-topics benchmark set)
+
+bench: $(VENV)/.bench bench-deps
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:

@@ -28,6 +28,8 @@ __all__ = [
     "EstimatorError",
     "InvalidDtypeError",
     "InvalidInputError",
+    "LabelConflictError",
+    "LabelConflictWarning",
     "NotFittedError",
     "OptionalDependencyError",
     "StoreError",
@@ -86,6 +88,54 @@ class StoreError(ALWidgetsError, OSError):
 
 class StoreMismatchError(StoreError, ValueError):
     """The file is not a session store, or belongs to a session with other classes."""
+
+
+class LabelConflictError(ALWidgetsError, RuntimeError):
+    """A label refused because enough other annotators labeled the item first.
+
+    ``SessionStore.label(item_id, label, overlap=k)`` raises it when ``k`` or more
+    *other* annotators hold a live label on the item: the answer is kept, as a
+    ``conflict`` event (in ``events``, not a label). Nothing else changed.
+
+    Attributes
+    ----------
+    event_id : int
+        The conflict event that keeps the answer.
+    item_id : int or str
+        The item.
+    others : list of str
+        The annotators whose labels were there first.
+
+    Examples
+    --------
+    >>> err = LabelConflictError(123, 17, ["bo"], 1)
+    >>> print(err)
+    item 17 was labeled by bo meanwhile (overlap=1): your answer is kept as conflict event #123, not as a label.
+    >>> err.event_id, err.item_id, err.others
+    (123, 17, ['bo'])
+    """
+
+    def __init__(self, event_id: int, item_id: object, others: list[str], overlap: int) -> None:
+        self.event_id, self.item_id, self.others = event_id, item_id, list(others)
+        self.overlap = overlap
+        names = " and ".join(
+            [", ".join(self.others[:-1]), self.others[-1]] if len(self.others) > 1 else self.others
+        )
+        super().__init__(
+            f"item {item_id!r} was labeled by {names or 'others'} meanwhile (overlap={overlap}): "
+            f"your answer is kept as conflict event #{event_id}, not as a label."
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:  # picklable (e.g. from a worker process)
+        return (type(self), (self.event_id, self.item_id, self.others, self.overlap))
+
+
+class LabelConflictWarning(ALWidgetsError, UserWarning):
+    """A label given in Python (``ActiveLabeler.label``) was kept as a conflict, not a
+    label: enough colleagues labeled the item first (see :class:`LabelConflictError`).
+
+    The labeler goes on (the item counts as answered); the warning names who was first.
+    """
 
 
 class ClusterError(ALWidgetsError, RuntimeError):

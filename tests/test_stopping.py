@@ -13,10 +13,16 @@ from alwidgets.exceptions import InvalidInputError
 from alwidgets.stopping import (
     Budget,
     Plateau,
+    PrequentialAccuracy,
     StabilizingPredictions,
     StoppingHint,
     TargetScore,
     cohen_kappa,
+    f_bound,
+    prediction_kappa,
+    prequential_accuracy,
+    rule_holds,
+    stability_report,
     stopping_hint,
 )
 
@@ -145,6 +151,153 @@ def test_stopping_hint_from_history() -> None:
     assert stopping_hint([{"n_labels": 5, "f1": 0.9}], score_column="f1", target=0.8) == (
         "f1 0.900 reached the target 0.800"
     )
+
+
+# -- the published rule, stability_report, prequential accuracy -----------------------
+
+
+def _history(kappa_like: list[int], n: int = 400, k: int = 3, seed: int = 0) -> list[np.ndarray]:
+    """Predictions whose successive models differ on ``kappa_like[i]`` items each time."""
+    rng = np.random.default_rng(seed)
+    out = [rng.integers(0, k, n)]
+    for changed in kappa_like:
+        nxt = out[-1].copy()
+        where = rng.choice(n, size=changed, replace=False)
+        nxt[where] = (nxt[where] + 1) % k
+        out.append(nxt)
+    return out
+
+
+def test_the_rule_averages_kappa_itself_over_the_window() -> None:
+    # mean of [0.98, 1, 1] is 0.993 > 0.99: the published rule stops, "each κ above
+    # the threshold" would not
+    assert rule_holds([0.98, 1.0, 1.0], 3, 0.99)
+    assert not all(k > 0.99 for k in [0.98, 1.0, 1.0])
+    # a constant but low κ: the change of κ is 0 (a variant would stop), κ itself is not stable
+    assert not rule_holds([0.5, 0.5, 0.5], 3, 0.99)
+    # strictly greater than the threshold, and never with an undefined κ in the window
+    assert not rule_holds([0.5, 0.5, 0.5], 3, 0.5)
+    assert not rule_holds([1.0, float("nan"), 1.0], 3, 0.5)
+    stop = StabilizingPredictions(window=3, threshold=0.99)
+    for preds in _history([120, 0, 0, 0]):
+        stop.update(predictions=preds)
+    assert stop.should_stop and stop.kappas[-3:] == [1.0, 1.0, 1.0]
+    with pytest.raises(InvalidInputError, match="between 0 and 1"):
+        StabilizingPredictions(threshold=1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from([0, 0, 0, 1, 2, 8, 40]), min_size=0, max_size=12))
+def test_report_replays_the_criterion(changes: list[int]) -> None:
+    history = _history(changes, n=300)
+    crit = StabilizingPredictions(window=2, threshold=0.98)
+    held = [crit.update(predictions=p) for p in history]
+    report = stability_report(history, window=2, threshold=0.98, n_labels=list(range(len(history))))
+    assert report["holds"] == held[-1]
+    first = held.index(True) if True in held else None
+    assert report["first_held"] == first and report["first_held_labels"] == first
+    np.testing.assert_allclose(report["kappas"], crit.kappas)
+    assert report["changed"] == pytest.approx([c / 300 for c in changes])
+    if report["holds"]:
+        since = report["since"]
+        assert all(held[since:]) and (since == 0 or not held[since - 1])
+        assert report["sentence"].startswith("predictions stable")
+    else:
+        assert report["since"] is None
+
+
+def test_report_numbers_and_sentence() -> None:
+    history = _history([200, 4, 2, 0], n=400)
+    report = stability_report(history, window=3, threshold=0.99, n_labels=[10, 20, 30, 40, 50])
+    kappas = report["kappas"]
+    assert report["kappa"] == pytest.approx(np.mean(kappas[-3:]))
+    assert report["min_kappa"] == pytest.approx(min(kappas[-3:]))
+    assert report["bound"] == pytest.approx(4 * (1 - min(kappas[-3:])) / min(kappas[-3:]))
+    assert report["changed_last"] == 0.0
+    assert report["agree"] == pytest.approx(1 - 6 / 400, abs=1e-9)  # items changed in the window
+    assert report["holds"] and report["since_labels"] == 50 and report["n_items"] == 400
+    bound = np.ceil(report["bound"] * 100) / 100
+    assert report["sentence"] == (
+        f"predictions stable: the last 4 models agree on 98 % of the stop set (mean κ "
+        f"{report['kappa']:.3f}) — one more retrain is unlikely to change F1 by more than "
+        f"~{bound:.2f}"
+    )
+    changing = stability_report(_history([200, 40, 20], n=400))
+    assert not changing["holds"] and changing["since"] is None
+    assert changing["sentence"].startswith("predictions still changing: mean κ 0.")
+    assert "5 % of the stop set changed at the last one" in changing["sentence"]
+    early = stability_report(history[:2])
+    assert early["sentence"] == "stop signal: needs 4 models predicting the stop set (2 so far)"
+    assert np.isnan(early["kappa"]) and np.isnan(early["bound"]) and not early["holds"]
+    one_class = stability_report([np.zeros(50, dtype=int)] * 5)
+    assert one_class["sentence"].startswith("predictions not comparable yet")
+    assert stability_report([])["n_models"] == 0
+
+
+def test_report_on_indicator_matrices_and_what_it_refuses() -> None:
+    rng = np.random.default_rng(3)
+    Y = (rng.random((200, 5)) < 0.3).astype(int)
+    moved = Y.copy()
+    moved[:10, 0] = 1 - moved[:10, 0]
+    report = stability_report([Y, moved, moved, moved])
+    assert report["changed"] == [0.05, 0.0, 0.0]
+    assert report["kappas"][0] == pytest.approx(cohen_kappa_score(Y.ravel(), moved.ravel()))
+    assert prediction_kappa(Y, moved) == report["kappas"][0]
+    with pytest.raises(InvalidInputError, match=r"label sets .*indicator matrix"):
+        stability_report([[("a",), ("a", "b")], [("a",), ("b",)]])
+    with pytest.raises(InvalidInputError, match="label sets"):
+        stability_report([pd.Series([("a",), ("b",)]), pd.Series([("a",), ("b",)])])
+    with pytest.raises(InvalidInputError, match="not 0/1"):
+        stability_report([np.full((3, 2), 2), np.full((3, 2), 2)])
+    with pytest.raises(InvalidInputError, match="same shape every round"):
+        stability_report([Y, Y[:, :4]])
+    with pytest.raises(InvalidInputError, match="one count per model"):
+        stability_report([Y, Y], n_labels=[10])
+    stop = StabilizingPredictions(window=1, threshold=0.9)
+    stop.update(predictions=Y)
+    assert stop.update(predictions=Y.astype(bool))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_f_bound_holds_for_binary_f1(data: st.DataObject) -> None:
+    # Bloodgood & Grothendieck: κ(A, B) >= T > 0 implies |F1(A) - F1(B)| <= 4(1 - T)/T,
+    # whatever the truth (F1 of the positive class on the same items).
+    n = data.draw(st.integers(4, 40))
+    bits = st.lists(st.integers(0, 1), min_size=n, max_size=n)
+    truth, a, b = (np.array(data.draw(bits)) for _ in range(3))
+    kappa = prediction_kappa(a, b)
+    if not np.isfinite(kappa) or kappa <= 0:
+        return
+
+    def f1(pred: np.ndarray) -> float:
+        tp = int(((pred == 1) & (truth == 1)).sum())
+        denom = int(pred.sum() + truth.sum())
+        return 2 * tp / denom if denom else 0.0
+
+    assert abs(f1(a) - f1(b)) <= f_bound(kappa) + 1e-12
+
+
+def test_prequential_accuracy() -> None:
+    assert prequential_accuracy(["a", "b", None, "b"], ["a", "a", "b", None]) == 0.5
+    assert np.isnan(prequential_accuracy([None, None], ["a", "b"]))
+    assert prequential_accuracy(np.array([1, 2]), [1, 2]) == 1.0  # numpy and Python values
+    assert prequential_accuracy([1, 2], ["1", "2"]) == 0.0  # 1 and "1" differ
+    assert prequential_accuracy([("a", "b"), ("a",)], [("b", "a"), ("a", "c")]) == 0.5
+    assert prequential_accuracy(np.array([[1, 0], [1, 1]]), np.array([[1, 0], [0, 1]])) == 0.5
+    with pytest.raises(InvalidInputError, match="2 suggestions, 3 answers"):
+        prequential_accuracy(["a", "b"], ["a", "b", "c"])
+    p = PrequentialAccuracy(window=4)
+    assert np.isnan(p.update([None, None], ["a", "b"], n_labels=2))
+    assert p.report()["sentence"].startswith("suggestion vs answer: no answered item")
+    assert p.update(["a", "a", "a"], ["a", "b", "a"], n_labels=5) == pytest.approx(2 / 3)
+    assert p.update(["b", "b"], ["b", "b"], n_labels=7) == 1.0
+    assert p.recent() == (3, 4)  # the newest 4 compared items: a≠b, a=a, b=b, b=b
+    report = p.report()
+    assert report["overall"] == pytest.approx(4 / 5) and report["accuracy"] == 0.75
+    assert "matched your answer on 3 of the last 4 labels (75 %)" in report["sentence"]
+    assert "not held-out accuracy" in report["sentence"]
+    assert p.history["n"].tolist() == [0, 3, 2] and p.history["n_labels"].tolist() == [2, 5, 7]
 
 
 def test_stabilizing_predictions_on_multi_label_indicators() -> None:

@@ -1,4 +1,4 @@
-"""The labeling app: :class:`ActiveLabeler` and the parts it is wired from.
+"""The labeling app: :class:`ActiveLabeler` and the parts it is built from.
 
 See ``docs/ARCHITECTURE.md`` ("The app package") for which module owns which decision.
 """

@@ -1,5 +1,8 @@
 """One retrain as a pure function: :func:`run_job` fits, ranks and scores.
 
+Pure: it changes nothing it is given (a Dask pool's row cache only fills as a read-
+through cache; the candidates' rows come back in the snapshot for its owner to keep).
+
 It runs in a thread or a worker process (:mod:`._worker`); with an oracle it also
 races the other strategies (:func:`alwidgets.simulation.run_oracle_loop`) and
 measures the random-sampling expectation for the learning curve.
@@ -111,14 +114,15 @@ def _random_baseline(
     return float(np.mean(scores)), float(np.std(scores))
 
 
-def _dask_scores(learner: Any, data: PoolData) -> Any:
-    """The candidates' scores as a pool-long NaN-elsewhere vector; their rows are kept."""
+def _dask_scores(learner: Any, data: PoolData) -> tuple[Any, tuple[np.ndarray, Any]]:
+    """The candidates' scores as a pool-long NaN-elsewhere vector, and their rows (for
+    the owner of the pool's row cache to keep)."""
     from alwidgets.pools import SparseScores
 
     cand = learner.candidate_scores_
-    if data.rows is not None:
-        data.rows.remember(cand.index.to_numpy(), learner._candidate_rows)
-    return SparseScores(n_rows(data.X), cand.index.to_numpy(), cand.to_numpy())
+    positions = cand.index.to_numpy()
+    scores = SparseScores(n_rows(data.X), positions, cand.to_numpy())
+    return scores, (positions, learner.candidate_rows_)
 
 
 def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
@@ -136,8 +140,9 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
         )
         raw = getattr(learner, "scores_", None)
+        candidate_rows = None
         if raw is None and hasattr(learner, "candidate_scores_"):  # a Dask pool
-            scores: Any = _dask_scores(learner, data)
+            scores, candidate_rows = _dask_scores(learner, data)
         else:
             scores = (
                 np.asarray(raw, dtype=np.float64)
@@ -197,6 +202,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             also_positions=job.also_predict if also_proba is not None else None,
             also_proba=also_proba,
             histogram=getattr(learner, "score_histogram_", None),
+            candidate_rows=candidate_rows,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)

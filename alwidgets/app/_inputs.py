@@ -30,29 +30,11 @@ from typing import Any
 import numpy as np
 
 from alwidgets import _validation as V
-from alwidgets._check_classes import (
-    check_classes,
-    check_eval_set,
-    check_label,
-    check_oracle,
-    check_oracle_noise,
-)
+from alwidgets._check_classes import check_classes, check_eval_set, check_oracle
 from alwidgets._utils import plain
-from alwidgets._validation import check_team
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 
-# check_label, check_oracle_noise and check_team are re-exported for _labeler.py only,
-# until it imports them from their homes (alwidgets._check_classes, alwidgets._validation).
-__all__ = [
-    "Inputs",
-    "assign_keys",
-    "check_inputs",
-    "check_label",
-    "check_oracle_noise",
-    "check_team",
-    "default_annotator",
-    "open_store",
-]
+__all__ = ["Inputs", "assign_keys", "check_inputs", "open_store"]
 
 #: Keys that can label a class, in the order they are handed out.
 CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]  # j k s u: move, skip, unsure
@@ -83,14 +65,6 @@ def assign_keys(classes: list[Any]) -> list[str]:
         if not keys[i]:
             keys[i] = next(free, "")
     return keys
-
-
-def default_annotator() -> str:
-    """Who labels: ``JUPYTERHUB_USER`` when set (each hub user their own name), else the
-    login name."""
-    from alwidgets.store._session import _default_annotator
-
-    return os.environ.get("JUPYTERHUB_USER") or _default_annotator()
 
 
 def open_store(

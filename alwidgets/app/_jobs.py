@@ -131,6 +131,7 @@ class RankingSnapshot:
     also_positions: np.ndarray | None = None  # the job's ``also_predict``
     also_proba: np.ndarray | None = None  # their probabilities, session class order
     histogram: tuple[np.ndarray, np.ndarray] | None = None  # learner.score_histogram_
+    candidate_rows: tuple[np.ndarray, Any] | None = None  # a Dask pool's candidates' rows
 
     @property
     def fitted(self) -> bool:

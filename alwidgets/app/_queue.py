@@ -1,24 +1,28 @@
-"""The labeling queue: the current batch, the prefetched next one, and the cards.
+"""The labeling queue: the current batch and the prefetched next one.
 
-:class:`BatchQueue` owns which pool positions are queued (current or next batch),
+:class:`BatchQueue` owns which pool positions are queued (current or next batch) and
 takes the next items from the latest :class:`~alwidgets.app._jobs.RankingSnapshot`
-(skipping handled and queued ones, falling back to seeded random picks when the ranking
-is used up), and builds the cards the front end shows. Which items are handled it only
-reads, through a read-only view of the session's mask
-(:attr:`alwidgets.app._session.SessionState.handled`); the answers shown on the cards
-belong to the session too. It knows nothing about the store or the widgets;
-:class:`~alwidgets.ActiveLabeler` calls it under its lock.
+(skipping handled and queued ones, falling back to seeded random picks when the
+ranking is used up); during a review the suspects come first. Which items are
+handled it only reads, through the mirror's read-only mask
+(:attr:`alwidgets.app._mirror.SessionMirror.handled`). In a team, ``claim`` leases
+every batch it builds in the store (items colleagues labeled or hold are passed
+over); a lone labeler claims nothing. It knows nothing about the store or the
+widgets; the controller calls it under its lock. Cards come from
+:class:`~alwidgets.app._cards.CardMaker`.
 
 Examples
 --------
 >>> import numpy as np
+>>> from alwidgets.app._cards import CardMaker
 >>> from alwidgets.app._jobs import RankingSnapshot
 >>> snap = RankingSnapshot(version=0, n_labels=0, order=np.array([4, 2, 0, 1, 3]),
 ...                        scores=np.full(6, np.nan), proba=None)
->>> handled = np.zeros(6, dtype=bool)  # the session's mask (the queue only reads it)
->>> q = BatchQueue(ids=list("abcdef"), items=list("ABCDEF"), display="text",
-...                classes=["x", "y"], batch_size=2, rng=np.random.default_rng(0),
-...                snapshot=snap, handled=handled)
+>>> handled = np.zeros(6, dtype=bool)  # the mirror's mask (the queue only reads it)
+>>> cards = CardMaker(ids=list("abcdef"), items=list("ABCDEF"), display="text",
+...                   classes=["x", "y"])
+>>> q = BatchQueue(cards, batch_size=2, rng=np.random.default_rng(0), snapshot=snap,
+...                handled=handled)
 >>> q.current.positions, q.next.positions
 ([4, 2], [0, 1])
 >>> handled[[4, 2]] = True
@@ -32,24 +36,23 @@ True
 
 from __future__ import annotations
 
-import html
-import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from alwidgets._utils import take_rows
-from alwidgets.app._jobs import RankingSnapshot, proba_in_class_order
+from alwidgets.app._cards import CardMaker
+from alwidgets.app._jobs import RankingSnapshot
 
 __all__ = ["Batch", "BatchQueue"]
 
-logger = logging.getLogger("alwidgets")
+_CACHE_SIZE = 256  # cards kept for undo (current + next + recent history)
 
-_CACHE_SIZE = 256  # rendered items and cards kept (current + next + undo history)
+#: ``claim(positions, k)``: lease up to ``k`` of ``positions`` (in order); the taken ones.
+Claim = Callable[[Iterator[int], int], list[int]]
 
 
 @dataclass
@@ -67,64 +70,31 @@ class BatchQueue:
 
     def __init__(
         self,
+        cards: CardMaker,
         *,
-        ids: Sequence[Any],
-        items: Any,
-        display: Any,
-        classes: list[Any],
         batch_size: int,
         rng: np.random.Generator,
         snapshot: RankingSnapshot,
         handled: np.ndarray,
-        X: Any = None,
-        claim: Callable[[Iterator[int], int], list[int]] | None = None,
+        claim: Claim | None = None,
     ) -> None:
-        n = len(ids)
-        self.ids, self.items, self.display, self.X = ids, items, display, X
-        self.classes, self.batch_size, self._rng = classes, batch_size, rng
-        self.handled = handled  # read only: the session owns it
-        # team routing: claim(positions, k) leases up to k of them in the store (see _team)
-        self.claim = claim
-        self.queued = np.zeros(n, dtype=bool)
+        self.cards, self.batch_size, self._rng = cards, batch_size, rng
+        self.handled = handled  # read only: the mirror owns it
+        self.claim = claim  # None: a lone labeler (nothing to lease)
+        self.queued = np.zeros(len(handled), dtype=bool)
         self.snapshot, self.cursor = snapshot, 0
         self.query_info: dict[int, dict[str, Any]] = {}  # position -> why it was shown
         self.ran_out = False  # set when a batch needed random picks
         self.review: Any = None  # a ReviewRound while labeled items are reviewed
-        self._html: OrderedDict[int, str] = OrderedDict()
-        self._cards: OrderedDict[int, dict[str, Any]] = OrderedDict()  # shown, for undo
+        self._shown: OrderedDict[int, dict[str, Any]] = OrderedDict()  # cards, for undo
         self._counter = 0
         self.current = self.new_batch()
         self.next = self.new_batch()
 
     # ---- building batches ----
     def take(self, k: int) -> list[tuple[int, int | None]]:
-        """Up to ``k`` (position, rank) pairs from the ranking; random when it runs out."""
-        if self.claim is not None:
-            return self._take_claimed(k, self.claim)
-        order = self.snapshot.order
-        out: list[tuple[int, int | None]] = []
-        seen: set[int] = set()
-        while self.cursor < len(order) and len(out) < k:
-            p = int(order[self.cursor])
-            self.cursor += 1
-            if not self.handled[p] and not self.queued[p] and p not in seen:
-                out.append((p, self.cursor))
-                seen.add(p)
-        if len(out) < k:
-            free = ~(self.handled | self.queued)
-            free[list(seen)] = False
-            rest = np.flatnonzero(free)
-            if rest.size:
-                extra = self._rng.choice(rest, size=min(k - len(out), rest.size), replace=False)
-                out.extend((int(p), None) for p in extra)
-                self.ran_out = True
-        return out
-
-    def _take_claimed(
-        self, k: int, claim: Callable[[Iterator[int], int], list[int]]
-    ) -> list[tuple[int, int | None]]:
-        """Like :meth:`take`, but only items the store lets this annotator claim: those
-        labeled or leased by colleagues are passed over (see ``_team``)."""
+        """Up to ``k`` (position, 1-based rank) pairs from the ranking; random when it
+        runs out (rank ``None``). In a team only items ``claim`` gets are taken."""
         order = self.snapshot.order
         rank: dict[int, int] = {}
 
@@ -135,18 +105,32 @@ class BatchQueue:
                     rank[p] = i + 1
                     yield p
 
-        got = claim(ranked(), k)
-        out: list[tuple[int, int | None]] = [(p, rank.get(p)) for p in got]
-        if got:  # passed-over items come back with the next ranking
-            self.cursor = max(rank[p] for p in got if p in rank)
+        got = self._taken(ranked(), k)
+        out: list[tuple[int, int | None]] = [(p, rank[p]) for p in got]
+        if got:  # passed-over items (claimed by others) come back with the next ranking
+            self.cursor = max(rank[p] for p in got)
         if len(out) < k:
             free = ~(self.handled | self.queued)
             free[got] = False
-            rest = self._rng.permutation(np.flatnonzero(free))
-            extra = claim(iter(int(p) for p in rest), k - len(out))
+            rest, want = np.flatnonzero(free), k - len(out)
+            if self.claim is None:
+                size = min(want, rest.size)
+                extra = [int(p) for p in self._rng.choice(rest, size=size, replace=False)]
+            else:
+                extra = self.claim((int(p) for p in self._rng.permutation(rest)), want)
             out.extend((p, None) for p in extra)
             if extra:
                 self.ran_out = True
+        return out
+
+    def _taken(self, candidates: Iterator[int], k: int) -> list[int]:
+        if self.claim is not None:
+            return self.claim(candidates, k)
+        out: list[int] = []
+        for p in candidates:
+            if len(out) >= k:
+                break
+            out.append(p)
         return out
 
     def new_batch(self) -> Batch:
@@ -154,20 +138,25 @@ class BatchQueue:
         self._counter += 1
         suspects = self._review_positions()
         if suspects:
-            cards = [self.review_card(p) for p in suspects]
-            batch = Batch(self._counter, suspects, cards)
+            made = [self.cards.review_card(p, self.review.info[p], self.snapshot) for p in suspects]
+            positions = suspects
         else:
             picked = self.take(self.batch_size)
-            batch = Batch(
-                self._counter, [p for p, _ in picked], [self.card(p, r) for p, r in picked]
-            )
+            made = [self.cards.card(p, r, self.snapshot) for p, r in picked]
+            positions = [p for p, _ in picked]
+        batch = Batch(self._counter, positions, self._keep(positions, made))
         self.queued[batch.positions] = True
-        for pos, card in zip(batch.positions, batch.cards, strict=True):
-            self._cards[pos] = card
-            self._cards.move_to_end(pos)
-        while len(self._cards) > _CACHE_SIZE:
-            self._cards.popitem(last=False)
         return batch
+
+    def _keep(self, positions: list[int], made: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:  # fmt: skip
+        """Record what each card says (query info for the store, the card for undo)."""
+        for pos, (card, info) in zip(positions, made, strict=True):
+            self.query_info[pos] = info
+            self._shown[pos] = card
+            self._shown.move_to_end(pos)
+        while len(self._shown) > _CACHE_SIZE:
+            self._shown.popitem(last=False)
+        return [card for card, _ in made]
 
     def _review_positions(self) -> list[int]:
         """The next unanswered, unqueued suspects of a review (up to a batch)."""
@@ -182,6 +171,10 @@ class BatchQueue:
             return pos in self.review.done
         return bool(self.handled[pos])
 
+    def positions(self) -> list[int]:
+        """Every queued position (current, then next)."""
+        return [*self.current.positions, *self.next.positions]
+
     def start_review(self, review: Any) -> None:
         """Show ``review``'s suspects from now on (the cards on screen go back to the pool)."""
         self.review = review
@@ -189,19 +182,6 @@ class BatchQueue:
         self.release(self.next)
         self.current = self.new_batch()
         self.next = self.new_batch()
-
-    def review_card(self, pos: int) -> dict[str, Any]:
-        """A card for a labeled item under review: its label, the models' guess, the score."""
-        info = self.review.info[pos]
-        label, guess = info["label"], info["guess"]
-        why = f"review: labeled {label!r}, models guess {guess!r}"
-        why_long = (
-            f"{why} out of fold (p={info['p_guess']:.2f}; suspicion {info['score']:.2f}). "
-            "Press its class to keep the label, another class to change it, s to keep."
-        )
-        card = self.card(pos, None, reason=why, kind="review")
-        ci = self.classes.index(guess) if guess in self.classes else None
-        return {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"]}
 
     def release(self, batch: Batch) -> None:
         """Return a batch's items to the pool (unhandled ones may be picked again)."""
@@ -216,8 +196,24 @@ class BatchQueue:
     def swap(self, snapshot: RankingSnapshot) -> None:
         """Use a new ranking from now on; the prefetched batch is taken from it."""
         self.snapshot, self.cursor = snapshot, 0
+        self.ran_out = False
         self.refill_next()
-        self.rescore_current()
+        snap = self.snapshot
+        if snap.fitted and len(snap.scores) == len(self.handled):  # the cards on screen
+            cur = self.current  # show the utility of the model in use (the histogram's)
+            cards = [CardMaker.rescored(c, snap) for c in cur.cards]
+            self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
+
+    def take_ranking(self, snap: RankingSnapshot, *, replace_cold: bool = False) -> None:
+        """Use a retrain's ranking: the prefetched batch comes from it, the cards on screen
+        get its guesses; ``replace_cold``: a cold-start batch none of whose cards is
+        answered (a resumed session's, before its first model) is replaced too."""
+        cold = not self.snapshot.fitted
+        untouched = not any(self.answered(p) for p in self.current.positions)
+        self.swap(snap)  # atomic: the next batch comes from the new ranking
+        if replace_cold and cold and untouched and snap.fitted:
+            self.replace_current()
+        self.update_suggestions(snap.also_positions, snap.also_proba)
 
     def replace_current(self) -> None:
         """Take the current batch afresh from the ranking in use (nothing of it answered:
@@ -230,26 +226,25 @@ class BatchQueue:
         self.current.shown_at = shown_at
         self.next = self.new_batch()
 
-    def rescore_current(self) -> None:
-        """Show the current model's utility on the cards on screen.
-
-        The cards keep their items and why they were picked, but the score they show
-        is the one of the ranking in use: the same number the uncertainty histogram
-        places them at (a pick-time score from an older model, e.g. the ~1.00 margin of
-        the first model's top picks, would contradict the histogram).
-        """
-        snap = self.snapshot
-        if not snap.fitted or len(snap.scores) != len(self.ids):
-            return
-        cards = []
-        for card in self.current.cards:
-            score = float(snap.scores[int(card["key"])])
-            if np.isfinite(score):
-                why, why_long = _describe(card.get("picked", {}), snap, score)
-                card = {**card, "score": score, "why": why, "why_long": why_long}
-            cards.append(card)
-        cur = self.current
-        self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
+    def replace(self, lost: set[int]) -> list[int]:
+        """Take the unanswered ``lost`` items (leased to a colleague meanwhile) off both
+        batches, each replaced by a fresh pick; returns the ones taken off."""
+        gone = [p for p in self.positions() if p in lost and not self.answered(p)]
+        for name in ("current", "next"):
+            batch: Batch = getattr(self, name)
+            keep = [i for i, p in enumerate(batch.positions) if p not in gone]
+            if len(keep) == len(batch.positions):
+                continue
+            positions = [batch.positions[i] for i in keep]
+            cards = [batch.cards[i] for i in keep]
+            self.queued[[p for p in batch.positions if p in gone]] = False
+            picked = [] if self.review is not None else self.take(len(batch.positions) - len(keep))
+            made = [self.cards.card(p, r, self.snapshot) for p, r in picked]
+            new = [p for p, _ in picked]
+            self.queued[new] = True
+            cards += self._keep(new, made)
+            setattr(self, name, Batch(batch.id, positions + new, cards, batch.shown_at))
+        return gone
 
     def advance(self) -> Batch:
         """Make the prefetched batch current (minus items answered meanwhile); prefetch
@@ -276,12 +271,11 @@ class BatchQueue:
             self.queued[self.current.positions] = True
             self.queued[pos] = True
             self.next = self.new_batch()
-        card = self._cards.get(pos)
+        card = self._shown.get(pos)
         if card is None:
             info = self.query_info.get(pos)
-            card = self.card(pos, None, reason="brought back by undo")
-            if info is not None:
-                self.query_info[pos] = info  # keep why it was first picked
+            card, fresh = self.cards.card(pos, None, self.snapshot, reason="brought back by undo")
+            self.query_info[pos] = info if info is not None else fresh  # why it was first picked
         cur = self.current
         self.current = Batch(cur.id, [pos, *cur.positions], [card, *cur.cards], cur.shown_at)
         self.queued[pos] = True
@@ -296,10 +290,7 @@ class BatchQueue:
             i = row.get(int(card["key"]))
             if self.review is not None and int(card["key"]) in self.review:
                 i = None  # a review card keeps the out-of-fold guess, not the model's own
-            if i is not None and proba[i].sum() > 0:
-                best = int(np.argmax(proba[i]))
-                card = {**card, "suggestion": best, "confidence": float(proba[i][best])}
-            cards.append(card)
+            cards.append(card if i is None else CardMaker.suggested(card, proba[i]))
         cur = self.current
         self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 
@@ -307,116 +298,3 @@ class BatchQueue:
         """Every card of the current batch is answered (and there is at least one)."""
         pos = self.current.positions
         return bool(pos) and all(self.answered(p) for p in pos)
-
-    # ---- cards ----
-    def card(
-        self, pos: int, rank: int | None, reason: str | None = None, kind: str = "undo"
-    ) -> dict[str, Any]:
-        """The JSON card for ``pos``: rendered item, suggestion, and why it was picked."""
-        snap = self.snapshot
-        score = float(snap.scores[pos]) if pos < len(snap.scores) else float("nan")
-        finite = bool(np.isfinite(score))
-        proba = None
-        if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
-            proba = snap.proba[rank - 1]
-        elif snap.fitted and self.X is not None:
-            try:
-                rows = take_rows(self.X, np.array([pos]))
-                proba = proba_in_class_order(snap.learner, rows, self.classes)[0]
-            except Exception:  # the card still works without a suggestion
-                logger.exception("alwidgets: predicting item %r failed", self.ids[pos])
-        suggestion = confidence = None
-        if proba is not None and proba.sum() > 0:
-            suggestion = int(np.argmax(proba))
-            confidence = float(proba[suggestion])
-        fitted = snap.fitted
-        if reason is not None:
-            strategy, why, why_long = kind, reason, reason
-        elif rank is None:
-            strategy, why = "random", "random pick"
-            why_long = "the ranking is used up; picked at random until the next retrain"
-        elif not fitted:
-            strategy, why = "cold_start", f"cold start #{rank}"
-            why_long = "a diverse, representative pick (no model yet)"
-        else:
-            strategy = snap.strategy
-            why = f"{strategy} {score:.3f} · #{rank}" if finite else f"#{rank}"
-            why_long = (
-                f"picked by {strategy} from model v{snap.version}: utility {score:.3f} "
-                f"(higher = more informative), rank {rank} of {len(snap.order)} ranked"
-            )
-        self.query_info[pos] = {
-            "model_version": snap.version if fitted else None,
-            "score": score if finite else None,
-            "rank": rank,
-            "strategy": strategy,
-        }
-        return {
-            "key": str(pos),
-            "item_id": self.ids[pos],
-            "html": self.render(pos),
-            "suggestion": suggestion,
-            "confidence": confidence,
-            "score": score if finite else None,
-            "rank": rank,
-            "why": why,
-            "why_long": why_long,
-            "picked": {
-                "strategy": strategy,
-                "version": snap.version if fitted else None,
-                "score": score if finite else None,
-                "rank": rank,
-                "why": why,
-            },
-        }
-
-    def render(self, pos: int) -> str:
-        """HTML of one item (cached: only queued items are ever rendered)."""
-        from alwidgets.display import render
-
-        cached = self._html.get(pos)
-        if cached is not None:
-            self._html.move_to_end(pos)
-            return cached
-        try:
-            out = render(self.item(pos), self.display)
-        except Exception as err:  # a user's renderer failing must not stop labeling
-            logger.exception("alwidgets: rendering item %r failed", self.ids[pos])
-            msg = html.escape(f"{type(err).__name__}: {err}")
-            out = f'<div class="alw-render-error">cannot show this item: {msg}</div>'
-        self._html[pos] = out
-        if len(self._html) > _CACHE_SIZE:
-            self._html.popitem(last=False)
-        return out
-
-    def item(self, pos: int) -> Any:
-        """What the person sees for ``pos`` (a row of a DataFrame, an image, a text...)."""
-        items = self.items
-        if hasattr(items, "iloc"):
-            return items.iloc[pos]
-        if hasattr(items, "tocsr"):  # sparse rows: show the non-zero features
-            row = items[pos].tocoo()
-            return {f"x{j}": v for j, v in zip(row.col[:30], row.data[:30], strict=True)}
-        return items[pos]
-
-
-def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tuple[str, str]:
-    """A card's short and long reason: why it was picked, with the current model's score.
-
-    >>> snap = RankingSnapshot(version=3, n_labels=9, order=np.arange(2),
-    ...                        scores=np.zeros(2), proba=None, strategy="margin")
-    >>> _describe({"strategy": "margin", "version": 2, "score": 0.998, "rank": 4}, snap, 0.61)[0]
-    'margin 0.610 · #4'
-    >>> _describe({"strategy": "cold_start", "rank": 9, "why": "cold start #9"}, snap, 0.5)[0]
-    'cold start #9 · margin 0.500'
-    """
-    now = f"{snap.strategy} {score:.3f}"
-    strategy, rank = picked.get("strategy"), picked.get("rank")
-    long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
-    if strategy in (None, "undo", "review", "random", "cold_start"):
-        first = picked.get("why") or "shown earlier"
-        return f"{first} · {now}", f"{first}; {long_now}"
-    then = picked.get("score")
-    was = f" (utility {then:.3f} then)" if isinstance(then, float) else ""
-    why_long = f"picked #{rank} by {strategy} from model v{picked.get('version')}{was}; {long_now}"
-    return (f"{now} · #{rank}" if rank is not None else now), why_long

@@ -1,10 +1,11 @@
 """Review mode: the most suspect labeled items come back as cards, to keep or change.
 
-:meth:`ReviewMixin.review` ranks the labeled items with
+:func:`find_suspects` ranks the labeled items with
 :func:`alwidgets.review.suspect_labels` (out of fold: no model judges a label it was
-trained on) and switches the queue to them. On a review card the usual keys apply: a
-class key records that label (the same one = *kept*, another = *changed*), ``s`` keeps
-the label, ``u`` marks it unsure. Every answer is a new event in the store, tagged
+trained on); the controller switches the queue to them (a :class:`ReviewRound`). On a
+review card the usual keys apply: a class key records that label (the same one =
+*kept*, another = *changed*), ``s`` keeps the label, ``u`` marks it unsure
+(:func:`review_outcome`). Every answer is a new event in the store, tagged
 ``strategy="review"`` (the history stays; undo steps back as usual). When every
 suspect is answered, the normal ranking takes over again.
 
@@ -20,10 +21,8 @@ Examples
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,7 +30,7 @@ import pandas as pd
 from alwidgets._utils import take_rows
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["OUTCOMES", "ReviewMixin", "ReviewRound", "find_suspects"]
+__all__ = ["OUTCOMES", "ReviewRound", "find_suspects", "review_outcome"]
 
 #: What a review answer did to the label.
 OUTCOMES = ("kept", "changed", "unsure")
@@ -48,6 +47,13 @@ class ReviewRound:
     @classmethod
     def from_ranking(cls, positions: list[int], info: dict[int, dict[str, Any]]) -> ReviewRound:
         return cls([int(p) for p in positions], {int(p): info[p] for p in positions})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> ReviewRound:
+        """The suspects of :func:`find_suspects` (index: positions), in its order."""
+        records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
+        info = {int(p): row for p, row in zip(frame.index, records, strict=True)}
+        return cls.from_ranking(list(info), info)
 
     def __contains__(self, pos: object) -> bool:
         return pos in self.info
@@ -114,86 +120,25 @@ def find_suspects(
     return frame.head(int(n))
 
 
-class ReviewMixin:
-    """``review()`` and ``review_progress`` for :class:`~alwidgets.ActiveLabeler`."""
+def review_outcome(
+    round_: ReviewRound | None, current: Any, pos: int, action: str, label: Any
+) -> tuple[str, Any, str | None]:
+    """``(action, label, outcome)`` of an answer; ``outcome`` is None off review cards.
 
-    estimator: Any
-    X: Any
-    ids: Sequence[Any]
-    classes: list[Any]
-    _lock: threading.RLock
-    _queue: Any
-    _state: Any
-    _review_seed: int
-    panels: Any
-    batch_widget: Any
+    ``current`` is the item's label now. A skip on a review card keeps the label: it
+    becomes a label event with the same label, so undo and the history treat it like
+    any other answer.
 
-    if TYPE_CHECKING:  # provided by ActiveLabeler
-
-        def _push_state(self) -> None: ...
-
-    def review(self, n: int | None = None) -> pd.DataFrame:
-        """Show the most suspect labeled items as cards, to keep or change their labels.
-
-        Parameters
-        ----------
-        n : int, optional
-            How many to review; default: every labeled item whose out-of-fold guess
-            differs from its label.
-
-        Returns
-        -------
-        pandas.DataFrame
-            The suspects in review order (index: item ids; columns ``label``,
-            ``guess``, ``score``, ``p_label``, ``p_guess``). Empty: nothing to review,
-            the cards stay as they were.
-        """
-        with self._lock:
-            labels = self._state.labels
-        frame = find_suspects(self.estimator, self.X, labels, n, self._review_seed)
-        records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-        info = {int(p): row for p, row in zip(frame.index, records, strict=True)}
-        with self._lock:
-            if len(frame):
-                self._queue.start_review(ReviewRound.from_ranking(list(info), info))
-                self._push_state()
-            self._draw_review()
-        out = frame.copy()
-        out.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
-        return out
-
-    @property
-    def review_progress(self) -> dict[str, int] | None:
-        """The current review's ``total``, ``done``, ``kept``, ``changed``, ``unsure``."""
-        round_ = self._queue.review
-        return None if round_ is None else round_.progress()
-
-    def _review_answer(self, pos: int, action: str, label: Any) -> tuple[str, Any, str | None]:
-        """``(action, label, outcome)`` for an answer; ``outcome`` None off review cards.
-
-        A skip on a review card keeps the label: it becomes a label event with the
-        same label, so undo and the history treat it like any other answer.
-        """
-        round_ = self._queue.review
-        if round_ is None or pos not in round_:
-            return action, label, None
-        current = self._state.label_of(pos)
-        if action == "skip" and current is not None:
-            action, label = "label", current
-        if action == "unsure":
-            return action, label, "unsure"
-        return action, label, "kept" if label == current else "changed"
-
-    def _review_from_ui(self, n: int | None = None) -> None:
-        """The review button or message: start a review, or say why there is none."""
-        try:
-            frame = self.review(n)
-        except InvalidInputError as err:
-            self.batch_widget.notice(f"Cannot review yet: {err}", "error")
-            return
-        if not len(frame):
-            self.batch_widget.notice("Nothing to review: the models agree with every label.")
-
-    def _draw_review(self) -> None:
-        round_ = self._queue.review
-        self.panels.draw_stats(review=None if round_ is None else round_.status())
+    >>> r = ReviewRound.from_ranking([4], {4: {"label": "a", "guess": "b"}})
+    >>> review_outcome(r, "a", 4, "skip", None), review_outcome(r, "a", 4, "label", "b")
+    (('label', 'a', 'kept'), ('label', 'b', 'changed'))
+    >>> review_outcome(None, "a", 4, "skip", None)
+    ('skip', None, None)
+    """
+    if round_ is None or pos not in round_:
+        return action, label, None
+    if action == "skip" and current is not None:
+        action, label = "label", current
+    if action == "unsure":
+        return action, label, "unsure"
+    return action, label, "kept" if label == current else "changed"

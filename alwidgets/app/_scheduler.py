@@ -5,9 +5,8 @@ version counter, labels since the last job, the job under way (one at a time; la
 that arrive meanwhile mark it *dirty* so a follow-up job runs), the last error, the
 raced strategies' labeled sets and the stopping signal's history. It builds the
 immutable :class:`~alwidgets.app._jobs.RetrainJob` and digests each
-:class:`~alwidgets.app._jobs.RankingSnapshot`. :class:`RetrainWiring` (a mixin of the
-labeler) calls it under the labeler's lock, submits the job to the worker and swaps
-the snapshot into the queue.
+:class:`~alwidgets.app._jobs.RankingSnapshot`. The controller calls it under its lock
+(the one owner of this state); the facade submits the jobs to the worker.
 
 Examples
 --------
@@ -31,15 +30,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from alwidgets.app._jobs import PoolData, RankingSnapshot, RetrainJob
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.app._jobs import RankingSnapshot, RetrainJob
 
-__all__ = ["RetrainScheduler", "RetrainWiring", "last_version"]
+__all__ = ["RetrainScheduler", "last_version"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -73,6 +71,8 @@ class RetrainScheduler:
         self.job_event: threading.Event | None = None  # set once the job's result is applied
         self.dirty = False  # labels arrived while a job ran: run another after it
         self.last_error: str | None = None
+        # applying the last result went wrong (e.g. its curve point could not be logged)
+        self.apply_problem: str | None = None
         # raced strategies (teaching mode): the items each has labeled in its own loop
         self.compare_state: dict[str, np.ndarray] = {
             n: np.empty(0, dtype=np.int64) for n in self.compare_with if n != "random"
@@ -177,8 +177,12 @@ class RetrainScheduler:
         )
 
     # ---- applying a result ----
-    def model_metrics(self, snap: RankingSnapshot) -> dict[str, Any]:
-        """The learning-curve point of a fitted snapshot (and the raced strategies' state)."""
+    def log_point(self, store: Any, snap: RankingSnapshot) -> tuple[str | None, Any]:
+        """Log a fitted snapshot's learning-curve point and read the curve back: what went
+        wrong (or ``None``) and the curve (``None``: not read). Store calls only, no lock
+        needed: nothing of this object changes."""
+        if snap.error is not None or not snap.fitted:
+            return None, None
         metrics: dict[str, Any] = dict(snap.metrics)
         metrics["fit_seconds"] = snap.seconds
         metrics["strategy"] = snap.strategy
@@ -186,14 +190,27 @@ class RetrainScheduler:
             metrics["metric"] = snap.metric_name
         if snap.random_baseline is not None:
             metrics["random_score"], metrics["random_score_std"] = snap.random_baseline
-        for name, (positions, score) in snap.compare.items():
-            self.compare_state[name] = positions
+        for name, (_, score) in snap.compare.items():
             metrics[f"{name}_score"] = score
-        return metrics
+        problem = None
+        try:
+            if self.should_log(snap):
+                store.log_model(snap.version, snap.n_labels, **metrics)
+        except Exception as err:  # the model is fine; only its record is missing
+            logger.warning("alwidgets: logging model v%s failed: %s", snap.version, err)
+            problem = f"model v{snap.version} is in use, but its curve point was not saved ({err})"
+        try:
+            return problem, store.models
+        except Exception:  # the curve is drawn again after the next retrain
+            return problem, None
 
-    def finish(self, snap: RankingSnapshot, trainable: bool) -> bool:
-        """Record a job's end; whether a follow-up job should run."""
+    def finish(self, snap: RankingSnapshot, trainable: bool, problem: str | None = None) -> bool:
+        """Record a job's end (``problem``: what went wrong applying it, for the status
+        line); whether a follow-up job should run."""
         self.job_event = None
+        self.apply_problem = problem
+        for name, (positions, _) in snap.compare.items():  # the raced strategies' state
+            self.compare_state[name] = positions
         if snap.error is not None:
             self.last_error = snap.error
             logger.error("alwidgets: retrain v%s failed: %s", snap.version, snap.error_detail)
@@ -213,134 +230,6 @@ class RetrainScheduler:
             self.hint = stopping_hint(models, self.stop_history, score_column="score")
         except Exception:  # the hint is advisory: never let it break the app
             logger.debug("alwidgets: stopping hint failed", exc_info=True)
-
-
-class RetrainWiring:
-    """Starting jobs on the worker and applying their results to the queue and widgets.
-
-    A mixin of :class:`~alwidgets.ActiveLabeler` (which provides the attributes below).
-    """
-
-    X: Any
-    store: Any
-    retrain_in: str
-    compare_with: list[str]
-    batch_widget: Any
-    panels: Any
-    _lock: Any
-    _closed: bool
-    _resuming: bool
-    _fallback_shown: bool
-    _data: PoolData
-    _sched: RetrainScheduler
-    _state: Any
-    _queue: Any
-    _worker: Any
-    _ui: Any
-
-    if TYPE_CHECKING:  # provided by AppView
-
-        def _set_status(self) -> None: ...
-
-        def _push_state(self) -> None: ...
-
-        def _refresh_histogram(self) -> None: ...
-
-        def _refresh_stats(self, force: bool = False) -> None: ...
-
-    def _cold_start(self) -> RankingSnapshot:
-        """A diverse first ranking, computed here (no model needed)."""
-        job = self._sched.make_job(False, {}, self._state.handled, [])
-        from alwidgets.app._fit import run_job
-
-        snapshot = run_job(job, self._data)
-        if snapshot.error:
-            self._ui.shutdown()
-            self.store.close()
-            raise InvalidInputError(
-                f"could not rank the pool for the first batch: {snapshot.error}. Check that "
-                "X suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
-            )
-        return snapshot
-
-    def _request_job(self, force: bool = False) -> threading.Event | None:
-        """Start a retrain (or a cold-start re-rank) unless one is running."""
-        with self._lock:
-            if self._closed:
-                return None
-            self._catch_up_versions()
-            job, event = self._sched.start(
-                self._state.labels, self._state.handled, self._queue.current.positions,
-                force=force, trainable=self._state.trainable(), ran_out=self._queue.ran_out,
-            )  # fmt: skip
-            self._set_status()
-            if job is not None and event is not None:
-                self._worker.submit(job, event)  # may finish (and clear the event) at once
-            return event
-
-    def _catch_up_versions(self) -> None:
-        """Number the next model after every model of the session, colleagues' included.
-
-        Labelers of one team session each fit their own models; without this two of them
-        would both log a "v6" and the team's learning curve would repeat versions.
-        """
-        if self._sched.running or not self._state.trainable():
-            return
-        try:
-            logged = last_version(self.store.models)  # incremental: new rows only
-        except StoreError:
-            return  # unreachable: the next job catches up
-        self._sched.version = max(self._sched.version, logged)
-
-    def _on_snapshot(self, snap: RankingSnapshot) -> None:
-        """Apply a finished retrain (runs in a background thread).
-
-        Only the swap and the new prefetched batch happen under the app's lock (a key
-        press waits for at most that); logging the curve point and redrawing the plots
-        happen outside it.
-        """
-        if self._closed:
-            self._sched.job_event = None
-            return
-        if snap.error is None and snap.fitted:
-            metrics = self._sched.model_metrics(snap)
-            if self._sched.should_log(snap):  # a durable curve point
-                self.store.log_model(snap.version, snap.n_labels, **metrics)
-        with self._lock:
-            again = self._sched.finish(snap, self._state.trainable())
-            if self._worker.fallback_reason and not self._fallback_shown:
-                self._fallback_shown = True
-                self.retrain_in = "thread"
-                reason = self._worker.fallback_reason
-                msg = f"retraining in a thread: the worker process failed ({reason})"
-                self.batch_widget.notice(msg, "error")
-            if snap.error is not None:
-                self.batch_widget.notice(f"retrain failed: {snap.error}", "error")
-            else:
-                self._swap(snap)
-            self._set_status()
-        if snap.error is None:
-            models = self.store.models  # read once for the hint and the curve
-            self._sched.update_hint(snap, models)
-            self._refresh_histogram()
-            self.panels.draw_curve(models, self.compare_with)
-        self._refresh_stats(force=True)
-        if again:
-            self._request_job()
-
-    def _swap(self, snap: RankingSnapshot) -> None:
-        """Use a new ranking (under the lock): the prefetched batch comes from it, and
-        a resumed session's untouched cold-start batch is replaced too."""
-        q = self._queue
-        cold = not q.snapshot.fitted
-        q.ran_out = False
-        q.swap(snap)  # atomic: the next batch comes from the new ranking
-        if self._resuming and snap.fitted:
-            self._resuming = False
-            if cold and not self._state.handled[q.current.positions].any():
-                q.replace_current()
-        q.update_suggestions(snap.also_positions, snap.also_proba)
-        self._push_state()
 
 
 def last_version(models: pd.DataFrame) -> int:

@@ -1,115 +1,109 @@
-"""Teaching mode for :class:`~alwidgets.ActiveLabeler`: the oracle answers, a class watches.
+"""Teaching mode: an oracle answers through the public API while a class watches.
 
-:meth:`TeachingMixin.step` answers the current batch with the true labels through the
-same code path as a person's clicks (so the store, the plots and the undo history are
-exactly what labeling by hand would give), then waits for the retrain;
-:meth:`TeachingMixin.run` repeats that in a background thread so the notebook stays
-responsive, and :meth:`TeachingMixin.stop` ends it.
+:class:`Oracle` holds the true labels and, with ``noise``, answers wrong on purpose
+now and then (recording which items), to show :meth:`~alwidgets.ActiveLabeler.review`
+at work. :meth:`~alwidgets.ActiveLabeler.step` answers the current batch with it
+through the same code path as a person's clicks (so the store, the plots and the undo
+history are exactly what labeling by hand would give), then waits for the retrain;
+:meth:`~alwidgets.ActiveLabeler.run` repeats that in a background thread that the
+labeler starts and stops (its body is :func:`run_batches`).
+
+Examples
+--------
+>>> import numpy as np
+>>> ids = ["a", "b", "c"]
+>>> oracle = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.0,
+...                 rng=np.random.default_rng(0), pos=ids.index)
+>>> oracle.answer("c"), oracle.mistakes
+(1, [])
+>>> noisy = Oracle(np.array([0, 1, 1]), classes=[0, 1], noise=0.99,
+...                rng=np.random.default_rng(0), pos=ids.index)
+>>> noisy.answer("c"), noisy.mistakes
+(0, ['c'])
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+from alwidgets._utils import plain
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["TeachingMixin"]
+__all__ = ["Oracle", "needs_oracle", "run_batches", "teach_step"]
 
 logger = logging.getLogger("alwidgets")
 
 
-class TeachingMixin:
-    """``step`` / ``run`` / ``stop`` on top of the labeler's public API."""
+class Oracle:
+    """True labels aligned with the pool; wrong on purpose with probability ``noise``."""
 
-    oracle: np.ndarray | None
-    oracle_noise: float
-    oracle_mistakes: list[Any]
-    classes: list[Any]
-    _noise_rng: np.random.Generator
-    batch_widget: Any
-    _runner: threading.Thread | None
-    _stop_run: threading.Event
+    def __init__(
+        self,
+        truth: np.ndarray,
+        *,
+        classes: list[Any],
+        noise: float,
+        rng: np.random.Generator,
+        pos: Callable[[Any], int],
+    ) -> None:
+        self.truth, self.classes, self.noise, self._rng = truth, classes, noise, rng
+        self.pos = pos  # item id -> its position in the pool
+        self.mistakes: list[Any] = []  # ids it answered wrong
 
-    if TYPE_CHECKING:  # provided by ActiveLabeler
-
-        @property
-        def batch(self) -> list[Any]: ...
-
-        def label(self, item_id: Any, label: Any) -> None: ...
-
-        def retrain(
-            self, wait: bool = False, timeout: float | None = None, force: bool = False
-        ) -> None: ...
-
-        def _pos(self, item_id: Any) -> int: ...
-
-    def step(self) -> list[Any]:
-        """Answer the current batch with the oracle (the same path as clicks) and retrain.
-
-        Returns the ids that were labeled. Needs ``oracle=``.
-        """
-        if self.oracle is None:
-            raise InvalidInputError(
-                "step() answers with the oracle; create the labeler with oracle=y (true labels)."
-            )
-        done = self.batch
-        for item_id in done:
-            self.label(item_id, self._oracle_answer(item_id))
-        self.retrain(wait=True)
-        return done
-
-    def _oracle_answer(self, item_id: Any) -> Any:
-        """The oracle's label; with ``oracle_noise``, now and then a wrong one (recorded)."""
-        assert self.oracle is not None
-        truth = self.oracle[self._pos(item_id)]
-        if self.oracle_noise and self._noise_rng.random() < self.oracle_noise:
+    def answer(self, item_id: Any) -> Any:
+        """The item's label (now and then a wrong one, recorded)."""
+        truth = plain(self.truth[self.pos(item_id)])
+        if self.noise and self._rng.random() < self.noise:
             others = [c for c in self.classes if c != truth]
             if others:
-                self.oracle_mistakes.append(item_id)
-                return others[int(self._noise_rng.integers(len(others)))]
+                self.mistakes.append(item_id)
+                return others[int(self._rng.integers(len(others)))]
         return truth
 
-    def run(self, n_batches: int | None = None, delay: float = 0.5, wait: bool = False) -> None:
-        """Let the loop run on its own with the oracle, one batch every ``delay`` seconds.
 
-        Runs in a background thread so the notebook stays responsive (``wait=True``
-        blocks until it ends); :meth:`stop` ends it. ``n_batches=None`` runs until the
-        pool is exhausted.
-        """
-        if self.oracle is None:
-            raise InvalidInputError(
-                "run() answers with the oracle; create the labeler with oracle=y (true labels)."
-            )
-        self.stop()
-        self._stop_run.clear()
+def needs_oracle(oracle: Oracle | None, what: str) -> Oracle:
+    """``oracle``, or the error that says how to get one."""
+    if oracle is None:
+        raise InvalidInputError(
+            f"{what}() answers with the oracle; create the labeler with oracle=y (true labels)."
+        )
+    return oracle
 
-        def loop() -> None:
-            i = 0
-            while not self._stop_run.is_set() and (n_batches is None or i < n_batches):
-                if not self.batch:
-                    break
-                try:
-                    self.step()
-                except Exception as err:  # show it; a class demo should not die silently
-                    logger.exception("alwidgets: run() stopped")
-                    self.batch_widget.notice(f"run() stopped: {type(err).__name__}: {err}", "error")
-                    break
-                i += 1
-                if self._stop_run.wait(delay):
-                    break
 
-        self._runner = threading.Thread(target=loop, name="alwidgets-run", daemon=True)
-        self._runner.start()
-        if wait:
-            self._runner.join()
+def teach_step(labeler: Any, oracle: Oracle) -> list[Any]:
+    """One :meth:`~alwidgets.ActiveLabeler.step`, through the labeler's public API: the
+    oracle answers the current batch (the path of clicks), then a retrain; the ids."""
+    done = list(labeler.batch)
+    for item_id in done:
+        labeler.label(item_id, oracle.answer(item_id))
+    labeler.retrain(wait=True)
+    return done
 
-    def stop(self) -> None:
-        """Stop a running :meth:`run` loop (after its current step)."""
-        self._stop_run.set()
-        if self._runner is not None and self._runner is not threading.current_thread():
-            self._runner.join()
-        self._runner = None
+
+def run_batches(
+    labeler: Any,
+    n_batches: int | None,
+    delay: float,
+    stop: threading.Event,
+    show: Callable[[str], object],
+) -> None:
+    """The body of :meth:`~alwidgets.ActiveLabeler.run`'s thread: ``step()`` every
+    ``delay`` seconds until ``n_batches`` are done, the pool is, or ``stop`` is set. An
+    error stops it and is shown (``show``) above the cards: a class demo should not die
+    silently."""
+    i = 0
+    while not stop.is_set() and (n_batches is None or i < n_batches) and labeler.batch:
+        try:
+            labeler.step()
+        except Exception as err:
+            logger.exception("alwidgets: run() stopped")
+            show(f"run() stopped: {type(err).__name__}: {err}")
+            return
+        i += 1
+        if stop.wait(delay):
+            return

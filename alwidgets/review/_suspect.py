@@ -13,65 +13,31 @@ from alwidgets._validation import check_estimator, is_dataframe, n_rows
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.review._multilabel import suspect_multilabel
 from alwidgets.review._oof import check_folds, out_of_fold_proba
+from alwidgets.review._scores import (
+    AUTO_CANDIDATES,
+    SCORES,
+    check_score_name,
+    check_scores,
+    choose_score,
+    class_thresholds,
+    label_scores,
+)
 
 __all__ = ["SCORES", "class_thresholds", "label_scores", "likely_wrong", "suspect_labels"]
 
-#: How a score is computed from out-of-fold probabilities (see :func:`label_scores`).
-SCORES = ("class_normalized", "self_confidence")
 #: At most this share of the items is set aside before the second round.
 MAX_SET_ASIDE = 0.3
 
 
-def class_thresholds(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
-    """Per class ``j``: the mean probability of ``j`` over the items labeled ``j``.
-
-    Confident learning's per-class threshold: how sure the model typically is about
-    its own class. Classes with no item get 1.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> class_thresholds(np.array([[0.9, 0.1], [0.7, 0.3], [0.4, 0.6]]), np.array([0, 0, 1]))
-    array([0.8, 0.6])
-    """
-    k = proba.shape[1]
-    out = np.ones(k)
-    for j in range(k):
-        mine = given == j
-        if mine.any():
-            out[j] = max(float(proba[mine, j].mean()), 1e-6)
-    return out
-
-
-def label_scores(
-    proba: np.ndarray, given: np.ndarray, method: str = "class_normalized"
-) -> np.ndarray:
-    """Score per item, higher = more likely wrong, from probabilities and given label columns.
-
-    * ``self_confidence``: ``1 - p(given)`` (the plain baseline).
-    * ``class_normalized``: ``1 - p(given) / t(given)`` with ``t`` the class's
-      threshold (:func:`class_thresholds`): a class the model is always unsure
-      about (a rare or hard class) does not fill the queue just by being hard.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> proba = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
-    >>> label_scores(proba, np.array([0, 0, 1]), "self_confidence").round(2).tolist()
-    [0.1, 0.8, 0.6]
-    >>> label_scores(proba, np.array([0, 0, 1]), "class_normalized").round(2).tolist()
-    [-0.64, 0.64, 0.0]
-    """
-    own = proba[np.arange(len(given)), given]
-    if method == "self_confidence":
-        return 1.0 - own
-    if method == "class_normalized":
-        return 1.0 - own / class_thresholds(proba, given)[given]
-    raise InvalidInputError(f"unknown score {method!r}; choose one of {list(SCORES)}.")
-
-
 def likely_wrong(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
-    """Mask of items whose class-normalised best class is not their label (capped at 30 %).
+    """Mask of the items confident learning counts as mislabeled (capped at 30 %).
+
+    An item is counted in another class ``j`` when ``p(j)`` reaches that class's
+    threshold ``t(j)`` (:func:`class_thresholds`) and ``j`` is the most probable of
+    the classes that do (the confident joint of Northcutt et al. 2021); it is likely
+    wrong when that class is not its label. An item the model is merely unsure about
+    (no class reaches its threshold) is not. Beyond 30 % of the items, the most
+    suspect (class-normalised score) are kept.
 
     Examples
     --------
@@ -80,11 +46,13 @@ def likely_wrong(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
     >>> likely_wrong(proba, np.array([0, 0, 1, 0])).tolist()
     [False, True, False, False]
     """
-    normalised = proba / class_thresholds(proba, given)
-    mask = normalised.argmax(axis=1) != given
+    t = class_thresholds(proba, given)
+    confident = proba >= t
+    counted = np.where(confident, proba, -np.inf).argmax(axis=1)
+    mask = confident.any(axis=1) & (counted != given)
     cap = int(MAX_SET_ASIDE * len(given))
     if mask.sum() > cap:
-        top = np.argsort(-label_scores(proba, given), kind="stable")[:cap]
+        top = np.argsort(-label_scores(proba, given, "class_normalized"), kind="stable")[:cap]
         mask = np.zeros(len(given), dtype=bool)
         mask[top] = True
     return mask
@@ -112,7 +80,7 @@ def suspect_labels(
     cv: int = 5,
     random_state: int | None = None,
     n_repeats: int = 3,
-    score: str = "class_normalized",
+    score: str = "auto",
     set_aside: bool = True,
 ) -> pd.DataFrame:
     """Rank labeled items by how likely their label is wrong (most suspect first).
@@ -124,13 +92,19 @@ def suspect_labels(
 
     1. the folds are drawn ``n_repeats`` times and the probabilities averaged (less
        luck of one split);
-    2. two rounds: the items the first round finds likely wrong (their best class,
-       normalised per class, is not their label; at most 30 %) are **set aside** from
-       every training part of the second round, so wrong labels stop teaching the
-       judges; every item is still judged;
-    3. the score is normalised per class, ``1 - p(label) / t(label)`` with ``t`` the
-       class's mean self-probability (confident learning's threshold), so a class the
-       model is always unsure about does not fill the queue.
+    2. two rounds: the items the first round counts as mislabeled (confident
+       learning's confident joint, :func:`likely_wrong`; at most 30 %) are **set
+       aside** from every training part of the second round, so wrong labels stop
+       teaching the judges; every item is still judged;
+    3. the score is **chosen by the data** (``score="auto"``): each candidate score is
+       checked on made-up wrong labels — every item paired with the other classes,
+       which to the out-of-fold judges look exactly like labels flipped at random —
+       and the one that best tells them from the given labels (AUROC,
+       :func:`~alwidgets.review.check_scores`) ranks the items. Candidates:
+       ``self_confidence`` (the plain baseline's score), ``class_normalized`` (wins
+       when some classes are always predicted with low confidence, e.g. a rare
+       class) and ``confidence_margin`` (wins with many classes and items the
+       model finds ambiguous between several). No label has to be known wrong.
 
     Parameters
     ----------
@@ -147,11 +121,15 @@ def suspect_labels(
         Folds. When the smallest class has fewer labels than ``cv``, that many folds
         are used instead (at least 2); a class with a single label is an error.
     random_state : int or None
-        Seed of the fold splits.
+        Seed of the fold splits (and of the check's sample on very large sets).
     n_repeats : int, default 3
         Fold splits averaged (``cv * n_repeats`` fits).
-    score : {"class_normalized", "self_confidence"}
-        How probabilities become a score (:func:`label_scores`).
+    score : {"auto", "self_confidence", "class_normalized", "margin", "confidence_margin"}
+        How probabilities become a score (:func:`~alwidgets.review.label_scores`);
+        ``"auto"`` chooses among ``self_confidence``, ``class_normalized`` and
+        ``confidence_margin`` as above (the check costs no extra fit). Multi-label
+        ``labels``: ``"auto"`` means ``class_normalized``, and only that and
+        ``self_confidence`` exist there.
     set_aside : bool, default True
         Run the second round without the first round's likely-wrong items
         (``2 * cv * n_repeats`` fits instead of ``cv * n_repeats``).
@@ -163,6 +141,10 @@ def suspect_labels(
         of a DataFrame/Series ``X``, else of a Series ``labels``, else positions).
         Columns ``label`` (given), ``guess`` (the most probable class out of fold),
         ``score`` (higher = more likely wrong), ``p_label`` and ``p_guess``.
+        ``frame.attrs``: ``folds``; ``score`` (the score used); with ``score="auto"``
+        also ``check`` (each candidate's AUROC on the made-up wrong labels) and
+        ``candidates`` (each candidate's scores, a Series by id, in item order);
+        ``set_aside`` (items kept out of the second round's training).
 
     Raises
     ------
@@ -180,12 +162,15 @@ def suspect_labels(
     [0, 60]
     >>> list(ranked.columns)
     ['label', 'guess', 'score', 'p_label', 'p_guess']
+    >>> ranked.attrs["score"] in ("self_confidence", "class_normalized", "confidence_margin")
+    True
     """
     check_estimator(estimator)
     if is_indicator(labels):  # multi-label: one row per suspect (item, class) bit
+        # the check that chooses a score is single-label; multi-label keeps its default
         return suspect_multilabel(
             estimator, X, labels, cv=cv, random_state=random_state, n_repeats=n_repeats,
-            score=score, set_aside=set_aside,
+            score="class_normalized" if score == "auto" else score, set_aside=set_aside,
         )  # fmt: skip
     n = n_rows(X)
     y_frame = labels.to_numpy() if hasattr(labels, "to_numpy") else np.asarray(labels)
@@ -204,8 +189,7 @@ def suspect_labels(
         y_frame = np.asarray(y_frame.tolist())
     if isinstance(n_repeats, bool) or not isinstance(n_repeats, numbers.Integral) or n_repeats < 1:
         raise InvalidInputError(f"n_repeats must be an integer >= 1, got {n_repeats!r}.")
-    if score not in SCORES:
-        raise InvalidInputError(f"unknown score {score!r}; choose one of {list(SCORES)}.")
+    check_score_name(score)
     if random_state is not None and (
         isinstance(random_state, bool) or not isinstance(random_state, numbers.Integral)
     ):
@@ -217,9 +201,11 @@ def suspect_labels(
         estimator, X_in, y_frame, cv=folds, n_repeats=n_repeats, seed=seed
     )
     given = np.searchsorted(classes, y_frame)
+    aside = 0
     if set_aside:
         keep = ~likely_wrong(proba, given)
         if _every_class_kept(given, keep, folds):
+            aside = int((~keep).sum())
             proba, _ = out_of_fold_proba(
                 estimator,
                 X_in,
@@ -229,7 +215,14 @@ def suspect_labels(
                 seed=seed + 1,
                 train_mask=keep,
             )
-    scores = label_scores(proba, given, score)
+    ids = _ids(X, labels, n)
+    checked: dict[str, float] = {}
+    candidates: dict[str, pd.Series] = {}
+    if score == "auto":
+        checked = check_scores(proba, given, AUTO_CANDIDATES, random_state=seed)
+        candidates = {c: pd.Series(label_scores(proba, given, c), index=ids) for c in checked}
+        score = choose_score(checked)
+    scores = candidates[score].to_numpy() if candidates else label_scores(proba, given, score)
     guess = proba.argmax(axis=1)
     rows = np.arange(n)
     frame = pd.DataFrame(
@@ -240,7 +233,9 @@ def suspect_labels(
             "p_label": proba[rows, given],
             "p_guess": proba[rows, guess],
         },
-        index=_ids(X, labels, n),
+        index=ids,
     )
-    frame.attrs["folds"] = folds
+    frame.attrs.update(
+        folds=folds, score=score, check=checked, candidates=candidates, set_aside=aside
+    )
     return frame.sort_values("score", ascending=False, kind="stable")

@@ -24,6 +24,7 @@ from alwidgets.simulation._result import ComparisonResult, summarise
 from alwidgets.simulation._task import (
     Callback,
     Task,
+    check_described,
     check_initial,
     check_run,
     check_strategy,
@@ -71,6 +72,7 @@ def compare(
     progress: bool = True,
     callback: Callback | None = None,
     blas_threads: int | None = 1,
+    descriptions: Any = None,
 ) -> ComparisonResult:
     """Run strategies × seeds against random sampling; report AULC and cost reduction.
 
@@ -108,6 +110,10 @@ def compare(
         Called with every curve row of every run.
     blas_threads : int or None, default 1
         As for :func:`simulate`.
+    descriptions : dict, optional
+        As for :func:`simulate`: ``{class: description}``; the shared start of every
+        seed (``initial``, or the first batch when ``initial=0``) comes from the
+        descriptions. The random baseline still picks at random after it.
 
     Returns
     -------
@@ -184,6 +190,7 @@ def compare(
     for s in ordered:
         check_strategy(s, multi)
     blas_threads = check_threads(blas_threads)
+    descriptions = check_described(estimator, y_arr, descriptions)
 
     all_rows: list[dict[str, Any]] = []
     full: dict[int, tuple[float, float]] = {}
@@ -213,6 +220,7 @@ def compare(
                         order=[],
                         callback=callback,
                         pbar=None,
+                        descriptions=descriptions,
                     )
                     all_rows.extend(rows)  # only whole runs: a cut curve would bias the measures
                     if pbar is not None:

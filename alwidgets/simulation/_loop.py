@@ -86,6 +86,9 @@ def run_oracle_loop(
     batch_size: int,
     random_state: Any,
     on_round: Callable[[OracleRound], None] | None = None,
+    descriptions: Any = None,
+    fit_unlabeled: bool = True,
+    describe_per_class: int | None = None,
 ) -> np.ndarray:
     """Grow the labeled set from ``start`` to ``target`` positions with the true labels.
 
@@ -112,6 +115,17 @@ def run_oracle_loop(
     on_round : callable, optional
         Called with an :class:`OracleRound` after every fit, the one at ``target``
         included (a learning-curve point). Not called while nothing is labeled.
+    descriptions : dict, optional
+        ``{class: description}`` for the learner (``ActiveLearner(descriptions=...)``):
+        queries before the first fit pick items close to each description.
+    describe_per_class : int, optional
+        With ``descriptions``: labels per class chosen by the descriptions before
+        ``strategy`` takes over (``ActiveLearner(describe_per_class=...)``; None: the
+        learner's default, 0: at the first fit).
+    fit_unlabeled : bool, default True
+        Fit the Pipeline's label-free leading steps (scalers, PCA, ...; see
+        :meth:`~alwidgets.ActiveLearner.fit`) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``; not for a
+        Dask pool). False fits them on the labeled rows only (to measure the difference).
 
     Returns
     -------
@@ -131,8 +145,23 @@ def run_oracle_loop(
     target = min(int(target), n_rows(X))
     name = strategy_name(strategy)
 
+    options: dict[str, Any] = (
+        {} if describe_per_class is None else {"describe_per_class": describe_per_class}
+    )
+
     def fresh() -> Any:
-        return ActiveLearner(estimator, strategy=strategy, random_state=random_state)
+        return ActiveLearner(
+            estimator,
+            strategy=strategy,
+            random_state=random_state,
+            descriptions=descriptions,
+            **options,
+        )
+
+    from alwidgets.pools import is_dask_collection
+
+    # a Dask pool is not in memory: its label-free steps stay fit on the labeled rows
+    unlabeled = X if fit_unlabeled and not is_dask_collection(X) else None
 
     learner = fresh()
     query_seconds = 0.0
@@ -145,7 +174,7 @@ def run_oracle_loop(
         # single-label: two classes needed; multi-label (0/1 rows): any labeled row
         fitted = positions.size > 0 if oracle.ndim == 2 else len(np.unique(labels)) >= 2
         if fitted:
-            learner.fit(take_rows(X, positions), labels)
+            learner.fit(take_rows(X, positions), labels, X_unlabeled=unlabeled)
         elif learner.is_fitted or positions.size:  # fewer than two classes: no model yet
             learner = fresh()
         if on_round is not None and positions.size:

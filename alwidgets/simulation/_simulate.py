@@ -37,6 +37,7 @@ from alwidgets._validation import resolve_seed
 from alwidgets.simulation._multilabel import resolve_auto
 from alwidgets.simulation._task import (
     Callback,
+    check_described,
     check_initial,
     check_run,
     check_strategy,
@@ -67,6 +68,7 @@ def simulate(
     progress: bool = True,
     callback: Callback | None = None,
     blas_threads: int | None = 1,
+    descriptions: Any = None,
 ) -> pd.DataFrame:
     """Replay active learning with the true labels as the oracle; return the learning curve.
 
@@ -114,6 +116,13 @@ def simulate(
         models, which run fastest on one thread; on a busy machine, thread pools
         competing for the cores made them ~10× slower. ``None`` keeps the
         libraries' own setting (for large models on an idle many-core machine).
+    descriptions : dict, optional
+        ``{class: description}`` — what each class means, in words (with a Pipeline
+        that starts with :class:`~alwidgets.features.TextFeatures`, on raw texts). The
+        ``initial`` labels are then chosen by the description cold start
+        (:class:`~alwidgets.strategies.DescriptionColdStart`: close to each
+        description, balanced over classes, diverse) instead of at random; with
+        ``initial=0`` it picks the first batch. See ``docs/guide/descriptions.md``.
 
     Returns
     -------
@@ -145,6 +154,12 @@ def simulate(
     UnknownStrategyError
         An unknown strategy name.
 
+    Notes
+    -----
+    The label-free leading steps of a Pipeline (scalers, PCA, ...; see
+    :meth:`~alwidgets.ActiveLearner.fit`) are fit once on the whole pool, as in the app, not on the labeled
+    rows only (:meth:`~alwidgets.ActiveLearner.fit` with ``X_unlabeled``).
+
     Examples
     --------
     >>> from sklearn.datasets import load_breast_cancer
@@ -167,6 +182,7 @@ def simulate(
     multi = y_arr.ndim == 2
     strategy = resolve_auto(strategy, multi)
     check_strategy(strategy, multi)
+    descriptions = check_described(estimator, y_arr, descriptions)
     seed = resolve_seed(random_state)
     task = prepare(X, y_arr, X_test, y_test, test_size, seed)
     check_initial(task, initial)
@@ -187,6 +203,7 @@ def simulate(
                 rows=rows,
                 order=order,
                 callback=callback,
+                descriptions=descriptions,
                 pbar=pbar,
             )
     except KeyboardInterrupt:

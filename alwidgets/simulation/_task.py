@@ -43,6 +43,7 @@ from alwidgets.simulation._multilabel import MULTI_CURVE_COLUMNS, check_targets,
 __all__ = [
     "CURVE_COLUMNS",
     "Task",
+    "check_described",
     "check_initial",
     "check_run",
     "check_threads",
@@ -214,10 +215,47 @@ def check_initial(task: Task, initial: int) -> None:
         )
 
 
-def initial_positions(task: Task, initial: int) -> np.ndarray:
-    """The seeded random start: ``initial`` pool positions, the same for every strategy."""
+def check_described(estimator: Any, y: np.ndarray, descriptions: Any) -> dict[Any, str] | None:
+    """Descriptions of exactly the classes of ``y``, and a model whose first step embeds them."""
+    if descriptions is None:
+        return None
+    from alwidgets._descriptions import check_descriptions
+
+    classes = np.unique(y) if y.ndim == 1 else None
+    desc = check_descriptions(descriptions, classes=classes)
+    steps = getattr(estimator, "steps", None)
+    first = steps[0][1] if steps else estimator
+    if not callable(getattr(first, "similarity", None)):
+        raise InvalidInputError(
+            "descriptions are embedded by the model's first step, but "
+            f"{type(first).__name__} cannot embed text; use a Pipeline that starts with "
+            "TextFeatures on raw texts, e.g. make_pipeline(TextFeatures(), "
+            "LogisticRegression()), or leave descriptions out."
+        )
+    return desc
+
+
+def initial_positions(
+    task: Task, initial: int, estimator: Any = None, descriptions: Any = None
+) -> np.ndarray:
+    """The seeded start: ``initial`` pool positions, the same for every strategy.
+
+    At random; with ``descriptions``, chosen by the description cold start instead
+    (:class:`~alwidgets.strategies.DescriptionColdStart`, seeded the same way).
+    """
     if not initial:
         return np.zeros(0, dtype=np.int64)
+    if descriptions is not None:
+        from alwidgets.learner import ActiveLearner
+        from alwidgets.strategies import DescriptionColdStart
+
+        learner = ActiveLearner(
+            estimator,
+            strategy=DescriptionColdStart(),
+            random_state=task.initial_seed,
+            descriptions=descriptions,
+        )
+        return learner.query(task.X_pool, min(initial, len(task.y_pool)))
     rng = np.random.default_rng(task.initial_seed)
     n_pool = len(task.y_pool)
     return rng.choice(n_pool, size=min(initial, n_pool), replace=False).astype(np.int64)
@@ -261,6 +299,7 @@ def run_task(
     order: list[int],
     callback: Callback | None,
     pbar: Any,
+    descriptions: Any = None,
 ) -> None:
     """Label until the budget is spent, appending one curve row per round to ``rows``.
 
@@ -295,11 +334,12 @@ def run_task(
         task.X_pool,
         task.y_pool,
         strategy,
-        start=initial_positions(task, initial),
+        start=initial_positions(task, initial, estimator, descriptions),
         target=budget,
         batch_size=batch_size,
         random_state=task.learner_seed,
         on_round=record,
+        descriptions=descriptions,
     )
 
 

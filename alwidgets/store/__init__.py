@@ -10,8 +10,10 @@ interface: :attr:`~SessionStore.events`, :attr:`~SessionStore.labels`,
 :attr:`~SessionStore.state` and :attr:`~SessionStore.models` are DataFrames,
 :meth:`~SessionStore.export` writes CSV or Parquet and :func:`read_export`
 reads such a file back with exact types. :meth:`~SessionStore.claim` routes
-work between annotators (leases, see ``_claims``) and :func:`copy_session`
-moves a session between a file and a server with its whole history.
+work between annotators (leases, see ``_claims``; ``label(..., overlap=k)``
+enforces them where the answer is written) and :func:`copy_session` moves a
+session between a file and a server with its whole history. In a multi-label
+session (``multi_label=True``) an answer is a set of classes (see ``_sets``).
 
 Examples
 --------
@@ -33,12 +35,19 @@ from typing import TYPE_CHECKING, Any
 
 from alwidgets.store._copy import copy_session
 from alwidgets.store._schema import SCHEMA_VERSION
-from alwidgets.store._session import NothingToUndoWarning, SessionStore
+from alwidgets.store._session import NothingToUndoWarning, SessionStore, default_annotator
 
 if TYPE_CHECKING:  # pragma: no cover
     from alwidgets.store._export import read_export
 
-__all__ = ["SCHEMA_VERSION", "NothingToUndoWarning", "SessionStore", "copy_session", "read_export"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "NothingToUndoWarning",
+    "SessionStore",
+    "copy_session",
+    "default_annotator",
+    "read_export",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,7 +7,15 @@ PostgreSQL: a transaction holding the session's advisory lock, retried after a
 lost connection, see ``_pg``). All SQL the store shares between the backends is
 written with ``?`` placeholders; values that are item ids, labels or model
 versions pass through :meth:`Backend.value` (PostgreSQL stores them as
-``jsonb`` so ``1`` and ``"1"`` stay distinct, as SQLite's type tags do).
+``jsonb`` so ``1`` and ``"1"`` stay distinct, as SQLite's type tags do; a
+multi-label answer, a tuple of classes, is a JSON array on both).
+
+An answer is written by :meth:`Backend.record` in one write transaction: the
+claim check of ``label(..., overlap=k)`` (a label on an item that ``k`` other
+annotators labeled already is recorded as a ``conflict`` event), the insert, the
+renewal of the writer's live leases, and the deletion of other annotators' leases
+on an item the label fills. PostgreSQL runs all of it as one statement (data-
+modifying CTEs), sent with BEGIN, the lock and COMMIT in one round trip.
 
 Examples
 --------
@@ -24,21 +32,77 @@ Examples
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from alwidgets.exceptions import StoreError, StoreMismatchError
 from alwidgets.store._codec import Value
 from alwidgets.store._schema import BUSY_TIMEOUT_S, Meta, open_store
 
-__all__ = ["Backend", "SQLiteBackend"]
+__all__ = ["Backend", "Recorded", "SQLiteBackend", "Write", "after_insert"]
 
 T = TypeVar("T")
+
+NOT_UNDONE = "NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)"
+# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
+INSERT_SQL = """
+INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
+                    model_version, score, rank, strategy, undoes, key)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (key) DO NOTHING RETURNING id
+"""
+KEYED_SQL = "SELECT id, action FROM events WHERE key = ?"
+#: The other annotators with a live label on an item (the claim check of a label).
+OTHERS_SQL = f"""SELECT DISTINCT e.annotator FROM events AS e
+WHERE e.item_id = ? AND e.action = 'label' AND e.annotator != ? AND {NOT_UNDONE}
+ORDER BY e.annotator"""
+#: A write renews its writer's live leases (``{now}``: the backend's lease clock).
+RENEW_SQL = "UPDATE claims SET expires = {now} + ? WHERE annotator = ? AND expires > {now}"
+#: A label that fills an item (``k`` annotators' live labels) ends the others' leases on it.
+FILL_SQL = f"""DELETE FROM claims WHERE item_id = ? AND annotator != ?
+  AND (SELECT count(DISTINCT e.annotator) FROM events AS e
+       WHERE e.item_id = ? AND e.action = 'label' AND {NOT_UNDONE}) >= ?"""
+
+
+@dataclass(frozen=True)
+class Write:
+    """One answer to record, its values encoded for the backend (see ``_writes``)."""
+
+    #: ``(action, item_id, label, annotator, shown_at, answered_at, model_version,
+    #: score, rank, strategy)``
+    row: tuple[Any, ...]
+    #: The idempotency key.
+    key: str
+    #: A label with a claim check: ``conflict`` when this many others labeled it.
+    overlap: int | None = None
+    #: Renew the writer's live leases by this many seconds (``None``: no statement).
+    lease: float | None = None
+
+
+class Recorded(NamedTuple):
+    """What :meth:`Backend.record` wrote: the event id, its action, and (for a
+    ``conflict``) the other annotators whose labels were there first."""
+
+    event_id: int
+    action: str
+    others: tuple[str, ...]
+
+
+def after_insert(conn: Any, write: Write, now: str, at: list[float]) -> None:
+    """The lease statements that follow an answer's insert in its transaction (``now``:
+    SQL of the lease clock, with the parameters ``at``)."""
+    item, who = write.row[1], write.row[3]
+    if write.lease is not None:
+        conn.execute(RENEW_SQL.format(now=now), [*at, write.lease, who, *at])
+    if write.overlap is not None:
+        conn.execute(FILL_SQL, [item, who, item, write.overlap])
 
 
 class Backend:
@@ -69,8 +133,30 @@ class Backend:
 
         return self.run(write, write=True)
 
-    def value(self, value: Value | None) -> Any:
-        """An item id / label / model version as a query parameter."""
+    def record(self, write: Write) -> Recorded:
+        """Record one answer (see the module docstring); durable when this returns."""
+
+        def work(conn: Any) -> Recorded:
+            action, others = write.row[0], ()
+            if write.overlap is not None:
+                rows = conn.execute(OTHERS_SQL, (write.row[1], write.row[3])).fetchall()
+                others = tuple(r[0] for r in rows)
+                action = "conflict" if len(others) >= write.overlap else action
+            params = (action, *write.row[1:], None, write.key)
+            row = conn.execute(INSERT_SQL, params).fetchone()
+            if row is None:  # an earlier attempt with this key wrote it (and its leases)
+                found = conn.execute(KEYED_SQL, (write.key,)).fetchone()
+                return Recorded(int(found[0]), str(found[1]), others)
+            after_insert(conn, write, "?", [self.now(conn)])
+            return Recorded(int(row[0]), action, others)
+
+        return self.run(work, write=True)
+
+    def value(self, value: Value | tuple[Value, ...] | None) -> Any:
+        """An item id / label / model version as a query parameter (a multi-label
+        answer, a tuple of classes, as JSON array text)."""
+        if isinstance(value, tuple):
+            return json.dumps(list(value), separators=(",", ":"))
         return value
 
     def in_list(self, column: str, values: list[Value]) -> tuple[str, list[Any]]:
@@ -135,7 +221,13 @@ class SQLiteBackend(Backend):
     the same store; a forked child process opens its own connection on first use.
     """
 
-    def __init__(self, path: Path, classes: list[Value] | None, session: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        classes: list[Value] | None,
+        session: str | None,
+        multi_label: bool | None = None,
+    ) -> None:
         self.path = path
         self.location = str(path)
         self.session = path.stem
@@ -146,7 +238,7 @@ class SQLiteBackend(Backend):
                 f"session={self.session!r} or None, or the file of that session."
             )
         self._lock = threading.RLock()
-        conn, self.meta = open_store(path, classes)
+        conn, self.meta = open_store(path, classes, multi_label)
         self._conn: sqlite3.Connection | None = conn
         self._pid = os.getpid()
         self._inherited: list[sqlite3.Connection] = []

@@ -10,6 +10,14 @@ offered to an annotator who has not acted on it while fewer than ``overlap``
 Leases are timed by the database's clock on PostgreSQL (machines' clocks may
 differ), by the local clock on SQLite (one machine).
 
+A lease is a promise about the future; the write is the truth. ``label(...,
+overlap=k)`` checks the labels, not the leases, in its write transaction (see
+``_writes``); a write renews its writer's live leases (the :class:`LeaseBook` keeps
+this store object's lease length per annotator), and a label that fills an item
+deletes the other annotators' leases on it, so their :meth:`~ClaimsMixin.renew`
+sees the loss. ``conflict`` events are not answers here: an annotator whose label
+became a conflict may be offered the item again when it has room.
+
 Examples
 --------
 >>> import os, tempfile
@@ -32,6 +40,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
+import threading
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, cast
 
@@ -43,12 +52,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from alwidgets.store._backend import Backend
 
-__all__ = ["ClaimsMixin"]
+__all__ = ["ClaimsMixin", "LeaseBook"]
 
 _CHUNK = 2048
 _LIVE = "NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)"
+_ANSWER = "action IN ('label', 'skip', 'unsure')"  # not an undo, not a conflict
 _ACTED_SQL = (
-    "SELECT DISTINCT item_id FROM events AS e WHERE annotator = ? AND action != 'undo' "
+    f"SELECT DISTINCT item_id FROM events AS e WHERE annotator = ? AND {_ANSWER} "
     f"AND {_LIVE} AND {{items}}"
 )
 _LABELED_SQL = (
@@ -63,7 +73,7 @@ _FREE_SQL = f"""
 SELECT c.item_id FROM unnest(?::jsonb[]) WITH ORDINALITY AS c(item_id, pos)
 WHERE NOT EXISTS (
     SELECT 1 FROM events AS e WHERE e.item_id = c.item_id AND e.annotator = ?
-      AND e.action != 'undo' AND {_LIVE})
+      AND e.{_ANSWER} AND {_LIVE})
   AND (SELECT count(DISTINCT o.annotator) FROM (
         SELECT e.annotator FROM events AS e WHERE e.item_id = c.item_id
           AND e.action = 'label' AND e.annotator != ? AND {_LIVE}
@@ -156,10 +166,44 @@ def _take(
     return taken
 
 
+class LeaseBook:
+    """How long this store object's leases last, per annotator: the ``lease_seconds``
+    of its last :meth:`~ClaimsMixin.claim` for them. A write renews the writer's live
+    leases by that much; an annotator the object holds no claims for (never claimed,
+    or released all) renews nothing, so a lone labeler's write has no lease statement.
+
+    Examples
+    --------
+    >>> book = LeaseBook()
+    >>> book.claimed("ana", 30.0); book.seconds("ana"), book.seconds("bo")
+    (30.0, None)
+    >>> book.released("ana"); book.seconds("ana") is None
+    True
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seconds: dict[str, float] = {}
+
+    def claimed(self, annotator: str, seconds: float) -> None:
+        with self._lock:
+            self._seconds[annotator] = seconds
+
+    def released(self, annotator: str) -> None:
+        with self._lock:
+            self._seconds.pop(annotator, None)
+
+    def seconds(self, annotator: str) -> float | None:
+        with self._lock:
+            return self._seconds.get(annotator)
+
+
 class ClaimsMixin:
     """``claim``, ``renew``, ``release``, ``claims`` and ``changes_since`` of a store."""
 
     _backend: Backend
+    _leases: LeaseBook
+    _multi_label: bool
 
     def _annotator(self, annotator: str | None) -> str:  # pragma: no cover - see SessionStore
         raise NotImplementedError
@@ -179,10 +223,12 @@ class ClaimsMixin:
         """Lease up to ``n`` of ``candidates``, in their order, for ``annotator``.
 
         An item is taken when this annotator has not acted on it (label, skip or
-        unsure, not undone) and fewer than ``overlap`` other annotators labeled
-        it or hold a live lease on it. Items this annotator leases already are
-        taken again (the lease is extended). Atomic: concurrent claims by other
-        processes never take the same item beyond ``overlap``.
+        unsure, not undone; a ``conflict`` event does not count) and fewer than
+        ``overlap`` other annotators labeled it or hold a live lease on it. Items
+        this annotator leases already are taken again (the lease is extended).
+        Atomic: concurrent claims by other processes never take the same item
+        beyond ``overlap``. From now on, this store object's writes for the
+        annotator renew their live leases by ``lease_seconds``.
 
         Parameters
         ----------
@@ -223,7 +269,7 @@ class ClaimsMixin:
 
         self._n_claims = getattr(self, "_n_claims", 0) + 1
         sweep = self._n_claims % _SWEEP_EVERY == 1
-
+        self._leases.claimed(me, float(lease_seconds))
         return backend.run(work, write=True)
 
     def renew(
@@ -235,8 +281,10 @@ class ClaimsMixin:
     ) -> list[Value]:
         """Extend the annotator's live leases (all, or those on ``items``).
 
-        An expired lease is not renewed (someone else may hold the item now):
-        claim it again. Returns the item ids whose lease was extended.
+        An expired lease is not renewed (someone else may hold the item now), nor
+        one deleted because another annotator's label filled its item: claim it
+        again. Returns the item ids whose lease was extended, so a caller sees
+        which of its items it lost.
         """
         _positive(lease_seconds, "lease_seconds")
         me = self._annotator(annotator)
@@ -257,9 +305,15 @@ class ClaimsMixin:
         return backend.run(work, write=True)
 
     def release(self, items: Iterable[Any] | None = None, *, annotator: str | None = None) -> int:
-        """Give up the annotator's leases (all, or those on ``items``); returns how many."""
+        """Give up the annotator's leases (all, or those on ``items``); returns how many.
+
+        After releasing all of them, this store object's writes for the annotator
+        renew nothing (until the next :meth:`claim`).
+        """
         me = self._annotator(annotator)
         wanted = None if items is None else self._items(items)
+        if wanted is None:
+            self._leases.released(me)
         backend = self._backend
 
         def work(conn: Any) -> int:
@@ -319,7 +373,7 @@ class ClaimsMixin:
             return rows, undone
 
         rows, undone = self._backend.run(read)
-        frame = events_part(rows)
+        frame = events_part(rows, self._multi_label)
         targets = [r[0] for r in undone]
         frame.loc[frame.index.intersection(targets), "undone"] = True
         return frame

@@ -19,6 +19,7 @@ alwidgets.exceptions.InvalidInputError: item id 1.5 has type float; item ids mus
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import numbers
 from collections.abc import Iterable
@@ -35,6 +36,9 @@ __all__ = [
     "encode_classes",
     "encode_item_id",
     "encode_label",
+    "encode_metrics",
+    "encode_model_point",
+    "encode_overlap",
     "encode_query_info",
     "encode_timestamp",
 ]
@@ -234,13 +238,20 @@ def encode_query_info(
     """Check the query-time context of an answer.
 
     Returns ``(shown_at, model_version, score, rank, strategy)`` ready to store.
-    A NaN ``score`` means "no score" and is stored as missing.
+    A NaN ``score`` means "no score" and is stored as missing. ``rank`` is
+    1-based: the item's place in the ranking it was picked from (1 = first, what
+    a card shows as ``#1``).
 
     Examples
     --------
-    >>> encode_query_info(shown_at=1.0, model_version=2, score=0.5, rank=0,
+    >>> encode_query_info(shown_at=1.0, model_version=2, score=0.5, rank=1,
     ...                   strategy="margin", answered_at=3.0)
-    (1.0, 2, 0.5, 0, 'margin')
+    (1.0, 2, 0.5, 1, 'margin')
+    >>> encode_query_info(shown_at=None, model_version=None, score=None, rank=0,
+    ...                   strategy=None, answered_at=3.0)
+    Traceback (most recent call last):
+    ...
+    alwidgets.exceptions.InvalidInputError: rank must be a positive int (1-based: 1 = first in the ranking the item was picked from), got 0.
     """
     shown = encode_timestamp(shown_at)
     if shown is not None and shown > answered_at:
@@ -269,12 +280,78 @@ def encode_query_info(
         if (
             not isinstance(rank, numbers.Integral)
             or isinstance(rank, bool | np.bool_)
-            or int(rank) < 0
+            or int(rank) < 1
         ):
             raise InvalidInputError(
-                f"rank must be a non-negative int (0 = first in the batch), got {rank!r}."
+                "rank must be a positive int (1-based: 1 = first in the ranking the item was "
+                f"picked from), got {rank!r}."
             )
         position = int(rank)
     if strategy is not None and (not isinstance(strategy, str) or not strategy):
         raise InvalidInputError(f"strategy must be the strategy's name (a str), got {strategy!r}.")
     return shown, version, value, position, None if strategy is None else str(strategy)
+
+
+def encode_overlap(overlap: Any) -> int | None:
+    """Check ``label(..., overlap=)``: a positive int, or ``None`` (no claim check).
+
+    Examples
+    --------
+    >>> encode_overlap(2), encode_overlap(None)
+    (2, None)
+    """
+    if overlap is None:
+        return None
+    if isinstance(overlap, bool | np.bool_) or not isinstance(overlap, numbers.Integral):
+        overlap_ok = False
+    else:
+        overlap_ok = int(overlap) >= 1
+    if not overlap_ok:
+        raise InvalidInputError(
+            f"overlap must be a positive int (how many annotators label each item) or "
+            f"None (no check), got {overlap!r}."
+        )
+    return int(overlap)
+
+
+def encode_metrics(metrics: dict[str, Any]) -> str:
+    """The metrics of a learning-curve point as JSON: numbers (NaN/inf: missing) or str.
+
+    Examples
+    --------
+    >>> encode_metrics({"accuracy": 0.9, "loss": float("nan"), "note": "warm"})
+    '{"accuracy": 0.9, "loss": null, "note": "warm"}'
+    """
+    clean: dict[str, float | int | str | None] = {}
+    for key, metric in metrics.items():
+        if isinstance(metric, str) or metric is None:
+            clean[key] = metric
+        elif isinstance(metric, numbers.Real) and not isinstance(metric, bool):
+            number = float(metric) if not isinstance(metric, numbers.Integral) else int(metric)
+            if isinstance(number, float) and not math.isfinite(number):
+                clean[key] = None
+            else:
+                clean[key] = number
+        else:
+            raise InvalidInputError(
+                f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
+            )
+    return json.dumps(clean, allow_nan=False)
+
+
+def encode_model_point(
+    version: Any, n_labels: Any, metrics: dict[str, Any]
+) -> tuple[Value, int, str]:
+    """Check a learning-curve point (``log_model``): version, label count, metrics JSON.
+
+    Examples
+    --------
+    >>> encode_model_point(3, 20, {"accuracy": 0.5})
+    (3, 20, '{"accuracy": 0.5}')
+    """
+    if version is None:
+        raise InvalidInputError("version is None; pass the model's int or str version.")
+    value = _encode_value(version, "model_version", "pass an int or str version.")
+    if not isinstance(n_labels, numbers.Integral) or isinstance(n_labels, bool) or n_labels < 0:
+        raise InvalidInputError(f"n_labels must be a non-negative int, got {n_labels!r}.")
+    return value, int(n_labels), encode_metrics(metrics)

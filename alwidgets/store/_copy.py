@@ -2,7 +2,8 @@
 
 Every event keeps its id, times, annotator, query info and undo link; the
 learning-curve points keep theirs; the copy keeps the session's id, creation
-time and classes. The target must be a new (empty) session. Claims are leases,
+time, classes and kind (single- or multi-label). The target must be a new (empty)
+session. Claims are leases,
 not history, and are not copied. The copy is one transaction on the target:
 it is complete or absent.
 
@@ -28,6 +29,7 @@ from typing import Any
 
 from alwidgets.exceptions import StoreMismatchError
 from alwidgets.store._session import SessionStore
+from alwidgets.store._sets import decode_labels
 
 __all__ = ["copy_session"]
 
@@ -39,13 +41,21 @@ _MODEL_COLUMNS = "id, version, n_labels, time, metrics, key"
 _VALUES = {"events": (2, 3, 7), "models": (1,)}  # columns holding ids/labels/versions
 
 
-def _open(target: Any, session: str | None, classes: Any = None) -> tuple[SessionStore, bool]:
+def _open(
+    target: Any, session: str | None, classes: Any = None, multi_label: bool | None = None
+) -> tuple[SessionStore, bool]:
     from alwidgets.store._pg import is_url
 
     if isinstance(target, SessionStore):
+        if multi_label is not None and target.multi_label != multi_label:
+            kinds = {True: "multi-label", False: "single-label"}
+            raise StoreMismatchError(
+                f"the target session {target.session!r} is {kinds[target.multi_label]}, the "
+                f"source {kinds[multi_label]}; nothing was copied. Copy into a new session."
+            )
         return target, False
     name = session if is_url(target) else None
-    return SessionStore(target, classes=classes, session=name), True
+    return SessionStore(target, classes=classes, session=name, multi_label=multi_label), True
 
 
 def copy_session(
@@ -73,12 +83,12 @@ def copy_session(
     ------
     StoreMismatchError
         The target session holds events or learning-curve points already
-        (nothing is written), or its classes differ.
+        (nothing is written), or its classes or kind differ.
     """
     src, close_src = _open(source, session)
     try:
         name = session if session is not None else src.session
-        dst, close_dst = _open(target, name, src.classes)
+        dst, close_dst = _open(target, name, src.classes, src.multi_label)
         try:
             return _copy(src, dst)
         finally:
@@ -98,13 +108,18 @@ def _copy(src: SessionStore, dst: SessionStore) -> int:
 
     rows = src._run(read)
     backend = dst._backend
+    # a multi-label answer is JSON text in a file, a jsonb list on a server: as a tuple
+    # in between, written as the target stores it
+    sets = decode_labels if src.multi_label else (lambda value: value)
 
     def encoded(table: str) -> list[tuple[Any, ...]]:
         out = []
         for row in rows[table]:
             values = list(row)
             for j in _VALUES[table]:
-                values[j] = backend.value(values[j])
+                values[j] = backend.value(
+                    sets(values[j]) if (table, j) == ("events", 3) else values[j]
+                )
             out.append(tuple(values))
         return out
 

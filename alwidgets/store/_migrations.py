@@ -14,7 +14,14 @@ the fields the views show (label, annotator, time; the state's action), so a
 first read needs no lookup into ``events``; migration 2 -> 3 rebuilds it from
 the log. Schema 4 adds a client-made ``key`` to events and models (a write
 retried after a lost reply cannot be recorded twice) and the ``claims`` table
-(work routing: leases on items, mutable, not part of the log).
+(work routing: leases on items, mutable, not part of the log). Schema 5 adds the
+``conflict`` action (an answer kept for the record, not a label: see ``_writes``) and
+records the session kind (``multi_label`` in ``meta``; a multi-label answer is a JSON
+array of classes); migration 4 -> 5 rebuilds ``events`` (SQLite cannot widen a CHECK
+constraint in place) and the triggers that keep ``current``, which skip conflicts.
+
+New files are created at schema 4 and migrated, so a new file and an upgraded one are
+made by the same code.
 
 The SQLite file's identification and opening are in :mod:`alwidgets.store._schema`;
 PostgreSQL's tables (the same shape) in :mod:`alwidgets.store._pg_schema`.
@@ -30,6 +37,8 @@ Examples
 True
 >>> sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
 ['claims', 'current', 'events', 'meta', 'models']
+>>> conn.execute("SELECT value FROM meta WHERE key = 'multi_label'").fetchone()
+('false',)
 """
 
 from __future__ import annotations
@@ -39,10 +48,14 @@ from collections.abc import Callable, Mapping
 
 from alwidgets.exceptions import StoreError
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate"]
+__all__ = ["ANSWERS", "CREATED_AT", "MIGRATIONS", "SCHEMA_VERSION", "migrate"]
 
 #: Schema version written by this version of alwidgets.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+#: The schema a new session is created at; the migrations bring it to SCHEMA_VERSION.
+CREATED_AT = 4
+#: SQL: ``e`` is an answer that sets an item's state (not an undo, not a conflict).
+ANSWERS = "e.action IN ('label', 'skip', 'unsure')"
 
 _DDL = """
 CREATE TABLE meta (
@@ -160,7 +173,7 @@ FROM (
     SELECT max(CASE WHEN e.action = 'label' THEN e.id END) AS label_event,
            max(e.id) AS state_event
     FROM events AS e
-    WHERE {where} e.action != 'undo'
+    WHERE {where} {answers}
       AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = e.id)
     {group}
 ) AS m
@@ -168,7 +181,10 @@ JOIN events AS s ON s.id = m.state_event
 LEFT JOIN events AS l ON l.id = m.label_event
 """
 
-_CURRENT_DDL = f"""
+# schema 3 and 4: every event but an undo is an answer (schema 5 adds conflicts)
+_ANSWERS_V3 = "e.action != 'undo'"
+
+_CURRENT_TABLE = """
 CREATE TABLE current (
     item_id         NOT NULL PRIMARY KEY CHECK (typeof(item_id) IN ('integer', 'text')),
     label_event     INTEGER REFERENCES events (id),
@@ -181,7 +197,13 @@ CREATE TABLE current (
     state_annotator TEXT NOT NULL,
     state_time      REAL NOT NULL
 ) WITHOUT ROWID;
+"""
 
+
+def _current_triggers(answers: str) -> str:
+    """The triggers that keep ``current`` (``answers``: which events set a state)."""
+    select = _CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", answers=answers, group="")
+    return f"""
 CREATE TRIGGER current_after_label AFTER INSERT ON events WHEN NEW.action = 'label'
 BEGIN
     INSERT INTO current ({_CURRENT_COLUMNS})
@@ -211,13 +233,16 @@ CREATE TRIGGER current_after_undo AFTER INSERT ON events WHEN NEW.action = 'undo
 BEGIN
     DELETE FROM current WHERE item_id = NEW.item_id;
     INSERT INTO current ({_CURRENT_COLUMNS})
-    {_CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
+    {select};
 END;
 """
 
+
+_CURRENT_DDL = _CURRENT_TABLE + _current_triggers(_ANSWERS_V3)
+
 _CURRENT_FILL = f"""
 INSERT INTO current ({_CURRENT_COLUMNS})
-{_CURRENT_SELECT.format(where="", group="GROUP BY e.item_id")}
+{_CURRENT_SELECT.format(where="", answers=_ANSWERS_V3, group="GROUP BY e.item_id")}
 """
 
 
@@ -235,6 +260,44 @@ CREATE TABLE claims (
     PRIMARY KEY (item_id, annotator)
 ) WITHOUT ROWID;
 CREATE INDEX claims_expires ON claims (expires);
+"""
+
+# Schema 5: the ``conflict`` action, and labels that may be JSON arrays (multi-label
+# sessions; still 'text' to SQLite). ``events`` is rebuilt under its own name, as
+# SQLite's documented way to change a table's constraints goes (foreign keys are off).
+_EVENT_COLUMNS = """id, action, item_id, label, annotator, shown_at, answered_at,
+    model_version, score, rank, strategy, undoes, key"""
+_V5_EVENTS = f"""
+CREATE TABLE events_v5 (
+    id            INTEGER PRIMARY KEY,
+    action        TEXT NOT NULL
+                  CHECK (action IN ('label', 'skip', 'unsure', 'undo', 'conflict')),
+    item_id       NOT NULL CHECK (typeof(item_id) IN ('integer', 'text')),
+    label         CHECK (label IS NULL OR typeof(label) IN ('integer', 'text')),
+    annotator     TEXT NOT NULL,
+    shown_at      REAL,
+    answered_at   REAL NOT NULL,
+    model_version CHECK (model_version IS NULL OR typeof(model_version) IN ('integer', 'text')),
+    score         REAL,
+    rank          INTEGER CHECK (rank IS NULL OR rank >= 0),
+    strategy      TEXT,
+    undoes        INTEGER REFERENCES events (id),
+    key           TEXT,
+    CHECK ((action = 'undo') = (undoes IS NOT NULL)),
+    CHECK (action NOT IN ('label', 'conflict') OR label IS NOT NULL)
+);
+INSERT INTO events_v5 ({_EVENT_COLUMNS}) SELECT {_EVENT_COLUMNS} FROM events ORDER BY id;
+DROP TABLE events;
+ALTER TABLE events_v5 RENAME TO events;
+CREATE UNIQUE INDEX events_undoes ON events (undoes) WHERE undoes IS NOT NULL;
+CREATE INDEX events_annotator ON events (annotator, id);
+CREATE INDEX events_item ON events (item_id, id);
+CREATE UNIQUE INDEX events_key ON events (key);
+CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'alwidgets session events are append-only'); END;
+CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'alwidgets session events are append-only'); END;
+INSERT OR IGNORE INTO meta (key, value) VALUES ('multi_label', 'false');
 """
 
 
@@ -272,11 +335,18 @@ def _add_keys_and_claims(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _add_conflicts_and_kinds(conn: sqlite3.Connection) -> None:
+    """Migration 4 -> 5: the ``conflict`` action; a v4 session is single-label."""
+    for statement in _statements(_V5_EVENTS + _current_triggers(ANSWERS)):
+        conn.execute(statement)
+
+
 #: ``MIGRATIONS[v]`` upgrades a file from schema version ``v`` to ``v + 1``.
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _add_current,
     2: _widen_current,
     3: _add_keys_and_claims,
+    4: _add_conflicts_and_kinds,
 }
 
 

@@ -7,11 +7,15 @@ rely on (``WHERE id > last_seen`` never misses a row committed late), and a
 claim sees every other claim. Several sessions in one database do not wait for
 each other.
 
-Lost connections: a call that fails on a broken connection reconnects and
-retries for up to :data:`RETRY_S` seconds, then raises ``StoreError("store
-unreachable: ...")``; the next call reconnects by itself. Every insert carries
-a client-made key (``events.key`` is unique), so a retry after a COMMIT whose
-reply was lost finds the row instead of writing it twice.
+Lost connections: a call whose outcome is unknown — the link failed before the
+reply came, whether in pipeline mode, at COMMIT or elsewhere (a broken or bad
+connection, a client-side failure with no SQLSTATE, a connection-exception
+``08xxx`` or operator-intervention ``57Pxx`` state) — reconnects and retries for
+up to :data:`RETRY_S` seconds, then raises ``StoreError("store unreachable:
+...")``; the next call reconnects by itself. It is never reported as a query or
+permission error: those are the errors the server itself answered with. Every
+insert carries a client-made key (``events.key`` is unique), so a retry after a
+COMMIT whose reply was lost finds the row instead of writing it twice.
 
 The password never appears in a repr, an error or a log line: see :func:`mask`.
 """
@@ -29,7 +33,14 @@ from typing import Any, TypeVar, cast
 
 from alwidgets.exceptions import InvalidInputError, StoreError, require
 from alwidgets.store import _pg_schema, _schema
-from alwidgets.store._backend import Backend
+from alwidgets.store._backend import (
+    INSERT_SQL,
+    KEYED_SQL,
+    OTHERS_SQL,
+    Backend,
+    Recorded,
+    Write,
+)
 from alwidgets.store._codec import Value
 
 __all__ = ["RETRY_S", "PostgresBackend", "is_url", "mask"]
@@ -84,7 +95,13 @@ class PostgresBackend(Backend):
 
     server = True
 
-    def __init__(self, url: str, classes: list[Value] | None, session: str | None) -> None:
+    def __init__(
+        self,
+        url: str,
+        classes: list[Value] | None,
+        session: str | None,
+        multi_label: bool | None = None,
+    ) -> None:
         psycopg = cast(Any, require("psycopg", "postgres", "PostgreSQL session stores"))
         self._psycopg = psycopg
         self.location = mask(url)
@@ -114,7 +131,7 @@ class PostgresBackend(Backend):
         self._inherited: list[Any] = []
         self._closed = False
         self._connect(first=True)
-        self.meta = self.run(lambda conn: self._open(conn, classes), write=True)
+        self.meta = self.run(lambda conn: self._open(conn, classes, multi_label), write=True)
 
     # --------------------------------------------------------------- connecting
     def _connect(self, *, first: bool = False) -> Any:
@@ -157,14 +174,18 @@ class PostgresBackend(Backend):
             "server runs and that host and port in the URL are right."
         )
 
-    def _open(self, conn: Any, classes: list[Value] | None) -> _schema.Meta:
+    def _open(
+        self, conn: Any, classes: list[Value] | None, multi_label: bool | None
+    ) -> _schema.Meta:
         meta = _pg_schema.read_meta(conn, self._where)
+        new = meta is None
         if meta is None:
             _pg_schema.create_session(conn.raw, self.schema, classes)
             meta = _pg_schema.read_meta(conn, self._where)
             assert meta is not None
         meta = _pg_schema.upgrade(conn, meta, self._where)
-        return _schema._reconcile_classes(conn, cast(Any, self._where), meta, classes)
+        meta = _schema._reconcile_classes(conn, cast(Any, self._where), meta, classes)
+        return _schema.reconcile_kind(conn, self._where, meta, multi_label, new)
 
     # ------------------------------------------------------------------ running
     def run(self, fn: Callable[[Any], T], *, write: bool = False) -> T:
@@ -180,25 +201,40 @@ class PostgresBackend(Backend):
             while True:
                 try:
                     return self._attempt(fn, write)
-                except psycopg.OperationalError as err:
-                    if self._conn is not None and not self._conn.broken:
-                        raise self._error(err) from None  # e.g. a query error, not the link
-                    self._drop()
-                    if time.monotonic() + delay > deadline:
-                        raise StoreError(
-                            f"store unreachable: {self.location!r} did not answer for "
-                            f"{RETRY_S:.0f} s ({mask(str(err), self._password).strip()}); the "
-                            "action may not be saved: call it again (a repeated call is "
-                            "recorded at most once). The store reconnects by itself."
-                        ) from None
-                except StoreError as err:
-                    if not str(err).startswith("store unreachable") or time.monotonic() > deadline:
-                        raise
-                    self._drop()
                 except psycopg.Error as err:
-                    raise self._error(err) from None
-                time.sleep(delay)
+                    if not self._link_lost(err):
+                        raise self._error(err) from None  # the server's answer: a query error
+                    why = mask(str(err), self._password).strip()
+                except StoreError as err:  # (re)connecting failed
+                    if not str(err).startswith("store unreachable"):
+                        raise
+                    why = str(err).removeprefix("store unreachable: ")
+                self._drop()  # the outcome is unknown: retry (same key) on a new link
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreError(
+                        f"store unreachable: {self.location!r} did not answer for "
+                        f"{RETRY_S:.0f} s ({why}); the action may not be saved: call it again "
+                        "(a repeated call is recorded at most once). The store reconnects by "
+                        "itself."
+                    ) from None
+                time.sleep(min(delay, left))  # the last try is at the deadline
                 delay = min(delay * 2, 0.5)
+
+    def _link_lost(self, err: Exception) -> bool:
+        """Whether ``err`` says the link failed (the outcome of the call is unknown: it may
+        have committed), not that the server refused the query."""
+        psycopg, conn = self._psycopg, self._conn
+        if conn is None or conn.closed or conn.broken:
+            return True
+        if conn.pgconn.status != psycopg.pq.ConnStatus.OK:
+            return True
+        if not isinstance(err, psycopg.OperationalError | psycopg.InterfaceError):
+            return False
+        state = getattr(err, "sqlstate", None)
+        # no SQLSTATE: the client failed (e.g. "cannot exit pipeline mode while busy");
+        # 08: connection exception; 57P: the server shuts down or restarts
+        return state is None or state.startswith(("08", "57P"))
 
     def _attempt(self, fn: Callable[[Any], T], write: bool) -> T:
         if self._pid != os.getpid():
@@ -228,24 +264,71 @@ class PostgresBackend(Backend):
                     conn.execute("ROLLBACK")
             raise
 
+    def _pipeline(self, raw: Any, statements: list[tuple[str, Any]]) -> list[Any]:
+        """Run ``statements`` in one round trip (pipeline mode, inside a write transaction
+        that ``statements`` open and commit); their cursors. A failure is raised as is
+        (psycopg would log "error ignored terminating" when the link failed mid-way)."""
+        psycopg = self._psycopg
+        failed: Exception | None = None
+        cursors: list[Any] = []
+        with self._rollback_on_error(raw):
+            try:
+                with raw.pipeline():
+                    try:
+                        for query, params in statements:
+                            cursors.append(raw.execute(query.replace("?", "%s"), params))
+                    except psycopg.Error as err:
+                        failed = err  # leave the block cleanly: the exit raises (or not)
+            except psycopg.Error as err:
+                raise failed or err from None
+            if failed is not None:
+                raise failed
+        return cursors
+
+    def _locked(self, statements: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        lock = f"SELECT pg_advisory_xact_lock({self._lock_key})"
+        return [("BEGIN", None), (lock, None), *statements, ("COMMIT", None)]
+
     def insert(self, sql: str, params: Any, table: str, key: str) -> int:
         # BEGIN, the session's lock, the INSERT and the COMMIT in one round trip
-        # (pipeline mode): a label costs one exchange with the server, not three
-        query, lock = sql.replace("?", "%s"), f"SELECT pg_advisory_xact_lock({self._lock_key})"
+        # (pipeline mode): a write costs one exchange with the server, not three
 
         def write(conn: Any) -> int:
-            raw = conn.raw
-            with self._rollback_on_error(raw), raw.pipeline():
-                raw.execute("BEGIN")
-                raw.execute(lock)
-                cursor = raw.execute(query, params)
-                raw.execute("COMMIT")
+            cursor = self._pipeline(conn.raw, self._locked([(sql, params)]))[2]
             row = cursor.fetchone()
             if row is None:  # an earlier attempt wrote it; its reply was lost
-                row = raw.execute(f"SELECT id FROM {table} WHERE key = %s", (key,)).fetchone()
+                row = conn.execute(f"SELECT id FROM {table} WHERE key = ?", (key,)).fetchone()
             return int(row[0])
 
         return self.run(write)
+
+    def record(self, write: Write) -> Recorded:
+        # BEGIN, the session's lock, the answer (with its claim check and lease
+        # statements, in one statement) and the COMMIT: one round trip
+        def work(conn: Any) -> Recorded:
+            if write.overlap is None and write.lease is None:  # a lone labeler's write
+                insert: tuple[str, Any] = (INSERT_SQL, (*write.row, None, write.key))
+            else:
+                names = ("action", "item", "label", "who", "shown", "answered", "version")
+                params = dict(zip(names, write.row[:7], strict=True))
+                params.update(score=write.row[7], rank=write.row[8], strategy=write.row[9])
+                params.update(key=write.key, overlap=write.overlap, lease=write.lease)
+                sql = _pg_schema.RECORD_SQL[(write.overlap is not None, write.lease is not None)]
+                insert = (sql, params)
+            cursor = self._pipeline(conn.raw, self._locked([insert]))[2]
+            row = cursor.fetchone()
+            if row is None:  # an earlier attempt with this key wrote it; its reply was lost
+                found = conn.execute(KEYED_SQL, (write.key,)).fetchone()
+                others: tuple[str, ...] = ()
+                if found[1] == "conflict":
+                    rows = conn.execute(OTHERS_SQL, (write.row[1], write.row[3])).fetchall()
+                    others = tuple(r[0] for r in rows)
+                return Recorded(int(found[0]), str(found[1]), others)
+            if len(row) == 1:  # the plain INSERT
+                return Recorded(int(row[0]), str(write.row[0]), ())
+            return Recorded(int(row[0]), str(row[1]), tuple(row[2] or ()))
+
+        return self.run(work)
 
     def _drop(self) -> None:
         if self._conn is not None:
@@ -260,7 +343,9 @@ class PostgresBackend(Backend):
         )
 
     # ------------------------------------------------------------------ helpers
-    def value(self, value: Value | None) -> Any:
+    def value(self, value: Value | tuple[Value, ...] | None) -> Any:
+        if isinstance(value, tuple):
+            value = list(value)  # type: ignore[assignment]
         return None if value is None else self._psycopg.types.json.Jsonb(value)
 
     def in_list(self, column: str, values: list[Value]) -> tuple[str, list[Any]]:

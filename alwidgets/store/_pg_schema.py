@@ -7,7 +7,9 @@ SQLite file (see ``_schema``): ``meta`` (magic, schema version, session id,
 classes), the append-only ``events`` and ``models`` (triggers refuse UPDATE,
 DELETE and TRUNCATE), the trigger-maintained ``current`` index and the mutable
 ``claims``. Item ids, labels and model versions are ``jsonb`` numbers or
-strings, so ``1`` and ``"1"`` stay distinct. The trigger that keeps ``current``
+strings, so ``1`` and ``"1"`` stay distinct; a multi-label answer is a ``jsonb``
+array of classes. A session is created at schema 4 and migrated (schema 5: the
+``conflict`` action, the session kind), like an older session. The trigger that keeps ``current``
 runs as the schema's owner (``SECURITY DEFINER``), so an annotator's role needs
 only INSERT and SELECT on ``events`` (see the README's least-privilege role).
 """
@@ -24,10 +26,13 @@ from typing import Any
 from alwidgets._version import __version__
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 from alwidgets.store import _migrations, _schema
+from alwidgets.store._backend import NOT_UNDONE
 from alwidgets.store._codec import Value
 
-__all__ = ["MIGRATIONS", "create_session", "read_meta", "schema_name", "upgrade"]
+__all__ = ["MIGRATIONS", "RECORD_SQL", "create_session", "read_meta", "schema_name", "upgrade"]
 
+#: The lease clock: the server's (machines' clocks may differ).
+_NOW = "extract(epoch FROM clock_timestamp())"
 _SESSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
 
 _JSON_VALUE = "jsonb_typeof({0}) IN ('number', 'string')"
@@ -102,9 +107,17 @@ _SET_STATE = """state_event = excluded.state_event, state_action = excluded.stat
         state_label = excluded.state_label, state_annotator = excluded.state_annotator,
         state_time = excluded.state_time"""
 
-# The same rules as SQLite's three ``current_after_*`` triggers, in one function.
-_CURRENT_TRIGGER = f"""
-CREATE FUNCTION current_after_insert() RETURNS trigger LANGUAGE plpgsql
+
+def _current_function(answers: str, *, replace: bool = False) -> str:
+    """The rules of SQLite's three ``current_after_*`` triggers, in one function."""
+    select = _migrations._CURRENT_SELECT.format(
+        where="e.item_id = NEW.item_id AND", answers=answers, group=""
+    )
+    # schema 5: a conflict event sets nothing (schema 4 had none to skip)
+    last = "ELSIF NEW.action = 'undo' THEN" if replace else "ELSE"
+    return f"""
+CREATE {"OR REPLACE " if replace else ""}FUNCTION current_after_insert() RETURNS trigger
+LANGUAGE plpgsql
 SECURITY DEFINER SET search_path FROM CURRENT AS $$
 BEGIN
     IF NEW.action = 'label' THEN
@@ -117,20 +130,89 @@ BEGIN
         VALUES (NEW.item_id, NULL, NULL, NULL, NULL,
                 NEW.id, NEW.action, NEW.label, NEW.annotator, NEW.answered_at)
         ON CONFLICT (item_id) DO UPDATE SET {_SET_STATE};
-    ELSE
+    {last}
         DELETE FROM current WHERE item_id = NEW.item_id;
         INSERT INTO current ({_migrations._CURRENT_COLUMNS})
-        {_migrations._CURRENT_SELECT.format(where="e.item_id = NEW.item_id AND", group="")};
+        {select};
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER current_after_insert AFTER INSERT ON events
+"""
+
+
+_CURRENT_TRIGGER = (
+    _current_function(_migrations._ANSWERS_V3)
+    + """CREATE TRIGGER current_after_insert AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION current_after_insert();
 """
+)
+
+# Schema 5: the ``conflict`` action (which sets nothing in ``current``), multi-label
+# answers as jsonb arrays, and the session kind (a schema-4 session is single-label).
+_V5 = """
+ALTER TABLE events
+    DROP CONSTRAINT events_action_check,
+    ADD CONSTRAINT events_action_check
+        CHECK (action IN ('label', 'skip', 'unsure', 'undo', 'conflict')),
+    DROP CONSTRAINT events_label_check,
+    ADD CONSTRAINT events_label_check
+        CHECK (label IS NULL OR jsonb_typeof(label) IN ('number', 'string', 'array')),
+    ADD CONSTRAINT events_conflict_label CHECK (action <> 'conflict' OR label IS NOT NULL);
+INSERT INTO meta (key, value) VALUES ('multi_label', 'false') ON CONFLICT (key) DO NOTHING;
+""" + _current_function(_migrations.ANSWERS, replace=True)
+
+
+def _add_conflicts_and_kinds(conn: Any) -> None:
+    """Migration 4 -> 5 (``conn`` takes the store's ``?`` placeholders; none used here)."""
+    conn.raw.execute(_V5)
+
 
 #: ``MIGRATIONS[v]`` upgrades a PostgreSQL session from schema ``v`` to ``v + 1``
 #: (sessions on a server start at schema 4, the first with claims and keys).
-MIGRATIONS: dict[int, Callable[[Any], None]] = {}
+MIGRATIONS: dict[int, Callable[[Any], None]] = {4: _add_conflicts_and_kinds}
+
+
+def _record_sql(checked: bool, renew: bool) -> str:
+    """An answer, its claim check and its lease statements as one statement: data-
+    modifying CTEs (one parse, plan and execution on the server, one result). The
+    types are spelled out: parameters in a SELECT list have no column to infer from."""
+    parts = []
+    action = "%(action)s::text"
+    if checked:  # the other annotators with a live label on the item
+        parts.append(
+            "o AS (SELECT array_agg(DISTINCT e.annotator ORDER BY e.annotator) AS who "
+            "FROM events AS e WHERE e.item_id = %(item)s AND e.action = 'label' "
+            f"AND e.annotator <> %(who)s AND {NOT_UNDONE})"
+        )
+        action = (
+            "CASE WHEN coalesce(cardinality(o.who), 0) >= %(overlap)s THEN 'conflict' "
+            "ELSE %(action)s::text END"
+        )
+    parts.append(
+        "ins AS (INSERT INTO events (action, item_id, label, annotator, shown_at, "
+        "answered_at, model_version, score, rank, strategy, undoes, key) "
+        f"SELECT {action}, %(item)s, %(label)s::jsonb, %(who)s::text, %(shown)s::float8, "
+        "%(answered)s::float8, %(version)s::jsonb, %(score)s::float8, %(rank)s::int, "
+        f"%(strategy)s::text, NULL, %(key)s::text {'FROM o' if checked else ''} "
+        "ON CONFLICT (key) DO NOTHING RETURNING id, action)"
+    )
+    if renew:  # the writer's live leases
+        parts.append(
+            f"renew AS (UPDATE claims SET expires = {_NOW} + %(lease)s::float8 "
+            f"WHERE annotator = %(who)s AND expires > {_NOW} RETURNING 1)"
+        )
+    if checked:  # a label that fills the item ends the others' leases on it
+        parts.append(
+            "fill AS (DELETE FROM claims WHERE item_id = %(item)s AND annotator <> %(who)s "
+            "AND (SELECT action FROM ins) = 'label' "
+            "AND coalesce(cardinality((SELECT who FROM o)), 0) + 1 >= %(overlap)s RETURNING 1)"
+        )
+    others = "(SELECT who FROM o)" if checked else "NULL::text[]"
+    return "WITH " + ",\n".join(parts) + f"\nSELECT id, action, {others} FROM ins"
+
+
+#: The statement of an answer with a claim check and/or lease renewal (see ``_pg``).
+RECORD_SQL = {(c, r): _record_sql(c, r) for c in (False, True) for r in (False, True)}
 
 
 def schema_name(session: Any) -> str:
@@ -169,12 +251,7 @@ def read_meta(conn: Any, where: str) -> _schema.Meta | None:
             f"{where} is not an alwidgets session (no alwidgets meta data); it was left "
             "untouched. Choose another session name."
         )
-    return _schema.Meta(
-        session_id=rows["session_id"],
-        classes=json.loads(rows["classes"]),
-        created_at=rows["created_at"],
-        schema_version=int(rows["schema_version"]),
-    )
+    return _schema.meta_from(rows)
 
 
 def create_session(conn: Any, schema: str, classes: list[Value] | None) -> None:
@@ -190,7 +267,7 @@ def create_session(conn: Any, schema: str, classes: list[Value] | None) -> None:
             "INSERT INTO meta (key, value) VALUES (%s, %s)",
             [
                 ("magic", _schema.MAGIC),
-                ("schema_version", str(_schema.SCHEMA_VERSION)),
+                ("schema_version", str(_migrations.CREATED_AT)),
                 ("session_id", uuid.uuid4().hex),
                 ("classes", json.dumps(classes)),
                 ("created_at", now),
@@ -211,7 +288,11 @@ def upgrade(conn: Any, meta: _schema.Meta, where: str) -> _schema.Meta:
             f"alwidgets {__version__} understands ({target}); it was left untouched. "
             "Upgrade alwidgets: pip install -U alwidgets."
         )
-    version = _migrations.migrate(
+    if meta.schema_version == target:
+        return meta
+    _migrations.migrate(
         conn, meta.schema_version, target=target, migrations=MIGRATIONS, user_version=False
     )
-    return _schema.Meta(meta.session_id, meta.classes, meta.created_at, version)
+    found = read_meta(conn, where)
+    assert found is not None
+    return found

@@ -8,9 +8,6 @@ built from the same SQL (see ``_replay`` and ``_views``).
 
 from __future__ import annotations
 
-import json
-import math
-import numbers
 import os
 import threading
 import time
@@ -19,13 +16,15 @@ from typing import TYPE_CHECKING, Any
 
 from alwidgets._utils import IDLE_SECONDS
 from alwidgets.exceptions import InvalidInputError
-from alwidgets.store._codec import encode_query_info
+from alwidgets.store._codec import encode_model_point
 
 if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
 
     from alwidgets.store._backend import Backend
+    from alwidgets.store._keys import PendingKeys
     from alwidgets.store._replay import Replay
+    from alwidgets.store._tally import Tally
 
 __all__ = ["ViewsMixin"]
 
@@ -39,13 +38,14 @@ class ViewsMixin:
 
     _lock: threading.RLock
     _backend: Backend
+    _classes: list[Any] | None
+    _multi_label: bool
+    _keys: PendingKeys
     _replay_: Replay | None
+    _tally_: Tally | None
     _models: tuple[int, pd.DataFrame] | None
 
     def _run(self, fn: Any, *, write: bool = False) -> Any:  # pragma: no cover - see store
-        raise NotImplementedError
-
-    def _keyed(self, what: tuple[Any, ...]) -> Any:  # pragma: no cover - see store
         raise NotImplementedError
 
     def _scalar(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
@@ -56,7 +56,7 @@ class ViewsMixin:
         if self._replay_ is None:
             from alwidgets.store._replay import Replay
 
-            self._replay_ = Replay(self._backend.value)
+            self._replay_ = Replay(self._backend.value, self._multi_label)
         return self._replay_
 
     def _view(self, name: str) -> pd.DataFrame:
@@ -84,9 +84,40 @@ class ViewsMixin:
         """Current label per item, in the order the items were labeled.
 
         Index ``item_id``; columns ``label``, ``annotator``, ``time`` (UTC).
-        Cached until the next event, so reading it often is cheap.
+        In a multi-label session ``label`` holds tuples of classes in the
+        session's class order (``()``: none of them applies); see also
+        :meth:`label_matrix`. Cached until the next event, so reading it often is
+        cheap.
         """
         return self._view("labels")
+
+    def label_matrix(self) -> pd.DataFrame:
+        """The current labels as a 0/1 matrix: one ``int8`` column per class.
+
+        Index ``item_id`` (as in :attr:`labels`); columns the classes, in the
+        session's order; 1 where the class applies. In a single-label session
+        each row has one 1 (one-hot). Needs the session's classes.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["cat", "dog", "outdoor"],
+        ...                   multi_label=True) as store:
+        ...     _ = store.label("img1", ["outdoor", "cat"]); _ = store.label("img2", [])
+        ...     store.label_matrix().to_dict("index")
+        {'img1': {'cat': 1, 'dog': 0, 'outdoor': 1}, 'img2': {'cat': 0, 'dog': 0, 'outdoor': 0}}
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store import _views
+
+        if self._classes is None:
+            raise InvalidInputError(
+                "label_matrix() needs the session's classes, and this session has none; open "
+                "it with classes=[...]."
+            )
+        return _views.label_matrix(self.labels, list(self._classes), self._multi_label)
 
     @property
     def state(self) -> pd.DataFrame:
@@ -116,6 +147,68 @@ class ViewsMixin:
         """Number of events (all actions, undos included)."""
         return int(self._scalar("SELECT count(*) FROM events"))
 
+    def last_event_id(self) -> int:
+        """The id of the newest event (by anyone), ``0`` when there is none.
+
+        Event ids grow in commit order, so ``changes_since(last_event_id())`` later
+        returns exactly what was written in between.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db")) as store:
+        ...     before = store.last_event_id()
+        ...     event_id = store.label(1, "x")
+        ...     before, store.last_event_id() == event_id
+        (0, True)
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        return int(self._scalar("SELECT coalesce(max(id), 0) FROM events"))
+
+    def annotator_stats(self) -> pd.DataFrame:
+        """Per annotator: live answers, active time and pace (what :meth:`stats` sums).
+
+        Kept up to date incrementally: a call reads only the events written since
+        the previous one.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Index ``annotator`` (sorted); columns ``n_labels``, ``n_skipped``,
+            ``n_unsure``, ``n_conflicts`` (live actions of each kind; a conflict is
+            an answer that came after ``overlap`` others labeled the item, see
+            :meth:`label`), ``active_minutes``, ``labels_per_minute`` and
+            ``median_seconds_per_label`` (as in :meth:`stats`; NaN when
+            undefined).
+
+        Examples
+        --------
+        >>> import os, tempfile, time
+        >>> from alwidgets.store import SessionStore
+        >>> tmp = tempfile.mkdtemp()
+        >>> with SessionStore(os.path.join(tmp, "s.db"), classes=["a", "b"]) as store:
+        ...     shown = time.time() - 6.0
+        ...     _ = store.label(1, "a", annotator="ana", shown_at=shown)
+        ...     _ = store.label(2, "b", annotator="bo", shown_at=shown)
+        ...     _ = store.skip(3, annotator="bo")
+        ...     frame = store.annotator_stats()
+        >>> frame[["n_labels", "n_skipped"]].to_dict("index")
+        {'ana': {'n_labels': 1, 'n_skipped': 0}, 'bo': {'n_labels': 1, 'n_skipped': 1}}
+        >>> round(float(frame.loc["ana", "median_seconds_per_label"]))
+        6
+        >>> import shutil; shutil.rmtree(tmp)
+        """
+        from alwidgets.store._tally import Tally
+
+        with self._lock:
+            if self._tally_ is None or self._tally_.idle_seconds != self.idle_seconds:
+                self._tally_ = Tally(self.idle_seconds)
+            tally = self._tally_
+            self._run(tally.update)
+            return tally.frame()
+
     def stats(self) -> dict[str, Any]:
         """Summary numbers for the session.
 
@@ -124,9 +217,9 @@ class ViewsMixin:
         dict
             ``n_events``; ``n_items`` (items with a live action); ``n_labeled``
             (items with a current label); ``n_labels``, ``n_skipped``,
-            ``n_unsure`` (live actions); ``n_undo``; ``per_class`` (current
-            labels per class); ``per_annotator`` (live label actions per
-            annotator); ``active_minutes`` (each answer costs the time since
+            ``n_unsure``, ``n_conflicts`` (live actions); ``n_undo``;
+            ``per_class`` (current labels per class); ``per_annotator`` (live
+            label actions per annotator; :meth:`annotator_stats` has the rest); ``active_minutes`` (each answer costs the time since
             its item was shown or since the annotator's previous answer,
             whichever is shorter; costs over :attr:`idle_seconds` are breaks
             and count nothing);
@@ -152,15 +245,33 @@ class ViewsMixin:
 
         with self._lock:
             events, labels, state = self.events, self.labels, self.state
-        return _views.stats_dict(events, labels, state, self.idle_seconds)
+        classes = self._classes if self._multi_label else None
+        return _views.stats_dict(events, labels, state, self.idle_seconds, classes)
 
     def agreement(self) -> pd.DataFrame:
         """Cohen's kappa per annotator pair, on the items both labeled.
 
-        Each annotator's own latest live label counts. Columns ``annotator_a``,
-        ``annotator_b``, ``n_items``, ``agreement`` (fraction identical) and
-        ``kappa`` (NaN when undefined: both gave one and the same label
-        throughout). Pairs without shared items are left out.
+        Each annotator's own latest live answer with a class counts: a label, or a
+        ``conflict`` event (an answer given after ``overlap`` others labeled the
+        item, see :meth:`label`). A conflict is not a label, but it is that
+        person's judgement of the item, and agreement measures judgements: with
+        ``overlap=1`` such answers are the only items two people saw. An undone
+        conflict counts no more. Columns ``annotator_a``, ``annotator_b``,
+        ``n_items``, ``agreement`` (fraction identical) and ``kappa`` (NaN when
+        undefined: both gave one and the same label throughout). Pairs without
+        shared items are left out.
+
+        In a multi-label session each class is a yes/no question on the shared
+        items: ``kappa[<class>]`` columns hold Cohen's kappa per class, ``kappa``
+        their mean over the classes where it is defined (NaN if none), and
+        ``agreement`` the share of items given exactly the same set. Why the mean
+        per-class kappa and not Krippendorff's alpha with a set distance (Jaccard,
+        MASI): the model learns each class as its own yes/no question (binary
+        relevance), so the per-class numbers say which class the guidelines leave
+        ambiguous, and their plain mean summarises exactly those numbers, in the
+        unit a single-label session reports, with every class weighing the same (a
+        rare class is not drowned by frequent ones); alpha folds all classes into
+        one distance that cannot point at a class.
 
         Examples
         --------
@@ -172,15 +283,29 @@ class ViewsMixin:
         ...         _ = store.label(i, a, annotator="ann"); _ = store.label(i, b, annotator="bo")
         ...     store.agreement().round(3).to_dict("records")
         [{'annotator_a': 'ann', 'annotator_b': 'bo', 'n_items': 4, 'agreement': 0.75, 'kappa': 0.5}]
+        >>> with SessionStore(os.path.join(tmp, "m.db"), classes=["a", "b"],
+        ...                   multi_label=True) as store:
+        ...     for i, (x, y) in enumerate([("a", "a"), ("ab", "b"), ("", "")]):
+        ...         _ = store.label(i, list(x), annotator="ann")
+        ...         _ = store.label(i, list(y), annotator="bo")
+        ...     row = store.agreement().iloc[0]
+        >>> [round(float(row[c]), 3) for c in ("kappa", "kappa[a]", "kappa[b]")]
+        [0.7, 0.4, 1.0]
         >>> import shutil; shutil.rmtree(tmp)
         """
         from alwidgets.store import _views
 
         with self._lock:
             latest = self._run(self._replay.per_annotator)
-        return _views.agreement_frame(latest)
+        return _views.agreement_frame(latest, self._classes if self._multi_label else None)
 
-    def export(self, path: str | os.PathLike[str], *, what: str = "labels") -> Path:
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        what: str = "labels",
+        multi_label: str | None = None,
+    ) -> Path:
         """Write a view to CSV or Parquet, chosen by the file suffix.
 
         Parameters
@@ -190,6 +315,14 @@ class ViewsMixin:
             ``pip install "alwidgets[parquet]"``). Written atomically.
         what : {"labels", "events", "state", "models"}
             Which view to write. ``"events"`` is the full, lossless log.
+        multi_label : {"columns", "list"}, optional
+            A multi-label session's answers: ``"columns"`` (the default) writes one
+            0/1 column ``label[<class>]`` per class, in class order, where ``label``
+            was (empty where there is no label, e.g. a skip) plus a
+            ``label_classes`` column (the classes as JSON, for
+            :func:`~alwidgets.store.read_export`); ``"list"`` keeps one ``label``
+            column: a list of classes (Parquet: a list column; CSV: JSON text with
+            ``label_type`` = ``list``). Only for multi-label sessions.
 
         Returns
         -------
@@ -213,12 +346,10 @@ class ViewsMixin:
         """
         from alwidgets.store import _export
 
-        if what not in _export.EXPORTABLE:
-            raise InvalidInputError(
-                f"what={what!r} cannot be exported; choose one of {list(_export.EXPORTABLE)}."
-            )
+        layout = _export.check_request(what, multi_label, self._multi_label)
         frame = getattr(self, what)
-        return _export.export_frame(frame, path)
+        sets = None if layout is None else (layout, list(self._classes or ()))
+        return _export.export_frame(frame, path, sets=sets)
 
     def log_model(self, version: Any, n_labels: int, **metrics: Any) -> int:
         """Record a learning-curve point: a model trained on ``n_labels`` labels.
@@ -250,38 +381,11 @@ class ViewsMixin:
         {'version': [1, 2], 'n_labels': [20, 30], 'accuracy': [0.71, 0.78]}
         >>> import shutil; shutil.rmtree(tmp)
         """
-        value = encode_query_info(
-            shown_at=None,
-            model_version=version,
-            score=None,
-            rank=None,
-            strategy=None,
-            answered_at=0.0,
-        )[1]
-        if value is None:
-            raise InvalidInputError("version is None; pass the model's int or str version.")
-        if not isinstance(n_labels, numbers.Integral) or isinstance(n_labels, bool) or n_labels < 0:
-            raise InvalidInputError(f"n_labels must be a non-negative int, got {n_labels!r}.")
-        clean: dict[str, float | int | str | None] = {}
-        for key, metric in metrics.items():
-            if isinstance(metric, str) or metric is None:
-                clean[key] = metric
-            elif isinstance(metric, numbers.Real) and not isinstance(metric, bool):
-                number = float(metric) if not isinstance(metric, numbers.Integral) else int(metric)
-                if isinstance(number, float) and not math.isfinite(number):
-                    clean[key] = None
-                else:
-                    clean[key] = number
-            else:
-                raise InvalidInputError(
-                    f"metric {key}={metric!r} must be a number or a str; pass e.g. accuracy=0.9."
-                )
-        row = (self._backend.value(value), int(n_labels), time.time())
-        metrics_json = json.dumps(clean, allow_nan=False)
-
+        value, n, metrics_json = encode_model_point(version, n_labels, metrics)
+        row = (self._backend.value(value), n, time.time())
         sql = (
             "INSERT INTO models (version, n_labels, time, metrics, key) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (key) DO NOTHING RETURNING id"
         )
-        with self._keyed(("model", value, int(n_labels), metrics_json)) as key:
+        with self._keys.key(("model", value, n, metrics_json)) as key:
             return self._backend.insert(sql, (*row, metrics_json, key), "models", key)

@@ -45,7 +45,15 @@ import pandas as pd
 from pandas.api.types import is_object_dtype
 
 from alwidgets.store._codec import Value
-from alwidgets.store._views import events_part, normalize, normalize_column, times, typed
+from alwidgets.store._sets import decode_labels
+from alwidgets.store._views import (
+    events_part,
+    label_column,
+    normalize,
+    normalize_column,
+    times,
+    typed,
+)
 
 __all__ = ["Replay"]
 
@@ -59,9 +67,12 @@ _VIEW_SQL = {
     "state": "SELECT state_event, item_id, state_label, state_annotator, state_time, "
     "state_action FROM current WHERE true",
 }
+# what each annotator answered with a class: labels, and conflicts (answers the store
+# kept but did not count as labels; they are judgements all the same, see agreement())
 _LIVE_LABELS_SQL = """
 SELECT annotator, item_id, label FROM events
-WHERE action = 'label' AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
+WHERE action IN ('label', 'conflict')
+  AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.undoes = events.id)
 ORDER BY id
 """
 
@@ -96,9 +107,9 @@ def _bulk() -> Iterator[None]:
 
 
 def _objects_in(values: Sequence[Any], order: np.ndarray | None) -> np.ndarray:
-    """``values`` as an object array, permuted by ``order`` (one C loop each)."""
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
+    """``values`` as an object array, permuted by ``order`` (one C loop each; values may
+    be lists, e.g. multi-label answers from ``jsonb``)."""
+    arr = np.fromiter(values, dtype=object, count=len(values))
     return arr if order is None else arr[order]
 
 
@@ -108,7 +119,9 @@ def _strings(values: np.ndarray) -> Any:
     return pd.array(uniques, dtype="str").take(codes, allow_fill=True)
 
 
-def _from_rows(rows: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame:
+def _from_rows(
+    rows: Sequence[Sequence[Any]], with_action: bool, multi_label: bool = False
+) -> pd.DataFrame:
     """Rows ``(event id, item_id, label, annotator, answered_at[, action])`` in any
     order, as a ``labels``/``state`` frame in event order.
 
@@ -128,7 +141,7 @@ def _from_rows(rows: Sequence[Sequence[Any]], with_action: bool) -> pd.DataFrame
     data: dict[str, Any] = {}
     if with_action:
         data["action"] = _strings(_objects_in(columns[5], order))
-    data["label"] = typed(_objects_in(columns[2], order))
+    data["label"] = label_column(_objects_in(columns[2], order), multi_label)
     data["annotator"] = _strings(_objects_in(columns[3], order))
     answered = np.asarray(columns[4], dtype=float)  # None -> NaN
     data["time"] = times(answered if order is None else answered[order])
@@ -143,9 +156,12 @@ class Replay:
     set the row), which keeps rows in event order when patched.
     """
 
-    def __init__(self, param: Callable[[Value], Any] | None = None) -> None:
+    def __init__(
+        self, param: Callable[[Value], Any] | None = None, multi_label: bool = False
+    ) -> None:
         # how an item id becomes a query parameter (PostgreSQL: jsonb; see ``_backend``)
         self._param = param if param is not None else (lambda value: value)
+        self.multi_label = multi_label  # labels are sets of classes (JSON arrays)
         self.last_id: int | None = None
         self._frames: dict[str, pd.DataFrame] = {}
         self._touched: dict[str, set[Value]] = {"labels": set(), "state": set()}
@@ -160,6 +176,8 @@ class Replay:
             return
         rows = conn.execute(_NEW_ACTIONS_SQL, (self.last_id,)).fetchall()
         for _, action, item, label, undoes in rows:
+            if action == "conflict":
+                continue  # changes neither view
             self._touched["state"].add(item)
             # an undo row carries the undone event's item and label (None unless a label)
             if action == "label" or (undoes is not None and label is not None):
@@ -174,7 +192,7 @@ class Replay:
         if name not in self._frames or len(touched) > _PATCH_LIMIT:
             with _bulk():
                 rows = conn.execute(_VIEW_SQL[name]).fetchall()
-                self._frames[name] = _from_rows(rows, name == "state")
+                self._frames[name] = _from_rows(rows, name == "state", self.multi_label)
                 del rows  # freed here, while the collector is paused
         elif touched:
             self._patch(conn, name, touched)
@@ -187,23 +205,25 @@ class Replay:
         changed = conn.execute(sql, [self._param(item) for item in touched]).fetchall()
         frame = self._frames[name]
         keep = frame[~frame.index.isin(list(touched))]
+        multi = self.multi_label
         if not changed:
-            frame = normalize(keep)
+            frame = normalize(keep, multi)
         elif not len(keep):
-            frame = _from_rows(changed, name == "state")
+            frame = _from_rows(changed, name == "state", multi)
         else:
-            part = _from_rows(changed, name == "state")
+            part = _from_rows(changed, name == "state", multi)
             frame = pd.concat([keep, part])
             if part["_eid"].iloc[0] < keep["_eid"].iloc[-1]:
                 frame = frame.sort_values("_eid", kind="stable")
-            frame = normalize(frame)
+            frame = normalize(frame, multi)
         self._frames[name] = frame
 
-    def per_annotator(self, conn: sqlite3.Connection) -> dict[str, dict[Value, Value]]:
-        """Each annotator's own latest live label per item."""
-        out: dict[str, dict[Value, Value]] = {}
+    def per_annotator(self, conn: sqlite3.Connection) -> dict[str, dict[Value, Any]]:
+        """Each annotator's own latest live answer with a class (label or conflict) per item."""
+        out: dict[str, dict[Value, Any]] = {}
+        decode = decode_labels if self.multi_label else (lambda value: value)
         for annotator, item, label in conn.execute(_LIVE_LABELS_SQL):
-            out.setdefault(annotator, {})[item] = label  # ascending ids: later wins
+            out.setdefault(annotator, {})[item] = decode(label)  # ascending ids: later wins
         return out
 
     # ----------------------------------------------------------------- events
@@ -214,7 +234,7 @@ class Replay:
             old = self._events
             if old is not None and not rows:
                 return old.copy()
-            part = events_part(rows)
+            part = events_part(rows, self.multi_label)
         if old is None or not len(old):
             frame = part
         else:

@@ -3,8 +3,8 @@
 A session store is an SQLite file in WAL mode. It identifies itself twice: the
 SQLite header field ``application_id`` (readable from the raw bytes, so a
 foreign file is recognised without opening it for writing) and a ``meta`` table
-holding a magic string, the schema version, the session id, the classes and the
-creation time. ``PRAGMA user_version`` mirrors the schema version.
+holding a magic string, the schema version, the session id, the classes, the
+session kind (``multi_label``: ``true``/``false``, from schema 5) and the creation time. ``PRAGMA user_version`` mirrors the schema version.
 
 The ``events`` and ``models`` tables are append-only: triggers abort any
 ``UPDATE`` or ``DELETE``. So event ids (rowids) only grow, in commit order, and
@@ -19,8 +19,8 @@ Examples
 >>> from pathlib import Path
 >>> tmp = tempfile.mkdtemp()
 >>> conn, meta = open_store(Path(tmp) / "s.db", classes=["a", "b"])
->>> meta.classes, meta.schema_version == SCHEMA_VERSION
-(['a', 'b'], True)
+>>> meta.classes, meta.schema_version == SCHEMA_VERSION, meta.multi_label
+(['a', 'b'], True, False)
 >>> conn.close()
 >>> import shutil; shutil.rmtree(tmp)
 """
@@ -33,16 +33,18 @@ import os
 import sqlite3
 import tempfile
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from alwidgets._version import __version__
-from alwidgets.exceptions import StoreError, StoreMismatchError
+from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
 from alwidgets.store._codec import Value
 from alwidgets.store._migrations import (
     _CURRENT_DDL,
     _DDL,
     _V4_DDL,
+    CREATED_AT,
     MIGRATIONS,
     SCHEMA_VERSION,
     _statements,
@@ -58,6 +60,7 @@ __all__ = [
     "Meta",
     "migrate",
     "open_store",
+    "reconcile_kind",
 ]
 
 #: ``PRAGMA application_id`` of every session store: the bytes ``b"alwS"``.
@@ -78,6 +81,8 @@ class Meta:
     classes: list[Value] | None
     created_at: str
     schema_version: int
+    #: Whether an answer is a set of classes (schema 5; older sessions are single-label).
+    multi_label: bool = False
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -162,15 +167,22 @@ def _read_meta(conn: sqlite3.Connection, path: Path) -> Meta:
             f"{str(path)!r} is not an alwidgets session store (no alwidgets meta data); "
             "it was left untouched. Pass a new file name to start a session."
         )
+    return meta_from(rows)
+
+
+def meta_from(rows: dict[str, str]) -> Meta:
+    """A :class:`Meta` from the rows of a ``meta`` table (SQLite or PostgreSQL)."""
     return Meta(
         session_id=rows["session_id"],
         classes=json.loads(rows["classes"]),
         created_at=rows["created_at"],
         schema_version=int(rows["schema_version"]),
+        multi_label=rows.get("multi_label") == "true",
     )
 
 
 def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:
+    # schema 4; ``open_store`` migrates it like any older file
     for statement in _statements(_DDL + _CURRENT_DDL + _V4_DDL):
         conn.execute(statement)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
@@ -178,7 +190,7 @@ def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:
         "INSERT INTO meta (key, value) VALUES (?, ?)",
         [
             ("magic", MAGIC),
-            ("schema_version", str(SCHEMA_VERSION)),
+            ("schema_version", str(CREATED_AT)),
             ("session_id", uuid.uuid4().hex),
             ("classes", json.dumps(classes)),
             ("created_at", now),
@@ -186,7 +198,30 @@ def _initialise(conn: sqlite3.Connection, classes: list[Value] | None) -> None:
         ],
     )
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute(f"PRAGMA user_version = {CREATED_AT}")
+
+
+def reconcile_kind(conn: Any, where: str, meta: Meta, multi_label: bool | None, new: bool) -> Meta:
+    """Check (or, for a new session, set) the session kind; ``multi_label=None`` adopts it."""
+    if multi_label is None or multi_label == meta.multi_label:
+        return meta
+    if new:
+        if multi_label and meta.classes is None:
+            raise InvalidInputError(
+                "a multi-label session needs its classes: pass classes=[...] (each answer is "
+                "a set of them)."
+            )
+        conn.execute(
+            "UPDATE meta SET value = ? WHERE key = 'multi_label'",
+            ("true" if multi_label else "false",),
+        )
+        return replace(meta, multi_label=multi_label)
+    kind = "multi-label" if meta.multi_label else "single-label"
+    raise StoreMismatchError(
+        f"{where} is a {kind} session (multi_label={meta.multi_label}), opened with "
+        f"multi_label={multi_label}; it was left untouched. Pass multi_label=None (or "
+        f"{meta.multi_label}) to use it as it is, or start a new session for the other kind."
+    )
 
 
 def _reconcile_classes(
@@ -205,7 +240,7 @@ def _reconcile_classes(
                 f"{classes!r}; add them to classes or use another file."
             )
         conn.execute("UPDATE meta SET value = ? WHERE key = 'classes'", (json.dumps(classes),))
-        return Meta(meta.session_id, classes, meta.created_at, meta.schema_version)
+        return replace(meta, classes=classes)
     if set(meta.classes) == set(classes) and len(meta.classes) == len(classes):
         return meta  # same classes in another order: the stored order is kept
     raise StoreMismatchError(
@@ -215,7 +250,9 @@ def _reconcile_classes(
     )
 
 
-def open_store(path: Path, classes: list[Value] | None) -> tuple[sqlite3.Connection, Meta]:
+def open_store(
+    path: Path, classes: list[Value] | None, multi_label: bool | None = None
+) -> tuple[sqlite3.Connection, Meta]:
     """Open (resume) or create the store at ``path``; validate before changing anything."""
     existed = _check_path(path)
     try:
@@ -232,7 +269,8 @@ def open_store(path: Path, classes: list[Value] | None) -> tuple[sqlite3.Connect
                 conn.execute("BEGIN IMMEDIATE")
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             n_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if not existed and app_id == 0 and n_tables == 0:
+            new = not existed and app_id == 0 and n_tables == 0
+            if new:
                 _initialise(conn, classes)
             meta = _read_meta(conn, path)
             if meta.schema_version > SCHEMA_VERSION:
@@ -242,11 +280,10 @@ def open_store(path: Path, classes: list[Value] | None) -> tuple[sqlite3.Connect
                     "untouched. Upgrade alwidgets: pip install -U alwidgets."
                 )
             if meta.schema_version < SCHEMA_VERSION:
-                version = migrate(
-                    conn, meta.schema_version, target=SCHEMA_VERSION, migrations=MIGRATIONS
-                )
-                meta = Meta(meta.session_id, meta.classes, meta.created_at, version)
+                migrate(conn, meta.schema_version, target=SCHEMA_VERSION, migrations=MIGRATIONS)
+                meta = meta_from(dict(conn.execute("SELECT key, value FROM meta").fetchall()))
             meta = _reconcile_classes(conn, path, meta, classes)
+            meta = reconcile_kind(conn, repr(str(path)), meta, multi_label, new)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -269,5 +306,7 @@ def open_store(path: Path, classes: list[Value] | None) -> tuple[sqlite3.Connect
         ) from err
     except BaseException:
         conn.close()
+        if not existed and path.exists() and path.stat().st_size == 0:
+            path.unlink()  # bad input for a new session leaves no file behind
         raise
     return conn, meta

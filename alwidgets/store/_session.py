@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from alwidgets.exceptions import InvalidInputError
 from alwidgets.store._backend import Backend, SQLiteBackend
-from alwidgets.store._claims import ClaimsMixin
+from alwidgets.store._claims import ClaimsMixin, LeaseBook
 from alwidgets.store._codec import Value, encode_annotator, encode_classes
+from alwidgets.store._keys import PendingKeys
 from alwidgets.store._reads import ViewsMixin
 from alwidgets.store._writes import NothingToUndoWarning, WritesMixin
 
@@ -24,15 +25,37 @@ if TYPE_CHECKING:  # pandas is imported on first read, so writers start fast
     import pandas as pd
 
     from alwidgets.store._replay import Replay
+    from alwidgets.store._tally import Tally
 
-__all__ = ["NothingToUndoWarning", "SessionStore"]
+__all__ = ["NothingToUndoWarning", "SessionStore", "default_annotator"]
 
 
-def _default_annotator() -> str:
+def default_annotator() -> str:
+    """Who acts when no annotator is named: ``JUPYTERHUB_USER`` when set, else the
+    login name (``"annotator"`` when there is none, as in some containers).
+
+    On a JupyterHub every user's kernel runs under the hub's user name, so the
+    login name alone would name everyone alike.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["JUPYTERHUB_USER"] = "ana"
+    >>> default_annotator()
+    'ana'
+    >>> del os.environ["JUPYTERHUB_USER"]
+    """
+    hub = os.environ.get("JUPYTERHUB_USER", "").strip()
+    if hub:
+        return hub
     try:
         return getpass.getuser() or "annotator"
     except (OSError, KeyError):  # no login name in some containers
         return "annotator"
+
+
+#: The name the app imported before ``default_annotator`` was public.
+_default_annotator = default_annotator
 
 
 class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
@@ -58,12 +81,20 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         (the same set is fine; the stored order is kept). ``None`` accepts any
         int/str label, or adopts the classes stored in the file.
     annotator : str, optional
-        Default annotator name for this object's actions; defaults to the login
-        name. Every write method can override it.
+        Default annotator name for this object's actions; defaults to
+        :func:`default_annotator` (``JUPYTERHUB_USER``, else the login name).
+        Every write method can override it.
     session : str, optional
         On a server: the session's name (several per database, kept apart;
         1-50 letters, digits, ``_.-``). On a file: the file's stem, which it
         must match when given.
+    multi_label : bool, optional
+        The session kind. ``True``: an answer is the set of classes that apply
+        (:meth:`label` takes any iterable of classes, the empty one meaning "none of
+        these"; needs ``classes``); ``False``: one class per answer. ``None``
+        (default) adopts the kind of an existing session; a new one is then
+        single-label. Fixed when the session is created: opening it as the other
+        kind is a ``StoreMismatchError``.
 
     Attributes
     ----------
@@ -83,8 +114,8 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     ------
     StoreMismatchError
         The file is not a session store (not SQLite, or SQLite without our
-        meta data), uses a newer schema, or has other classes. The file is not
-        modified.
+        meta data), uses a newer schema, has other classes, or is of the other
+        kind (``multi_label``). The file is not modified.
     StoreError
         The directory does not exist or is read-only; the server is
         unreachable or refuses the password (the message says which).
@@ -104,6 +135,19 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     on the next call. Each write carries a client-made key, so a retry after a
     lost COMMIT reply never records an action twice. Work routing between
     annotators: :meth:`claim`, :meth:`renew`, :meth:`release`, :attr:`claims`.
+
+    Double labels: claims are enforced where answers are written. A lease is a
+    promise about the future; the write is the truth. ``label(..., overlap=k)``
+    counts, in its own write transaction, the *other* annotators with a live label
+    on the item: fewer than ``k``, it is a label; ``k`` or more, the answer is kept
+    as a ``conflict`` event (in :attr:`events`, counted by :meth:`stats`,
+    :meth:`annotator_stats` and :meth:`agreement`, undoable, but never a label:
+    :attr:`labels`, :attr:`state` and :meth:`claim` ignore it) and
+    :class:`~alwidgets.exceptions.LabelConflictError` names who labeled first. So
+    the first committed label wins whatever the leases, the load or a frozen
+    kernel, and no answer is silently dropped or doubled. The same transaction
+    renews the writer's live leases (when this object claimed for that annotator)
+    and, when the label fills the item, deletes the other annotators' leases on it.
 
     Durability: ``synchronous=FULL`` fsyncs the WAL on every commit, so an
     answer survives a killed kernel *and* a power cut. (``NORMAL`` would only
@@ -147,6 +191,7 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         classes: Any = None,
         annotator: str | None = None,
         session: str | None = None,
+        multi_label: bool | None = None,
     ) -> None:
         from alwidgets.store._pg import PostgresBackend, is_url
 
@@ -156,18 +201,25 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
                 f"{target!r}."
             )
         wanted = encode_classes(classes)
-        self.annotator = _default_annotator() if annotator is None else annotator
+        if multi_label is not None and not isinstance(multi_label, bool):
+            raise InvalidInputError(
+                f"multi_label must be True, False or None (use the stored kind), got "
+                f"{multi_label!r}."
+            )
+        self.annotator = default_annotator() if annotator is None else annotator
         self._lock = threading.RLock()
         self._replay_: Replay | None = None  # built on the first read
+        self._tally_: Tally | None = None  # built on the first annotator_stats()
+        self._leases = LeaseBook()
         self._models: tuple[int, pd.DataFrame] | None = None
-        self._pending: dict[tuple[Any, ...], str] = {}  # see _keyed
+        self._keys = PendingKeys()  # idempotency keys of failed writes, for their retries
         self._backend: Backend
         self.path: Path | None = None
         if is_url(target):
-            self._backend = PostgresBackend(str(target), wanted, session)
+            self._backend = PostgresBackend(str(target), wanted, session, multi_label)
         else:
             self.path = Path(os.fspath(target)).expanduser().absolute()
-            self._backend = SQLiteBackend(self.path, wanted, session)
+            self._backend = SQLiteBackend(self.path, wanted, session, multi_label)
         meta = self._backend.meta
         self.location: str = self._backend.location
         self.session: str = self._backend.session
@@ -175,6 +227,7 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
         self.session_id: str = meta.session_id
         self.created_at: str = meta.created_at
         self.schema_version: int = meta.schema_version
+        self._multi_label: bool = meta.multi_label
 
     @property
     def annotator(self) -> str:
@@ -184,6 +237,11 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
     @annotator.setter
     def annotator(self, name: str) -> None:
         self._annotator_name = encode_annotator(name)
+
+    @property
+    def multi_label(self) -> bool:
+        """Whether an answer is a set of classes (fixed when the session was created)."""
+        return self._multi_label
 
     @property
     def classes(self) -> list[Value] | None:
@@ -210,6 +268,7 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
             if not self._backend.closed:
                 self._backend.close()
                 self._replay_ = None
+                self._tally_ = None
                 self._models = None
 
     def __enter__(self) -> SessionStore:
@@ -229,5 +288,6 @@ class SessionStore(WritesMixin, ViewsMixin, ClaimsMixin):
             f"SessionStore({self.location!r}, "
             + (f"session={self.session!r}, " if self.path is None else "")
             + f"classes={self.classes!r}, "
-            f"annotator={self.annotator!r}, {state})"
+            + ("multi_label=True, " if self.multi_label else "")
+            + f"annotator={self.annotator!r}, {state})"
         )

@@ -18,10 +18,13 @@ import pandas as pd
 from pandas.api.types import infer_dtype, is_object_dtype
 
 from alwidgets._utils import cohen_kappa
+from alwidgets.store._sets import decode_labels
 
 __all__ = [
     "agreement_frame",
     "events_part",
+    "label_column",
+    "label_matrix",
     "models_frame",
     "normalize",
     "normalize_column",
@@ -72,6 +75,30 @@ def typed(values: Sequence[Any] | np.ndarray) -> Any:
     return arr
 
 
+def label_column(values: Sequence[Any] | np.ndarray, multi_label: bool) -> Any:
+    """The ``label`` column: :func:`typed` labels, or (multi-label) tuples of classes in
+    an object column (``None`` where there is no label).
+
+    Examples
+    --------
+    >>> label_column(['["a","b"]', None, "[]"], True).tolist()
+    [('a', 'b'), None, ()]
+    """
+    if not multi_label:
+        return typed(values)
+    return np.fromiter((decode_labels(v) for v in values), dtype=object, count=len(values))
+
+
+def label_matrix(labels: pd.DataFrame, classes: list[Any], multi_label: bool) -> pd.DataFrame:
+    """The ``labels`` view as one 0/1 ``int8`` column per class (one-hot if single-label)."""
+    where = {(type(c).__name__, c): j for j, c in enumerate(classes)}
+    matrix = np.zeros((len(labels), len(classes)), dtype=np.int8)
+    for i, answer in enumerate(labels["label"]):
+        for c in answer if multi_label else (answer,):
+            matrix[i, where[(type(c).__name__, c)]] = 1
+    return pd.DataFrame(matrix, index=labels.index, columns=pd.Index(classes, dtype=object))
+
+
 def normalize_column(values: pd.Series | pd.Index) -> Any:
     """Re-derive the dtype of an id-like column from its values (after a concat)."""
     return typed(values.to_numpy(dtype=object))
@@ -87,14 +114,15 @@ def _needs_retype(values: pd.Series | pd.Index) -> bool:
     return False
 
 
-def normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    """Give a patched ``labels``/``state`` frame the dtypes a fresh build would have."""
+def normalize(frame: pd.DataFrame, multi_label: bool = False) -> pd.DataFrame:
+    """Give a patched ``labels``/``state`` frame the dtypes a fresh build would have
+    (a multi-label ``label`` column is always an object column of tuples)."""
     mixed_ids = is_object_dtype(frame.index.dtype) and (
         infer_dtype(frame.index, skipna=False) == "mixed-integer"
     )
     if not mixed_ids and _needs_retype(frame.index):  # ids are never missing
         frame.index = pd.Index(normalize_column(frame.index), name=frame.index.name)
-    if _needs_retype(frame["label"]):
+    if not multi_label and _needs_retype(frame["label"]):
         frame["label"] = normalize_column(frame["label"])
     return frame
 
@@ -108,18 +136,21 @@ def times(seconds: Sequence[float | None] | np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(out.where(~missing)) if missing.any() else out
 
 
-def events_part(rows: Sequence[tuple[Any, ...]]) -> pd.DataFrame:
+def events_part(rows: Sequence[tuple[Any, ...]], multi_label: bool = False) -> pd.DataFrame:
     """Rows of ``SELECT id, action, ..., undoes`` as an events frame (``undone`` False)."""
-    table = np.empty((len(rows), 12), dtype=object)
-    if rows:
-        table[:] = rows  # one C loop; far cheaper than zip(*rows)
-    cols = [table[:, j] for j in range(12)]
+    if multi_label and rows:  # labels may be lists (jsonb): fill column by column
+        cols = [np.fromiter(col, dtype=object, count=len(rows)) for col in zip(*rows, strict=True)]
+    else:
+        table = np.empty((len(rows), 12), dtype=object)
+        if rows:
+            table[:] = rows  # one C loop; far cheaper than zip(*rows)
+        cols = [table[:, j] for j in range(12)]
     shown, answered = times(cols[5]), times(cols[6])
     frame = pd.DataFrame(
         {
             "action": pd.array(cols[1], dtype="str"),
             "item_id": typed(cols[2]),
-            "label": typed(cols[3]),
+            "label": label_column(cols[3], multi_label),
             "annotator": pd.array(cols[4], dtype="str"),
             "shown_at": shown,
             "answered_at": answered,
@@ -160,13 +191,27 @@ def models_frame(conn: sqlite3.Connection) -> pd.DataFrame:
     return frame
 
 
-def agreement_frame(latest: dict[str, dict[Any, Any]]) -> pd.DataFrame:
+def agreement_frame(
+    latest: dict[str, dict[Any, Any]], classes: list[Any] | None = None
+) -> pd.DataFrame:
     """Per annotator pair: items both labeled, raw agreement, Cohen's kappa.
 
     ``latest[annotator][item]`` is that annotator's own current label of ``item``.
+    With ``classes`` (a multi-label session: labels are tuples of classes), ``kappa``
+    is the mean of the per-class kappas that are defined, which follow as
+    ``kappa[<class>]`` columns, and ``agreement`` the share of items given the
+    same set.
+
+    Examples
+    --------
+    >>> latest = {"ana": {1: ("a",), 2: ("a", "b"), 3: ()}, "bo": {1: ("a",), 2: ("b",), 3: ()}}
+    >>> frame = agreement_frame(latest, ["a", "b"])
+    >>> [round(float(frame.iloc[0][c]), 3) for c in ("n_items", "kappa", "kappa[a]", "kappa[b]")]
+    [3.0, 0.7, 0.4, 1.0]
     """
     names = sorted(latest)
-    rows = []
+    per_class = [f"kappa[{c}]" for c in classes or ()]
+    rows: list[tuple[Any, ...]] = []
     for i, first in enumerate(names):
         for second in names[i + 1 :]:
             shared = list(latest[first].keys() & latest[second].keys())
@@ -177,28 +222,41 @@ def agreement_frame(latest: dict[str, dict[Any, Any]]) -> pd.DataFrame:
             same = float(
                 np.mean([x == y and type(x) is type(y) for x, y in zip(a, b, strict=True)])
             )
-            rows.append((first, second, len(shared), same, cohen_kappa(a, b)))
-    frame = pd.DataFrame(
-        rows, columns=["annotator_a", "annotator_b", "n_items", "agreement", "kappa"]
-    )
-    return frame.astype(
-        {
-            "annotator_a": "str",
-            "annotator_b": "str",
-            "n_items": np.int64,
-            "agreement": float,
-            "kappa": float,
-        }
-    )
+            if classes is None:
+                rows.append((first, second, len(shared), same, cohen_kappa(a, b)))
+                continue
+            kappas = [
+                cohen_kappa([int(c in x) for x in a], [int(c in y) for y in b]) for c in classes
+            ]
+            defined = [k for k in kappas if not np.isnan(k)]
+            summary = float(np.mean(defined)) if defined else float("nan")
+            rows.append((first, second, len(shared), same, summary, *kappas))
+    columns = ["annotator_a", "annotator_b", "n_items", "agreement", "kappa", *per_class]
+    frame = pd.DataFrame(rows, columns=columns)
+    types: dict[str, Any] = {"annotator_a": "str", "annotator_b": "str", "n_items": np.int64}
+    return frame.astype({**types, **dict.fromkeys(["agreement", "kappa", *per_class], float)})
 
 
 def stats_dict(
-    events: pd.DataFrame, labels: pd.DataFrame, state: pd.DataFrame, idle_seconds: float
+    events: pd.DataFrame,
+    labels: pd.DataFrame,
+    state: pd.DataFrame,
+    idle_seconds: float,
+    classes: list[Any] | None = None,
 ) -> dict[str, Any]:
-    """Session statistics; see :meth:`SessionStore.stats`."""
+    """Session statistics; see :meth:`SessionStore.stats` (``classes``: a multi-label
+    session's, whose ``per_class`` counts the items each class applies to)."""
     live = events[(events["action"] != "undo") & ~events["undone"]]
     label_events = live[live["action"] == "label"]
-    per_class = {k: int(v) for k, v in labels["label"].value_counts(sort=False).items()}
+    if classes is None:
+        per_class = {k: int(v) for k, v in labels["label"].value_counts(sort=False).items()}
+    else:
+        counts = dict.fromkeys(range(len(classes)), 0)
+        where = {(type(c).__name__, c): i for i, c in enumerate(classes)}
+        for answer in labels["label"]:
+            for c in answer:
+                counts[where[(type(c).__name__, c)]] += 1
+        per_class = {classes[i]: n for i, n in counts.items() if n}
     per_annotator = {
         str(k): int(v) for k, v in label_events["annotator"].value_counts(sort=False).items()
     }
@@ -222,6 +280,7 @@ def stats_dict(
         "n_labels": n_labels,
         "n_skipped": int((live["action"] == "skip").sum()),
         "n_unsure": int((live["action"] == "unsure").sum()),
+        "n_conflicts": int((live["action"] == "conflict").sum()),
         "n_undo": int((events["action"] == "undo").sum()),
         "per_class": per_class,
         "per_annotator": per_annotator,

@@ -5,6 +5,13 @@ Every write is one ``INSERT`` into the append-only ``events`` table, committed
 before the call returns, with a client-made idempotency ``key`` (a retry after a
 lost COMMIT reply finds its row instead of writing a second one). An undo is an
 event too, pointing at the event it reverts.
+
+Claims are enforced where answers are written: ``label(..., overlap=k)`` counts, in
+its write transaction, the *other* annotators with a live label on the item; at
+``k`` or more the answer is recorded as a ``conflict`` event and
+:class:`~alwidgets.exceptions.LabelConflictError` is raised. The same transaction
+renews the writer's live leases (when this store object claimed for that
+annotator) and, when the label fills the item, deletes the others' leases on it.
 """
 
 from __future__ import annotations
@@ -12,23 +19,24 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-import uuid
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from alwidgets.exceptions import InvalidInputError, StoreError
+from alwidgets.exceptions import InvalidInputError, LabelConflictError
+from alwidgets.store._backend import INSERT_SQL, Write
 from alwidgets.store._codec import (
     QUERY_INFO,
     Value,
     encode_item_id,
-    encode_label,
+    encode_overlap,
     encode_query_info,
 )
+from alwidgets.store._sets import decode_labels, encode_answer
 
 if TYPE_CHECKING:
     from alwidgets.store._backend import Backend
+    from alwidgets.store._claims import LeaseBook
+    from alwidgets.store._keys import PendingKeys
 
 __all__ = ["NothingToUndoWarning", "WritesMixin"]
 
@@ -45,16 +53,8 @@ ORDER BY id DESC LIMIT 1
 # what is live for an item after an undo (the ``current`` table the triggers keep)
 _LIVE_SQL = "SELECT state_action, state_label FROM current WHERE item_id = ?"
 
-#: Failed writes whose idempotency keys are kept for their retries (oldest dropped).
-_PENDING_KEYS = 256
 
-# ``key`` is made by the client: a retry after a lost COMMIT reply finds its row.
-_INSERT_SQL = """
-INSERT INTO events (action, item_id, label, annotator, shown_at, answered_at,
-                    model_version, score, rank, strategy, undoes, key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (key) DO NOTHING RETURNING id
-"""
+_RENEW_SQL = "UPDATE claims SET expires = ? WHERE annotator = ? AND expires > ?"
 
 _EVENT_KEYS = (
     "event_id",
@@ -94,7 +94,9 @@ class WritesMixin:
     _lock: threading.RLock
     _backend: Backend
     _classes: list[Value] | None
-    _pending: dict[tuple[Any, ...], str]
+    _keys: PendingKeys
+    _leases: LeaseBook
+    _multi_label: bool
 
     if TYPE_CHECKING:  # provided by SessionStore and ViewsMixin
 
@@ -112,6 +114,7 @@ class WritesMixin:
         annotator: str | None,
         query_info: tuple[Any, Any, Any, Any, Any],
         unknown: dict[str, Any],
+        overlap: int | None = None,
     ) -> int:
         if unknown:
             raise TypeError(
@@ -119,7 +122,8 @@ class WritesMixin:
                 f"annotator, {', '.join(QUERY_INFO)}."
             )
         item = encode_item_id(item_id)
-        value = None if label is None else encode_label(label, self._classes)
+        labeled = action == "label"
+        value = encode_answer(label, self._classes, self._multi_label) if labeled else None
         who = self._annotator(annotator)
         answered_at = time.time()
         named = dict(zip(QUERY_INFO, query_info, strict=True))
@@ -127,29 +131,13 @@ class WritesMixin:
         shown_at, model_version, score, rank, strategy = info
         enc = self._backend.value
         row = (action, enc(item), enc(value), who, shown_at, answered_at, enc(model_version))
-        with self._keyed((action, item, value, who)) as key:
-            params = (*row, score, rank, strategy, None, key)
-            return self._backend.insert(_INSERT_SQL, params, "events", key)
-
-    @contextmanager
-    def _keyed(self, what: tuple[Any, ...]) -> Iterator[str]:
-        """The idempotency key of a write: a new one, or, when the same write failed
-        before (the server was unreachable, maybe right after it committed), the key it
-        had, so a caller's retry cannot record the action twice. Each failed write keeps
-        its key until it succeeds (the newest ``_PENDING_KEYS``), so an app replaying
-        several unsaved answers in order retries each with its own key."""
-        with self._lock:
-            key = self._pending.get(what) or uuid.uuid4().hex
-        try:
-            yield key
-        except StoreError:
-            with self._lock:
-                self._pending[what] = key
-                while len(self._pending) > _PENDING_KEYS:
-                    del self._pending[next(iter(self._pending))]
-            raise
-        with self._lock:
-            self._pending.pop(what, None)
+        with self._keys.key((action, item, value, who)) as key:
+            write = Write((*row, score, rank, strategy), key, overlap, self._leases.seconds(who))
+            done = self._backend.record(write)
+        if done.action == "conflict":
+            assert overlap is not None
+            raise LabelConflictError(done.event_id, item, list(done.others), overlap)
+        return done.event_id
 
     # -------------------------------------------------------------------- writes
     def label(
@@ -163,6 +151,7 @@ class WritesMixin:
         score: Any = None,
         rank: Any = None,
         strategy: Any = None,
+        overlap: int | None = None,
         **unknown: Any,
     ) -> int:
         """Record that ``item_id`` has label ``label``; durable when this returns.
@@ -171,8 +160,11 @@ class WritesMixin:
         ----------
         item_id : int or str
             The item's id (its index value in the pool). NumPy ints become int.
-        label : int or str
-            One of :attr:`classes` (when the session has classes).
+        label : int or str, or an iterable of them
+            One of :attr:`classes` (when the session has classes). In a
+            multi-label session (:attr:`multi_label`), the set of classes that
+            apply: any iterable (list, set, tuple; the empty one means "none of
+            these"), stored in the session's class order.
         annotator : str, optional
             Overrides :attr:`annotator` for this action.
         shown_at : float or datetime, optional
@@ -187,6 +179,15 @@ class WritesMixin:
             its card shows as ``#4``); ``None`` for random or undo picks.
         strategy : str, optional
             The query strategy's name.
+        overlap : int, optional
+            Enforce claims: the label counts only while fewer than ``overlap``
+            *other* annotators hold a live label on the item (checked in the write
+            transaction, so concurrent writers cannot both pass). Otherwise the
+            answer is recorded as a ``conflict`` event and
+            :class:`~alwidgets.exceptions.LabelConflictError` is raised. The first
+            committed label wins; a lease never blocks a write. ``None`` (default):
+            no check. A label that brings the item to ``overlap`` annotators also
+            deletes the other annotators' leases on it.
         **unknown
             Anything else raises a ``TypeError`` that lists the accepted names.
 
@@ -197,12 +198,23 @@ class WritesMixin:
 
         Raises
         ------
+        LabelConflictError
+            ``overlap`` other annotators labeled the item first; the answer is kept
+            as the conflict event ``err.event_id`` (``err.others`` names them).
         UnknownLabelError
-            ``label`` is not one of :attr:`classes`.
+            ``label`` (or a class in the set) is not one of :attr:`classes`.
         InvalidInputError
-            Bad id, label (None/NaN) or query info. Nothing is written.
+            Bad id, label (None/NaN), query info or ``overlap``; a set of classes in
+            a single-label session; in a multi-label one a bare class, or a class
+            named twice. Nothing is written.
         TypeError
             An unknown keyword argument.
+
+        Notes
+        -----
+        Any write (label, skip, unsure, undo) by an annotator this store object
+        claimed items for renews that annotator's live leases, by the
+        ``lease_seconds`` of its last :meth:`claim`, in the same transaction.
 
         Examples
         --------
@@ -220,14 +232,33 @@ class WritesMixin:
         Traceback (most recent call last):
         ...
         alwidgets.exceptions.UnknownLabelError: label 'eggs' is not one of this session's classes ['ham', 'spam']; ...
-        >>> store.close(); import shutil; shutil.rmtree(tmp)
+
+        With ``overlap=1``, an item someone else labeled first is not labeled again:
+
+        >>> store.label(42, "ham", annotator="bo", overlap=1)
+        Traceback (most recent call last):
+        ...
+        alwidgets.exceptions.LabelConflictError: item 42 was labeled by ... meanwhile (overlap=1): your answer is kept as conflict event #2, not as a label.
+        >>> store.labels["label"].to_dict(), store.events["action"].tolist()
+        ({42: 'spam'}, ['label', 'conflict'])
+        >>> store.close()
+
+        In a multi-label session an answer is a set of classes, kept in class order:
+
+        >>> tags = SessionStore(os.path.join(tmp, "tags.db"), classes=["politics", "economy",
+        ...                     "sport"], multi_label=True)
+        >>> _ = tags.label("n1", {"sport", "politics"}); _ = tags.label("n2", [])
+        >>> tags.labels["label"].to_dict()
+        {'n1': ('politics', 'sport'), 'n2': ()}
+        >>> tags.close(); import shutil; shutil.rmtree(tmp)
         """
-        if label is None:
+        if label is None and not self._multi_label:
             raise InvalidInputError(
                 "label is None; pass one of the classes, or use skip()/unsure()."
             )
+        k = encode_overlap(overlap)
         info = (shown_at, model_version, score, rank, strategy)
-        return self._record("label", item_id, label, annotator, info, unknown)
+        return self._record("label", item_id, label, annotator, info, unknown, k)
 
     def skip(
         self,
@@ -277,7 +308,9 @@ class WritesMixin:
         """Revert the annotator's last action that is not undone yet.
 
         Repeated calls step further back. Other annotators' actions are never
-        touched. The undo is itself an event, durable when this returns.
+        touched. The undo is itself an event, durable when this returns. A
+        ``conflict`` event is an action too: undoing it changes no label (it never
+        was one) and takes it out of :meth:`agreement`.
 
         Parameters
         ----------
@@ -316,6 +349,7 @@ class WritesMixin:
         """
         who = self._annotator(annotator)
         enc = self._backend.value
+        lease = self._leases.seconds(who)
 
         def write(conn: Any) -> tuple[Any, int | None, Any]:
             done = conn.execute("SELECT id, undoes FROM events WHERE key = ?", (key,)).fetchone()
@@ -329,12 +363,15 @@ class WritesMixin:
                 if target is None:
                     return None, None, None
                 undone = ("undo", enc(target[2]), enc(target[3]), who, None, time.time(), None)
-                cursor = conn.execute(_INSERT_SQL, (*undone, None, None, None, target[0], key))
+                cursor = conn.execute(INSERT_SQL, (*undone, None, None, None, target[0], key))
                 undo_id = _inserted(conn, cursor, "events", key)
+                if lease is not None:  # a write renews the writer's live leases
+                    now = self._backend.now(conn)
+                    conn.execute(_RENEW_SQL, (now + lease, who, now))
             live = conn.execute(_LIVE_SQL, (enc(target[2]),)).fetchone()
             return target, undo_id, live
 
-        with self._keyed(("undo", who)) as key:
+        with self._keys.key(("undo", who)) as key:
             row, undo_id, live = self._run(write, write=True)
         if row is None:
             n_any = self._scalar("SELECT count(*) FROM events WHERE annotator = ?", (who,))
@@ -346,9 +383,8 @@ class WritesMixin:
         event = dict(zip(_EVENT_KEYS, row, strict=True))
         event["shown_at"], event["answered_at"] = _utc(row[5]), _utc(row[6])
         event["undo_event_id"] = undo_id
-        event["restored"] = (
-            None
-            if live is None
-            else {"action": live[0], "label": live[1] if live[0] == "label" else None}
-        )
+        restored = None if live is None or live[0] != "label" else live[1]
+        if self._multi_label:  # a set of classes, stored as a JSON array
+            event["label"], restored = decode_labels(row[3]), decode_labels(restored)
+        event["restored"] = None if live is None else {"action": live[0], "label": restored}
         return event

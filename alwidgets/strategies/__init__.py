@@ -16,6 +16,8 @@ Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
 tie-break of :class:`RunningTopK` (the same in memory and on Dask blocks).
 Histograms over fixed bins, so that counts of blocks add up: :func:`score_edges`,
 :func:`histogram_counts`, :func:`trim_histogram`, :func:`score_histogram`.
+Cold starts (no model yet): :class:`ColdStart` (typical items of distinct clusters) and
+:class:`DescriptionColdStart` (items close to each class's description).
 
 Examples
 --------
@@ -26,11 +28,11 @@ Examples
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
 ['adaptive', 'auto', 'badge', 'cluster_margin', 'cluster_mean_margin', 'cold_start',
- 'coreset', 'cvirs', 'density', 'entropy', 'lci', 'least_confidence', 'margin',
+ 'coreset', 'cvirs', 'density', 'describe', 'entropy', 'lci', 'least_confidence', 'margin',
  'mean_margin', 'mmc', 'mmu', 'qbc', 'random', 'rare_margin']
 >>> strategies.available_strategies(task="multi")  # doctest: +NORMALIZE_WHITESPACE
-['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'lci',
- 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
+['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'describe',
+ 'lci', 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
 
 Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
 default everywhere) is ``margin`` for single-label and ``mmu`` for multi-label (the one
@@ -55,13 +57,14 @@ from alwidgets.strategies._batch import (
     DensityWeighted,
     QueryByCommittee,
 )
-from alwidgets.strategies._context import QueryContext
+from alwidgets.strategies._context import PoolCache, QueryContext
 from alwidgets.strategies._cvirs import (
     CVIRS,
     entropy_distance,
     margin_rank_score,
     vector_inconsistency,
 )
+from alwidgets.strategies._describe import DescriptionColdStart, class_margins
 from alwidgets.strategies._diversity import (
     k_center_greedy,
     kmeans_pp_gradients,
@@ -119,9 +122,11 @@ __all__ = [
     "ColdStart",
     "CoreSet",
     "DensityWeighted",
+    "DescriptionColdStart",
     "LabelCardinalityInconsistency",
     "MaxLossReduction",
     "MaxMarginUncertainty",
+    "PoolCache",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
@@ -133,6 +138,7 @@ __all__ = [
     "available_strategies",
     "candidate_budget",
     "check_task",
+    "class_margins",
     "entropy",
     "entropy_distance",
     "get_strategy",

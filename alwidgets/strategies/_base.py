@@ -56,7 +56,8 @@ class Strategy:
         Registry name.
     needs : frozenset of str
         What ``select`` uses from the context: any of ``"proba"``, ``"committee"``,
-        ``"features"``, ``"estimator"``. A strategy that needs nothing (``random``)
+        ``"features"``, ``"estimator"``; ``"descriptions"``: the similarity of the
+        pool to class descriptions (``ActiveLearner(descriptions=...)``). A strategy that needs nothing (``random``)
         also runs before the first fit; any other falls back to ``cold_start`` then.
     bounds : tuple of float
         Range of the scores it reports (checked by the conformance suite).

@@ -12,8 +12,8 @@ Traceback (most recent call last):
 ...
 alwidgets.exceptions.UnknownStrategyError: unknown strategy 'margn' (did you mean 'margin'?); available: ...
 >>> available_strategies(task="multi")  # doctest: +NORMALIZE_WHITESPACE
-['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'lci',
- 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
+['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'describe',
+ 'lci', 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
 >>> get_strategy("auto").resolve(multi_label=True).name
 'mmu'
 """
@@ -38,6 +38,7 @@ from alwidgets.strategies._batch import (
 )
 from alwidgets.strategies._context import QueryContext
 from alwidgets.strategies._cvirs import CVIRS
+from alwidgets.strategies._describe import DescriptionColdStart
 from alwidgets.strategies._multilabel import (
     LabelCardinalityInconsistency,
     MaxLossReduction,
@@ -114,6 +115,7 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
     "cluster_margin": ClusterMargin,
     "badge": Badge,
     "cold_start": ColdStart,
+    "describe": DescriptionColdStart,
     "mean_margin": lambda: UtilityStrategy(mean_margin, "mean_margin", (0.0, 1.0), ("multi",)),
     "lci": LabelCardinalityInconsistency,
     "mmc": MaxLossReduction,
@@ -178,7 +180,7 @@ def check_task(strategy: Strategy, multi_label: bool | None) -> Strategy:
     >>> check_task(get_strategy("margin"), multi_label=True)
     Traceback (most recent call last):
     ...
-    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: adaptive, auto, cluster_mean_margin, cold_start, coreset, cvirs, lci, mean_margin, mmc, mmu, random, rare_margin (or a function fn(proba) -> scores).
+    alwidgets.exceptions.InvalidInputError: strategy 'margin' is for single-label tasks, but Y is a multi-label indicator; use one of: adaptive, auto, cluster_mean_margin, cold_start, coreset, cvirs, describe, lci, mean_margin, mmc, mmu, random, rare_margin (or a function fn(proba) -> scores).
     """
     if multi_label is None:
         return strategy

@@ -15,6 +15,8 @@
 //   .alw-card[data-unsaved="true"]                kept by the kernel, not saved yet
 //   .alw-saved                                    the "saved" tick of a card
 //   .alw-unsaved                                  its "not saved" tag (store unreachable)
+//   .alw-card[data-status="conflict"]             kept as a conflict: a colleague was first
+//   .alw-card-note                                what happened to the card's answer
 //   .alw-notice                                   transient errors (aria-live)
 
 const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
@@ -95,7 +97,8 @@ function buildCard(card, index, classes) {
   buttons.append(button("skip", "s", { "data-action": "skip" }));
   buttons.append(button("unsure", "u", { "data-action": "unsure" }));
   const err = el("div", "alw-card-error");
-  node.append(top, item, suggest, buttons, err);
+  const note = el("div", "alw-card-note"); // what happened to the answer (a conflict)
+  node.append(top, item, suggest, buttons, note, err);
   showSuggestion(node, card, classes);
   return node;
 }
@@ -215,6 +218,7 @@ async function render({ model, el: host }) {
     node.dataset.status = ans ? STATUS_WORD[ans.action] || ans.action : "pending";
     node.dataset.saved = ans && ans.saved ? "true" : "false";
     node.dataset.unsaved = ans && ans.unsaved ? "true" : "false";
+    node.querySelector(".alw-card-note").textContent = ans && ans.action === "conflict" ? ans.note || "" : "";
     node.dataset.focused = key === focusKey ? "true" : "false";
     if (ans && ans.action === "label") {
       const c = classes()[ans.class_index];
@@ -405,6 +409,7 @@ async function render({ model, el: host }) {
       if (!guessed || guessed.key !== msg.key) focusCard(msg.key);
     }
     if (msg.type === "unsaved") showNotice(msg.error || "Not saved yet: the store is unreachable.", "error");
+    if (msg.type === "conflict") showNotice(msg.text || "Kept as a conflict, not a label.", "error");
     if (msg.type === "notice") showNotice(msg.text || "", msg.kind || "info");
     sync(); // a refused answer may re-open the batch this view ran ahead of
   });

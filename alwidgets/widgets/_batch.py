@@ -5,7 +5,8 @@ once, and sends each action to the kernel as a message with a sequence number. T
 class only carries state and messages: it validates what the front end sends and
 hands it to a callback registered with :meth:`BatchWidget.on_action` (the app), which
 replies with :meth:`ack`, :meth:`nack`, :meth:`unsaved` (kept, to be saved: a later
-``ack`` follows) or :meth:`undone`. No ranking, storage or undo
+``ack`` follows), :meth:`conflict` (kept as a conflict, not a label: another annotator
+labeled the item first) or :meth:`undone`. No ranking, storage or undo
 logic lives here.
 
 The front end is two files: ``_batch.js``, the view (DOM, keys, focus), is the
@@ -274,6 +275,26 @@ class BatchWidget(anywidget.AnyWidget):
     def undone(self, seq: int | None, key: str | None) -> None:
         """Report which card an undo re-opened (``None``: nothing to undo)."""
         self._reply({"type": "undone", "seq": seq, "key": key})
+
+    def conflict(self, seq: int | None, key: str, text: str) -> None:
+        """The answer ``seq`` on card ``key`` was kept as a conflict, not a label: another
+        annotator labeled the item first. The card stays answered and shows ``text``."""
+        self._reply({"type": "conflict", "seq": seq, "key": key, "text": text})
+
+    def reply(self, kind: str, seq: int | None, key: str | None, text: str | None = None) -> None:
+        """Send the reply ``kind`` (``ack``, ``nack``, ``unsaved``, ``undone``, ``conflict``)."""
+        if kind == "ack":
+            self.ack(seq, str(key))
+        elif kind == "nack":
+            self.nack(seq, key, text or "")
+        elif kind == "unsaved":
+            self.unsaved(seq, str(key), text or "")
+        elif kind == "undone":
+            self.undone(seq, key)
+        elif kind == "conflict":
+            self.conflict(seq, str(key), text or "")
+        else:
+            raise ValueError(f"unknown reply {kind!r}; one of ack, nack, unsaved, undone, conflict")
 
     def notice(self, text: str, kind: str = "info") -> None:
         """Show a transient message above the cards."""

@@ -12,7 +12,7 @@
 // `kernel` below is the synced state: {batch_id, cards, next_batch_id, next_cards,
 // answers}, `answers` being the durable answers of the kernel's current batch.
 
-export const STATUS_WORD = { label: "labeled", skip: "skipped", unsure: "unsure" };
+export const STATUS_WORD = { label: "labeled", skip: "skipped", unsure: "unsure", conflict: "conflict" };
 
 export function formatAge(seconds) {
   if (seconds < 1.5) return "just now";
@@ -126,13 +126,18 @@ export class BatchState {
   // so the view knows what it had assumed); a refused answer leaves the undo history.
   // `unsaved` (the store is unreachable; the kernel keeps the answer and saves it when
   // the store is back) settles nothing: the answer stays marked, as not saved, until
-  // the `ack` that follows.
+  // the `ack` that follows. `conflict` (another annotator labeled the item first: the
+  // store kept this answer as a conflict event, not a label) settles it as answered,
+  // with the kernel's note; it stays in the undo history (the store can undo it).
   reply(msg) {
     if (!msg || typeof msg !== "object") return undefined;
     const guessed = this.pending.get(msg.seq);
     if (msg.type === "unsaved" && guessed && guessed.op === "answer") guessed.unsaved = true;
-    if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone") {
+    if (msg.type === "ack" || msg.type === "nack" || msg.type === "undone" || msg.type === "conflict") {
       this.pending.delete(msg.seq);
+    }
+    if (guessed && msg.type === "conflict" && guessed.op === "answer") {
+      this.acked.set(guessed.key, { action: "conflict", class_index: null, note: msg.text || "" });
     }
     if (guessed && msg.type === "ack" && guessed.op === "answer") {
       this.acked.set(guessed.key, { action: guessed.action, class_index: guessed.class_index });

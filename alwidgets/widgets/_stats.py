@@ -42,6 +42,7 @@ STATS_KEYS: dict[str, str] = {
     "n_items": "int: items with any action (not shown)",
     "n_labels": "int: live label actions (not shown)",
     "n_undo": "int: undo events (not shown)",
+    "n_conflicts": "int: answers kept as conflicts, not labels (not shown)",
 }
 _ALIASES = {"median_seconds_per_label": "seconds_per_label"}
 
@@ -55,6 +56,7 @@ _INT_KEYS = (
     "n_items",
     "n_labels",
     "n_undo",
+    "n_conflicts",
 )
 _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
 _COUNT_MAPS = ("per_class", "per_annotator")

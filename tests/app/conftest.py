@@ -41,5 +41,4 @@ def make_labeler(tmp_path, digits):
 
     yield make
     for labeler in made:
-        if not labeler._closed:
-            labeler.close()
+        labeler.close()  # closing twice is harmless

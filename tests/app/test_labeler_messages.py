@@ -93,8 +93,8 @@ def test_an_answer_about_an_item_outside_the_current_batch_is_applied(make_label
     assert replies == [{"type": "ack", "seq": 20, "key": keys[0]}]
     assert lab.labels.loc[int(keys[0]), "label"] == (int(y[int(keys[0])]) + 1) % 10
     # an item that was never in a batch the kernel kept (e.g. a replaced prefetch)
-    outside = next(p for p in range(lab.n_items) if not lab._queue.queued[p]
-                   and not lab._state.handled[p])  # fmt: skip
+    outside = next(p for p in range(lab.n_items) if not lab._ctl.queue.queued[p]
+                   and not lab._ctl.mirror.handled[p])  # fmt: skip
     replies = press(lab, 21, str(outside), "skip")
     assert replies == [{"type": "ack", "seq": 21, "key": str(outside)}]
     assert lab.store.state.loc[outside, "action"] == "skip"
@@ -167,8 +167,7 @@ def test_a_store_failure_is_nacked_and_the_card_stays_open(make_labeler) -> None
     replies = press(lab, 1, key, "label", class_index=0)
     assert replies[0]["type"] == "nack" and "closed" in replies[0]["error"]
     assert key not in lab.batch_widget.answers
-    lab._closed = True  # the store is gone; skip close() in the fixture
-    lab._worker.shutdown()
+    lab.close()  # closing works with the store gone
 
 
 def test_undo_reads_no_dataframe_on_the_key_path(make_labeler, monkeypatch) -> None:

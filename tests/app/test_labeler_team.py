@@ -14,7 +14,7 @@ import pytest
 from app_helpers import needs
 
 from alwidgets.app import ActiveLabeler
-from alwidgets.app._team import UNREACHABLE
+from alwidgets.app._status import UNREACHABLE
 from alwidgets.exceptions import InvalidInputError, StoreError
 from alwidgets.store import SessionStore
 
@@ -25,7 +25,10 @@ SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 def team_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """Where the team's session lives: ``store=`` (and ``session=``) for the labelers."""
     if request.param == "sqlite":
-        yield {"store": tmp_path / "team.alw"}
+        path = tmp_path / "team.alw"
+        with SessionStore(path, annotator="cy") as colleague:  # a team is at work on the file
+            colleague.claim([10_000], 1, lease_seconds=3600)  # (an item of no pool here)
+        yield {"store": path}
         return
     url = needs("ALW_DATABASE_URL")
     session = f"app{uuid.uuid4().hex[:12]}"
@@ -52,7 +55,7 @@ def test_two_annotators_get_different_items_and_train_on_both(
     queued = [set(ana.batch), set(bo.batch)]
     assert not queued[0] & queued[1]  # the same ranking, but claimed: different items
     # the prefetched batches are claimed too
-    nexts = [set(lab._queue.next.positions) for lab in (ana, bo)]
+    nexts = [set(lab._ctl.queue.next.positions) for lab in (ana, bo)]
     assert not nexts[0] & nexts[1]
     claims = ana.store.claims
     assert set(claims.loc[claims["annotator"] == "bo", "item_id"]) >= queued[1]
@@ -63,15 +66,15 @@ def test_two_annotators_get_different_items_and_train_on_both(
     events = ana.store.events
     assert not events["item_id"].duplicated().any()
     ana.sync()  # what the background thread does every third of a lease
-    assert ana._state.n_labeled == 24  # the team's labels, to train on
-    assert set(ana._state.labels) == {ana._pos(i) for i in done}
-    stats = ana._team_stats
+    assert ana._ctl.mirror.n_labeled == 24  # the team's labels, to train on
+    assert set(ana._ctl.mirror.labels) == {ana._ctl.mirror.pos(i) for i in done}
+    stats = ana.stats.state  # the stats panel
     assert stats["per_annotator"] == {"ana": 12, "bo": 12}
     assert stats["team"].startswith("team: ana 12")
     ana.retrain(wait=True)
     assert ana.learning_curve["n_labels"].iloc[-1] == 24  # the team's curve
     bo.close()
-    assert set(ana.store.claims["annotator"]) == {"ana"}  # bo's leases released on close
+    assert set(ana.store.claims["annotator"]) - {"cy"} == {"ana"}  # bo's released on close
 
 
 def test_with_overlap_2_each_item_gets_two_annotators(
@@ -137,7 +140,9 @@ def test_store_unreachable_is_shown_and_recovers(
         with pytest.raises(StoreError, match="store unreachable"):
             labeler.label(second, int(y[second]))
         assert labeler.batch_widget.status["detail"] == UNREACHABLE
-        assert labeler._pos(second) not in labeler._state.labels  # not saved, not shown saved
+        assert (
+            labeler._ctl.mirror.pos(second) not in labeler._ctl.mirror.labels
+        )  # not saved, not shown saved
     finally:
         subprocess.run([sys.executable, str(SCRIPT), "resume", data], check=True, timeout=120)
     labeler.label(second, int(y[second]))  # the same labeler, no rebuild

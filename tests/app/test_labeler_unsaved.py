@@ -18,7 +18,7 @@ import pytest
 from app_helpers import front_end, needs
 
 from alwidgets.app import ActiveLabeler
-from alwidgets.app._team import UNREACHABLE
+from alwidgets.app._status import UNREACHABLE
 from alwidgets.exceptions import StoreError
 from alwidgets.store import SessionStore
 
@@ -73,7 +73,7 @@ def test_widget_answers_while_the_server_is_down_are_saved_once_when_it_is_back(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    batch = [labeler._pos(i) for i in labeler.batch]
+    batch = [labeler._ctl.mirror.pos(i) for i in labeler.batch]
     assert len(batch) == 4
     first_batch = labeler.batch_widget.batch_id
     assert [m["type"] for m in _press(labeler, 1, batch[0], int(y[batch[0]]))] == ["ack"]
@@ -93,7 +93,7 @@ def test_widget_answers_while_the_server_is_down_are_saved_once_when_it_is_back(
     assert bad["type"] == "nack" and "not in the pool" in bad["error"]
     status = labeler.batch_widget.status
     assert status["state"] == "error" and status["detail"] == f"{UNREACHABLE} · 2 not saved"
-    assert labeler._state.n_labeled == 1  # the mirror follows the store: not yet
+    assert labeler._ctl.mirror.n_labeled == 1  # the mirror follows the store: not yet
     # undo is refused while answers are unsaved, from the widget and from Python
     front_end(
         labeler.batch_widget, type="undo", seq=5, key=str(batch[2]), target_seq=3, session=VIEW
@@ -111,7 +111,7 @@ def test_widget_answers_while_the_server_is_down_are_saved_once_when_it_is_back(
     assert acks == [1, 2, 3, 6]  # in the order they were given
     _wait_for(lambda: labeler.batch_widget.batch_id != first_batch)  # the batch ended as usual
     assert UNREACHABLE not in labeler.batch_widget.status.get("detail", "")
-    assert labeler._state.unsaved == [] and labeler._state.n_labeled == 4
+    assert labeler._ctl.unsaved_items() == [] and labeler._ctl.mirror.n_labeled == 4
     with SessionStore(server["store"], session=server["session"]) as store:
         events = store.events
         assert events["item_id"].tolist() == batch  # each once, in order
@@ -130,7 +130,7 @@ def test_a_python_call_still_raises_and_keeps_nothing(
     switch("pause")
     with pytest.raises(StoreError, match="store unreachable"):
         labeler.label(item, int(y[item]))
-    assert labeler._state.unsaved == [] and labeler._retry_thread is None  # caller decides
+    assert labeler._ctl.unsaved_items() == []  # the caller decides
     assert labeler.batch_widget.status["detail"] == UNREACHABLE
     switch("resume")
     labeler.label(item, int(y[item]))
@@ -143,7 +143,7 @@ def test_close_with_unsaved_answers_warns_tries_once_more_and_names_the_lost(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    pos = [labeler._pos(i) for i in labeler.batch[:2]]
+    pos = [labeler._ctl.mirror.pos(i) for i in labeler.batch[:2]]
     switch("pause")
     for seq, p in enumerate(pos, start=1):
         assert _press(labeler, seq, p, int(y[p]))[-1]["type"] == "unsaved"
@@ -166,7 +166,7 @@ def test_unsaved_answers_are_saved_at_close_when_the_store_is_back(
     _, y, _ = digits
     switch = server.pop("switch")
     labeler = make_labeler(annotator="ana", **server)
-    p = labeler._pos(labeler.batch[0])
+    p = labeler._ctl.mirror.pos(labeler.batch[0])
     switch("pause")
     assert _press(labeler, 1, p, int(y[p]))[-1]["type"] == "unsaved"
     switch("resume")

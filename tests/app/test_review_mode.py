@@ -101,16 +101,34 @@ def test_review_button_says_why_not_yet(make_labeler, digits) -> None:
     lab.review_button.click()  # no labels: a notice, not an exception
     assert lab.batch_widget.sent[-1]["type"] == "notice"
     assert "Label more items first" in lab.batch_widget.sent[-1]["text"]
-    for _ in range(6):
+    assert lab.review_progress is None
+
+
+def test_review_button_leaves_out_classes_with_one_label(make_labeler, digits) -> None:
+    _, y, _ = digits
+    lab = make_labeler(oracle=y, oracle_noise=0.3, compare_with=[])
+    for _ in range(6):  # 24 labels over 10 classes: some classes have a single label
         lab.step()
-    lab.review_button.click()  # classes with a single label are left out of the review
-    assert (
-        lab.review_progress is not None or "Nothing to review" in lab.batch_widget.sent[-1]["text"]
-    )
     counts = lab.labels["label"].value_counts()
-    if lab.review_progress is not None:
-        suspects = [lab.labels.loc[i, "label"] for i in lab.batch]
-        assert all(counts[label] >= 2 for label in suspects)
+    assert (counts == 1).any()
+    lab.review_button.click()
+    assert lab.review_progress is not None and lab.review_progress["total"] >= 1
+    suspects = [lab.labels.loc[i, "label"] for i in lab.batch]
+    assert suspects and all(counts[label] >= 2 for label in suspects)
+
+
+def test_review_button_with_nothing_to_review(make_labeler, digits) -> None:
+    X, y, images = digits
+    keep = np.flatnonzero(y < 2)  # 0 and 1: every out-of-fold guess is right
+    lab = make_labeler(
+        X=X[keep], items=images[keep], classes=[0, 1], oracle=y[keep], compare_with=[]
+    )
+    for _ in range(4):
+        lab.step()
+    batch = lab.batch
+    lab.review_button.click()
+    assert lab.review_progress is None and lab.batch == batch  # the cards stay
+    assert "Nothing to review" in lab.batch_widget.sent[-1]["text"]
 
 
 def test_bad_review_input(make_labeler, digits) -> None:

@@ -21,5 +21,17 @@ def test_import_pulls_no_heavy_or_widget_modules() -> None:
 
 def test_public_names() -> None:
     assert {"features", "review"} <= set(alwidgets.__all__)
-    assert alwidgets.features.__all__ == ["TextFeatures", "check_texts", "default_cache_dir"]
+    assert alwidgets.features.__all__ == [
+        "DescriptionPhase",
+        "ModelPreference",
+        "PrecomputedEmbeddings",
+        "TextFeatures",
+        "ZeroShot",
+        "check_texts",
+        "default_cache_dir",
+        "description_phase",
+        "out_of_fold_predictions",
+        "prefer_model",
+        "zero_shot",
+    ]
     assert "suspect_labels" in alwidgets.review.__all__

@@ -369,3 +369,33 @@ describe("answers the store could not take (unsaved)", () => {
     assert.deepEqual(s.answerOf("11"), { action: "skip", class_index: null, saved: false, unsaved: true });
   });
 });
+
+describe("answers kept as conflicts (a colleague labeled the item first)", () => {
+  test("a conflict reply settles the answer as a conflict, with the kernel's note", () => {
+    const s = started();
+    const msg = s.act("10", "label", 1);
+    const note = "bo labeled this meanwhile — kept as a conflict, not a label";
+    assert.equal(s.reply({ type: "conflict", seq: msg.seq, key: "10", text: note }).key, "10");
+    assert.equal(s.pending.size, 0);
+    assert.deepEqual(s.answerOf("10"), { action: "conflict", class_index: null, note, saved: true });
+    // the kernel's state agrees later: the confirmed answer is dropped, the state shows it
+    const answers = { 10: { action: "conflict", class_index: null, note } };
+    s.reconcile(kernel({ answers }));
+    assert.equal(s.acked.size, 0);
+    assert.equal(s.answerOf("10", answers).action, "conflict");
+  });
+
+  test("a conflict counts as answered, and Backspace undoes it like any answer", () => {
+    const s = started();
+    const first = s.act("10", "skip");
+    s.reply({ type: "ack", seq: first.seq, key: "10" });
+    const second = s.act("11", "label", 0);
+    s.reply({ type: "conflict", seq: second.seq, key: "11", text: "bo was first" });
+    assert.ok(s.isComplete(kernel().cards));
+    const undo = s.undo(); // the store keeps the conflict as an action: it is the last one
+    assert.equal(undo.key, "11");
+    assert.equal(undo.message.target_seq, second.seq);
+    assert.equal(s.undo().key, "10");
+  });
+});
+

@@ -44,7 +44,7 @@ def test_labels_a_dask_array_with_items_fetched_per_card(client: Any, tmp_path: 
 
     app = labeler(da.from_array(X, chunks=(500, 6)), tmp_path, items=item, display="text")
     try:
-        assert app.retrain_in == "thread" and isinstance(app.ids, range)
+        assert app.retrain_mode == "thread" and isinstance(app.ids, range)
         shown = set(app.batch)
         for _ in range(3):
             app.step()
@@ -55,7 +55,7 @@ def test_labels_a_dask_array_with_items_fetched_per_card(client: Any, tmp_path: 
         snap = app.snapshot
         assert type(snap.scores).__name__ == "SparseScores" and len(snap.scores) == len(X)
         counts, _ = snap.histogram
-        assert app.panels.histogram.n_scores == counts.sum() > 0
+        assert app.histogram.n_scores == counts.sum() > 0
         held = set(app._data.rows.positions)
         assert set(app.labels.index) <= held  # the labeled rows are in the kernel's cache
         np.testing.assert_array_equal(
@@ -79,7 +79,7 @@ def test_dask_dataframe_ids_and_a_dask_series_of_items(client: Any, tmp_path: Pa
     try:
         first = app.batch
         assert all(i.startswith("id") for i in first)
-        card_item = app._queue.item(app.ids.index(first[0]))
+        card_item = app._ctl.queue.cards.item(app.ids.index(first[0]))
         assert card_item == "text " + first[0][2:]
         app.step()
         assert set(first) <= set(app.labels.index)

@@ -46,19 +46,27 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, 
 
     Walk the events in order; an undo removes the undone event; the current label
     of an item is its last remaining label event, its state its last remaining action.
+    A conflict event is no answer: it sets neither (an undo may still remove it).
     Labels map to ``(label, annotator, time)``, states to ``(action, label, annotator,
     time)``: the fields of the event that sets them.
     """
     alive: dict[int, tuple[str, Any, Any, str, Any]] = {}
+    conflicts: set[int] = set()
     for event_id, row in events.iterrows():
         if row["action"] == "undo":
-            del alive[int(row["undoes"])]
+            target = int(row["undoes"])
+            if target in conflicts:
+                conflicts.remove(target)
+            else:
+                del alive[target]
+        elif row["action"] == "conflict":
+            conflicts.add(int(event_id))
         else:
             label = row["label"]
             alive[int(event_id)] = (
                 row["action"],
                 row["item_id"],
-                None if pd.isna(label) else label,
+                None if _missing(label) else label,
                 row["annotator"],
                 row["answered_at"],
             )
@@ -75,10 +83,15 @@ def _replay(events: pd.DataFrame) -> tuple[dict[Any, Any], dict[Any, tuple[Any, 
     return labels, state
 
 
+def _missing(value: Any) -> bool:
+    """NA, NaN or None; a multi-label answer (a tuple, maybe empty) is never missing."""
+    return not isinstance(value, tuple) and bool(pd.isna(value))
+
+
 def _keyed(frame: pd.DataFrame, columns: list[str]) -> dict[Any, Any]:
     out = {}
     for item, row in zip(frame.index.tolist(), frame[columns].itertuples(index=False), strict=True):
-        values = tuple(None if pd.isna(v) else v for v in row)
+        values = tuple(None if _missing(v) else v for v in row)
         out[(type(item).__name__, item)] = values[0] if len(values) == 1 else values
     return out
 

@@ -18,6 +18,14 @@ Run as ``python store_writer.py MODE PATH SEED ANNOTATOR [N]``:
     wait for)). ``N`` batches: claim 5 items of the pool (``C <items json>``), label
     each (``E <event_id> label <item json>`` once acknowledged; a failed call prints
     ``X <error>`` and is retried with the same store object), then ``DONE``.
+``claims``
+    Like ``team``, the way an app works: claim ``ALW_TEST_BATCH`` items with
+    ``lease_seconds=ALW_TEST_LEASE`` (``C <items json>``), "think" up to
+    ``ALW_TEST_THINK`` seconds per item, label it with ``overlap=ALW_TEST_OVERLAP``:
+    ``E <event_id> <item json>`` for a label, ``K <event_id> <item json>`` for a
+    conflict (``LabelConflictError``); ``X <error>`` before a retry of the same call
+    after "store unreachable". Stops after ``N`` batches or when two claims a lease
+    apart find nothing, then ``DONE``.
 
 Importing this module does nothing (pytest collects it for doctests).
 """
@@ -29,6 +37,7 @@ import os
 import sys
 import time
 import warnings
+from typing import Any
 
 
 def _team(target: str, seed: int, annotator: str, n: int) -> None:
@@ -70,6 +79,57 @@ def _team(target: str, seed: int, annotator: str, n: int) -> None:
     store.close()
 
 
+def _claims(target: str, seed: int, annotator: str, n: int) -> None:
+    import random
+
+    from alwidgets.exceptions import LabelConflictError, StoreError
+    from alwidgets.store import SessionStore
+
+    rng = random.Random(seed)
+    env = os.environ
+    overlap, lease = int(env["ALW_TEST_OVERLAP"]), float(env["ALW_TEST_LEASE"])
+    batch, think = int(env["ALW_TEST_BATCH"]), float(env["ALW_TEST_THINK"])
+    pool = list(range(int(env["ALW_TEST_ITEMS"])))
+    session = env.get("ALW_TEST_SESSION") or None
+    store = SessionStore(target, classes=["neg", "pos"], annotator=annotator, session=session)
+
+    def retried(call: Any) -> Any:
+        while True:
+            try:
+                return call()
+            except StoreError as err:
+                if not str(err).startswith("store unreachable"):
+                    raise
+                print(f"X {err}", flush=True)
+
+    print("READY", flush=True)
+    while not os.path.exists(env["ALW_TEST_GO"]):
+        time.sleep(0.001)
+    empty = 0
+    for _ in range(n):
+        items = retried(lambda: store.claim(pool, batch, overlap=overlap, lease_seconds=lease))
+        if not items:
+            empty += 1
+            if empty == 2:
+                break
+            time.sleep(lease)  # leases of someone gone end by then
+            continue
+        empty = 0
+        print(f"C {json.dumps(items)}", flush=True)
+        for item in items:
+            time.sleep(rng.uniform(0, think))
+            label = rng.choice(["neg", "pos"])
+            try:
+                event_id = retried(
+                    lambda item=item, label=label: store.label(item, label, overlap=overlap)
+                )
+                print(f"E {event_id} {json.dumps(item)}", flush=True)
+            except LabelConflictError as err:
+                print(f"K {err.event_id} {json.dumps(item)}", flush=True)
+    print("DONE", flush=True)
+    store.close()
+
+
 def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
     import random
 
@@ -93,7 +153,7 @@ def _run(mode: str, path: str, seed: int, annotator: str, n: int) -> None:
             if mode == "burst":
                 item = f"{annotator}-{i}"
             if roll < 0.8:
-                event_id = store.label(item, rng.choice(["neg", "pos", 7]), score=roll, rank=i)
+                event_id = store.label(item, rng.choice(["neg", "pos", 7]), score=roll, rank=i + 1)
                 action = "label"
             elif roll < 0.9:
                 event_id, action = store.skip(item), "skip"
@@ -113,5 +173,7 @@ if __name__ == "__main__":
     _n = int(sys.argv[5]) if len(sys.argv) > 5 else 0
     if _mode == "team":
         _team(_path, int(_seed), _annotator, _n)
+    elif _mode == "claims":
+        _claims(_path, int(_seed), _annotator, _n)
     else:
         _run(_mode, _path, int(_seed), _annotator, _n)

@@ -25,7 +25,7 @@ def _fill(store: SessionStore, ids: list[object]) -> None:
     for rank, item in enumerate(ids):
         label = ["no", "yes", 0][rank % 3] if store.classes is None else store.classes[rank % 2]
         store.label(item, label, shown_at=t0 + rank, model_version=rank % 2 + 1, score=0.5)
-        store.label(item, label, annotator="second", strategy="margin", rank=rank)
+        store.label(item, label, annotator="second", strategy="margin", rank=rank + 1)
     store.skip(ids[0])
     store.unsure("NA")  # a string pandas would read as missing by default
     store.undo(annotator="second")

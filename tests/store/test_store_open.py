@@ -7,7 +7,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from store_helpers import apply_ops
 
-from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
+from alwidgets.exceptions import (
+    InvalidInputError,
+    LabelConflictError,
+    StoreError,
+    StoreMismatchError,
+)
 from alwidgets.store import SCHEMA_VERSION, SessionStore, _migrations, _schema
 
 
@@ -261,13 +267,23 @@ def test_two_processes_creating_the_same_file_share_one_session(tmp_path: Path) 
         conn.close()
 
 
+@contextmanager
+def _schema_4() -> Iterator[None]:
+    """Stores opened inside are written at schema 4: what alwidgets wrote before 5."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_schema, "SCHEMA_VERSION", 4)
+        yield
+
+
 def _as_schema(path: Path, version: int) -> None:
-    """Turn a store into the file an older alwidgets wrote (schema 1, 2 or 3).
+    """Turn a schema-4 store into the file an older alwidgets wrote (schema 1, 2 or 3).
 
     Drops the claims and the idempotency keys (schema 4). For schema 3 that is all;
     otherwise drops the ``current`` index and its triggers (schema 1 had none); for
     schema 2, rebuilds it with that version's own code path (migration 1 -> 2).
     """
+    if version == 4:
+        return
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DROP TABLE claims")
@@ -303,36 +319,67 @@ def _sample_session(store: SessionStore) -> None:
     store.undo(annotator="bo")
 
 
-@pytest.mark.parametrize("version", [1, 2, 3])
+@pytest.mark.parametrize("version", [1, 2, 3, 4])
 def test_an_old_file_is_upgraded_to_the_current_schema(
     tmp_path: Path, version: int, check_views: Callable[[Any], None]
 ) -> None:
     """Schema 1 had no ``current`` table, schema 2 a narrow one: opening such a file
-    (re)builds it from the log, and the triggers keep it current from then on."""
+    (re)builds it from the log, and the triggers keep it current from then on. Schema
+    4 knew no conflicts: the rebuilt ``events`` takes them, and the triggers skip them."""
     path = tmp_path / "s.db"
-    with SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+    with _schema_4(), SessionStore(path, classes=["a", "b"], annotator="ann") as store:
+        assert store.schema_version == 4
         _sample_session(store)
-        labels, state = store.labels, store.state
+        labels, state, events = store.labels, store.state, store.events
     _as_schema(path, version)
     if version == 2:  # the narrow schema-2 table the old code path built
         assert _columns(path, "current") == ["item_id", "label_event", "state_event"]
-    assert "key" not in _columns(path, "events")
+    if version < 4:
+        assert "key" not in _columns(path, "events")
     with SessionStore(path) as store:
-        assert store.schema_version == SCHEMA_VERSION == 4
+        assert store.schema_version == SCHEMA_VERSION == 5
+        assert not store.multi_label  # an older session is single-label
         pd.testing.assert_frame_equal(store.labels, labels)
         pd.testing.assert_frame_equal(store.state, state)
+        pd.testing.assert_frame_equal(store.events, events)
         check_views(store)
         store.label(0, "b", annotator="cy")
         store.skip(1)
         store.undo()  # the skip: item 1's earlier label shows again
         assert store.labels.loc[0, ["label", "annotator"]].tolist() == ["b", "cy"]
+        with pytest.raises(LabelConflictError):  # the new action fits the rebuilt table
+            store.label(0, "a", annotator="dee", overlap=1)
+        store.undo(annotator="cy")  # rebuilds item 0's row: the conflict is no answer
+        assert store.state.loc[0, "annotator"] != "dee"
         check_views(store)
         assert store.claim([0, 1, 50, 51], 1) == [50]  # the claims table is there
     assert "label_annotator" in _columns(path, "current")
     assert "key" in _columns(path, "events") and "key" in _columns(path, "models")
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # triggers rebuilt
+        conn.execute("DELETE FROM events")
     conn.close()
+    assert meta["multi_label"] == "false" and meta["schema_version"] == "5"
+
+
+def test_old_ranks_are_kept_when_a_file_is_migrated(tmp_path: Path) -> None:
+    """Before schema 5 the codec documented ``rank`` 0-based: a 0 already stored stays
+    readable (the file keeps it), while new answers must give 1-based ranks."""
+    path = tmp_path / "s.db"
+    with _schema_4(), SessionStore(path, classes=["a", "b"]) as store:
+        store.label(1, "a")
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(
+        "INSERT INTO events (action, item_id, label, annotator, answered_at, rank) "
+        "VALUES ('label', 2, 'b', 'old', 1.0, 0)"
+    )
+    conn.close()
+    with SessionStore(path) as store:
+        assert store.events["rank"].tolist() == [pd.NA, 0]
+        with pytest.raises(InvalidInputError, match="rank must be a positive int"):
+            store.label(3, "a", rank=0)
 
 
 _MIGRATION_OPS = st.lists(
@@ -358,7 +405,7 @@ def test_migrating_schema_2_gives_the_views_of_a_replay(
     """Any log written under schema 2, migrated to 3, reads like a replay of the log."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "s.db"
-        with SessionStore(path, classes=["neg", "pos"]) as store:
+        with _schema_4(), SessionStore(path, classes=["neg", "pos"]) as store:
             apply_ops(store, ops)
         _as_schema(path, 2)
         with SessionStore(path) as store:

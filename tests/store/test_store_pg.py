@@ -7,6 +7,7 @@ restarts or stops under the writers.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,12 +17,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from helpers import skip_or_fail_in_ci
 from store_helpers import check_team, database_url, drop_session, finish_team, team_env
 
 from alwidgets.exceptions import InvalidInputError, StoreError, StoreMismatchError
-from alwidgets.store import SessionStore, _pg, _pg_schema, _writes
+from alwidgets.store import SessionStore, _keys, _pg, _pg_schema
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "pg_cluster.py"
 
@@ -92,7 +94,7 @@ def test_a_retried_write_is_not_recorded_twice(
     """A retry after a lost COMMIT reply sends the same key: the row is found, not doubled."""
     with SessionStore(url, session=session, annotator="ann") as store:
         key = uuid.uuid4()
-        monkeypatch.setattr(_writes.uuid, "uuid4", lambda: key)
+        monkeypatch.setattr(_keys.uuid, "uuid4", lambda: key)
         first = store.label(1, "x")
         assert store.label(1, "x") == first
         assert store.log_model(1, 5) == store.log_model(1, 5)
@@ -281,7 +283,7 @@ def test_a_stopped_server_is_a_clear_error_and_the_store_recovers(url: str, sess
                 store.label(2, "x")
             assert _pg.RETRY_S <= time.monotonic() - t0 < _pg.RETRY_S + 5
             assert _password(url) not in str(info.value)
-            pending = dict(store._pending)
+            pending = dict(store._keys.pending)
         finally:
             _cluster("resume")
         # the same call again: the same key, so it could not be recorded twice even if
@@ -289,7 +291,7 @@ def test_a_stopped_server_is_a_clear_error_and_the_store_recovers(url: str, sess
         store.label(2, "x")  # the same object reconnects by itself
         store.label(3, "x")
         assert store.labels.index.tolist() == [1, 2, 3]
-        assert len(pending) == 1 and store._pending == {}
+        assert len(pending) == 1 and store._keys.pending == {}
         keys = store._run(lambda conn: [r[0] for r in conn.execute("SELECT key FROM events")])
         assert next(iter(pending.values())) in keys
 
@@ -304,13 +306,13 @@ def test_each_failed_write_keeps_its_own_key_until_its_retry(url: str, session: 
             for item in (2, 3):
                 with pytest.raises(StoreError, match="store unreachable"):
                     store.label(item, "x")
-            pending = dict(store._pending)
+            pending = dict(store._keys.pending)
         finally:
             _cluster("resume")
         assert len(pending) == 2
         store.label(2, "x")
         store.label(3, "x")
-        assert store._pending == {}
+        assert store._keys.pending == {}
         keys = store._run(lambda conn: [r[0] for r in conn.execute("SELECT key FROM events")])
         assert set(pending.values()) <= set(keys) and len(keys) == 3
 
@@ -339,3 +341,197 @@ def test_writers_survive_a_server_restart_and_lose_nothing(
     with SessionStore(url, session=session) as store:
         labeled = check_team(store, acked, 1)
     assert len(labeled) == 3 * 20 * 5  # every writer finished all its batches
+
+
+# ------------------------------------------------------- outcomes that are unknown
+def _hold_session_lock(url: str, session: str) -> Any:
+    """A connection holding the session's write lock (its transaction stays open)."""
+    conn = _raw(url)
+    key = SessionStore(url, session=session)
+    lock_key = key._backend._lock_key  # type: ignore[attr-defined]
+    key.close()
+    conn.execute("BEGIN")
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+    return conn
+
+
+def _waiting_writer(url: str) -> int:
+    """The pid of the backend that waits for the session lock (a write in its pipeline)."""
+    deadline = time.monotonic() + 20
+    with _raw(url) as conn:
+        while time.monotonic() < deadline:
+            row = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND wait_event = 'advisory'"
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            time.sleep(0.01)
+    raise AssertionError("no writer waits for the session lock")
+
+
+def test_a_link_cut_in_the_middle_of_a_pipelined_write_is_retried(
+    url: str, session: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The write is inside its pipeline (BEGIN, lock ... sent, waiting for the lock) when
+    its backend is terminated: the outcome is unknown, so the store reconnects and sends
+    it again with the same key; the caller gets the event id, the event exists once."""
+    import threading
+
+    with SessionStore(url, session=session, annotator="ann") as store:
+        store.claim([1, 2], 2, lease_seconds=60)  # the write carries a renewal too
+        holder = _hold_session_lock(url, session)
+        result: dict[str, Any] = {}
+
+        def write() -> None:
+            try:
+                result["id"] = store.label(1, "x", overlap=1)
+            except Exception as err:  # reported below
+                result["error"] = err
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        with _raw(url) as killer:
+            killer.execute("SELECT pg_terminate_backend(%s)", (_waiting_writer(url),))
+        _waiting_writer(url)  # it came back, on a new connection, and waits again
+        holder.execute("COMMIT")
+        holder.close()
+        thread.join(timeout=30)
+        assert "error" not in result, result.get("error")
+        assert store.events.index.tolist() == [result["id"]]
+        assert store.labels["label"].to_dict() == {1: "x"}
+    assert not [r for r in caplog.records if "error ignored" in r.getMessage()]
+
+
+def test_a_server_gone_mid_write_is_unreachable_and_the_retry_records_once(
+    url: str, session: str
+) -> None:
+    """Stopped while the write waits in its pipeline: 'store unreachable' (never a query
+    or permission error); the same call once it is back records the answer once."""
+    import threading
+
+    with SessionStore(url, session=session, annotator="ann") as store:
+        holder = _hold_session_lock(url, session)
+        errors: list[Exception] = []
+        thread = threading.Thread(target=lambda: _catch(errors, store.label, 1, "x"))
+        thread.start()
+        _waiting_writer(url)
+        _cluster("pause")
+        try:
+            thread.join(timeout=60)
+            with contextlib.suppress(Exception):
+                holder.close()
+            assert len(errors) == 1 and isinstance(errors[0], StoreError)
+            assert str(errors[0]).startswith("store unreachable"), errors[0]
+            assert "may not be saved: call it again" in str(errors[0])
+        finally:
+            _cluster("resume")
+        first = store.label(1, "x")
+        assert store.label(2, "y") == first + 1
+        assert store.events["item_id"].tolist() == [1, 2]
+
+
+def _catch(errors: list[Exception], fn: Callable[..., Any], *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception as err:  # the test inspects it
+        errors.append(err)
+
+
+def test_a_writer_through_kills_and_outages_writes_each_answer_once(
+    url: str, session: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A writer loops ``label`` (with a claim check and lease renewal) while its backend
+    is terminated again and again and the server stops and starts: every call ends with
+    an event id or 'store unreachable' (then is called again), never another error; in
+    the end each answer is stored exactly once."""
+    import threading
+
+    store = SessionStore(url, session=session, classes=["a", "b"], annotator="w")
+    store.claim(range(10_000), 5, lease_seconds=60)
+    acked: list[tuple[int, int]] = []
+    other: list[Exception] = []
+    n_unreachable = 0
+    stop = threading.Event()
+
+    def loop() -> None:
+        nonlocal n_unreachable
+        item = 0
+        while not stop.is_set():
+            try:
+                acked.append((store.label(item, "ab"[item % 2], overlap=1), item))
+                item += 1
+            except StoreError as err:
+                if str(err).startswith("store unreachable"):
+                    n_unreachable += 1  # the same call again (same key)
+                else:
+                    other.append(err)
+                    item += 1
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        for _ in range(3):
+            time.sleep(0.3)
+            with _raw(url) as killer:
+                for _ in range(5):
+                    killer.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                        "pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                        "AND datname = current_database()"
+                    )
+                    time.sleep(0.03)
+            time.sleep(0.3)
+            _cluster("pause")
+            time.sleep(0.5)
+            _cluster("resume")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        thread.join(timeout=60)
+    assert other == []
+    events = store.events
+    store.close()
+    assert len(acked) > 20
+    assert events.index.tolist() == [eid for eid, _ in acked]  # each once, in order
+    assert events["item_id"].tolist() == [item for _, item in acked]
+    assert set(events["action"]) == {"label"}
+    assert not [r for r in caplog.records if "error ignored" in r.getMessage()]
+
+
+def test_a_schema_4_session_is_migrated_to_5(
+    url: str, session: str, monkeypatch: pytest.MonkeyPatch, check_views: Callable[[Any], None]
+) -> None:
+    """What a server holds from before schema 5 opens as a single-label session whose
+    table takes conflicts and whose trigger function skips them."""
+    import psycopg
+
+    from alwidgets.exceptions import LabelConflictError
+    from alwidgets.store import _schema
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_schema, "SCHEMA_VERSION", 4)
+        with SessionStore(url, session=session, classes=["x", "y"], annotator="ann") as store:
+            assert store.schema_version == 4
+            store.label(1, "x")
+            store.label(2, "y", annotator="bo")
+            store.skip(3)
+            store.undo(annotator="bo")
+            before = {name: getattr(store, name) for name in ("events", "labels", "state")}
+    with _raw(url) as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(
+            f'INSERT INTO "alw_{session}".events (action, item_id, label, annotator, '
+            "answered_at) VALUES ('conflict', '1', '\"y\"', 'cy', 0)"
+        )
+    with SessionStore(url, session=session, annotator="ann") as store:
+        assert store.schema_version == 5 and not store.multi_label
+        for name, frame in before.items():
+            pd.testing.assert_frame_equal(getattr(store, name), frame)
+        with pytest.raises(LabelConflictError):
+            store.label(1, "y", annotator="cy", overlap=1)
+        store.undo()  # the skip of 3
+        store.undo()  # the label of 1: rebuilt without cy's conflict
+        assert store.state.empty
+        check_views(store)
+    with SessionStore(url, session=session, multi_label=False) as store:
+        assert store.schema_version == 5

@@ -201,7 +201,7 @@ def test_undo_with_nothing_to_undo_warns_and_writes_nothing(
 
 def test_undo_returns_the_event_with_datetimes(open_store: Callable[..., SessionStore]) -> None:
     with open_store(annotator="ann") as store:
-        event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=0)
+        event_id = store.label("x", "y", shown_at=time.time() - 1, model_version="v2", rank=1)
         undone = store.undo()
     assert undone is not None
     assert undone["event_id"] == event_id and undone["model_version"] == "v2"
@@ -269,14 +269,29 @@ def test_an_event_can_be_undone_only_once(path: Path) -> None:
     conn.close()
 
 
-def test_annotator_defaults_to_login_and_can_be_overridden(
-    open_store: Callable[..., SessionStore],
+def test_annotator_defaults_to_the_hub_user_else_the_login(
+    open_store: Callable[..., SessionStore], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import getpass
+
+    from alwidgets.store import default_annotator
+
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    login = getpass.getuser()
+    assert default_annotator() == login
+    monkeypatch.setenv("JUPYTERHUB_USER", "   ")  # set but blank: not a name
+    assert default_annotator() == login
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
     with open_store() as store:
-        assert isinstance(store.annotator, str) and store.annotator
+        assert store.annotator == "ana" == default_annotator()
         store.label(1, "x")
         store.label(2, "x", annotator="guest")
-        assert store.labels["annotator"].tolist() == [store.annotator, "guest"]
+        assert store.labels["annotator"].tolist() == ["ana", "guest"]
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    with open_store() as store:  # the name is decided when the store is opened
+        assert store.annotator == login
+        store.label(3, "x")
+        assert store.labels["annotator"].tolist() == ["ana", "guest", login]
 
 
 def test_annotator_and_classes_are_validated_and_protected(
@@ -464,6 +479,12 @@ def test_repr_names_path_classes_and_size(path: Path) -> None:
         store.label(1, "a")
         assert repr(store) == (
             f"SessionStore({str(path)!r}, classes=['a'], annotator='ann', 1 events)"
+        )
+    tags = path.with_name("tags.db")
+    with SessionStore(tags, classes=["a", "b"], annotator="ann", multi_label=True) as store:
+        assert repr(store) == (
+            f"SessionStore({str(tags)!r}, classes=['a', 'b'], multi_label=True, "
+            "annotator='ann', 0 events)"
         )
 
 

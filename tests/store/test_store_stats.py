@@ -1,15 +1,17 @@
-"""stats() and agreement(): counts, rates and Cohen's kappa."""
+"""stats(), annotator_stats(), last_event_id() and agreement(): counts, rates, kappa."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
@@ -140,3 +142,117 @@ def test_kappa_matches_scikit_learn(pairs: list[tuple[object, object]]) -> None:
         assert np.isnan(ours)
     else:
         assert ours == pytest.approx(theirs)
+
+
+# ------------------------------------------------------- annotator_stats, last_event_id
+_STATS_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["label", "label", "checked", "skip", "unsure", "undo"]),
+        st.integers(0, 5),
+        st.sampled_from(["a", "b"]),
+        st.sampled_from(["ann", "bo", "cy"]),
+        st.sampled_from([None, 0.5, 3.0, 700.0]),  # shown this long ago
+        st.booleans(),  # read annotator_stats() after this op (then patched incrementally)
+    ),
+    max_size=25,
+)
+
+
+def _per_annotator_oracle(store: SessionStore) -> dict[str, dict[str, float]]:
+    """stats() of each annotator's own events: the slow route annotator_stats() replaces."""
+    from alwidgets.store import _views
+
+    events, labels, state = store.events, store.labels, store.state
+    out = {}
+    for name in sorted(set(events["annotator"])):
+        own = _views.stats_dict(events[events["annotator"] == name], labels, state, 600.0)
+        out[name] = {
+            "n_labels": own["n_labels"],
+            "n_skipped": own["n_skipped"],
+            "n_unsure": own["n_unsure"],
+            "n_conflicts": own["n_conflicts"],
+            "active_minutes": own["active_minutes"],
+            "labels_per_minute": own["labels_per_minute"],
+            "median_seconds_per_label": own["median_seconds_per_label"],
+        }
+    return out
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(ops=_STATS_OPS)
+def test_annotator_stats_are_the_stats_of_each_annotator(
+    target: Any, ops: list[tuple[Any, ...]]
+) -> None:
+    import warnings
+
+    from alwidgets.exceptions import LabelConflictError
+    from alwidgets.store import NothingToUndoWarning
+
+    with target.fresh().open(classes=["a", "b"]) as store:
+        for action, item, label, who, ago, read in ops:
+            shown = None if ago is None else time.time() - ago
+            with warnings.catch_warnings(), contextlib.suppress(LabelConflictError):
+                warnings.simplefilter("ignore", NothingToUndoWarning)
+                if action == "undo":
+                    store.undo(annotator=who)
+                elif action in ("label", "checked"):
+                    overlap = 1 if action == "checked" else None
+                    store.label(item, label, annotator=who, shown_at=shown, overlap=overlap)
+                else:
+                    getattr(store, action)(item, annotator=who, shown_at=shown)
+            if read:
+                store.annotator_stats()
+        got = store.annotator_stats()
+        want = _per_annotator_oracle(store)
+    assert got.index.tolist() == sorted(want)
+    for name, row in want.items():
+        for column, value in row.items():
+            # (the views round times to microseconds, the tally does not)
+            want_value = pytest.approx(value, rel=1e-3, abs=1e-5, nan_ok=True)
+            assert got.loc[name, column] == want_value, column
+
+
+def test_annotator_stats_follow_other_writers_and_idle_changes(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store(annotator="ana") as ana, open_store(annotator="bo") as bo:
+        assert ana.annotator_stats().empty
+        assert list(ana.annotator_stats().columns) == [
+            "n_labels",
+            "n_skipped",
+            "n_unsure",
+            "n_conflicts",
+            "active_minutes",
+            "labels_per_minute",
+            "median_seconds_per_label",
+        ]
+        ana.label(1, "x", shown_at=time.time() - 5.0)
+        first = ana.annotator_stats()
+        assert first.loc["ana", "n_labels"] == 1
+        bo.label(2, "x", shown_at=time.time() - 20.0)
+        bo.label(3, "x", shown_at=time.time() - 40.0)
+        bo.undo()  # the 40 s one
+        frame = ana.annotator_stats()
+        assert frame["n_labels"].to_dict() == {"ana": 1, "bo": 1}
+        assert 20.0 <= frame.loc["bo", "median_seconds_per_label"] < 21.0
+        assert 5.0 / 60 <= frame.loc["ana", "active_minutes"] < 6.0 / 60
+        ana.idle_seconds = 4.0  # 5 s is a break now: recounted, not patched
+        assert ana.annotator_stats().loc["ana", "active_minutes"] < 1.0 / 60
+        assert first.loc["ana", "n_labels"] == 1  # an earlier frame is a copy
+
+
+def test_last_event_id_is_the_newest_event_by_anyone(
+    open_store: Callable[..., SessionStore],
+) -> None:
+    with open_store(annotator="ana") as ana, open_store(annotator="bo") as bo:
+        assert ana.last_event_id() == 0
+        ana.label(1, "x")
+        last = bo.label(2, "x")
+        assert ana.last_event_id() == last == int(ana.events.index.max())
+        bo.undo()
+        assert ana.last_event_id() == last + 1
+        assert ana.changes_since(ana.last_event_id()).empty

@@ -10,9 +10,24 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 from threadpoolctl import threadpool_limits
 
 from alwidgets import ActiveLearner
+from alwidgets.features import PrecomputedEmbeddings
+from alwidgets.strategies import get_strategy
+
+#: Class descriptions for strategies that need them (``describe``), with fixed vectors
+DESCRIPTIONS = {0: "class zero", 1: "class one", 2: "class two"}
+_VECTORS = {
+    "class zero": [1.0, 0.2, 0.0, 0.0, 0.0],
+    "class one": [0.0, 1.0, 0.3, 0.0, 0.0],
+    "class two": [0.0, 0.0, 1.0, 0.5, 0.1],
+}
+
+
+def embed_descriptions(texts: list[str]) -> np.ndarray:
+    return np.array([_VECTORS[t] for t in texts])
 
 
 @dataclass
@@ -22,10 +37,17 @@ class Problem:
     labeled: np.ndarray
 
     def learner(self, strategy: Any, random_state: Any = 0, **kw: Any) -> ActiveLearner:
-        est = LogisticRegression(max_iter=300)
-        return ActiveLearner(est, strategy=strategy, random_state=random_state, **kw).fit(
+        return self.unfitted(strategy, random_state, **kw).fit(
             self.X[self.labeled], self.y[self.labeled]
         )
+
+    def unfitted(self, strategy: Any, random_state: Any = 0, **kw: Any) -> ActiveLearner:
+        est: Any = LogisticRegression(max_iter=300)
+        if "descriptions" in get_strategy(strategy).needs:
+            # the pool's features are its embeddings; the descriptions get fixed vectors
+            est = make_pipeline(PrecomputedEmbeddings(embed_descriptions), est)
+            kw.setdefault("descriptions", DESCRIPTIONS)
+        return ActiveLearner(est, strategy=strategy, random_state=random_state, **kw)
 
 
 @pytest.fixture(scope="session")

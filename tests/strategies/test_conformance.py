@@ -12,9 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
 
-from alwidgets import ActiveLearner
 from alwidgets.strategies import AutoStrategy, available_strategies, get_strategy
 
 STRATEGIES = available_strategies()
@@ -145,7 +143,7 @@ def test_sparse_and_dataframe_pools_give_the_same_batch(task_problem, name: str)
     frame_X = pd.DataFrame(problem.X, columns=list("abcde"))
     dense = problem.learner(name).query(problem.X, 5)
     sparse = problem.learner(name).query(sp.csr_matrix(problem.X), 5)
-    frame_learner = ActiveLearner(LogisticRegression(max_iter=300), name, random_state=0)
+    frame_learner = problem.unfitted(name)
     frame = frame_learner.fit(frame_X.iloc[lab], problem.y[lab]).query(frame_X, 5)
     assert dense.tolist() == sparse.tolist() == frame.tolist()
 

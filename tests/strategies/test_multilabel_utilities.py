@@ -104,7 +104,9 @@ def test_check_task_resolves_auto_and_lists_what_fits() -> None:
     assert check_task(auto, True).name == "mmu"
     assert check_task(auto, True) is check_task(auto, True)  # one object per task
     assert check_task(auto, None) is auto
-    with pytest.raises(InvalidInputError, match="use one of: adaptive, auto, cluster_mean_margin"):
+    with pytest.raises(
+        InvalidInputError, match="use one of: adaptive, auto, cluster_mean_margin, cold_start"
+    ):
         check_task(get_strategy("entropy"), True)
 
 

@@ -173,17 +173,19 @@ def test_time_to_budget_from_the_pace() -> None:
 
 
 def test_concurrent_updates_are_serialized() -> None:
-    s = SessionStats({"n_total": 10_000})
+    """Four threads each own one number; the panel must end showing every one's last
+    value (an update rendered from an older state and written last would lose one)."""
+    s = SessionStats({"n_total": 10_000, "per_class": {"a": 0}})
+    keys = {"n_labeled": 7000, "n_skipped": 299, "n_unsure": 399, "labels_per_minute": 12.5}
 
-    def work(offset: int) -> None:
-        for i in range(200):
-            s.update(n_labeled=offset + i, per_class={"a": i, "b": offset})
+    def work(key: str) -> None:
+        for i in range(300):
+            s.update({key: keys[key] - 299 + i})  # ends at keys[key]
 
-    threads = [threading.Thread(target=work, args=(k * 1000,)) for k in range(4)]
+    threads = [threading.Thread(target=work, args=(k,)) for k in keys]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    final = s.state
-    assert final["n_labeled"] % 1000 == 199 and final["per_class"]["a"] == 199
-    assert f"{final['n_labeled']:,} / 10,000 labeled" in text_of(s.html)
+    assert {k: s.state[k] for k in keys} == keys
+    assert s.html == SessionStats(s.state).html  # what is shown is the final state

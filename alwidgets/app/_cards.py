@@ -1,0 +1,194 @@
+"""Cards: one pool item as the JSON the front end shows (rendered item, guess, why).
+
+:class:`CardMaker` turns a pool position and the ranking it was picked from into a
+card dict (``key``, ``item_id``, ``html``, ``suggestion``, ``confidence``, ``score``,
+``rank``, ``why``, ``why_long``, ``picked``; a card may carry more fields, the front
+end ignores what it does not know) and the *query info* the store records with an
+answer about it (``model_version``, ``score``, ``rank``, ``strategy``). It renders
+each item once (a small cache) and never decides which items are shown: that is the
+queue's job (:mod:`._queue`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from alwidgets.app._jobs import RankingSnapshot
+>>> snap = RankingSnapshot(version=0, n_labels=0, order=np.array([2, 0]),
+...                        scores=np.full(3, np.nan), proba=None)
+>>> maker = CardMaker(ids=["a", "b", "c"], items=["A", "B", "C"], display="text",
+...                   classes=["x", "y"])
+>>> card, info = maker.card(2, 1, snap)
+>>> card["item_id"], card["why"], info["rank"], info["strategy"]
+('c', 'cold start #1', 1, 'cold_start')
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from alwidgets.app._jobs import RankingSnapshot
+
+__all__ = ["CardMaker"]
+
+logger = logging.getLogger("alwidgets")
+
+_CACHE_SIZE = 256  # rendered items kept (current + next + undo history)
+
+
+class CardMaker:
+    """Builds cards for one immutable pool (see the module docstring).
+
+    No model runs here (cards are built on the key path): a card's guess comes from the
+    ranking it was picked from; a card outside it (a random pick, an undo) gets one when
+    the next retrain re-predicts the cards on screen.
+    """
+
+    def __init__(self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any]) -> None:
+        self.ids, self.items, self.display, self.classes = ids, items, display, classes
+        self._html: OrderedDict[int, str] = OrderedDict()
+
+    def card(
+        self,
+        pos: int,
+        rank: int | None,
+        snap: RankingSnapshot,
+        reason: str | None = None,
+        kind: str = "undo",
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(card, query info)`` for ``pos``, picked at 1-based ``rank`` of ``snap``
+        (``None``: a random pick), or shown for ``reason`` (``kind``: undo, review...)."""
+        score = float(snap.scores[pos]) if pos < len(snap.scores) else float("nan")
+        finite = bool(np.isfinite(score))
+        proba = None  # a pick outside the ranking: a guess at the next retrain, not now
+        if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
+            proba = snap.proba[rank - 1]
+        suggestion = confidence = None
+        if proba is not None and proba.sum() > 0:
+            suggestion = int(np.argmax(proba))
+            confidence = float(proba[suggestion])
+        fitted = snap.fitted
+        if reason is not None:
+            strategy, why, why_long = kind, reason, reason
+        elif rank is None:
+            strategy, why = "random", "random pick"
+            why_long = "the ranking is used up; picked at random until the next retrain"
+        elif not fitted:
+            strategy, why = "cold_start", f"cold start #{rank}"
+            why_long = "a diverse, representative pick (no model yet)"
+        else:
+            strategy = snap.strategy
+            why = f"{strategy} {score:.3f} · #{rank}" if finite else f"#{rank}"
+            why_long = (
+                f"picked by {strategy} from model v{snap.version}: utility {score:.3f} "
+                f"(higher = more informative), rank {rank} of {len(snap.order)} ranked"
+            )
+        version = snap.version if fitted else None
+        kept = score if finite else None
+        info = {"model_version": version, "score": kept, "rank": rank, "strategy": strategy}
+        card = {
+            "key": str(pos),
+            "item_id": self.ids[pos],
+            "html": self.render(pos),
+            "suggestion": suggestion,
+            "confidence": confidence,
+            "score": kept,
+            "rank": rank,
+            "why": why,
+            "why_long": why_long,
+            "picked": {
+                "strategy": strategy,
+                "version": version,
+                "score": kept,
+                "rank": rank,
+                "why": why,
+            },
+        }
+        return card, info
+
+    def review_card(
+        self, pos: int, info: dict[str, Any], snap: RankingSnapshot
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A card for a labeled item under review: its label, the models' guess, the score."""
+        label, guess = info["label"], info["guess"]
+        why = f"review: labeled {label!r}, models guess {guess!r}"
+        why_long = (
+            f"{why} out of fold (p={info['p_guess']:.2f}; suspicion {info['score']:.2f}). "
+            "Press its class to keep the label, another class to change it, s to keep."
+        )
+        card, query = self.card(pos, None, snap, reason=why, kind="review")
+        ci = self.classes.index(guess) if guess in self.classes else None
+        card = {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"]}
+        return card, query
+
+    @staticmethod
+    def rescored(card: dict[str, Any], snap: RankingSnapshot) -> dict[str, Any]:
+        """The card with the utility of the ranking in use (the histogram's number)."""
+        score = float(snap.scores[int(card["key"])])
+        if not np.isfinite(score):
+            return card
+        why, why_long = _describe(card.get("picked", {}), snap, score)
+        return {**card, "score": score, "why": why, "why_long": why_long}
+
+    @staticmethod
+    def suggested(card: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
+        """The card with a new model's guess (class probabilities in session order)."""
+        if proba.sum() <= 0:
+            return card
+        best = int(np.argmax(proba))
+        return {**card, "suggestion": best, "confidence": float(proba[best])}
+
+    def render(self, pos: int) -> str:
+        """HTML of one item (cached: only queued items are ever rendered)."""
+        from alwidgets.display import render
+
+        cached = self._html.get(pos)
+        if cached is not None:
+            self._html.move_to_end(pos)
+            return cached
+        try:
+            out = render(self.item(pos), self.display)
+        except Exception as err:  # a user's renderer failing must not stop labeling
+            logger.exception("alwidgets: rendering item %r failed", self.ids[pos])
+            msg = html.escape(f"{type(err).__name__}: {err}")
+            out = f'<div class="alw-render-error">cannot show this item: {msg}</div>'
+        self._html[pos] = out
+        if len(self._html) > _CACHE_SIZE:
+            self._html.popitem(last=False)
+        return out
+
+    def item(self, pos: int) -> Any:
+        """What the person sees for ``pos`` (a row of a DataFrame, an image, a text...)."""
+        items = self.items
+        if hasattr(items, "iloc"):
+            return items.iloc[pos]
+        if hasattr(items, "tocsr"):  # sparse rows: show the non-zero features
+            row = items[pos].tocoo()
+            return {f"x{j}": v for j, v in zip(row.col[:30], row.data[:30], strict=True)}
+        return items[pos]
+
+
+def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tuple[str, str]:
+    """A card's short and long reason: why it was picked, with the current model's score.
+
+    >>> snap = RankingSnapshot(version=3, n_labels=9, order=np.arange(2),
+    ...                        scores=np.zeros(2), proba=None, strategy="margin")
+    >>> _describe({"strategy": "margin", "version": 2, "score": 0.998, "rank": 4}, snap, 0.61)[0]
+    'margin 0.610 · #4'
+    >>> _describe({"strategy": "cold_start", "rank": 9, "why": "cold start #9"}, snap, 0.5)[0]
+    'cold start #9 · margin 0.500'
+    """
+    now = f"{snap.strategy} {score:.3f}"
+    strategy, rank = picked.get("strategy"), picked.get("rank")
+    long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
+    if strategy in (None, "undo", "review", "random", "cold_start"):
+        first = picked.get("why") or "shown earlier"
+        return f"{first} · {now}", f"{first}; {long_now}"
+    then = picked.get("score")
+    was = f" (utility {then:.3f} then)" if isinstance(then, float) else ""
+    why_long = f"picked #{rank} by {strategy} from model v{picked.get('version')}{was}; {long_now}"
+    return (f"{now} · #{rank}" if rank is not None else now), why_long
