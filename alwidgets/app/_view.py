@@ -77,13 +77,15 @@ class AppView:
         )
         if on_message is not None:
             self.batch_widget.on_action(on_message)
-        # multi-label: the main series is micro-F1, macro-F1 is drawn beside it; the
-        # histogram shows the mean margin over classes (what "auto" = random lacks)
+        # multi-label: the main series is micro-F1, macro-F1 is drawn beside it; under
+        # ``random`` the histogram shows the mean margin over classes (coin flips are no doubt)
         name = f"micro-F1 · {strategy}" if multi_label else strategy
         self.curve = LearningCurve(metric_label=metric, name=name)
-        axis = "over classes (higher = less sure)" if multi_label else "(higher = more informative)"
+        margin = multi_label and strategy == "random"
         self.histogram = UncertaintyHistogram(
-            score_label=f"{'mean margin' if multi_label else 'utility'} {axis}"
+            score_label="mean margin over classes (higher = less sure)"
+            if margin
+            else "utility (higher = more informative)"
         )
         self.stats = SessionStats({"n_total": n_items})
         for fig in (self.curve.widget, self.histogram.widget):

@@ -16,6 +16,9 @@ What the classes mean, before any label (``docs/guide/descriptions.md``):
 * :func:`prefer_model` — whether the model's suggestions replace the zero-shot ones
   (out-of-fold accuracy on the labels against zero-shot accuracy on the same labels;
   :func:`out_of_fold_predictions` computes the former).
+* :func:`description_phase` — whether the next batch is still chosen by the descriptions
+  (until every class has a few labels or the model wins; what
+  ``ActiveLearner(descriptions=...)`` applies and reports as ``description_phase_``).
 * :class:`PrecomputedEmbeddings` — the same with embeddings you computed yourself.
 
 Examples
@@ -27,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+from alwidgets._handover import DescriptionPhase, description_phase
 from alwidgets.features._cache import default_cache_dir
 from alwidgets.features._describe import (
     ModelPreference,
@@ -39,12 +43,14 @@ from alwidgets.features._precomputed import PrecomputedEmbeddings
 from alwidgets.features._text import TextFeatures, check_texts
 
 __all__ = [
+    "DescriptionPhase",
     "ModelPreference",
     "PrecomputedEmbeddings",
     "TextFeatures",
     "ZeroShot",
     "check_texts",
     "default_cache_dir",
+    "description_phase",
     "out_of_fold_predictions",
     "prefer_model",
     "zero_shot",

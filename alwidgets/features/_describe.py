@@ -5,7 +5,8 @@ embeds the texts and the descriptions with the same sentence model and suggests,
 text, the class whose description is closest (cosine similarity), with that
 similarity as its score.
 
-Once there are labels, :func:`prefer_model` decides whose suggestion to show: the
+Once there are labels, :func:`prefer_model` (defined in ``alwidgets/_handover.py``, beside
+the rule that decides when the queries stop following the descriptions) decides whose suggestion to show: the
 model's cross-validated (out-of-fold) predictions on the labeled items and the
 zero-shot suggestions on the same items are scored against the person's labels; the
 model takes over when it is right on more of them. The comparison is paired (the same
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets._descriptions import check_descriptions
+from alwidgets._handover import ModelPreference, out_of_fold_predictions, prefer_model
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["ModelPreference", "ZeroShot", "out_of_fold_predictions", "prefer_model", "zero_shot"]
@@ -122,122 +124,3 @@ def zero_shot(X: Any, descriptions: Any, *, features: Any = None) -> ZeroShot:
     desc = check_descriptions(descriptions)
     similarity = _text_features(features).similarity(X, desc)
     return ZeroShot(classes=np.asarray(list(desc)), similarity=similarity)
-
-
-@dataclass(frozen=True)
-class ModelPreference:
-    """Whose suggestions to show, and why (for a status line).
-
-    Attributes
-    ----------
-    use_model : bool
-        True when the model's suggestions should replace the zero-shot ones.
-    model_accuracy, zero_shot_accuracy : float
-        Out-of-fold accuracy of the model and accuracy of zero-shot on the same
-        labeled items (NaN when not measured).
-    n_labels : int
-        Labeled items compared.
-    reason : str
-        One sentence saying what was compared.
-    """
-
-    use_model: bool
-    model_accuracy: float
-    zero_shot_accuracy: float
-    n_labels: int
-    reason: str
-
-
-def prefer_model(y: Any, model_predictions: Any, zero_shot_predictions: Any) -> ModelPreference:
-    """Decide whether the model's suggestions replace the zero-shot ones.
-
-    The rule: the model takes over when its out-of-fold predictions on the labeled
-    items are right on **more** of them than the zero-shot suggestions on the same
-    items (a tie keeps zero-shot). Pure: the caller computes the out-of-fold
-    predictions (e.g. :func:`out_of_fold_predictions`) and the zero-shot ones
-    (:func:`zero_shot`). The measured consequence is in ``benchmarks/results/text.md``.
-
-    Parameters
-    ----------
-    y : array-like of shape (n,)
-        The person's labels.
-    model_predictions : array-like of shape (n,) or None
-        Out-of-fold predictions of the model on those items; None when the model
-        cannot be validated yet (then zero-shot stays).
-    zero_shot_predictions : array-like of shape (n,)
-        Zero-shot suggestions for the same items.
-
-    Returns
-    -------
-    ModelPreference
-
-    Examples
-    --------
-    >>> prefer_model(["a", "b", "a", "b"], ["a", "b", "a", "a"], ["a", "a", "a", "a"]).use_model
-    True
-    >>> p = prefer_model(["a", "b"], None, ["a", "b"])
-    >>> p.use_model, p.reason
-    (False, 'zero-shot: the model cannot be cross-validated yet (fewer than 2 labels in some class)')
-    """
-    y = np.asarray(y)
-    zs = np.asarray(zero_shot_predictions)
-    if zs.shape != y.shape:
-        raise InvalidInputError(
-            f"zero_shot_predictions has shape {zs.shape} but y has shape {y.shape}; pass one "
-            "suggestion per labeled item."
-        )
-    zs_acc = float(np.mean(zs == y)) if len(y) else float("nan")
-    if model_predictions is None or len(y) == 0:
-        return ModelPreference(
-            False,
-            float("nan"),
-            zs_acc,
-            len(y),
-            "zero-shot: the model cannot be cross-validated yet (fewer than 2 labels in some class)",
-        )
-    pred = np.asarray(model_predictions)
-    if pred.shape != y.shape:
-        raise InvalidInputError(
-            f"model_predictions has shape {pred.shape} but y has shape {y.shape}; pass one "
-            "out-of-fold prediction per labeled item."
-        )
-    model_right, zs_right = int(np.sum(pred == y)), int(np.sum(zs == y))
-    use = model_right > zs_right
-    who = "model" if use else "zero-shot"
-    reason = (
-        f"{who}: on the {len(y)} labels the model (cross-validated) was right on {model_right}, "
-        f"the descriptions on {zs_right}"
-    )
-    return ModelPreference(use, model_right / len(y), zs_acc, len(y), reason)
-
-
-def out_of_fold_predictions(
-    estimator: Any, X: Any, y: Any, *, cv: int = 5, random_state: int | None = 0
-) -> np.ndarray | None:
-    """Predictions for every labeled item from a model that did not see it (stratified folds).
-
-    ``min(cv, smallest class count)`` folds; None when a class has fewer than two
-    labels (no honest estimate yet) or only one class is labeled.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> X = np.r_[np.zeros((4, 1)), np.ones((4, 1))]
-    >>> out_of_fold_predictions(LogisticRegression(), X, [0] * 4 + [1] * 4).tolist()
-    [0, 0, 0, 0, 1, 1, 1, 1]
-    >>> out_of_fold_predictions(LogisticRegression(), X[:5], [0, 0, 0, 0, 1]) is None
-    True
-    """
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-    y = np.asarray(y)
-    _, counts = np.unique(y, return_counts=True)
-    if len(counts) < 2 or counts.min() < 2:
-        return None
-    folds = StratifiedKFold(
-        n_splits=int(min(cv, counts.min())),
-        shuffle=True,
-        random_state=random_state,
-    )
-    return np.asarray(cross_val_predict(estimator, X, y, cv=folds))

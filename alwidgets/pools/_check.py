@@ -19,14 +19,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from alwidgets._check_x import is_dask_collection
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["check_dask_pool", "exclude_positions", "is_dask_array", "is_dask_collection"]
-
-
-def is_dask_collection(X: Any) -> bool:
-    """True for Dask arrays, DataFrames and Series (checked without importing dask)."""
-    return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "__dask_graph__")
 
 
 def is_dask_array(X: Any) -> bool:

@@ -88,6 +88,7 @@ def run_oracle_loop(
     on_round: Callable[[OracleRound], None] | None = None,
     descriptions: Any = None,
     fit_unlabeled: bool = True,
+    describe_per_class: int | None = None,
 ) -> np.ndarray:
     """Grow the labeled set from ``start`` to ``target`` positions with the true labels.
 
@@ -117,6 +118,10 @@ def run_oracle_loop(
     descriptions : dict, optional
         ``{class: description}`` for the learner (``ActiveLearner(descriptions=...)``):
         queries before the first fit pick items close to each description.
+    describe_per_class : int, optional
+        With ``descriptions``: labels per class chosen by the descriptions before
+        ``strategy`` takes over (``ActiveLearner(describe_per_class=...)``; None: the
+        learner's default, 0: at the first fit).
     fit_unlabeled : bool, default True
         Fit the Pipeline's label-free leading steps (scalers, PCA, ...; see
         :meth:`~alwidgets.ActiveLearner.fit`) once on the whole pool ``X`` (``fit(..., X_unlabeled=X)``; not for a
@@ -140,9 +145,17 @@ def run_oracle_loop(
     target = min(int(target), n_rows(X))
     name = strategy_name(strategy)
 
+    options: dict[str, Any] = (
+        {} if describe_per_class is None else {"describe_per_class": describe_per_class}
+    )
+
     def fresh() -> Any:
         return ActiveLearner(
-            estimator, strategy=strategy, random_state=random_state, descriptions=descriptions
+            estimator,
+            strategy=strategy,
+            random_state=random_state,
+            descriptions=descriptions,
+            **options,
         )
 
     from alwidgets.pools import is_dask_collection

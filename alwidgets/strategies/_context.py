@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ from alwidgets._validation import is_dataframe
 from alwidgets.exceptions import EstimatorError, InvalidInputError, NotFittedError
 from alwidgets.strategies._selectors import RunningTopK
 
-__all__ = ["QueryContext"]
+__all__ = ["PoolCache", "QueryContext"]
 
 Rows = slice | np.ndarray
 
@@ -263,3 +264,37 @@ class QueryContext:
             if len(pos) >= m or draw == self.n_pool:
                 return np.sort(pos[:m]).astype(np.int64)
             draw = min(self.n_pool, draw * 2)
+
+
+class PoolCache:
+    """A per-pool dict for :attr:`QueryContext.cache` (e.g. cluster-margin's clustering).
+
+    :meth:`get` returns the same dict while the pool object (held weakly) and ``version``
+    (e.g. the learner's fit count when its features change with each fit) stay the same,
+    else a fresh one. Not pickled (a weak reference means nothing in another process).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> pool, cache = np.zeros((3, 2)), PoolCache()
+    >>> cache.get(pool, 0) is cache.get(pool, 0), cache.get(pool, 0) is cache.get(pool, 1)
+    (True, False)
+    """
+
+    def __init__(self) -> None:
+        self._held: tuple[Any, Any, dict[str, Any]] | None = None
+
+    def get(self, X: Any, version: int) -> dict[str, Any]:
+        key = (tuple(getattr(X, "shape", (n_rows(X),))), version)
+        held = self._held
+        if held is not None and held[0]() is X and held[1] == key:
+            return held[2]
+        cache: dict[str, Any] = {}
+        try:
+            self._held = (weakref.ref(X), key, cache)
+        except TypeError:  # objects without weak references are not cached
+            self._held = None
+        return cache
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_held": None}

@@ -11,7 +11,9 @@ and picks a first batch that
   raw similarity did),
 * is **balanced over classes**: ``n // k`` picks per class (the rest to the classes
   whose descriptions the already-handled items fit least, then at random), so the
-  first labels cover every class,
+  first labels cover every class; given the labels so far per class (``counts``, as the
+  learner passes them while the descriptions still choose), the batch goes to the
+  classes with the fewest labels first (water-filling), so every class catches up,
 * is **diverse**: per class, the most fitting item first, then farthest-first
   (k-center greedy, cosine distance in the model's feature space) among that class's
   ``max(top · quota, 10)`` best-ranked items (only items closest to its description,
@@ -72,6 +74,27 @@ def class_margins(similarity: np.ndarray) -> np.ndarray:
     return S - other
 
 
+def _water_fill(counts: np.ndarray, n: int, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Picks per class so the classes with the fewest labels catch up; classes fewest first.
+
+    Examples
+    --------
+    >>> q, o = _water_fill(np.array([3, 0, 1]), 4, np.array([0, 1, 2]))
+    >>> q.tolist(), o.tolist()
+    ([0, 3, 1], [1, 2, 0])
+    """
+    order = order[np.argsort(counts[order], kind="stable")]
+    have = counts.astype(np.int64).copy()
+    quota = np.zeros(len(counts), dtype=np.int64)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    for _ in range(n):
+        c = int(np.lexsort((rank, have))[0])  # fewest labels, then the seeded order
+        quota[c] += 1
+        have[c] += 1
+    return quota, order
+
+
 def _unit_rows(F: Any) -> Any:
     from sklearn.preprocessing import normalize
 
@@ -92,6 +115,10 @@ class DescriptionColdStart(Strategy):
     top : int, default 3
         Candidates per pick: each class chooses its ``quota`` items among its
         ``max(top · quota, 10)`` best-fitting items (higher = more diverse, less typical).
+    counts : array-like of int, shape (k,), optional
+        Labels so far per class (columns of ``similarity``). Given, each pick of the
+        batch goes to the class with the fewest labels (counting the picks already
+        given), ties in a seeded random order; otherwise ``n // k`` per class.
 
     Notes
     -----
@@ -105,13 +132,14 @@ class DescriptionColdStart(Strategy):
     bounds = (-1.0, 1.0)
     tasks: frozenset[str] = frozenset({"single", "multi"})
 
-    def __init__(self, similarity: Any = None, *, top: int = 3) -> None:
+    def __init__(self, similarity: Any = None, *, top: int = 3, counts: Any = None) -> None:
         self.similarity = similarity
         self.top = top
+        self.counts = counts
 
-    def with_similarity(self, similarity: np.ndarray) -> DescriptionColdStart:
-        """The same strategy with ``similarity`` filled in."""
-        return DescriptionColdStart(similarity, top=self.top)
+    def with_similarity(self, similarity: np.ndarray, counts: Any = None) -> DescriptionColdStart:
+        """The same strategy with ``similarity`` (and the labels per class, ``counts``) filled in."""
+        return DescriptionColdStart(similarity, top=self.top, counts=counts)
 
     def _checked(self, ctx: QueryContext) -> np.ndarray:
         if self.similarity is None:
@@ -131,6 +159,13 @@ class DescriptionColdStart(Strategy):
             raise InvalidInputError("similarity holds NaN or inf; recompute it.")
         if isinstance(self.top, bool) or not isinstance(self.top, int) or self.top < 1:
             raise InvalidInputError(f"top must be an integer >= 1, got {self.top!r}.")
+        if self.counts is not None:
+            counts = np.asarray(self.counts)
+            if counts.shape != (S.shape[1],) or (counts < 0).any():
+                raise InvalidInputError(
+                    f"counts must hold one non-negative label count per class ({S.shape[1]}), "
+                    f"got {self.counts!r}."
+                )
         return S
 
     def select(self, ctx: QueryContext, n: int, rng: np.random.Generator) -> Selection:
@@ -141,10 +176,13 @@ class DescriptionColdStart(Strategy):
         # classes the handled items fit least go first; ties at random
         handled = np.bincount(S[~free].argmax(axis=1), minlength=k) if (~free).any() else None
         order = rng.permutation(k)
-        if handled is not None:
-            order = order[np.argsort(handled[order], kind="stable")]
-        quota = np.full(k, n // k)
-        quota[order[: n % k]] += 1
+        if self.counts is not None:
+            quota, order = _water_fill(np.asarray(self.counts, dtype=np.int64), n, order)
+        else:
+            if handled is not None:
+                order = order[np.argsort(handled[order], kind="stable")]
+            quota = np.full(k, n // k)
+            quota[order[: n % k]] += 1
         free_pos = np.flatnonzero(free)
         windows: dict[int, np.ndarray] = {}
         for c in order:

@@ -22,12 +22,14 @@ def test_import_pulls_no_heavy_or_widget_modules() -> None:
 def test_public_names() -> None:
     assert {"features", "review"} <= set(alwidgets.__all__)
     assert alwidgets.features.__all__ == [
+        "DescriptionPhase",
         "ModelPreference",
         "PrecomputedEmbeddings",
         "TextFeatures",
         "ZeroShot",
         "check_texts",
         "default_cache_dir",
+        "description_phase",
         "out_of_fold_predictions",
         "prefer_model",
         "zero_shot",

@@ -113,10 +113,10 @@ def test_cluster_margin_clusters_once_per_pool() -> None:
     learner = ActiveLearner(LogisticRegression(), strategy, random_state=0).fit(X[lab], y[lab])
     first = learner.query(X, 8)
     candidates = np.argsort(-learner.scores_)[:80]  # the 10·n most uncertain rows
-    cache = learner._pool_cache(X)
+    cache = learner._pool_cache.get(X, 0)
     model = next(iter(cache.values()))
     second = learner.query(X, 8, exclude=first)
-    assert next(iter(learner._pool_cache(X).values())) is model, "the clustering is reused"
+    assert next(iter(learner._pool_cache.get(X, 0).values())) is model, "the clustering is reused"
     assert not set(first.tolist()) & set(second.tolist())
     # round-robin: the batch spans as many clusters as its candidates do
     assert set(first.tolist()) <= set(candidates.tolist())
@@ -126,7 +126,7 @@ def test_cluster_margin_clusters_once_per_pool() -> None:
     assert np.array_equal(in_batch > 0, in_candidates > 0)
     assert in_batch.max() - in_batch[in_batch > 0].min() <= 1, "evenly, round-robin"
     learner.query(X.copy(), 4)  # another pool object gets a fresh cache
-    assert next(iter(learner._pool_cache(X).values()), None) is not model
+    assert next(iter(learner._pool_cache.get(X, 0).values()), None) is not model
 
 
 def test_batch_strategies_spread_over_blobs() -> None:
