@@ -130,7 +130,7 @@ def strategy_label(strategy: Any, multi_label: bool) -> str:
     """The strategy's name on the plots, ``"auto"`` resolved for the task.
 
     >>> strategy_label("auto", False), strategy_label("auto", True), strategy_label("lci", True)
-    ('margin', 'random', 'lci')
+    ('margin', 'mmu', 'lci')
     """
     from alwidgets.strategies import check_task, get_strategy
 

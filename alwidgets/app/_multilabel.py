@@ -270,7 +270,8 @@ def curve_metrics(
     from sklearn.base import clone
     from sklearn.model_selection import KFold
 
-    from alwidgets._multilabel import as_multilabel, micro_macro_f1
+    from alwidgets._multilabel import as_multilabel
+    from alwidgets._thresholds import micro_macro_f1
     from alwidgets._utils import take_rows
 
     if X_eval is not None:

@@ -185,9 +185,10 @@ def _multi_label_status(status: dict[str, Any], snap: RankingSnapshot, strategy:
     if status["text"].startswith("no model yet"):
         status["text"] = "no model yet: the first one trains on the first batch"
     if strategy == "auto":
-        from alwidgets.strategies._registry import AUTO
+        from alwidgets.strategies import check_task, get_strategy
 
-        status["text"] += f" · strategy auto → {AUTO[True]} (multi-label default)"
+        chosen = check_task(get_strategy("auto"), True).name
+        status["text"] += f" · strategy auto → {chosen} (multi-label default)"
 
 
 def panel_stats(

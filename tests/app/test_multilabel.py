@@ -102,20 +102,20 @@ def test_sets_are_stored_as_given_and_the_model_learns_them(make, yeast, tmp_pat
     assert stored(tmp_path / "tags.alw") == given
     learner = lab.learner
     assert learner.multi_label_ and list(learner.classes_) == classes
-    assert learner.strategy_.name == "random"  # "auto" on a multi-label task
+    assert learner.strategy_.name == "mmu"  # "auto" on a multi-label task
     curve = lab.learning_curve
     assert curve["n_labels"].tolist() == [6, 12, 18]
     assert curve["score"].iloc[1:].between(0.05, 1).all()  # micro-F1, CV from 9 labels on
     assert curve["macro_f1"].iloc[1:].between(0, 1).all()
     assert (curve["macro_f1"].iloc[1:] <= curve["score"].iloc[1:] + 1e-9).all()  # rare classes
-    assert set(curve["strategy"]) == {"random"} and set(curve["metric"]) == {"micro-F1 (CV)"}
+    assert set(curve["strategy"]) == {"mmu"} and set(curve["metric"]) == {"micro-F1 (CV)"}
     card = lab.batch_widget.cards[0]
     proba = np.array(card["proba"])
     assert proba.shape == (len(classes),)
     assert card["suggestion"] == np.flatnonzero(proba >= 0.5).tolist()
-    assert "auto → random" in lab.batch_widget.status["text"]
+    assert "auto → mmu" in lab.batch_widget.status["text"]
     events = lab.store.events
-    assert set(events.loc[events["action"] == "label", "strategy"]) <= {"cold_start", "random"}
+    assert set(events.loc[events["action"] == "label", "strategy"]) <= {"cold_start", "mmu"}
     assert first in lab.labels.index
 
 
@@ -292,16 +292,16 @@ def test_a_function_oracle_and_an_eval_set_of_sets(make, yeast) -> None:
     curve = lab.learning_curve
     assert set(curve["metric"]) == {"micro-F1 (eval set)"}
     assert curve[["score", "macro_f1", "lci_score"]].notna().all().all()
-    assert lab.learning_curve_plot.series[:2] == ["micro-F1 · random", "macro-F1 · random"]
+    assert lab.learning_curve_plot.series[:2] == ["micro-F1 · mmu", "macro-F1 · mmu"]
 
 
 def test_the_histogram_shows_the_mean_margin_under_random(make, yeast) -> None:
-    """With ``random`` (the multi-label "auto") the strategy's scores are coin flips; the
-    histogram and the cards show the model's mean margin over classes instead."""
+    """With ``random`` the strategy's scores are coin flips; the histogram and the cards
+    show the model's mean margin over classes instead (and its axis says so)."""
     from alwidgets.strategies import mean_margin
 
     X, Y, _ = yeast
-    lab = make()
+    lab = make(strategy="random")
     answer_batch(lab, Y)
     lab.retrain(wait=True)
     snap = lab.snapshot
@@ -310,6 +310,7 @@ def test_the_histogram_shows_the_mean_margin_under_random(make, yeast) -> None:
     hist = lab._ctl.read(lambda c: histogram_of(c.queue, c.mirror))
     np.testing.assert_allclose(hist.scores, expected)
     assert "mean margin" in lab.batch_widget.next_cards[0]["why"]
+    assert lab.histogram.widget.layout.xaxis.title.text.startswith("mean margin")
 
 
 def test_warnings_none_on_the_happy_path(make, yeast) -> None:
