@@ -58,7 +58,10 @@ def build_controller(
     """
     from alwidgets.app._fit import run_job
 
-    mirror = SessionMirror(inp.ids, inp.classes, annotator=annotator, mine_only=overlap > 1)
+    mirror = SessionMirror(
+        inp.ids, inp.classes, annotator=annotator, mine_only=overlap > 1,
+        multi_label=inp.multi_label,
+    )  # fmt: skip
     events = store.events
     mirror.load(events)
 
@@ -73,7 +76,7 @@ def build_controller(
         estimator=inp.estimator, strategy=inp.strategy, classes=inp.classes,
         n_items=len(inp.ids), batch_size=inp.batch_size, retrain_every=inp.retrain_every,
         compare_with=inp.compare_with, seed=inp.seed, rng=rng,
-        first_version=last_version(store.models),
+        first_version=last_version(store.models), multi_label=inp.multi_label,
     )  # fmt: skip
     cold = run_job(sched.make_job(False, {}, mirror.handled, []), data)
     if cold.error:
@@ -82,7 +85,8 @@ def build_controller(
             f"could not rank the pool for the first batch: {cold.error}. Check that X "
             "suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
         )
-    cards = CardMaker(ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes)
+    cards = CardMaker(ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes,
+                      multi_label=inp.multi_label)  # fmt: skip
     queue = BatchQueue(
         cards, batch_size=inp.batch_size, rng=rng, snapshot=cold, handled=mirror.handled,
         claim=None if team is None else (lambda positions, k: team.claim(positions, k)[0]),
@@ -90,5 +94,5 @@ def build_controller(
     return LabelingController(
         store, mirror, queue, sched, team=team, make_team=make_team, annotator=annotator,
         overlap=overlap,
-        review=(inp.estimator, inp.X, inp.seed), stats_base=store.stats(),
+        review=(inp.estimator, inp.X, inp.seed, inp.classes), stats_base=store.stats(),
     )  # fmt: skip

@@ -290,7 +290,7 @@ class BatchQueue:
             i = row.get(int(card["key"]))
             if self.review is not None and int(card["key"]) in self.review:
                 i = None  # a review card keeps the out-of-fold guess, not the model's own
-            cards.append(card if i is None else CardMaker.suggested(card, proba[i]))
+            cards.append(card if i is None else self.cards.suggested(card, proba[i]))
         cur = self.current
         self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 
