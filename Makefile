@@ -93,7 +93,7 @@ pytest: $(VENV)/.test browser-deps js-deps pg-deps
 		eval "$$($(PY) scripts/pg_cluster.py start)" || exit 1; \
 	fi; \
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider; status=$$?; \
+		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider --durations=40; status=$$?; \
 	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
 	exit $$status
 

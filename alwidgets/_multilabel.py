@@ -7,10 +7,9 @@ only).
 
 * :func:`is_indicator` — whether a target is a 2-D indicator (multi-label).
 * :func:`check_indicator` — validate one, return it as ``uint8`` with its classes.
-* :class:`MultiLabelModel` — any probabilistic classifier made multi-label: one binary
-  model per class (binary relevance) for a plain classifier, the user's own
-  ``OneVsRestClassifier``/``MultiOutputClassifier``/native multi-output estimator as is.
-  A class with no positive (or no negative) yet gets a constant prior instead of a model.
+* :class:`MultiLabelModel` — any probabilistic classifier made multi-label (binary
+  relevance, or the user's own multi-output estimator as is); a class with no positive
+  (or no negative) yet gets a constant prior instead of a model.
 * :func:`as_multilabel` — wrap an estimator (a Pipeline: its last step) for ``fit(X, Y)``.
 
 Examples
@@ -37,6 +36,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 
 from alwidgets._check_x import is_dataframe
+from alwidgets._thresholds import DEFAULT_THRESHOLD, check_threshold, cv_thresholds
 from alwidgets._utils import n_rows, take_rows
 from alwidgets.exceptions import EstimatorError, InvalidInputError
 
@@ -47,7 +47,6 @@ __all__ = [
     "check_indicator",
     "inherit_input_tags",
     "is_indicator",
-    "micro_macro_f1",
 ]
 
 _FIX = (
@@ -188,21 +187,6 @@ def check_classes_occur(Y: np.ndarray, classes: np.ndarray, *, name: str = "Y") 
         )
 
 
-def micro_macro_f1(Y_true: np.ndarray, Y_pred: np.ndarray) -> tuple[float, float]:
-    """Micro- and macro-averaged F1 of indicator predictions (0 where undefined).
-
-    Examples
-    --------
-    >>> micro_macro_f1(np.array([[1, 0], [0, 1]]), np.array([[1, 0], [0, 0]]))
-    (0.6666666666666666, 0.5)
-    """
-    from sklearn.metrics import f1_score
-
-    micro = f1_score(Y_true, Y_pred, average="micro", zero_division=0)
-    macro = f1_score(Y_true, Y_pred, average="macro", zero_division=0)
-    return float(micro), float(macro)
-
-
 def inherit_input_tags(tags: Any, estimator: Any) -> Any:
     """Copy ``estimator``'s input tags (sparse, NaN, raw text) into a wrapper's ``tags``."""
     from sklearn.utils import get_tags
@@ -266,6 +250,10 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
     ----------
     estimator : classifier with ``predict_proba``
         Cloned at every :meth:`fit`.
+    threshold : float or "cv", default 0.5
+        :meth:`predict`'s decision threshold for every class, or ``"cv"``: per class,
+        the threshold that maximises its F1 on 3-fold out-of-fold probabilities of the
+        labeled items (SCut, ``alwidgets._thresholds``; costs 3 more fits per class).
 
     Attributes
     ----------
@@ -279,10 +267,13 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
         Binary relevance: one fitted clone per entry of ``fitted_classes_``.
     estimator_ : classifier or None
         The fitted clone when the estimator is fit on the indicator as a whole.
+    thresholds_ : ndarray of float64
+        The decision threshold of every class.
     """
 
-    def __init__(self, estimator: Any) -> None:
+    def __init__(self, estimator: Any, threshold: float | str = DEFAULT_THRESHOLD) -> None:
         self.estimator = estimator
+        self.threshold = threshold
 
     def __sklearn_tags__(self) -> Any:
         """Multi-output; accepts the input the wrapped estimator accepts (sparse, NaN, text)."""
@@ -293,6 +284,7 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: Any, Y: Any) -> MultiLabelModel:
         """Fit on items ``X`` and their indicator ``Y`` (n_items × n_classes)."""
+        threshold = check_threshold(self.threshold)
         Y, self.classes_ = check_indicator(Y, n_rows(X))
         n = Y.shape[0]
         positives = Y.sum(axis=0, dtype=np.int64)
@@ -301,6 +293,11 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
         self.estimators_: list[Any] = []
         self.estimator_: Any = None
         cols = self.fitted_classes_
+        base = self.estimator.estimator if _is_wrapper(self.estimator) else self.estimator
+        fixed = DEFAULT_THRESHOLD if threshold == "cv" else float(threshold)
+        self.thresholds_ = np.full(len(positives), fixed)
+        if threshold == "cv":
+            self.thresholds_ = cv_thresholds(base, X, Y, cols)
         if len(cols) == 0:
             return self
         if _native(self.estimator) and len(cols) >= 2:
@@ -313,7 +310,6 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
                 ) from err
             self._fitted_proba(take_rows(X, slice(0, 1)))  # its output is usable: fail now
         else:
-            base = self.estimator.estimator if _is_wrapper(self.estimator) else self.estimator
             self.estimators_ = [clone(base).fit(X, Y[:, j]) for j in cols]
         return self
 
@@ -350,8 +346,8 @@ class MultiLabelModel(ClassifierMixin, BaseEstimator):
         return proba
 
     def predict(self, X: Any) -> np.ndarray:
-        """The indicator of the classes with probability >= 0.5, shape (n_items, n_classes)."""
-        return (self.predict_proba(X) >= 0.5).astype(np.int64)
+        """The indicator of the classes whose probability reaches ``thresholds_``, (n, k)."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int64)
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Micro-averaged F1 of :meth:`predict` against the indicator ``y``."""

@@ -29,7 +29,7 @@ Multi-label: fit on a 0/1 indicator ``Y`` (one column per class, scikit-learn's 
 >>> Y = np.column_stack([y, (X[:, 0] > 0.5).astype(int), (X[:, 1] > 0).astype(int)])
 >>> tagger = ActiveLearner(LogisticRegression(), random_state=0).fit(X[:30], Y[:30])
 >>> tagger.multi_label_, tagger.predict_proba(X[:2]).shape, tagger.strategy_.name
-(True, (2, 3), 'random')
+(True, (2, 3), 'mmu')
 """
 
 from __future__ import annotations

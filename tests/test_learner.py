@@ -294,7 +294,9 @@ def test_wrong_shapes(data) -> None:
 
 
 def test_unknown_strategy_at_query(data) -> None:
-    with pytest.raises(UnknownStrategyError, match="available: auto, badge, cluster_margin"):
+    with pytest.raises(
+        UnknownStrategyError, match="available: adaptive, auto, badge, cluster_margin"
+    ):
         ActiveLearner(LogisticRegression(), "bald").query(data[0], 3)
 
 

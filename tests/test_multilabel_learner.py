@@ -63,7 +63,7 @@ def test_fit_on_any_indicator_container(data, kind: str) -> None:
     assert np.array_equal(predicted, (proba >= 0.5).astype(int))
     expected_f1 = f1_score(Y, predicted, average="micro")
     assert learner.score(X, Y) == pytest.approx(expected_f1)
-    assert learner.strategy_.name == "random"  # "auto" on a multi-label task
+    assert learner.strategy_.name == "mmu"  # "auto" on a multi-label task
 
 
 def test_wrappers_and_binary_relevance_agree(data) -> None:
@@ -140,7 +140,7 @@ def test_auto_is_margin_on_single_label_same_picks() -> None:
 def test_refit_switches_task_and_auto_follows(data) -> None:
     X, Y = data
     learner = ActiveLearner(LogisticRegression(), random_state=0).fit(X[LAB], Y[LAB])
-    assert learner.strategy_.name == "random"
+    assert learner.strategy_.name == "mmu"
     learner.fit(X[LAB], Y[LAB, 0])
     assert learner.multi_label_ is False and learner.strategy_.name == "margin"
     assert learner.predict_proba(X[:2]).shape == (2, 2)

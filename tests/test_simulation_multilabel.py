@@ -48,7 +48,7 @@ def test_curve_columns_and_scores(data) -> None:
         "classes_seen",
         "seconds",
     ]
-    assert curve["strategy"].unique().tolist() == ["random"]  # "auto", resolved
+    assert curve["strategy"].unique().tolist() == ["mmu"]  # "auto", resolved
     assert curve["n_labels"].tolist() == [10, 20, 30, 40]
     assert (curve["score"] == curve["micro_f1"]).all()
     assert curve[["micro_f1", "macro_f1"]].stack().between(0, 1).all()
@@ -97,7 +97,7 @@ def test_compare_reports_micro_by_default_and_macro_on_request(data) -> None:
     result = compare(
         LogisticRegression(max_iter=500), X, Y, ["auto", "mean_margin", "lci", "mmc"], **common
     )
-    assert result.strategies == ["random", "mean_margin", "lci", "mmc"]  # auto = the baseline
+    assert result.strategies == ["random", "mmu", "mean_margin", "lci", "mmc"]  # + the baseline
     assert result.metric == "micro_f1"
     per_seed = result.per_seed
     assert per_seed["full_score"].between(0, 1).all()
@@ -137,8 +137,8 @@ def test_bad_targets_are_clear_errors(data) -> None:
         _sim(X[:300], Y[:300], X_test=X[300:], y_test=Y[300:, :4])
     with pytest.raises(InvalidInputError, match="unknown metric 'accuracy' for a multi-label"):
         compare(LogisticRegression(), X, Y, ["lci"], seeds=1, budget=20, metric="accuracy")
-    with pytest.raises(InvalidInputError, match="'auto' stands for 'random'"):
-        compare(LogisticRegression(), X, Y, ["lci", "lci"], seeds=1, budget=20)
+    with pytest.raises(InvalidInputError, match="'auto' stands for 'mmu'"):
+        compare(LogisticRegression(), X, Y, ["mmu", "auto"], seeds=1, budget=20)
 
 
 def test_single_label_default_is_still_margin(data) -> None:

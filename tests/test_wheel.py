@@ -108,6 +108,8 @@ def test_wheel_holds_the_front_end_data_and_licence(wheel: Path) -> None:
     for needed in (
         "alwidgets/widgets/_batch.js",
         "alwidgets/widgets/_batch_state.js",
+        "alwidgets/widgets/_batch_cards.js",
+        "alwidgets/widgets/_chips.js",
         "alwidgets/widgets/_batch.css",
         "alwidgets/py.typed",
     ):
@@ -212,6 +214,7 @@ async ([base, state]) => {
   document.head.append(css);
   await loaded;
   state._state_esm = await (await fetch(base + "_batch_state.js")).text();
+  state._cards_esm = await (await fetch(base + "_batch_cards.js")).text();
   const mod = await import(base + "_batch.js");
   const host = document.createElement("div");
   document.body.append(host);

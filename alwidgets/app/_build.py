@@ -62,7 +62,10 @@ def build_controller(
 
     zero_shot = inp.zero_shot  # with class descriptions: the pool's zero-shot guesses
 
-    mirror = SessionMirror(inp.ids, inp.classes, annotator=annotator, mine_only=overlap > 1)
+    mirror = SessionMirror(
+        inp.ids, inp.classes, annotator=annotator, mine_only=overlap > 1,
+        multi_label=inp.multi_label,
+    )  # fmt: skip
     events = store.events
     mirror.load(events)
 
@@ -78,7 +81,7 @@ def build_controller(
         n_items=len(inp.ids), batch_size=inp.batch_size, retrain_every=inp.retrain_every,
         compare_with=inp.compare_with, seed=inp.seed, rng=rng,
         first_version=last_version(store.models), descriptions=inp.descriptions,
-        zero_shot=zero_shot,
+        zero_shot=zero_shot, multi_label=inp.multi_label,
     )  # fmt: skip
     cold = run_job(sched.make_job(False, {}, mirror.handled, []), data)
     if cold.error:
@@ -88,7 +91,7 @@ def build_controller(
             "suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
         )
     cards = CardMaker(ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes,
-                      zero_shot=zero_shot)  # fmt: skip
+                      multi_label=inp.multi_label, zero_shot=zero_shot)  # fmt: skip
     queue = BatchQueue(
         cards, batch_size=inp.batch_size, rng=rng, snapshot=cold, handled=mirror.handled,
         claim=None if team is None else (lambda positions, k: team.claim(positions, k)[0]),
@@ -96,6 +99,6 @@ def build_controller(
     return LabelingController(
         store, mirror, queue, sched, team=team, make_team=make_team, annotator=annotator,
         overlap=overlap,
-        review=(inp.estimator, inp.X, inp.seed), stats_base=store.stats(),
+        review=(inp.estimator, inp.X, inp.seed, inp.classes), stats_base=store.stats(),
         signals=Signals(inp.classes, eval_set=inp.X_eval is not None),
     )  # fmt: skip

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from alwidgets.app import _multilabel as ml
 from alwidgets.app._descriptions import ZeroShotCards, zero_shot_suggests
 from alwidgets.app._jobs import RankingSnapshot
 
@@ -58,9 +59,11 @@ class CardMaker:
 
     def __init__(
         self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any],
+        multi_label: bool = False,
         zero_shot: ZeroShotCards | None = None,
     ) -> None:  # fmt: skip
         self.ids, self.items, self.display, self.classes = ids, items, display, classes
+        self.multi_label = multi_label  # a guess is a set of classes (chips), not one class
         self.zero_shot = zero_shot  # read only: the pool's zero-shot guesses
         self._html: OrderedDict[int, str] = OrderedDict()
 
@@ -79,10 +82,7 @@ class CardMaker:
         proba = None  # a pick outside the ranking: a guess at the next retrain, not now
         if rank is not None and snap.proba is not None and rank - 1 < len(snap.proba):
             proba = snap.proba[rank - 1]
-        suggestion = confidence = None
-        if proba is not None and proba.sum() > 0:
-            suggestion = int(np.argmax(proba))
-            confidence = float(proba[suggestion])
+        guess = self._guess(proba)
         fitted = snap.fitted
         if reason is not None:
             strategy, why, why_long = kind, reason, reason
@@ -105,6 +105,12 @@ class CardMaker:
                 f"picked by {strategy} from model v{snap.version}: utility {score:.3f} "
                 f"(higher = more informative), rank {rank} of {len(snap.order)} ranked"
             )
+        if reason is None and rank is not None and fitted and snap.utility is not None:
+            u = float(snap.utility[pos])  # random picks: the model's doubt, not the coin flip
+            why = f"{strategy} #{rank} · mean margin {u:.3f}"
+            why_long = (
+                f"picked at random (model v{snap.version}); its mean margin over classes is {u:.3f}"
+            )
         version = snap.version if fitted else None
         kept = score if finite else None
         info = {"model_version": version, "score": kept, "rank": rank, "strategy": strategy}
@@ -112,10 +118,9 @@ class CardMaker:
             "key": str(pos),
             "item_id": self.ids[pos],
             "html": self.render(pos),
-            "suggestion": suggestion,
-            "confidence": confidence,
-            "suggested_by": None if suggestion is None else "model",
-            "model_suggestion": suggestion,
+            **guess,
+            "suggested_by": None if guess["suggestion"] is None else "model",
+            "model_suggestion": guess["suggestion"],
             "score": kept,
             "rank": rank,
             "why": why,
@@ -143,6 +148,10 @@ class CardMaker:
         self, pos: int, info: dict[str, Any], snap: RankingSnapshot
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """A card for a labeled item under review: its label, the models' guess, the score."""
+        if self.multi_label:  # one suspect (item, class) bit: "is 'economy' right here?"
+            fields = ml.review_fields(info, self.classes)
+            card, query = self.card(pos, None, snap, reason=fields["why"], kind="review")
+            return {**card, **fields}, query
         label, guess = info["label"], info["guess"]
         why = f"review: labeled {label!r}, models guess {guess!r}"
         why_long = (
@@ -158,10 +167,12 @@ class CardMaker:
     @staticmethod
     def rescored(card: dict[str, Any], snap: RankingSnapshot) -> dict[str, Any]:
         """The card with the utility of the ranking in use (the histogram's number)."""
-        score = float(snap.scores[int(card["key"])])
+        shown = snap.utility if snap.utility is not None else snap.scores
+        score = float(shown[int(card["key"])])
         if not np.isfinite(score):
             return card
-        why, why_long = _describe(card.get("picked", {}), snap, score)
+        name = "mean margin" if snap.utility is not None else snap.strategy
+        why, why_long = _describe(card.get("picked", {}), snap, score, name)
         return {**card, "score": score, "why": why, "why_long": why_long}
 
     def suggested(
@@ -169,11 +180,21 @@ class CardMaker:
     ) -> dict[str, Any]:
         """The card with a new model's guess (class probabilities in session order); the
         zero-shot guess stays shown while it is preferred."""
-        if proba.sum() <= 0:
+        guess = self._guess(proba)
+        if guess["suggestion"] is None:
             return card
+        card = {**card, **guess, "suggested_by": "model", "model_suggestion": guess["suggestion"]}
+        return self.zero_shot_guess(card, snap)
+
+    def _guess(self, proba: np.ndarray | None) -> dict[str, Any]:
+        """``suggestion`` and ``confidence`` (``None``: no model): the likeliest class, or
+        (multi-label) the predicted set with ``proba`` per class."""
+        if self.multi_label:
+            return ml.suggestion(proba)
+        if proba is None or proba.sum() <= 0:
+            return {"suggestion": None, "confidence": None}
         best = int(np.argmax(proba))
-        guess = {"suggestion": best, "confidence": float(proba[best]), "suggested_by": "model"}
-        return self.zero_shot_guess({**card, **guess, "model_suggestion": best}, snap)
+        return {"suggestion": best, "confidence": float(proba[best])}
 
     def render(self, pos: int) -> str:
         """HTML of one item (cached: only queued items are ever rendered)."""
@@ -205,7 +226,9 @@ class CardMaker:
         return items[pos]
 
 
-def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tuple[str, str]:
+def _describe(
+    picked: dict[str, Any], snap: RankingSnapshot, score: float, name: str | None = None
+) -> tuple[str, str]:
     """A card's short and long reason: why it was picked, with the current model's score.
 
     >>> snap = RankingSnapshot(version=3, n_labels=9, order=np.arange(2),
@@ -215,11 +238,16 @@ def _describe(picked: dict[str, Any], snap: RankingSnapshot, score: float) -> tu
     >>> _describe({"strategy": "cold_start", "rank": 9, "why": "cold start #9"}, snap, 0.5)[0]
     'cold start #9 · margin 0.500'
     """
-    now = f"{snap.strategy} {score:.3f}"
+    name = name or snap.strategy
+    now = f"{name} {score:.3f}"
     strategy, rank = picked.get("strategy"), picked.get("rank")
-    long_now = f"model v{snap.version} gives it {snap.strategy} utility {score:.3f} (higher = more informative)"
-    if strategy in (None, "undo", "review", "random", "cold_start", "describe"):
-        first = picked.get("why") or "shown earlier"
+    long_now = (
+        f"model v{snap.version} gives it {name} utility {score:.3f} (higher = more informative)"
+    )
+    if strategy in (None, "undo", "review", "cold_start", "describe") or (
+        strategy == "random" and rank is None
+    ):
+        first = (picked.get("why") or "shown earlier").split(" · ")[0]  # not an old utility
         return f"{first} · {now}", f"{first}; {long_now}"
     then = picked.get("score")
     was = f" (utility {then:.3f} then)" if isinstance(then, float) else ""

@@ -11,9 +11,10 @@ Python caller).
 The view (:class:`~alwidgets.app._view.AppView`) renders it; the facade
 (:class:`~alwidgets.ActiveLabeler`) carries out its effects.
 
-The records are meant to grow: an answer's ``label`` may later be a set of classes
-(multi-label), a card is a dict that can carry extra fields, and ``stats`` a dict
-that can carry extra keys (the panel's :data:`~alwidgets.widgets.STATS_KEYS`).
+The records are meant to grow: an answer's ``label`` is one class or, multi-label, a
+tuple of classes in class order; a card is a dict that can carry extra fields, and
+``stats`` a dict that can carry extra keys (the panel's
+:data:`~alwidgets.widgets.STATS_KEYS`).
 
 Examples
 --------
@@ -48,7 +49,7 @@ class Answer:
 
     pos: int
     action: str  # "label", "skip" or "unsure"
-    label: Any = None  # a class (later: a set of classes, for multi-label)
+    label: Any = None  # a class; multi-label: a tuple of classes in class order
     seq: int | None = None
     session: str | None = None
     seconds: float | None = None

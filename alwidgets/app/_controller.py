@@ -50,7 +50,7 @@ class LabelingController:
     """The labeling core of one :class:`~alwidgets.ActiveLabeler` (module docstring).
 
     ``team`` is ``None`` for a lone labeler; ``make_team()`` builds one when a team shows
-    up. ``review`` is ``(estimator, X, seed)`` for :func:`~alwidgets.app._review.find_suspects`;
+    up. ``review`` is ``(estimator, X, seed, classes)`` for :func:`~alwidgets.app._review.find_suspects`;
     ``stats_base`` the store's stats at open (a resumed session's pace so far)."""
 
     def __init__(
@@ -64,7 +64,7 @@ class LabelingController:
         make_team: Callable[[], TeamRouting],
         annotator: str,
         overlap: int,
-        review: tuple[Any, Any, int],
+        review: tuple[Any, Any, int, list[Any]],
         stats_base: dict[str, Any],
         signals: Any,
     ) -> None:
@@ -349,7 +349,7 @@ class LabelingController:
         (index: positions). The models are fit outside the lock."""
         labels = self.read(lambda c: c.mirror.labels)
         try:
-            frame = find_suspects(*self._review_args[:2], labels, n, self._review_args[2])
+            frame = find_suspects(*self._review_args[:2], labels, n, *self._review_args[2:])
         except InvalidInputError as err:
             if not from_widget:
                 raise

@@ -38,6 +38,7 @@ from alwidgets.app._jobs import (
     pool_rows,
     proba_in_class_order,
 )
+from alwidgets.app._multilabel import curve_metrics
 from alwidgets.simulation import run_oracle_loop
 
 __all__ = ["MIN_PER_CLASS_FOR_CV", "run_job"]
@@ -49,8 +50,13 @@ MIN_PER_CLASS_FOR_CV = 3
 def _score(
     estimator: Any, X: Any, y: np.ndarray, data: PoolData, cv: bool, seed: int
 ) -> tuple[float | None, float | None, str]:
-    """Fit-and-score for a learning-curve point: on the eval set, else 3-fold CV."""
+    """Fit-and-score for a learning-curve point: on the eval set, else 3-fold CV
+    (multi-label: micro-F1 of the multi-label model)."""
     from sklearn.base import clone
+
+    if np.ndim(y) == 2:
+        m, name = curve_metrics(estimator, X, y, data.X_eval, data.y_eval, cv, seed)
+        return m.get("score"), m.get("score_std"), name
 
     if data.X_eval is not None:
         model = clone(estimator).fit(X, y)
@@ -127,6 +133,21 @@ def _dask_scores(learner: Any, data: PoolData) -> tuple[Any, tuple[np.ndarray, A
     return scores, (positions, learner.candidate_rows_)
 
 
+def _set_utility(learner: Any, data: PoolData) -> np.ndarray | None:
+    """A multi-label model's mean-margin utility of the in-memory pool (what the histogram
+    shows when ``random`` picks: its own scores are coin flips, not uncertainty)."""
+    if not getattr(learner, "multi_label_", False) or data.rows is not None:
+        return None
+    from alwidgets.strategies import mean_margin
+
+    n, step = n_rows(data.X), 65536
+    parts = [
+        mean_margin(learner.predict_proba(pool_rows(data, np.arange(i, min(n, i + step)))))
+        for i in range(0, n, step)
+    ]
+    return np.concatenate(parts) if parts else None
+
+
 def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     """Fit, rank and score; never raises (an error is returned in the snapshot)."""
     from alwidgets.learner import ActiveLearner
@@ -144,6 +165,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
                 pool_rows(data, job.positions, keep=True), job.labels, X_unlabeled=unlabeled
             )
             describe_with(learner, data.similarity)  # its description phase: no re-embedding
+            name = (getattr(learner, "strategy_", None) and learner.strategy_.name) or name
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
             learner.query(data.X, n, exclude=job.exclude) if n > 0 else [], dtype=np.int64
@@ -166,7 +188,12 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         metrics: dict[str, float] = {}
         metric_name = ""
         preference = None
-        if job.fit:
+        if job.fit and np.ndim(job.labels) == 2:  # multi-label: micro- and macro-F1
+            metrics, metric_name = curve_metrics(
+                job.estimator, pool_rows(data, job.positions), np.asarray(job.labels), data.X_eval,
+                data.y_eval, job.cv, job.random_state,
+            )  # fmt: skip
+        elif job.fit:
             X_lab = pool_rows(data, job.positions)
             preference = handover(job, X_lab)  # the model against zero-shot, on the labels
             if data.X_eval is not None:
@@ -216,6 +243,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             candidate_rows=candidate_rows,
             preference=preference,
             phase=getattr(learner, "description_phase_", None) if job.fit else None,
+            utility=_set_utility(learner, data) if job.fit and name == "random" else None,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going
         return failed_snapshot(job, err, seconds=time.perf_counter() - t0)

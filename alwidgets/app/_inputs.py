@@ -35,7 +35,7 @@ from alwidgets._utils import plain
 from alwidgets.app._descriptions import ZeroShotCards, check_describable, split_classes
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 
-__all__ = ["Inputs", "assign_keys", "check_inputs", "open_store"]
+__all__ = ["Inputs", "assign_keys", "check_inputs", "metric_label", "open_store", "strategy_label"]
 
 #: Keys that can label a class, in the order they are handed out.
 CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]  # j k s u: move, skip, unsure
@@ -43,9 +43,10 @@ CLASS_KEYS = [*"1234567890", *"abcdefghilmnopqrtvwxyz"]  # j k s u: move, skip, 
 logger = logging.getLogger("alwidgets")
 
 
-def assign_keys(classes: list[Any]) -> list[str]:
+def assign_keys(classes: list[Any], reserved: Sequence[str] = ()) -> list[str]:
     """One key per class: the class itself when it is one free character, else the next
-    free key of :data:`CLASS_KEYS` (``""`` when they run out: buttons only).
+    free key of :data:`CLASS_KEYS` (``""`` when they run out: buttons only). Keys in
+    ``reserved`` go to no class (``a``, accept the suggestion, on multi-label chips).
 
     >>> assign_keys([0, 1, 2])
     ['0', '1', '2']
@@ -53,9 +54,11 @@ def assign_keys(classes: list[Any]) -> list[str]:
     ['1', '2', 'y']
     >>> assign_keys(["s", "k"])  # reserved for skip / move: numbered instead
     ['1', '2']
+    >>> assign_keys(list("abc"), reserved="a")
+    ['1', 'b', 'c']
     """
     keys = [""] * len(classes)
-    taken: set[str] = set()
+    taken: set[str] = set(reserved)
     for i, c in enumerate(classes):
         name = str(c).lower()
         if len(name) == 1 and name in CLASS_KEYS and name not in taken:
@@ -75,6 +78,7 @@ def open_store(
     *,
     quiet: bool = False,
     session: str | None = None,
+    multi_label: bool = False,
 ) -> Any:
     """A :class:`~alwidgets.store.SessionStore` from a path, a ``postgresql://`` URL
     (with ``session``), an open store, or ``None``.
@@ -98,12 +102,49 @@ def open_store(
                 f"the store {store.location!r} has classes {store.classes!r}, but "
                 f"classes {classes!r} were passed; use the same classes or a new file."
             )
+        if store.multi_label != multi_label:
+            raise StoreMismatchError(_kind_text(store.location, store.multi_label))
         return store
     if isinstance(store, str | os.PathLike):
-        return SessionStore(store, classes=classes, annotator=annotator, session=session)
+        try:
+            return SessionStore(
+                store, classes=classes, annotator=annotator, session=session,
+                multi_label=multi_label,
+            )  # fmt: skip
+        except StoreMismatchError as err:
+            if "opened with multi_label=" not in str(err):
+                raise
+            raise StoreMismatchError(_kind_text(str(store), not multi_label)) from err
     raise InvalidInputError(
         f"store must be a file path or a SessionStore (or a postgresql:// URL), got "
         f"{type(store).__name__}."
+    )
+
+
+def metric_label(inp: Inputs) -> str:
+    """The learning curve's y axis: accuracy, or (multi-label) F1, on the eval set or CV."""
+    where = "eval set" if inp.X_eval is not None else "CV"
+    return f"F1 ({where})" if inp.multi_label else f"accuracy ({where})"
+
+
+def strategy_label(strategy: Any, multi_label: bool) -> str:
+    """The strategy's name on the plots, ``"auto"`` resolved for the task.
+
+    >>> strategy_label("auto", False), strategy_label("auto", True), strategy_label("lci", True)
+    ('margin', 'mmu', 'lci')
+    """
+    from alwidgets.strategies import check_task, get_strategy
+
+    return str(check_task(get_strategy(strategy), multi_label).name)
+
+
+def _kind_text(where: Any, stored_multi: bool) -> str:
+    """The error for a store of the other session kind, naming the fix in the app's terms."""
+    kind = "multi-label" if stored_multi else "single-label"
+    return (
+        f"the store {where!r} holds a {kind} session; it was left untouched. Pass "
+        f"ActiveLabeler(..., multi_label={stored_multi}) to continue it, or a new store for "
+        "the other kind."
     )
 
 
@@ -148,6 +189,7 @@ class Inputs:
     retrain_every: int | None
     retrain_in: str  # "thread" or "process" ("auto" resolved)
     seed: int
+    multi_label: bool = False
 
 
 def check_inputs(
@@ -165,6 +207,7 @@ def check_inputs(
     retrain_every: int | None,
     retrain_in: str,
     random_state: Any,
+    multi_label: bool = False,
 ) -> Inputs:
     """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched);
     with ``classes={class: description}``, compare the pool with the descriptions once
@@ -177,11 +220,20 @@ def check_inputs(
     >>> inputs.ids, type(inputs.estimator).__name__
     ([0, 1, 2, 3, 4], 'LogisticRegression')
     """
+    from alwidgets.app import _multilabel as ml
     from alwidgets.app._worker import choose_mode
     from alwidgets.display import get_renderer
-    from alwidgets.strategies import get_strategy
+    from alwidgets.strategies import check_task, get_strategy
 
+    if not isinstance(multi_label, bool):
+        raise InvalidInputError(f"multi_label must be True or False, got {multi_label!r}.")
     classes, descriptions = split_classes(classes)  # {class: description}: keys in order
+    if descriptions is not None and multi_label:
+        raise InvalidInputError(
+            "class descriptions (classes as a dict) work for one label per item only: a "
+            "zero-shot guess is the one closest class, not a set. Pass the classes as a list "
+            "with multi_label=True."
+        )
     checked_classes = check_classes(classes)
     if estimator is None:
         from sklearn.linear_model import LogisticRegression
@@ -215,7 +267,7 @@ def check_inputs(
         raise InvalidInputError(
             f"retrain_in must be 'auto', 'thread' or 'process', got {retrain_in!r}."
         )
-    get_strategy(strategy)  # an unknown name raises UnknownStrategyError now
+    check_task(get_strategy(strategy), multi_label)  # unknown or not for this task: now
     why = "the pool is on a Dask cluster" if on_dask else f"retrain_in={retrain_in!r}"
     if retrain_in == "auto":
         retrain_in, why = choose_mode(estimator, strategy)
@@ -223,8 +275,13 @@ def check_inputs(
     seed = int(np.random.default_rng(random_state).integers(2**31 - 1))
     X_eval = y_eval = None
     if eval_set is not None:
-        X_eval, y_eval = check_eval_set(eval_set, checked_classes)
-    truth = None if oracle is None else check_oracle(oracle, ids, checked_classes)
+        check = ml.check_eval_sets if multi_label else check_eval_set
+        X_eval, y_eval = check(eval_set, checked_classes)
+    truth = None
+    if oracle is not None:
+        truth = (ml.check_oracle_sets if multi_label else check_oracle)(
+            oracle, ids, checked_classes
+        )
     zero_shot = None  # the first batch needs the pool's similarities: before the store opens
     if descriptions is not None:
         zero_shot = ZeroShotCards.compute(X, descriptions, estimator, checked_classes)
@@ -239,7 +296,7 @@ def check_inputs(
             "pass oracle=y (true labels aligned with X) or drop compare_with."
         )
     for name in others:
-        get_strategy(name)
+        check_task(get_strategy(name), multi_label)
     return Inputs(
         classes=checked_classes,
         descriptions=descriptions,
@@ -258,4 +315,5 @@ def check_inputs(
         retrain_every=retrain_every,
         retrain_in=retrain_in,
         seed=seed,
+        multi_label=multi_label,
     )

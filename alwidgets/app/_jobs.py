@@ -55,7 +55,7 @@ class RetrainJob:
 
     version: int
     positions: np.ndarray  # labeled pool positions
-    labels: np.ndarray  # their labels (class values)
+    labels: Any  # their labels (class values; multi-label: a 0/1 DataFrame, a column per class)
     exclude: np.ndarray  # positions not to rank (labeled, skipped, unsure)
     estimator: Any  # unfitted; the learner clones it
     strategy: Any
@@ -137,6 +137,9 @@ class RankingSnapshot:
     candidate_rows: tuple[np.ndarray, Any] | None = None  # a Dask pool's candidates' rows
     preference: Any = None  # features.ModelPreference: the model against zero-shot (job.zero_shot)
     phase: Any = None  # the learner's description_phase_: who picks the next batches, why
+    # what the histogram shows when the strategy's scores are no uncertainty (multi-label
+    # ``random``): the model's mean-margin utility of every pool item
+    utility: np.ndarray | None = None
 
     @property
     def fitted(self) -> bool:
@@ -181,8 +184,11 @@ def pool_rows(data: PoolData, positions: Any, *, keep: bool = False) -> Any:
 
 
 def proba_in_class_order(learner: Any, X: Any, classes: list[Any]) -> np.ndarray:
-    """``predict_proba`` with one column per session class (0 for classes not seen yet)."""
+    """``predict_proba`` with one column per session class (0 for classes not seen yet;
+    multi-label: the indicator's columns, which are the session's classes in order)."""
     proba = np.asarray(learner.predict_proba(X), dtype=np.float64)
+    if getattr(learner, "multi_label_", False):
+        return proba
     out = np.zeros((proba.shape[0], len(classes)))
     index = {c: i for i, c in enumerate(classes)}
     for j, c in enumerate(learner.classes_):

@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 
 from alwidgets._check_args import check_team
-from alwidgets._check_classes import check_label, check_oracle_noise
+from alwidgets._check_classes import check_oracle_noise
 from alwidgets.app import _inputs as checks
 from alwidgets.app._build import build_controller
 from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
+from alwidgets.app._multilabel import check_answer
 from alwidgets.app._protocol import MessageProtocol
 from alwidgets.app._signals import stable_curve
 from alwidgets.app._teaching import Oracle, needs_oracle, start_run, teach_step
@@ -61,21 +62,19 @@ class ActiveLabeler:
         How an item is drawn on its card: a kind of :func:`alwidgets.display.render`
         or a function ``item -> html``.
     store : str, path or SessionStore, optional
-        Where labels are kept (a file, or a ``postgresql://`` URL). Reopening it
-        resumes the session (labels, undo history, learning curve); the constructor
-        waits up to ``RESUME_WAIT_S`` (2 s) for a model on the stored labels, a slower
-        one replaces the untouched cold-start cards when ready. ``None``: a temporary
-        file.
+        Where labels are kept (a file, or a ``postgresql://`` URL; ``None``: a temporary
+        file). Reopening it resumes the session; the constructor waits up to 2 s for a
+        model on the stored labels, a slower one replaces the untouched cold-start cards.
     batch_size : int, default 8
         Cards per batch.
-    strategy : str or callable, default "margin"
-        Query strategy (see :func:`alwidgets.strategies.available_strategies`).
+    strategy : str or callable, default "auto"
+        Query strategy (:func:`alwidgets.strategies.available_strategies`); ``"auto"``
+        is ``margin``, and ``mmu`` for multi-label (the status says so).
     eval_set : tuple (X_test, y_test), optional
         Held-out data for the learning curve; without it the curve is cross-validated
         on the labeled items (3 folds, once every class has 3 labels).
     oracle : array-like or callable, optional
-        True labels (aligned with the pool, or ``item_id -> label``) for teaching:
-        :meth:`step` and :meth:`run` answer with them.
+        True labels (pool-aligned, or ``item_id -> label``): :meth:`step`, :meth:`run` use them.
     oracle_noise : float, default 0
         The share of the oracle's answers that are wrong on purpose (listed in
         :attr:`oracle_mistakes`), to show :meth:`review` at work.
@@ -85,25 +84,26 @@ class ActiveLabeler:
         Retrain after this many new labels; default: after every batch. ``0``: only
         when :meth:`retrain` is called.
     retrain_in : {"auto", "thread", "process"}, default "auto"
-        Where fits run: a worker process keeps any model from slowing the keys; a
-        thread suffices when fits release the GIL. ``"auto"``: a process in notebooks,
-        a thread where a process cannot work (an estimator defined in the notebook, a
-        script). A failed process falls back to a thread. Kept as given:
-        :attr:`retrain_mode` says where fits run now.
+        Where fits run. ``"auto"``: a worker process in notebooks (no model slows the
+        keys), a thread where a process cannot work (an estimator defined in the
+        notebook, a script) or failed; :attr:`retrain_mode` says where fits run now.
     annotator : str, optional
         Name recorded with each action (default: ``JUPYTERHUB_USER``, else the login).
     session : str, optional
         With a ``postgresql://`` store: the session's name on the server.
     overlap : int, default 1
-        How many different annotators label each item. In a team each batch is
-        claimed (leased for ``lease_seconds``, renewed in the background) so colleagues
-        get other items, and every labeler trains on the team's labels; a label on an
-        item ``overlap`` colleagues labeled first is kept as a conflict, not a label
-        (its card says who was first). A lone labeler on a file claims nothing.
+        How many different annotators label each item. In a team each batch is claimed
+        (leased, renewed in the background) so colleagues get other items, and all train
+        on the team's labels; a label on an item ``overlap`` colleagues labeled first is
+        kept as a conflict, not a label. A lone labeler on a file claims nothing.
     lease_seconds : float, default 300
         How long a claim lasts without renewal.
     random_state : int, Generator or None
         Seed for the strategy, cold start and tie breaking.
+    multi_label : bool, default False
+        An answer is the *set* of classes that apply (``label(item, ["a", "b"])``; ``[]``
+        = none of them): a chip per class, its key toggles it, Enter commits (guide:
+        ``docs/guide/multilabel.md``). An oracle or eval set is then an indicator or sets.
 
     Attributes
     ----------
@@ -132,18 +132,20 @@ class ActiveLabeler:
     def __init__(
         self, X: Any, classes: Sequence[Any] | dict[Any, str], estimator: Any = None, *,
         items: Any = None, display: str | Callable[..., Any] = "auto", store: Any = None,
-        batch_size: int = 8, strategy: Any = "margin", eval_set: tuple[Any, Any] | None = None,
+        batch_size: int = 8, strategy: Any = "auto", eval_set: tuple[Any, Any] | None = None,
         oracle: Any = None, compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
         retrain_every: int | None = None, retrain_in: str = "auto", annotator: str | None = None,
         random_state: Any = None, session: str | None = None, overlap: int = 1,
-        lease_seconds: float = 300.0,
+        lease_seconds: float = 300.0, multi_label: bool = False,
     ) -> None:  # fmt: skip
         self.oracle_noise = check_oracle_noise(oracle_noise, oracle)
         inp = checks.check_inputs(  # every argument is checked before the store is opened
             X, classes, estimator, items=items, display=display, batch_size=batch_size,
             strategy=strategy, eval_set=eval_set, oracle=oracle, compare_with=compare_with,
             retrain_every=retrain_every, retrain_in=retrain_in, random_state=random_state,
+            multi_label=multi_label,
         )  # fmt: skip
+        self.multi_label = inp.multi_label
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
         self.descriptions = inp.descriptions  # {class: description} or None
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
@@ -155,8 +157,9 @@ class ActiveLabeler:
         self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X),
                               similarity=inp.zero_shot and inp.zero_shot.similarity)  # fmt: skip
         self.store = checks.open_store(
-            store, self.classes, self.annotator, quiet=self.oracle is not None, session=session
-        )
+            store, self.classes, self.annotator, quiet=self.oracle is not None, session=session,
+            multi_label=self.multi_label,
+        )  # fmt: skip
         self._ctl = build_controller(
             inp, self.store, self._data, annotator=self.annotator, overlap=self.overlap,
             lease_seconds=self.lease_seconds,
@@ -166,12 +169,12 @@ class ActiveLabeler:
             inp.oracle, classes=self.classes, noise=self.oracle_noise, rng=rng,
             pos=self._ctl.mirror.pos)  # fmt: skip
         protocol = MessageProtocol(
-            self._ctl, classes=self.classes, n_items=self.n_items,
+            self._ctl, classes=self.classes, n_items=self.n_items, multi_label=self.multi_label,
             deliver=lambda changes: self._deliver(changes, key_path=True),
         )  # fmt: skip
         self._view = AppView(
-            classes=self.classes, strategy=str(self.strategy), n_items=self.n_items,
-            metric="accuracy (eval set)" if inp.X_eval is not None else "accuracy (CV)",
+            classes=self.classes, strategy=checks.strategy_label(self.strategy, self.multi_label),
+            n_items=self.n_items, metric=checks.metric_label(inp), multi_label=self.multi_label,
             compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
         )  # fmt: skip
         self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
@@ -225,13 +228,15 @@ class ActiveLabeler:
         self._deliver(self._ctl.apply(snap, fallback=self._worker.fallback_news()))
 
     def label(self, item_id: Any, label: Any) -> None:
-        """Label an item (durable when this returns), like a key press on its card.
+        """Label an item (durable when this returns), like a key press on its card;
+        multi-label: ``label`` is any iterable of classes (``[]``: none of them).
 
         Raises :class:`~alwidgets.UnknownLabelError` for a label not in :attr:`classes`,
-        :class:`~alwidgets.InvalidInputError` for an item not in the pool; warns
+        :class:`~alwidgets.InvalidInputError` for an item not in the pool, a class named
+        twice, or a set where one class is expected (or the reverse); warns
         :class:`~alwidgets.LabelConflictWarning` when colleagues labeled it first.
         """
-        label = check_label(label, self.classes)
+        label = check_answer(label, self.classes, self.multi_label)
         self._call(self._ctl.answer(Answer(self._ctl.mirror.pos(item_id), "label", label)))
 
     def skip(self, item_id: Any) -> None:
@@ -260,12 +265,9 @@ class ActiveLabeler:
         self, wait: bool = False, timeout: float | None = None, force: bool = False
     ) -> None:
         """Retrain on all current labels in the background (``wait=True``: block until
-        the new ranking, curve point and plots are in place).
-
-        A model's errors do not raise: they are logged, shown and kept in
-        :attr:`last_error`; the previous model stays. With the labels of the model in
-        use (or under way) nothing is refit unless ``force=True``.
-        """
+        the new ranking, curve point and plots are in place). A model's errors do not
+        raise: they are shown and kept in :attr:`last_error` (the previous model stays).
+        With the labels of the model in use nothing is refit unless ``force=True``."""
         event = self._call(self._ctl.retrain(force))
         deadline = None if timeout is None else time.monotonic() + timeout
         while wait and event is not None:
@@ -280,7 +282,8 @@ class ActiveLabeler:
 
         ``n``: how many (default: every label its out-of-fold guess differs from).
         Returns the suspects in review order (index: item ids; columns ``label``,
-        ``guess``, ``score``, ``p_label``, ``p_guess``); empty: the cards stay.
+        ``guess``, ``score``, ``p_label``, ``p_guess``; multi-label: a row per suspect class
+        of an item, ``label``, ``guess``, ``class``, ``given``, ``score``, ``p``).
         """
         frame = self._call(self._ctl.start_review(n)).copy()
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")

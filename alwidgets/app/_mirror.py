@@ -82,13 +82,17 @@ class SessionMirror:
     mine_only : bool, default False
         Cards, the handled mask and undo are this annotator's own (overlap > 1);
         otherwise an item anyone answered is handled.
+    multi_label : bool, default False
+        Labels are tuples of classes: :attr:`per_class` counts the items each class
+        applies to (``()``: those that named none), cards get ``class_indices``.
     """
 
     def __init__(
-        self, ids: Sequence[Any], classes: list[Any], *, annotator: str, mine_only: bool = False
-    ) -> None:
+        self, ids: Sequence[Any], classes: list[Any], *, annotator: str, mine_only: bool = False,
+        multi_label: bool = False,
+    ) -> None:  # fmt: skip
         self.ids, self.classes = ids, list(classes)
-        self.annotator, self.mine_only = annotator, mine_only
+        self.annotator, self.mine_only, self.multi_label = annotator, mine_only, multi_label
         self.index = pd.Index(ids)
         self.seen = 0  # every event up to this id is mirrored
         self._live: dict[int, _Event] = {}  # live event id -> event
@@ -164,6 +168,8 @@ class SessionMirror:
         if event_id in self._live:
             return pos
         label = plain(label) if action == "label" else None
+        if isinstance(label, list | tuple):  # a multi-label set, hashable
+            label = tuple(plain(c) for c in label)
         self._live[event_id] = _Event(pos, annotator, action, label)
         if action == "label":
             self.per_annotator[annotator] += 1
@@ -261,7 +267,10 @@ class SessionMirror:
         return len(self._team_label)
 
     def trainable(self) -> bool:
-        """Labels of at least two classes: a model can be fit."""
+        """Labels of at least two classes (multi-label: any labeled set; a class with no
+        positive yet gets a constant prior): a model can be fit."""
+        if self.multi_label:
+            return self.n_labeled > 0
         return sum(1 for n in self.per_class.values() if n > 0) >= 2
 
     def label_of(self, pos: int) -> Any:
@@ -277,6 +286,9 @@ class SessionMirror:
             return None if text is None else {"action": "conflict", "class_index": None,
                                               "note": text}  # fmt: skip
         action, label = shown
+        if action == "label" and isinstance(label, tuple):  # a set: its classes' indices
+            indices = [self.classes.index(c) for c in label if c in self.classes]
+            return {"action": action, "class_index": None, "class_indices": indices}
         ci = self.classes.index(label) if action == "label" and label in self.classes else None
         return {"action": action, "class_index": ci}
 
@@ -303,6 +315,14 @@ class SessionMirror:
         return int(pos)
 
     # ---- deriving one item ----
+    def _count(self, label: Any, n: int) -> None:
+        """Count a label to train on: its class, or each class of a set (``()``: none)."""
+        if isinstance(label, tuple):
+            for c in label or ((),):
+                self.per_class[c] += n
+        else:
+            self.per_class[label] += n
+
     def _push(self, pos: int, ref: tuple[str, int] | None) -> None:
         self._done.append((pos, ref))
         del self._done[:-_UNDO_DEPTH]
@@ -313,10 +333,10 @@ class SessionMirror:
         labels = [e.label for e in events if e.action == "label"]
         old = self._team_label.pop(pos, None)
         if old is not None:
-            self.per_class[old] -= 1
+            self._count(old, -1)
         if labels:
             self._team_label[pos] = labels[-1]
-            self.per_class[labels[-1]] += 1
+            self._count(labels[-1], 1)
         if self.mine_only:
             events = [e for e in events if e.annotator == self.annotator]
         before = self._shown.pop(pos, None)

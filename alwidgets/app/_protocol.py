@@ -4,7 +4,8 @@ The browser (``widgets/_batch.js`` via :class:`~alwidgets.widgets.BatchWidget`) 
 three kinds of message, each with the view's ``seq``:
 
 * ``{"type": "action", "action": "label" | "skip" | "unsure", "key", "class_index",
-  "seconds", "session"}``: an answer about the pool item at position ``key``
+  "seconds", "session"}``: an answer about the pool item at position ``key``; a
+  multi-label labeler's label carries ``"class_indices": [..]`` (the set) instead
   (:meth:`~alwidgets.app._controller.LabelingController.answer`). It is applied even
   when the item is no longer in the current batch (the kernel may have moved on): it
   is still a valid answer about a pool item.
@@ -38,6 +39,7 @@ from typing import Any
 
 from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._mirror import ACTIONS
+from alwidgets.app._multilabel import message_label
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["MessageProtocol"]
@@ -55,8 +57,10 @@ class MessageProtocol:
         classes: list[Any],
         n_items: int,
         deliver: Callable[[Changes], object],
+        multi_label: bool = False,
     ) -> None:
         self.controller, self.classes, self.n_items = controller, classes, n_items
+        self.multi_label = multi_label
         self.deliver = deliver
         self._table: dict[str, Callable[[dict[str, Any]], Changes]] = {
             "action": self._action,
@@ -85,7 +89,7 @@ class MessageProtocol:
         pos = int(msg["key"])
         if not 0 <= pos < self.n_items:
             raise InvalidInputError(f"card {msg['key']!r} is not in the pool")
-        label = self.classes[msg["class_index"]] if action == "label" else None
+        label = message_label(msg, self.classes, self.multi_label) if action == "label" else None
         return self.controller.answer(
             Answer(pos, action, label, seq=msg.get("seq"), session=msg.get("session"),
                    seconds=msg.get("seconds"))

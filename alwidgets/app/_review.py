@@ -50,9 +50,13 @@ class ReviewRound:
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> ReviewRound:
-        """The suspects of :func:`find_suspects` (index: positions), in its order."""
+        """The suspects of :func:`find_suspects` (index: positions), in its order; an item
+        listed several times (multi-label: several suspect classes) is shown once, for
+        its most suspect row."""
         records: list[dict[str, Any]] = frame.to_dict("records")  # type: ignore[assignment]
-        info = {int(p): row for p, row in zip(frame.index, records, strict=True)}
+        info: dict[int, dict[str, Any]] = {}
+        for p, row in zip(frame.index, records, strict=True):
+            info.setdefault(int(p), row)
         return cls.from_ranking(list(info), info)
 
     def __contains__(self, pos: object) -> bool:
@@ -94,17 +98,25 @@ class ReviewRound:
 
 
 def find_suspects(
-    estimator: Any, X: Any, labels: dict[int, Any], n: int | None, seed: int
-) -> pd.DataFrame:
+    estimator: Any, X: Any, labels: dict[int, Any], n: int | None, seed: int,
+    classes: list[Any] | None = None,
+) -> pd.DataFrame:  # fmt: skip
     """:func:`~alwidgets.review.suspect_labels` on the labeled positions (index = positions).
 
     ``n=None`` keeps the items whose out-of-fold guess differs from their label. Items
     of a class with a single label cannot be judged out of fold and are left out.
+    Label sets (multi-label, with ``classes``): one row per suspect (item, class) bit
+    (:func:`~alwidgets.app._multilabel.find_set_suspects`); ``n`` counts rows.
     """
     from alwidgets.review import suspect_labels
 
     if n is not None and (isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1):
         raise InvalidInputError(f"review(n) needs n >= 1 (items to review) or None, got {n!r}.")
+    if classes is not None and any(isinstance(v, tuple) for v in labels.values()):
+        from alwidgets.app._multilabel import find_set_suspects
+
+        sets = find_set_suspects(estimator, X, labels, classes, seed)
+        return sets if n is None else sets.head(int(n))
     counts = pd.Series(list(labels.values())).value_counts()
     judged = {p: v for p, v in labels.items() if counts[v] >= 2}
     positions = np.array(sorted(judged), dtype=np.intp)

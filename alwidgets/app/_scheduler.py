@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from alwidgets.app._jobs import RankingSnapshot, RetrainJob
+from alwidgets.app._multilabel import indicator
 
 __all__ = ["RetrainScheduler", "last_version"]
 
@@ -64,8 +65,10 @@ class RetrainScheduler:
         rng: np.random.Generator | None = None,
         descriptions: dict[Any, str] | None = None,
         zero_shot: Any = None,
+        multi_label: bool = False,
     ) -> None:
         self.estimator, self.strategy, self.classes = estimator, strategy, classes
+        self.multi_label = multi_label  # labels are sets: a job trains on an indicator
         self.n_items, self.batch_size, self.retrain_every = n_items, batch_size, retrain_every
         self.compare_with, self.seed = list(compare_with), seed
         self.version = first_version  # of the last model started
@@ -160,7 +163,12 @@ class RetrainScheduler:
     ) -> RetrainJob:
         """A fit-and-rank job (``fit=False``: a cold-start ranking, no model)."""
         positions = np.fromiter(labels, dtype=np.int64, count=len(labels))
-        y = np.asarray([labels[p] for p in positions.tolist()])
+        given = [labels[p] for p in positions.tolist()]
+        y = (  # an indicator whose columns name the classes (the learner's classes_)
+            pd.DataFrame(indicator(given, self.classes), columns=self.classes)
+            if self.multi_label
+            else np.asarray(given)
+        )
         exclude = np.flatnonzero(handled)
         # a fitted model ranks many (its scores cover the whole pool anyway); the
         # cold-start selector clusters, so it is asked for a few batches only

@@ -30,6 +30,7 @@ from alwidgets._utils import IDLE_SECONDS
 from alwidgets.app._changes import HistogramData
 from alwidgets.app._descriptions import zero_shot_suggests
 from alwidgets.app._jobs import RankingSnapshot
+from alwidgets.app._multilabel import NONE_KEY
 
 __all__ = [
     "UNREACHABLE",
@@ -176,7 +177,7 @@ def status_now(
     queue: Any, mirror: Any, sched: Any, unreachable: bool, unsaved: int
 ) -> dict[str, Any]:
     """:func:`status_of` the controller's parts."""
-    return status_of(
+    status = status_of(
         queue.snapshot,
         n_labels=mirror.n_labeled,
         n_classes_labeled=sum(1 for n in mirror.per_class.values() if n > 0),
@@ -188,6 +189,27 @@ def status_now(
         problem=sched.apply_problem,
         suggesting=suggesting(queue.snapshot, sched),
     )
+    if mirror.multi_label:
+        _multi_label_status(status, queue.snapshot, sched.strategy)
+    return status
+
+
+def _multi_label_status(status: dict[str, Any], snap: RankingSnapshot, strategy: Any) -> None:
+    """A multi-label labeler's status: no class count to wait for (a model fits on any
+    labeled set), and what ``strategy="auto"`` picks with.
+
+    >>> st = {"state": "waiting", "text": "no model yet: need labels from at least 2 classes"}
+    >>> _multi_label_status(st, RankingSnapshot(0, 0, np.arange(1), np.zeros(1), None), "auto")
+    >>> st["text"]
+    'no model yet: the first one trains on the first batch · strategy auto → mmu (multi-label default)'
+    """
+    if status["text"].startswith("no model yet"):
+        status["text"] = "no model yet: the first one trains on the first batch"
+    if strategy == "auto":
+        from alwidgets.strategies import check_task, get_strategy
+
+        chosen = check_task(get_strategy("auto"), True).name
+        status["text"] += f" · strategy auto → {chosen} (multi-label default)"
 
 
 def suggesting(snap: RankingSnapshot, sched: Any) -> str | None:
@@ -229,9 +251,12 @@ def panel_stats(
     training, fitted = sched.running, snap.fitted
     status = "training…" if training else ("failed" if sched.last_error else "ready")
     per = mirror.per_annotator
+    per_class = {str(c): mirror.per_class.get(c, 0) for c in mirror.classes}
+    if mirror.multi_label:  # items each class applies to, and those that named none
+        per_class[NONE_KEY] = mirror.per_class.get((), 0)
     return {
         "n_labeled": mirror.n_labeled,
-        "per_class": {str(c): mirror.per_class.get(c, 0) for c in mirror.classes},
+        "per_class": per_class,
         "n_skipped": mirror.actions["skip"],
         "n_unsure": mirror.actions["unsure"],
         "labels_per_minute": lpm,
@@ -249,10 +274,12 @@ def panel_stats(
 
 def histogram_of(queue: Any, mirror: Any) -> HistogramData | None:
     """The ranking's scores without the handled items, the batch marked (``None``:
-    cold-start scores are not uncertainties)."""
+    cold-start scores are not uncertainties; multi-label ``random``: the model's
+    mean-margin utility instead of its coin flips)."""
     snap = queue.snapshot
     if not snap.fitted or len(snap.scores) != len(mirror.ids):
         return None
     batch = list(queue.current.positions)
-    counts = snap.histogram if not isinstance(snap.scores, np.ndarray) else None
-    return HistogramData(snap.scores, mirror.handled.copy(), batch, counts)
+    scores = snap.utility if snap.utility is not None else snap.scores
+    counts = snap.histogram if not isinstance(scores, np.ndarray) else None
+    return HistogramData(scores, mirror.handled.copy(), batch, counts)

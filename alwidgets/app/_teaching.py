@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets._utils import plain
+from alwidgets.app._multilabel import oracle_answer
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = ["Oracle", "needs_oracle", "run_batches", "start_run", "teach_step"]
@@ -56,7 +57,14 @@ class Oracle:
         self.mistakes: list[Any] = []  # ids it answered wrong
 
     def answer(self, item_id: Any) -> Any:
-        """The item's label (now and then a wrong one, recorded)."""
+        """The item's label (now and then a wrong one, recorded); multi-label (an
+        indicator ``truth``): its set, one class flipped when wrong on purpose."""
+        if self.truth.ndim == 2:
+            answer, wrong = oracle_answer(self.truth[self.pos(item_id)], self.classes,
+                                          self.noise, self._rng)  # fmt: skip
+            if wrong:
+                self.mistakes.append(item_id)
+            return answer
         truth = plain(self.truth[self.pos(item_id)])
         if self.noise and self._rng.random() < self.noise:
             others = [c for c in self.classes if c != truth]

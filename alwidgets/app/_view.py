@@ -57,6 +57,7 @@ class AppView:
         compare_with: Sequence[str],
         on_message: Callable[[dict[str, Any]], None] | None = None,
         on_review: Callable[[], None] | None = None,
+        multi_label: bool = False,
     ) -> None:
         import ipywidgets as W
 
@@ -69,14 +70,23 @@ class AppView:
         )
 
         self.compare_with = list(compare_with)
-        keys = assign_keys(classes)
+        keys = assign_keys(classes, reserved="a" if multi_label else ())  # a: accept the set
         self.batch_widget = BatchWidget(
-            classes=[{"name": str(c), "key": k} for c, k in zip(classes, keys, strict=True)]
+            classes=[{"name": str(c), "key": k} for c, k in zip(classes, keys, strict=True)],
+            multi_label=multi_label,
         )
         if on_message is not None:
             self.batch_widget.on_action(on_message)
-        self.curve = LearningCurve(metric_label=metric, name=strategy)
-        self.histogram = UncertaintyHistogram()
+        # multi-label: the main series is micro-F1, macro-F1 is drawn beside it; under
+        # ``random`` the histogram shows the mean margin over classes (coin flips are no doubt)
+        name = f"micro-F1 · {strategy}" if multi_label else strategy
+        self.curve = LearningCurve(metric_label=metric, name=name)
+        margin = multi_label and strategy == "random"
+        self.histogram = UncertaintyHistogram(
+            score_label="mean margin over classes (higher = less sure)"
+            if margin
+            else "utility (higher = more informative)"
+        )
         self.stats = SessionStats({"n_total": n_items})
         for fig in (self.curve.widget, self.histogram.widget):
             # side by side in a notebook column (~850 px), stacked when narrower; a
@@ -152,6 +162,9 @@ class AppView:
         if c.prequential is not None:
             self.curve.update_series(PREQUENTIAL_SERIES, c.prequential, dash="dot")
         self.curve.set_mark(*(c.mark or (None,)))
+        if "macro_f1" in models.columns and models["macro_f1"].notna().any():  # multi-label
+            self.curve.update_series(f"macro-F1 · {self.curve.name.split(' · ')[-1]}", models,
+                                     y="macro_f1")  # fmt: skip
         if "random_score" in models.columns and models["random_score"].notna().any():
             base = models[["n_labels", "random_score"]].rename(columns={"random_score": "score"})
             if "random_score_std" in models.columns:

@@ -89,7 +89,7 @@ def compare(
         As for :func:`simulate` (a 0/1 indicator ``y`` is multi-label).
     strategies : sequence of str, Strategy or callable, default ("auto",)
         Strategies to measure. The baseline (random) is always added, first.
-        ``"auto"`` is ``margin`` (single-label) or ``random`` (multi-label).
+        ``"auto"`` is ``margin`` (single-label) or ``mmu`` (multi-label).
     seeds : int or iterable of int, default 5
         ``5`` means seeds ``0..4``; or give the seeds.
     target : float, default 0.95

@@ -3,7 +3,7 @@
 A 2-D 0/1 indicator ``Y`` makes :func:`~alwidgets.simulate` and
 :func:`~alwidgets.compare` multi-label: the oracle reveals rows of ``Y``, the curve
 columns are :data:`MULTI_CURVE_COLUMNS` (``micro_f1``, ``macro_f1``, and ``score`` =
-micro-F1), and ``strategy="auto"`` means ``random`` (the evidence: bench_multilabel).
+micro-F1), and ``strategy="auto"`` means ``mmu`` (the evidence: bench_multilabel).
 
 Examples
 --------
@@ -11,7 +11,7 @@ Examples
 >>> curve_metrics(np.array([[1, 0], [0, 1]]), np.array([[1, 0], [0, 0]]))
 {'micro_f1': 0.6666666666666666, 'macro_f1': 0.5, 'score': 0.6666666666666666}
 >>> resolve_auto("auto", multi_label=True), resolve_auto("lci", multi_label=True)
-('random', 'lci')
+('mmu', 'lci')
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from alwidgets._multilabel import (
     check_classes_occur,
     check_indicator,
     is_indicator,
-    micro_macro_f1,
 )
+from alwidgets._thresholds import micro_macro_f1
 from alwidgets._utils import n_rows
 from alwidgets.exceptions import InvalidInputError
 

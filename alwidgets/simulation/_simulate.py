@@ -21,7 +21,7 @@ Multi-label: pass a 0/1 indicator ``Y`` (one column per class).
 >>> curve = simulate(LogisticRegression(max_iter=500), X, Y, initial=10, batch_size=10,
 ...                  budget=30, random_state=0, progress=False)
 >>> curve.columns.tolist()[2:6], curve["strategy"].iloc[0]
-(['n_labels', 'micro_f1', 'macro_f1', 'score'], 'random')
+(['n_labels', 'micro_f1', 'macro_f1', 'score'], 'mmu')
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def simulate(
     strategy : str, Strategy or callable, default "auto"
         Anything :class:`~alwidgets.ActiveLearner` accepts; see
         :func:`alwidgets.strategies.available_strategies`. ``"auto"`` is ``margin``
-        (single-label) or ``random`` (multi-label, see
+        (single-label) or ``mmu`` (multi-label, see
         :class:`~alwidgets.strategies.AutoStrategy`), and the curve names that.
     initial : int, default 20
         Size of the random start (seeded). ``0`` starts from nothing and lets the

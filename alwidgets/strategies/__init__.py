@@ -8,7 +8,9 @@ names to strategies, and :func:`get_strategy` also accepts your own function.
 Utilities: :func:`least_confidence`, :func:`margin`, :func:`entropy`,
 :func:`vote_entropy`, :func:`kl_max`, :func:`knn_density`; for multi-label tasks
 (``proba[:, j]`` = probability that class ``j`` applies): :func:`mean_margin`,
-:func:`label_cardinality_inconsistency`, :func:`max_loss_reduction`.
+:func:`label_cardinality_inconsistency`, :func:`max_loss_reduction`,
+:func:`max_margin_uncertainty`, :func:`rare_class_margin`, :func:`margin_rank_score`,
+:func:`vector_inconsistency` (CVIRS's parts), :func:`approximate_error`.
 Selectors: :func:`top_k`, :func:`k_center_greedy`, :func:`kmeans_pp_gradients`,
 :func:`round_robin_clusters`, :func:`typiclust`; :func:`tie_keys` is the seeded
 tie-break of :class:`RunningTopK` (the same in memory and on Dask blocks).
@@ -25,14 +27,17 @@ Examples
 >>> strategies.top_k(scores, 2, random_state=0).tolist()
 [0, 2]
 >>> strategies.available_strategies()  # doctest: +NORMALIZE_WHITESPACE
-['auto', 'badge', 'cluster_margin', 'cold_start', 'coreset', 'density', 'describe',
- 'entropy', 'lci', 'least_confidence', 'margin', 'mean_margin', 'mmc', 'qbc', 'random']
->>> strategies.available_strategies(task="multi")
-['auto', 'cold_start', 'coreset', 'describe', 'lci', 'mean_margin', 'mmc', 'random']
+['adaptive', 'auto', 'badge', 'cluster_margin', 'cluster_mean_margin', 'cold_start',
+ 'coreset', 'cvirs', 'density', 'describe', 'entropy', 'lci', 'least_confidence', 'margin',
+ 'mean_margin', 'mmc', 'mmu', 'qbc', 'random', 'rare_margin']
+>>> strategies.available_strategies(task="multi")  # doctest: +NORMALIZE_WHITESPACE
+['adaptive', 'auto', 'cluster_mean_margin', 'cold_start', 'coreset', 'cvirs', 'describe',
+ 'lci', 'mean_margin', 'mmc', 'mmu', 'random', 'rare_margin']
 
 Every strategy says which tasks it is for (``Strategy.tasks``); ``"auto"`` (the
-default everywhere) is ``margin`` for single-label and ``random`` for multi-label (no
-multi-label strategy beat random on both real benchmark sets; see ``AutoStrategy``).
+default everywhere) is ``margin`` for single-label and ``mmu`` for multi-label (the one
+multi-label strategy that met the default's rule on the real benchmark sets; see
+``AutoStrategy``).
 """
 
 from __future__ import annotations
@@ -53,6 +58,12 @@ from alwidgets.strategies._batch import (
     QueryByCommittee,
 )
 from alwidgets.strategies._context import PoolCache, QueryContext
+from alwidgets.strategies._cvirs import (
+    CVIRS,
+    entropy_distance,
+    margin_rank_score,
+    vector_inconsistency,
+)
 from alwidgets.strategies._describe import DescriptionColdStart, class_margins
 from alwidgets.strategies._diversity import (
     k_center_greedy,
@@ -74,6 +85,14 @@ from alwidgets.strategies._multilabel import (
     max_loss_reduction,
     mean_margin,
 )
+from alwidgets.strategies._multilabel_margin import (
+    AdaptiveMultiLabel,
+    MaxMarginUncertainty,
+    RareClassMargin,
+    approximate_error,
+    max_margin_uncertainty,
+    rare_class_margin,
+)
 from alwidgets.strategies._registry import (
     AutoStrategy,
     available_strategies,
@@ -93,6 +112,8 @@ from alwidgets.strategies._utilities import (
 )
 
 __all__ = [
+    "CVIRS",
+    "AdaptiveMultiLabel",
     "AutoStrategy",
     "Badge",
     "CallableStrategy",
@@ -104,18 +125,22 @@ __all__ = [
     "DescriptionColdStart",
     "LabelCardinalityInconsistency",
     "MaxLossReduction",
+    "MaxMarginUncertainty",
     "PoolCache",
     "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
+    "RareClassMargin",
     "RunningTopK",
     "Strategy",
     "UtilityStrategy",
+    "approximate_error",
     "available_strategies",
     "candidate_budget",
     "check_task",
     "class_margins",
     "entropy",
+    "entropy_distance",
     "get_strategy",
     "histogram_counts",
     "k_center_greedy",
@@ -125,8 +150,11 @@ __all__ = [
     "label_cardinality_inconsistency",
     "least_confidence",
     "margin",
+    "margin_rank_score",
     "max_loss_reduction",
+    "max_margin_uncertainty",
     "mean_margin",
+    "rare_class_margin",
     "register_strategy",
     "resolve_rng",
     "round_robin_clusters",
@@ -137,5 +165,6 @@ __all__ = [
     "trim_histogram",
     "typiclust",
     "unregister_strategy",
+    "vector_inconsistency",
     "vote_entropy",
 ]

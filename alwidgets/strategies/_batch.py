@@ -166,6 +166,13 @@ class ClusterMargin(Strategy):
     candidates : int, optional
         ``m``, how many of the most uncertain rows are grouped; default ``10·n`` as in
         the paper.
+    utility : callable, optional
+        The uncertainty that picks the candidates; default :func:`margin`. With
+        :func:`~alwidgets.strategies.mean_margin` it serves multi-label tasks: the
+        registry's ``cluster_mean_margin``.
+    name : str, optional
+        Default ``"cluster_margin"``.
+    tasks : iterable of str, default ("single",)
     """
 
     name = "cluster_margin"
@@ -177,10 +184,16 @@ class ClusterMargin(Strategy):
         n_clusters: int | None = None,
         sample_size: int = 5_000,
         candidates: int | None = None,
+        utility: Any = None,
+        name: str | None = None,
+        tasks: Any = ("single",),
     ) -> None:
         self.n_clusters = n_clusters
         self.sample_size = sample_size
         self.candidates = candidates
+        self.utility = margin if utility is None else utility
+        self.name = name or "cluster_margin"
+        self.tasks = frozenset(tasks)
 
     def _clusterer(self, ctx: QueryContext, rng: np.random.Generator) -> Any:
         key = f"cluster_margin:{self.n_clusters}:{self.sample_size}"
@@ -203,7 +216,7 @@ class ClusterMargin(Strategy):
         # the paper's k_m = 10·k most uncertain rows (not the larger diversity budget:
         # more candidates would drift towards random sampling of small clusters)
         m = min(ctx.n_remaining, max(n, 10 * n if self.candidates is None else self.candidates))
-        cand, scores = ctx.stream(lambda rows: margin(ctx.predict_proba(rows)), m, rng)
+        cand, scores = ctx.stream(lambda rows: self.utility(ctx.predict_proba(rows)), m, rng)
         ids = self._clusterer(ctx, rng).predict(ctx.features(cand))
         return cand[round_robin_clusters(ids, n, rng=rng)], scores
 

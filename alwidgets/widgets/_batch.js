@@ -1,10 +1,11 @@
-// alwidgets BatchWidget front end, part 2 of 2: the view (DOM, keys, focus).
+// alwidgets BatchWidget front end: the view (DOM, keys, focus).
 //
 // The kernel owns the truth (store, ranking, undo, the end of a batch); the view shows
 // it and answers key presses at once. What it has assumed before the kernel replies
 // (seq numbers, optimistic marks, undo history, running ahead to the prefetched batch)
-// lives in the pure module `_batch_state.js`, which the widget sends as the synced
-// `_state_esm` text and this file imports from a blob URL.
+// lives in the pure module `_batch_state.js`; the cards' building blocks in
+// `_batch_cards.js`; multi-label chips in `_chips.js`. The widget sends each as synced
+// text (`_state_esm`, `_cards_esm`, `_chips_esm`) and this file imports it from a blob URL.
 //
 // Stable DOM for tests and notebooks:
 //   .alw-batch[data-batch]                        focusable root (tabindex=0)
@@ -19,6 +20,7 @@
 //   .alw-card-note                                what happened to the card's answer
 //   .alw-suggest[data-suggestion][data-by]        the guess: by "model", "zero-shot", "review"
 //   .alw-notice                                   transient errors (aria-live)
+//   .alw-chips .alw-chip[aria-pressed]            multi-label: chips (see _chips.js)
 
 const NAV = { ArrowRight: 1, ArrowDown: 1, j: 1, ArrowLeft: -1, ArrowUp: -1, k: -1 };
 
@@ -32,127 +34,25 @@ function importState(source) {
   return stateModules.get(source);
 }
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-// ---- building blocks (DOM only, no state) ----
-
-// The key legend under the cards.
-function fillLegend(legend, classes) {
-  legend.replaceChildren();
-  const same = classes.filter((c) => c.key && c.key === String(c.name).toLowerCase());
-  const parts = same.length ? [[same.map((c) => c.key).join(" "), "label"]] : [];
-  for (const c of classes) {
-    if (c.key && !same.includes(c)) parts.push([c.key, c.name]);
-  }
-  parts.push(["←→ / j k", "move"], ["Enter", "accept suggestion"], ["s", "skip"]);
-  parts.push(["u", "unsure"], ["⌫", "undo"], ["Esc", "leave"]);
-  for (const [k, what] of parts) {
-    const item = el("span", "alw-legend-item");
-    item.append(el("kbd", null, k), document.createTextNode(` ${what}`));
-    legend.append(item);
-  }
-}
-
-function button(text, kbd, attrs) {
-  const b = el("button", "alw-btn");
-  b.type = "button";
-  b.tabIndex = -1; // focus stays on the root, so keys keep working after a click
-  if (kbd && kbd === String(text).toLowerCase()) {
-    b.append(el("kbd", null, text)); // the label is its own key
-    b.classList.add("alw-self-key");
-  } else {
-    if (kbd) b.append(el("kbd", null, kbd), document.createTextNode(" "));
-    b.append(document.createTextNode(text));
-  }
-  for (const [k, v] of Object.entries(attrs)) b.setAttribute(k, v);
-  return b;
-}
-
-// One card: position, why it was picked, the item, the suggestion, the buttons.
-function buildCard(card, index, classes) {
-  const node = el("div", "alw-card");
-  node.dataset.key = card.key;
-  node.dataset.itemId = String(card.item_id);
-  node.dataset.index = String(index);
-  const top = el("div", "alw-card-top");
-  top.append(el("span", "alw-pos", String(index + 1)));
-  const why = el("span", "alw-why");
-  showWhy(why, card);
-  const tick = el("span", "alw-saved", "✓ saved");
-  tick.title = "written to the session store";
-  const unsaved = el("span", "alw-unsaved", "not saved");
-  unsaved.title = "the store is unreachable: kept here, saved when it is back";
-  top.append(why, tick, unsaved);
-  const item = el("div", "alw-item");
-  item.innerHTML = card.html || ""; // HTML produced by alwidgets.display (escaped there)
-  const suggest = el("div", "alw-suggest");
-  const buttons = el("div", "alw-buttons");
-  classes.forEach((c, i) => {
-    buttons.append(button(c.name, c.key, { "data-label": c.name, "data-class-index": String(i) }));
-  });
-  buttons.append(button("skip", "s", { "data-action": "skip" }));
-  buttons.append(button("unsure", "u", { "data-action": "unsure" }));
-  const err = el("div", "alw-card-error");
-  const note = el("div", "alw-card-note"); // what happened to the answer (a conflict)
-  node.append(top, item, suggest, buttons, note, err);
-  showSuggestion(node, card, classes);
-  return node;
-}
-
-// Why the card was picked and its utility under the model in use (a retrain rescores it).
-function showWhy(node, card) {
-  node.textContent = card.why || "";
-  if (card.why_long) node.title = card.why_long;
-  else node.removeAttribute("title");
-}
-
-// The guess on a card; updated in place when a retrain re-predicts it. With class
-// descriptions it is a zero-shot guess (its score: cosine similarity to the description)
-// until the model's guesses are better.
-function showSuggestion(node, card, classes) {
-  const suggest = node.querySelector(".alw-suggest");
-  suggest.replaceChildren();
-  const has = card.suggestion !== null && card.suggestion !== undefined;
-  const zeroShot = card.suggested_by === "zero-shot";
-  if (has) {
-    const c = classes[card.suggestion];
-    suggest.append(document.createTextNode(zeroShot ? "zero-shot: " : "model: "), el("b", null, c ? c.name : "?"));
-    if (typeof card.confidence === "number") {
-      const score = zeroShot ? ` similarity ${card.confidence.toFixed(2)}` : ` ${Math.round(card.confidence * 100)}%`;
-      suggest.append(document.createTextNode(score));
-    }
-    suggest.dataset.suggestion = String(card.suggestion);
-    suggest.dataset.by = card.suggested_by || "model";
-    suggest.title = zeroShot
-      ? "zero-shot guess: the class whose description is closest (cosine similarity); Enter accepts it"
-      : "the model's guess and its probability; Enter accepts it";
-  } else {
-    suggest.textContent = "no model yet";
-    delete suggest.dataset.suggestion;
-    delete suggest.dataset.by;
-    suggest.removeAttribute("title");
-  }
-  for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
-    b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));
-  }
-}
-
 async function render({ model, el: host }) {
   const { BatchState, STATUS_WORD, formatAge, sameCards } = await importState(model.get("_state_esm"));
+  const { el, fillLegend, buildCard, showWhy, showSuggestion } = await importState(model.get("_cards_esm"));
+  // multi-label: chips instead of class buttons (keys toggle, Enter commits the set)
+  const chips = model.get("multi_label") ? await importState(model.get("_chips_esm")) : null;
+  const draft = chips ? new chips.ChipDraft() : null;
   const root = el("div", "alw-batch");
   root.tabIndex = 0;
   root.setAttribute("data-lm-suppress-shortcuts", "true");
   root.setAttribute("role", "application");
   root.setAttribute(
     "aria-label",
-    "Labeling batch: press a class key to label the highlighted card, " +
-      "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo, " +
-      "r review suspect labels.",
+    chips
+      ? "Labeling batch, several classes per item: a class key toggles its chip on the highlighted card, " +
+          "Enter saves the pressed set, a accepts the model's set, arrows or j/k move, s skip, u unsure, " +
+          "Backspace undo."
+      : "Labeling batch: press a class key to label the highlighted card, " +
+          "arrows or j/k to move, Enter to accept the suggestion, s skip, u unsure, Backspace undo, " +
+          "r review suspect labels.",
   );
 
   const header = el("div", "alw-header");
@@ -237,6 +137,10 @@ async function render({ model, el: host }) {
     } else {
       delete node.dataset.answer;
     }
+    if (chips) {
+      const card = state.shown.cards.find((c) => c.key === key) || {};
+      chips.showPressed(node, draft.pressed(key, ans, card.suggestion), draft.edited(key));
+    }
     for (const b of node.querySelectorAll(".alw-btn")) {
       const chosen =
         ans &&
@@ -258,7 +162,7 @@ async function render({ model, el: host }) {
     const id = model.get("next_batch_id");
     const next = model.get("next_cards") || [];
     if (prebuilt && prebuilt.id === id) return;
-    const nodes = next.map((c, i) => buildCard(c, i, classes()));
+    const nodes = next.map((c, i) => buildCard(c, i, classes(), chips));
     for (const node of nodes) {
       for (const img of node.querySelectorAll("img")) img.decode?.().catch(() => {});
     }
@@ -277,7 +181,7 @@ async function render({ model, el: host }) {
         const node = cardNodes.get(card.key);
         const by = card.suggested_by !== old.suggested_by;
         if (by || card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
-          showSuggestion(node, card, classes());
+          showSuggestion(node, card, classes(), chips);
         }
         if (card.why !== old.why || card.why_long !== old.why_long) {
           showWhy(node.querySelector(".alw-why"), card);
@@ -290,11 +194,12 @@ async function render({ model, el: host }) {
       cardNodes.clear();
       grid.replaceChildren();
       cards.forEach((card, i) => {
-        const node = ready ? ready.nodes[i] : buildCard(card, i, classes());
+        const node = ready ? ready.nodes[i] : buildCard(card, i, classes(), chips);
         cardNodes.set(card.key, node);
         grid.append(node);
       });
       lastActionAt = performance.now();
+      if (draft) draft.keep(cards.map((c) => c.key));
     }
     grid.classList.toggle("alw-empty", cards.length === 0);
     if (cards.length === 0) {
@@ -315,13 +220,14 @@ async function render({ model, el: host }) {
   }
 
   // ---- actions ----
-  function act(action, classIndex = null) {
+  function act(action, classIndex = null, classIndices = null) {
     const cards = state.shown.cards;
     const idx = cards.findIndex((c) => c.key === focusKey);
     if (idx < 0) return;
     const card = cards[idx];
     const now = performance.now();
-    model.send(state.act(card.key, action, classIndex, (now - lastActionAt) / 1000));
+    if (draft) draft.commit(card.key, null, null); // an answer replaces any draft
+    model.send(state.act(card.key, action, classIndex, (now - lastActionAt) / 1000, classIndices));
     lastActionAt = now;
     focusCard(firstOpen(idx) ?? card.key);
     const before = state.shown.id;
@@ -343,6 +249,26 @@ async function render({ model, el: host }) {
       return;
     }
     act("label", card.suggestion);
+  }
+
+  // Multi-label: a class key toggles a chip of the focused card (nothing is sent); Enter
+  // commits the pressed set (the model's predicted set until edited); `a` the model's set.
+  function toggle(index) {
+    const card = state.shown.cards.find((c) => c.key === focusKey);
+    if (card) draft.toggle(card.key, index, answerOf(card.key), card.suggestion);
+    refreshCard(focusKey);
+  }
+
+  function commit(modelSet = false) {
+    const card = state.shown.cards.find((c) => c.key === focusKey);
+    if (!card) return;
+    if (modelSet && !Array.isArray(card.suggestion)) {
+      showNotice("No model suggestion yet: toggle the classes that apply and press Enter.", "info");
+      return;
+    }
+    const set = modelSet ? card.suggestion : draft.commit(card.key, answerOf(card.key), card.suggestion);
+    if (set === null) move(1); // saved already and not edited: nothing to commit
+    else act("label", null, set);
   }
 
   function move(delta) {
@@ -370,9 +296,10 @@ async function render({ model, el: host }) {
     if (e.repeat && e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     const cls = keyToClass();
-    if (cls.has(key)) act("label", cls.get(key));
+    if (cls.has(key)) chips ? toggle(cls.get(key)) : act("label", cls.get(key));
     else if (key in NAV) move(NAV[key]);
-    else if (key === "Enter") accept();
+    else if (key === "Enter") chips ? commit() : accept();
+    else if (key === "a" && chips) commit(true);
     else if (key === "s") act("skip");
     else if (key === "u") act("unsure");
     else if (key === "Backspace" || key === "Delete") undo();
@@ -382,14 +309,17 @@ async function render({ model, el: host }) {
 
   // Clicks: keep keyboard focus on the root (buttons never take it).
   root.addEventListener("mousedown", (e) => {
-    if (e.target.closest(".alw-btn")) e.preventDefault();
+    if (e.target.closest(".alw-btn, .alw-chip")) e.preventDefault();
   });
   root.addEventListener("click", (e) => {
     const cardNode = e.target.closest(".alw-card");
     const b = e.target.closest(".alw-btn");
     if (cardNode && cardNode.dataset.key !== focusKey) focusCard(cardNode.dataset.key, false);
+    const chip = e.target.closest(".alw-chip");
+    if (chip && cardNode) toggle(Number(chip.dataset.chipIndex));
     if (b && cardNode) {
       if (b.dataset.classIndex !== undefined) act("label", Number(b.dataset.classIndex));
+      else if (b.dataset.action === "commit") commit();
       else act(b.dataset.action);
     }
     if (!e.target.closest("a, summary, details")) root.focus({ preventScroll: true });
@@ -439,13 +369,13 @@ async function render({ model, el: host }) {
   });
   model.on("change:progress", renderStatus);
   model.on("change:classes", () => {
-    fillLegend(legend, classes());
+    fillLegend(legend, classes(), chips);
     prebuilt = null;
     state.reset();
     sync();
   });
 
-  fillLegend(legend, classes());
+  fillLegend(legend, classes(), chips);
   renderStatus();
   sync();
   setTimeout(prebuild, 0);

@@ -9,12 +9,13 @@ replies with :meth:`ack`, :meth:`nack`, :meth:`unsaved` (kept, to be saved: a la
 labeled the item first) or :meth:`undone`. No ranking, storage or undo
 logic lives here.
 
-The front end is two files: ``_batch.js``, the view (DOM, keys, focus), is the
+The front end is four files: ``_batch.js``, the view (DOM, keys, focus), is the
 anywidget ``_esm``; ``_batch_state.js``, the pure protocol and local state (seq
-numbers, optimistic marks, undo history, which batch to show), travels as the synced
-``_state_esm`` text and the view imports it from a blob URL (anywidget sends file
-*text* to the browser, so a relative import between the two would not resolve; Node's
-test runner imports the same file directly). ``_esm`` and ``_css`` are paths, so
+numbers, optimistic marks, undo history, which batch to show), ``_batch_cards.js``
+(the cards' DOM building blocks) and ``_chips.js`` (multi-label chips) travel as the
+synced ``_state_esm``, ``_cards_esm`` and ``_chips_esm`` texts and the view imports
+them from blob URLs (anywidget sends file *text* to the browser, so a relative import
+between them would not resolve; Node's test runner imports the pure ones directly). ``_esm`` and ``_css`` are paths, so
 anywidget's hot reload (``ANYWIDGET_HMR=1``) updates the view and the style live; a
 change to the state module is picked up by the next widget created.
 
@@ -29,6 +30,8 @@ Messages from the front end (``content`` of a custom message)::
     {"type": "action", "seq": 3, "action": "label", "key": "17", "class_index": 2,
      "batch": 4, "seconds": 1.8}
     {"type": "action", "seq": 4, "action": "skip" | "unsure", "key": "18", ...}
+    {"type": "action", "seq": 5, "action": "label", "key": "19", "class_indices": [0, 2],
+     ...}                                 # multi_label: the set of classes (chips)
     {"type": "undo", "seq": 5, "key": "18", "target_seq": 4}
     {"type": "review", "seq": 6, "n": 10}   # review the most suspect labels (n optional)
 
@@ -110,6 +113,15 @@ class BatchWidget(anywidget.AnyWidget):
         sync=True
     )
     progress = traitlets.Dict(help="{'labeled': int, 'total': int}.").tag(sync=True)
+    multi_label = traitlets.Bool(
+        False, help="Cards show a chip per class: keys toggle, Enter commits the set."
+    ).tag(sync=True)
+    _cards_esm = traitlets.Unicode(
+        help="Text of _batch_cards.js, the cards' DOM building blocks the view imports."
+    ).tag(sync=True)
+    _chips_esm = traitlets.Unicode(
+        help="Text of _chips.js, the multi-label chips module the view imports."
+    ).tag(sync=True)
     empty_text = traitlets.Unicode(
         "Nothing left to label in this pool.", help="Shown when the batch is empty."
     ).tag(sync=True)
@@ -120,6 +132,14 @@ class BatchWidget(anywidget.AnyWidget):
     @traitlets.default("_state_esm")
     def _read_state_esm(self) -> str:
         return (_HERE / "_batch_state.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_cards_esm")
+    def _read_cards_esm(self) -> str:
+        return (_HERE / "_batch_cards.js").read_text(encoding="utf-8")
+
+    @traitlets.default("_chips_esm")
+    def _read_chips_esm(self) -> str:
+        return (_HERE / "_chips.js").read_text(encoding="utf-8")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -235,6 +255,13 @@ class BatchWidget(anywidget.AnyWidget):
                 return None
             ci = msg.get("class_index")
             ok = isinstance(ci, int | float) and 0 <= int(ci) < len(self.classes)
+            if msg["action"] == "label" and self.multi_label:
+                why = self._bad_set(msg.get("class_indices"))
+                if why:
+                    self.nack(msg["seq"], msg["key"], why)
+                    return None
+                msg["class_indices"] = sorted(int(i) for i in msg["class_indices"])
+                ok, ci = True, None
             if msg["action"] == "label" and not ok:
                 self.nack(msg["seq"], msg["key"], f"class index {ci!r} is not a class")
                 return None
@@ -252,6 +279,20 @@ class BatchWidget(anywidget.AnyWidget):
             ok = n is None or (isinstance(n, int | float) and not isinstance(n, bool) and n >= 1)
             msg["n"] = int(n) if ok and n is not None else None
         return msg
+
+    def _bad_set(self, indices: Any) -> str | None:
+        """Why ``class_indices`` of a multi-label answer is not a set of classes (or None)."""
+        if not isinstance(indices, list):
+            return f"class_indices {indices!r} is not a list of class indices"
+        n = len(self.classes)
+        for i in indices:
+            if isinstance(i, bool) or not isinstance(i, int | float) or not 0 <= int(i) < n:
+                return f"class index {i!r} is not a class"
+            if int(i) != i:
+                return f"class index {i!r} is not a class"
+        if len({int(i) for i in indices}) != len(indices):
+            return f"class_indices {indices!r} names a class twice"
+        return None
 
     # ---- kernel -> front end ----
     def _reply(self, msg: dict[str, Any]) -> None:

@@ -10,7 +10,9 @@
 // each file's text, so a relative import between the two would not resolve there).
 //
 // `kernel` below is the synced state: {batch_id, cards, next_batch_id, next_cards,
-// answers}, `answers` being the durable answers of the kernel's current batch.
+// answers}, `answers` being the durable answers of the kernel's current batch. A
+// multi-label answer carries `class_indices` (the set, sorted) where a single-label
+// one carries `class_index`.
 
 export const STATUS_WORD = { label: "labeled", skip: "skipped", unsure: "unsure", conflict: "conflict" };
 
@@ -32,6 +34,19 @@ export function sameCards(a, b) {
   return (
     a.id === b.id && a.cards.length === b.cards.length && a.cards.every((c, i) => c.key === b.cards[i].key)
   );
+}
+
+// What an answer says: its action and class (or, multi-label, its set of classes).
+function answerFields(op) {
+  const out = { action: op.action, class_index: op.class_index };
+  if (Array.isArray(op.class_indices)) out.class_indices = op.class_indices;
+  return out;
+}
+
+// Two answers' class sets are equal (both absent counts as equal).
+function sameIndices(a, b) {
+  if (!Array.isArray(a) || !Array.isArray(b)) return !Array.isArray(a) && !Array.isArray(b);
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 export class BatchState {
@@ -60,7 +75,7 @@ export class BatchState {
     const ops = [...this.pending.entries()].sort((a, b) => a[0] - b[0]);
     for (const [, op] of ops) {
       if (op.key !== key) continue;
-      ans = op.op === "undo" ? null : { action: op.action, class_index: op.class_index, saved: false };
+      ans = op.op === "undo" ? null : { ...answerFields(op), saved: false };
       if (ans && op.unsaved) ans.unsaved = true; // kept by the kernel, not saved yet
     }
     return ans;
@@ -81,22 +96,17 @@ export class BatchState {
     return null;
   }
 
-  // Record an answer on a shown card; returns the message for the kernel.
-  act(key, action, classIndex = null, seconds = null) {
+  // Record an answer on a shown card; returns the message for the kernel. A multi-label
+  // label gives `classIndices` (the set of classes) and no `classIndex`.
+  act(key, action, classIndex = null, seconds = null, classIndices = null) {
     this.seq += 1;
     const seq = this.seq;
-    this.pending.set(seq, { op: "answer", key, action, class_index: classIndex });
+    const set = Array.isArray(classIndices) ? [...new Set(classIndices)].sort((a, b) => a - b) : null;
+    const chosen = set ? { class_index: null, class_indices: set } : { class_index: classIndex };
+    this.pending.set(seq, { op: "answer", key, action, ...chosen });
     this.history.push({ key, seq });
-    return {
-      type: "action",
-      seq,
-      action,
-      key,
-      class_index: classIndex,
-      batch: this.shown.id,
-      seconds,
-      session: this.session,
-    };
+    const which = set ? { class_indices: set } : { class_index: classIndex };
+    return { type: "action", seq, action, key, ...which, batch: this.shown.id, seconds, session: this.session };
   }
 
   // Undo this view's last answer (the kernel refuses if it is no longer the last
@@ -140,7 +150,7 @@ export class BatchState {
       this.acked.set(guessed.key, { action: "conflict", class_index: null, note: msg.text || "" });
     }
     if (guessed && msg.type === "ack" && guessed.op === "answer") {
-      this.acked.set(guessed.key, { action: guessed.action, class_index: guessed.class_index });
+      this.acked.set(guessed.key, answerFields(guessed));
     }
     if (guessed && msg.type === "undone" && guessed.op === "undo" && guessed.key !== null) {
       this.acked.set(guessed.key, null);
@@ -185,7 +195,10 @@ export class BatchState {
     const live = new Set([...cards, ...this.shown.cards].map((c) => c.key));
     for (const [key, ans] of this.acked) {
       const k = answers[key];
-      const agree = ans === null ? !k : k && k.action === ans.action && k.class_index === ans.class_index;
+      const agree =
+        ans === null
+          ? !k
+          : k && k.action === ans.action && k.class_index === ans.class_index && sameIndices(k.class_indices, ans.class_indices);
       if (agree || !live.has(key)) this.acked.delete(key);
     }
   }

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 FAKE_MODEL = """
-async ([src, stateSrc]) => {
+async ([src, stateSrc, cardsSrc]) => {
   class FakeModel {
     constructor(state) { this.state = state; this.handlers = {}; this.sent = []; }
     get(k) { return this.state[k]; }
@@ -52,6 +52,7 @@ async ([src, stateSrc]) => {
     progress: {labeled: 0, total: 100},
     empty_text: "nothing left",
     _state_esm: stateSrc,
+    _cards_esm: cardsSrc,
   });
   window.leaked = [];
   document.addEventListener("keydown", (e) => window.leaked.push(e.key));
@@ -73,7 +74,7 @@ def page(chromium: Any) -> Any:
     page.set_content("<!doctype html><html><body></body></html>")
     widget = BatchWidget()
     page.add_style_tag(content=widget._css)
-    page.evaluate(FAKE_MODEL, [widget._esm, widget._state_esm])
+    page.evaluate(FAKE_MODEL, [widget._esm, widget._state_esm, widget._cards_esm])
     yield page
     assert errors == [], errors
     page.close()

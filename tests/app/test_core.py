@@ -191,4 +191,5 @@ def test_an_answer_on_an_item_a_colleague_labeled_first_is_kept_as_a_conflict(
     assert set(conflicts["annotator"]) == {"ana"}
     live = events[(events["action"] == "label") & ~events["undone"]]
     assert live.groupby("item_id")["annotator"].nunique().max() == 1  # no item twice
+    ana.sync()  # following bo happens off the key path (the team thread); sync() is now
     assert ana._ctl.mirror.n_labeled == len(items)  # trains on bo's two and its own

@@ -101,11 +101,11 @@ def test_check_task_resolves_auto_and_lists_what_fits() -> None:
     auto = get_strategy("auto")
     assert isinstance(auto, AutoStrategy)
     assert check_task(auto, False).name == "margin"
-    assert check_task(auto, True).name == "random"
+    assert check_task(auto, True).name == "mmu"
     assert check_task(auto, True) is check_task(auto, True)  # one object per task
     assert check_task(auto, None) is auto
     with pytest.raises(
-        InvalidInputError, match="use one of: auto, cold_start, coreset, describe, lci"
+        InvalidInputError, match="use one of: adaptive, auto, cluster_mean_margin, cold_start"
     ):
         check_task(get_strategy("entropy"), True)
 
@@ -124,16 +124,14 @@ def test_auto_on_a_context_follows_its_task() -> None:
     for multi in (False, True):
         ctx = QueryContext(X, estimator=Fixed(proba), multi_label=multi)
         got, scores = get_strategy("auto").select(ctx, 4, rng)
-        if multi:  # random: seeded U(0, 1) scores, the same as the random strategy's
-            expected = get_strategy("random").select(ctx, 4, np.random.default_rng(1))[1]
-        else:
-            expected = get_strategy("margin").select(ctx, 4, np.random.default_rng(1))[1]
+        name = "mmu" if multi else "margin"  # AUTO: the benchmarked default per task
+        expected = get_strategy(name).select(ctx, 4, np.random.default_rng(1))[1]
         again = get_strategy("auto").select(ctx, 4, np.random.default_rng(1))[1]
         assert np.allclose(again, expected)
         assert scores[got[0]] == scores.max()
 
 
-@pytest.mark.parametrize("name", ["lci", "mmc"])
+@pytest.mark.parametrize("name", ["lci", "mmc", "rare_margin", "cvirs", "adaptive"])
 def test_label_strategies_need_the_labeled_sets(name: str) -> None:
     class Const:
         def predict_proba(self, X: np.ndarray) -> np.ndarray:

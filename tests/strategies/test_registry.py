@@ -31,7 +31,7 @@ def test_unknown_name_lists_available_and_suggests() -> None:
 
 def test_unknown_name_through_the_learner(problem) -> None:
     learner = ActiveLearner(LogisticRegression(), strategy="nope")
-    with pytest.raises(UnknownStrategyError, match="available: auto, badge"):
+    with pytest.raises(UnknownStrategyError, match="available: adaptive, auto, badge"):
         learner.fit(problem.X[problem.labeled], problem.y[problem.labeled])
 
 
