@@ -247,3 +247,14 @@ def test_the_description_phase_reuses_the_pool_similarity(cache_dir: Path, monke
         assert calls == ([] if reuse else [len(TEXTS)])
         assert learner.last_strategy_ == "describe"
     assert picks[0] == picks[1]
+
+
+def test_descriptions_with_multi_label_are_refused_with_the_reason(
+    make_text_labeler, tmp_path: Path
+) -> None:
+    """A zero-shot guess is the one closest class, not a set: a multi-label labeler with
+    descriptions is refused before the store opens, and the message says what to pass."""
+    store = tmp_path / "tags.alw"
+    with pytest.raises(InvalidInputError, match=r"one label per item only.*multi_label=True"):
+        make_text_labeler(store=store, multi_label=True)
+    assert not store.exists()
