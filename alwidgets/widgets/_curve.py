@@ -17,6 +17,8 @@ from alwidgets.widgets._common import (
     DisplaysWidget,
     base_layout,
     new_figure,
+    persist_figure_state,
+    updating,
 )
 
 __all__ = ["LearningCurve"]
@@ -176,7 +178,7 @@ class LearningCurve(DisplaysWidget):
                 color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
                 self._add_trace(name, color=color, dash="dot" if baseline else None)
             trace = self.widget.data[self._index[name]]
-            with self.widget.batch_update():
+            with updating(self.widget):
                 trace.x = xs
                 trace.y = ys
                 trace.text = hover
@@ -198,6 +200,7 @@ class LearningCurve(DisplaysWidget):
             pos = self._index.pop(name)
             self.widget.data = tuple(t for i, t in enumerate(self.widget.data) if i != pos)
             self._index = {k: (v - 1 if v > pos else v) for k, v in self._index.items()}
+            persist_figure_state(self.widget)
 
     def set_target(self, value: float | None, label: str | None = None) -> None:
         """Draw a horizontal dashed line at ``value`` (``None`` removes it).
@@ -214,7 +217,7 @@ class LearningCurve(DisplaysWidget):
         """
         if value is None:
             self._target = None
-            with self._lock, self.widget.batch_update():
+            with self._lock, updating(self.widget):
                 self.widget.layout.shapes = ()
                 self.widget.layout.annotations = ()
             return
@@ -226,7 +229,7 @@ class LearningCurve(DisplaysWidget):
         self._target = target
         text = label if label is not None else f"target {target:g}"
         line = {"color": BASELINE_COLOR, "width": 1, "dash": "dash"}
-        with self._lock, self.widget.batch_update():
+        with self._lock, updating(self.widget):
             self.widget.layout.shapes = (
                 {
                     "type": "line",
