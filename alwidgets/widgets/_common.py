@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 # Mid-gray text and faint grid lines read on both light and dark notebook themes;
@@ -81,6 +83,33 @@ def persist_figure_state(fig: Any) -> None:
     if "_widget_data" in names and "_widget_layout" in names:
         fig._widget_data = [trace.to_plotly_json() for trace in fig.data]
         fig._widget_layout = fig.layout.to_plotly_json()
+
+
+@contextlib.contextmanager
+def updating(fig: Any) -> Iterator[None]:
+    """``fig.batch_update()``, then :func:`persist_figure_state`: one message to the views
+    that exist, and the synced state a view created later renders from.
+
+    A notebook's "Run All" can display the app and retrain before the plotly front end has
+    a view (its module loads lazily): the one-off update then reaches no view, and the
+    figure rendered later would show the state of its first display. The synced traits are
+    not read by a view after it rendered (plotly's ``do_data`` is a no-op), so existing
+    views draw once, from the update message.
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> fig = go.FigureWidget()
+    >>> fig.add_scatter(x=[1], y=[2])
+    FigureWidget(...)
+    >>> with updating(fig):
+    ...     fig.data[0].y = [3]
+    >>> [list(t["y"]) for t in fig._widget_data]
+    [[3]]
+    """
+    with fig.batch_update():
+        yield
+    persist_figure_state(fig)
 
 
 class DisplaysWidget:

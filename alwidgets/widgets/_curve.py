@@ -17,6 +17,8 @@ from alwidgets.widgets._common import (
     DisplaysWidget,
     base_layout,
     new_figure,
+    persist_figure_state,
+    updating,
 )
 
 __all__ = ["LearningCurve"]
@@ -184,7 +186,7 @@ class LearningCurve(DisplaysWidget):
                 color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
                 self._add_trace(name, color=color, dash=dash or ("dot" if baseline else None))
             trace = self.widget.data[self._index[name]]
-            with self.widget.batch_update():
+            with updating(self.widget):
                 trace.x = xs
                 trace.y = ys
                 trace.text = hover
@@ -206,6 +208,7 @@ class LearningCurve(DisplaysWidget):
             pos = self._index.pop(name)
             self.widget.data = tuple(t for i, t in enumerate(self.widget.data) if i != pos)
             self._index = {k: (v - 1 if v > pos else v) for k, v in self._index.items()}
+            persist_figure_state(self.widget)
 
     def set_target(self, value: float | None, label: str | None = None) -> None:
         """Draw a horizontal dashed line at ``value`` (``None`` removes it).
@@ -263,7 +266,7 @@ class LearningCurve(DisplaysWidget):
         note = {"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "text": text,
                 "showarrow": False, "font": {"size": 12}, "align": "center",
                 "width": 300}  # fmt: skip
-        with self._lock, self.widget.batch_update():
+        with self._lock, updating(self.widget):
             self.widget.layout.xaxis.visible = text is None
             self.widget.layout.yaxis.visible = text is None
             self._set_decor("note", None if text is None else ([], [note]))
@@ -303,7 +306,7 @@ class LearningCurve(DisplaysWidget):
 
     def _set_decor(self, role: str, decor: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None) -> None:  # fmt: skip
         """Set (``None``: remove) one role's shapes and annotations; draw all roles."""
-        with self._lock, self.widget.batch_update():
+        with self._lock, updating(self.widget):
             if decor is None:
                 self._decor.pop(role, None)
             else:

@@ -14,6 +14,7 @@ from alwidgets.widgets._common import (
     DisplaysWidget,
     base_layout,
     new_figure,
+    updating,
 )
 
 __all__ = ["UncertaintyHistogram"]
@@ -222,7 +223,7 @@ class UncertaintyHistogram(DisplaysWidget):
         if h.size:
             title += f' · <span style="color:{HIGHLIGHT_COLOR}">▼</span> this batch'
         pool, batch = self.widget.data
-        with self._lock, self.widget.batch_update():
+        with self._lock, updating(self.widget):
             self._edges = edges
             self._n_scores = n
             pool.x = centers

@@ -352,6 +352,9 @@ class NotebookPage:
             "all code cells to finish",
             interval=0.2,
         )
+        not_run = [
+            i for i in range(n) if not re.search(r"\[\d+\]", self.prompt(self.code_cells().nth(i)))
+        ]
         self.save()
         errors = [
             f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n"
@@ -362,6 +365,18 @@ class NotebookPage:
         ]
         if errors:
             raise AssertionError("a notebook cell raised:\n" + "\n---\n".join(errors))
+        if not_run:  # queued but never executed: the kernel died or the queue was dropped
+            status = self.page.evaluate(
+                """() => {
+                    const ind = document.querySelector(
+                        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+                    return ind ? ind.getAttribute('data-status') : null;
+                }"""
+            )
+            raise AssertionError(
+                f"code cells {not_run} did not run (no execution count; kernel status "
+                f"{status!r}): the kernel restarted or dropped the queue"
+            )
 
     def save(self, timeout: float = 15.0) -> None:
         """Save with Ctrl+S from command mode; return once the file on disk is rewritten."""

@@ -233,19 +233,43 @@ def test_metric_label_can_change_later() -> None:
 def test_nested_figure_state_is_complete_before_display() -> None:
     """A figure nested in a Box is not asked for its mimebundle, so plotly does not sync
     its traces; persist_figure_state must put traces and layout in the synced state."""
+    import plotly.graph_objects as go
+
+    from alwidgets.widgets._common import persist_figure_state
+
+    fig = go.FigureWidget()
+    fig.add_scatter(x=[10, 20, 30], y=[0.5, 0.7, 0.8])
+    fig.update_layout(yaxis_title="accuracy (eval set)")
+    assert fig._widget_data == []  # what a nested view would render: nothing
+    persist_figure_state(fig)
+    synced = fig._widget_data
+    assert len(synced) == len(fig.data) == 1
+    assert list(synced[0]["y"]) == [0.5, 0.7, 0.8]
+    assert fig._widget_layout["yaxis"]["title"]["text"] == "accuracy (eval set)"
+
+
+def test_a_view_created_after_updates_renders_the_current_state() -> None:
+    """Run All can update the plots before the plotly front end has a view (its module
+    loads lazily): every update also refreshes the synced state a later view renders
+    from, so a late view, or one after a page reload, is never stale or empty."""
     import pandas as pd
 
-    from alwidgets.widgets import LearningCurve
-    from alwidgets.widgets._common import persist_figure_state
+    from alwidgets.widgets import LearningCurve, UncertaintyHistogram
 
     curve = LearningCurve()
     curve.update(pd.DataFrame({"n_labels": [10, 20, 30], "score": [0.5, 0.7, 0.8]}))
-    assert curve.widget._widget_data == []  # what a nested view would render: nothing
-    persist_figure_state(curve.widget)
-    synced = curve.widget._widget_data
-    assert len(synced) == len(curve.widget.data) >= 1
-    assert list(synced[0]["y"]) == [0.5, 0.7, 0.8]
-    assert curve.widget._widget_layout["yaxis"]["title"]["text"] == "accuracy (eval set)"
+    curve.update_series("random", pd.DataFrame({"n_labels": [10, 20], "score": [0.4, 0.5]}))
+    synced = {t["name"]: list(t["y"]) for t in curve.widget._widget_data}
+    assert synced[curve.name] == [0.5, 0.7, 0.8] and synced["random"] == [0.4, 0.5]
+    curve.remove_series("random")
+    assert [t["name"] for t in curve.widget._widget_data] == [curve.name]
+    curve.set_target(0.9)
+    curve.set_mark(40, "predictions stable")
+    assert [s["x0"] for s in curve.widget._widget_layout["shapes"]] == [0, 40]
+    hist = UncertaintyHistogram(bins=4)
+    hist.update(np.array([0.1, 0.2, 0.9]))
+    assert list(hist.widget._widget_data[0]["y"]) == [2, 0, 0, 1]
+    assert "3 unlabeled" in hist.widget._widget_layout["title"]["text"]
 
 
 def test_note_target_and_mark_live_side_by_side() -> None:

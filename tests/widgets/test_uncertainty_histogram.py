@@ -140,7 +140,9 @@ def test_payload_does_not_grow_with_the_pool() -> None:
     small = sent_bytes(h.widget, lambda: h.update(rng.uniform(size=1_000)))
     large = sent_bytes(h.widget, lambda: h.update(rng.uniform(size=1_000_000)))
     assert large < small + 100  # only the title's digits differ
-    assert large < 2_000
+    # the update message (~1.5 KB) and the synced state a later view renders from (data
+    # and layout with its template, ~10 KB): bounded, whatever the pool's size
+    assert large < 16_000
 
 
 def test_title_names_the_batch_markers_only_when_there_are_some() -> None:
