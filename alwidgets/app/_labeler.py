@@ -175,7 +175,8 @@ class ActiveLabeler:
         self._view = AppView(
             classes=self.classes, strategy=checks.strategy_label(self.strategy, self.multi_label),
             n_items=self.n_items, metric=checks.metric_label(inp), multi_label=self.multi_label,
-            compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
+            compare_with=self.compare_with, on_message=protocol,
+            on_review=lambda: self._deliver(self._ctl.start_review(None, from_widget=True)),
         )  # fmt: skip
         self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
         self.review_button, self.stats = self._view.review_button, self._view.stats
@@ -288,9 +289,6 @@ class ActiveLabeler:
         frame = self._call(self._ctl.start_review(n)).copy()
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
         return frame
-
-    def _review_from_ui(self) -> None:
-        self._deliver(self._ctl.start_review(None, from_widget=True))
 
     def step(self) -> list[Any]:
         """Answer the current batch with the oracle (the path of clicks), retrain; the ids."""
