@@ -3,7 +3,8 @@
 :func:`build_controller` is what :class:`~alwidgets.ActiveLabeler` runs once the
 arguments are checked and the store is open: it mirrors the store's log, decides
 whether a team is at work (:func:`team_at_open`), ranks the pool for the first batch
-(a cold start, computed here: no model needed) and composes the
+(a cold start, computed here: no model needed; with class descriptions, from the
+similarities :func:`~alwidgets.app._inputs.check_inputs` computed) and composes the
 :class:`~alwidgets.app._controller.LabelingController`.
 """
 
@@ -57,6 +58,9 @@ def build_controller(
         The pool cannot be ranked for the first batch (the store is closed first).
     """
     from alwidgets.app._fit import run_job
+    from alwidgets.app._signals import Signals
+
+    zero_shot = inp.zero_shot  # with class descriptions: the pool's zero-shot guesses
 
     mirror = SessionMirror(
         inp.ids, inp.classes, annotator=annotator, mine_only=overlap > 1,
@@ -76,7 +80,8 @@ def build_controller(
         estimator=inp.estimator, strategy=inp.strategy, classes=inp.classes,
         n_items=len(inp.ids), batch_size=inp.batch_size, retrain_every=inp.retrain_every,
         compare_with=inp.compare_with, seed=inp.seed, rng=rng,
-        first_version=last_version(store.models), multi_label=inp.multi_label,
+        first_version=last_version(store.models), descriptions=inp.descriptions,
+        zero_shot=zero_shot, multi_label=inp.multi_label,
     )  # fmt: skip
     cold = run_job(sched.make_job(False, {}, mirror.handled, []), data)
     if cold.error:
@@ -86,7 +91,7 @@ def build_controller(
             "suits the estimator (e.g. raw text needs a Pipeline with a vectorizer)."
         )
     cards = CardMaker(ids=inp.ids, items=inp.items, display=inp.display, classes=inp.classes,
-                      multi_label=inp.multi_label)  # fmt: skip
+                      multi_label=inp.multi_label, zero_shot=zero_shot)  # fmt: skip
     queue = BatchQueue(
         cards, batch_size=inp.batch_size, rng=rng, snapshot=cold, handled=mirror.handled,
         claim=None if team is None else (lambda positions, k: team.claim(positions, k)[0]),
@@ -95,4 +100,5 @@ def build_controller(
         store, mirror, queue, sched, team=team, make_team=make_team, annotator=annotator,
         overlap=overlap,
         review=(inp.estimator, inp.X, inp.seed, inp.classes), stats_base=store.stats(),
+        signals=Signals(inp.classes, eval_set=inp.X_eval is not None),
     )  # fmt: skip

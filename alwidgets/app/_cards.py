@@ -1,12 +1,19 @@
 """Cards: one pool item as the JSON the front end shows (rendered item, guess, why).
 
 :class:`CardMaker` turns a pool position and the ranking it was picked from into a
-card dict (``key``, ``item_id``, ``html``, ``suggestion``, ``confidence``, ``score``,
-``rank``, ``why``, ``why_long``, ``picked``; a card may carry more fields, the front
-end ignores what it does not know) and the *query info* the store records with an
+card dict (``key``, ``item_id``, ``html``, ``suggestion``, ``confidence``,
+``suggested_by``, ``model_suggestion``, ``score``, ``rank``, ``why``, ``why_long``,
+``picked``; a card may carry more fields, the front end ignores what it does not know)
+and the *query info* the store records with an
 answer about it (``model_version``, ``score``, ``rank``, ``strategy``). It renders
 each item once (a small cache) and never decides which items are shown: that is the
 queue's job (:mod:`._queue`).
+
+The suggestion shown is the model's guess (``suggested_by="model"``, ``confidence`` its
+probability) or, with class descriptions, the zero-shot guess
+(``suggested_by="zero-shot"``, ``confidence`` the cosine similarity) before the first
+model and until the model's suggestions beat it (:mod:`._descriptions`);
+``model_suggestion`` is the model's guess either way (the prequential figure's).
 
 Examples
 --------
@@ -32,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets.app import _multilabel as ml
+from alwidgets.app._descriptions import ZeroShotCards, zero_shot_suggests
 from alwidgets.app._jobs import RankingSnapshot
 
 __all__ = ["CardMaker"]
@@ -52,9 +60,11 @@ class CardMaker:
     def __init__(
         self, *, ids: Sequence[Any], items: Any, display: Any, classes: list[Any],
         multi_label: bool = False,
+        zero_shot: ZeroShotCards | None = None,
     ) -> None:  # fmt: skip
         self.ids, self.items, self.display, self.classes = ids, items, display, classes
         self.multi_label = multi_label  # a guess is a set of classes (chips), not one class
+        self.zero_shot = zero_shot  # read only: the pool's zero-shot guesses
         self._html: OrderedDict[int, str] = OrderedDict()
 
     def card(
@@ -79,6 +89,12 @@ class CardMaker:
         elif rank is None:
             strategy, why = "random", "random pick"
             why_long = "the ranking is used up; picked at random until the next retrain"
+        elif snap.strategy == "describe":  # before the first model, or in its phase
+            strategy, why = "describe", f"described #{rank}"
+            why_long = ("picked by the class descriptions: close to one class's description, "
+                        "for the classes with the fewest labels, diverse")  # fmt: skip
+            if snap.phase is not None:
+                why_long += f" ({snap.phase.reason})"
         elif not fitted:
             strategy, why = "cold_start", f"cold start #{rank}"
             why_long = "a diverse, representative pick (no model yet)"
@@ -103,6 +119,8 @@ class CardMaker:
             "item_id": self.ids[pos],
             "html": self.render(pos),
             **guess,
+            "suggested_by": None if guess["suggestion"] is None else "model",
+            "model_suggestion": guess["suggestion"],
             "score": kept,
             "rank": rank,
             "why": why,
@@ -115,7 +133,16 @@ class CardMaker:
                 "why": why,
             },
         }
-        return card, info
+        return self.zero_shot_guess(card, snap), info
+
+    def zero_shot_guess(self, card: dict[str, Any], snap: RankingSnapshot) -> dict[str, Any]:
+        """The card with the zero-shot suggestion while it is the one shown (else as is)."""
+        zs = self.zero_shot
+        if zs is None or not zero_shot_suggests(snap):
+            return card
+        pos = int(card["key"])
+        guess = {"suggestion": int(zs.index[pos]), "confidence": float(zs.score[pos])}
+        return {**card, **guess, "suggested_by": "zero-shot"}
 
     def review_card(
         self, pos: int, info: dict[str, Any], snap: RankingSnapshot
@@ -133,7 +160,8 @@ class CardMaker:
         )
         card, query = self.card(pos, None, snap, reason=why, kind="review")
         ci = self.classes.index(guess) if guess in self.classes else None
-        card = {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"]}
+        card = {**card, "why_long": why_long, "suggestion": ci, "confidence": info["p_guess"],
+                "suggested_by": "review"}  # fmt: skip
         return card, query
 
     @staticmethod
@@ -147,10 +175,16 @@ class CardMaker:
         why, why_long = _describe(card.get("picked", {}), snap, score, name)
         return {**card, "score": score, "why": why, "why_long": why_long}
 
-    def suggested(self, card: dict[str, Any], proba: np.ndarray) -> dict[str, Any]:
-        """The card with a new model's guess (class probabilities in session order)."""
+    def suggested(
+        self, card: dict[str, Any], proba: np.ndarray, snap: RankingSnapshot
+    ) -> dict[str, Any]:
+        """The card with a new model's guess (class probabilities in session order); the
+        zero-shot guess stays shown while it is preferred."""
         guess = self._guess(proba)
-        return card if guess["suggestion"] is None else {**card, **guess}
+        if guess["suggestion"] is None:
+            return card
+        card = {**card, **guess, "suggested_by": "model", "model_suggestion": guess["suggestion"]}
+        return self.zero_shot_guess(card, snap)
 
     def _guess(self, proba: np.ndarray | None) -> dict[str, Any]:
         """``suggestion`` and ``confidence`` (``None``: no model): the likeliest class, or
@@ -210,7 +244,7 @@ def _describe(
     long_now = (
         f"model v{snap.version} gives it {name} utility {score:.3f} (higher = more informative)"
     )
-    if strategy in (None, "undo", "review", "cold_start") or (
+    if strategy in (None, "undo", "review", "cold_start", "describe") or (
         strategy == "random" and rank is None
     ):
         first = (picked.get("why") or "shown earlier").split(" · ")[0]  # not an old utility

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Answer", "Changes", "HistogramData", "Reply", "UndoRequest"]
+__all__ = ["Answer", "Changes", "CurveData", "HistogramData", "Reply", "UndoRequest"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,19 @@ class HistogramData:
     counts: tuple[np.ndarray, np.ndarray] | None = None
 
 
+@dataclass(frozen=True)
+class CurveData:
+    """What the learning-curve panel shows: the store's points (``models``, stable
+    columns), why it has none yet and when it starts (``empty``), where the stop signal
+    first held (``mark``: ``(n_labels, text)``) and the prequential accuracy per batch
+    (``prequential``: ``n_labels``, ``score``)."""
+
+    models: Any
+    empty: str | None = None
+    mark: tuple[int, str] | None = None
+    prequential: Any = None
+
+
 @dataclass
 class Changes:
     """What one event changed (see the module docstring).
@@ -121,7 +134,7 @@ class Changes:
     notices: list[tuple[str, str]] = field(default_factory=list)
     status: dict[str, Any] | None = None
     stats: dict[str, Any] | None = None
-    curve: Any = None  # the learning curve (a DataFrame) to draw
+    curve: CurveData | None = None  # the learning-curve panel to draw
     histogram: HistogramData | None = None
     retrain: tuple[Any, threading.Event] | None = None
     wants: set[str] = field(default_factory=set)  # background work: "team", "retry"

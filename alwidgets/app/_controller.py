@@ -4,11 +4,10 @@
 whose state labeling changes: the store's mirror (:mod:`._mirror`), the batches
 (:mod:`._queue`), the retrain bookkeeping (:mod:`._scheduler`), the team routing
 (:mod:`._team`; ``None`` for a lone labeler), the answers the store could not take yet
-(:mod:`._unsaved`) and the review round. Each event comes in through one method and
-returns what changed; it imports no widget, and tests drive it directly. The key path
-writes to the store under the lock (one order for the store and the mirror); all that
-is slow runs outside it. See ``docs/ARCHITECTURE.md`` (the app, threads and locks,
-double labels).
+(:mod:`._unsaved`), the review round and the stop signals (:mod:`._signals`). Each
+event comes in through one method and returns what changed; it imports no widget, and
+tests drive it directly. The key path writes to the store under the lock (one order for
+the store and the mirror); all that is slow runs outside it. See ``docs/ARCHITECTURE.md``.
 """
 
 from __future__ import annotations
@@ -67,8 +66,10 @@ class LabelingController:
         overlap: int,
         review: tuple[Any, Any, int, list[Any]],
         stats_base: dict[str, Any],
+        signals: Any,
     ) -> None:
         self._lock = threading.RLock()
+        self.signals = signals  # _signals.Signals: stop signal, prequential, the curve panel
         self.store, self.mirror, self.queue, self.sched = store, mirror, queue, scheduler
         self.team, self._make_team, self.annotator = team, make_team, annotator
         self.overlap = overlap  # a label counts while fewer colleagues labeled the item
@@ -87,7 +88,7 @@ class LabelingController:
         """What a labeler shows first; a resumed session's first fit (``result``: its event)."""
         with self._lock:
             ch = self._changes()
-            ch.curve = models
+            ch.curve = self.signals.take(None, models, self.mirror.per_class)
             if self.resuming:  # its first fit re-creates the model the session ended with
                 self.sched.resume(models)
                 ch.result = self._job(ch)
@@ -241,6 +242,7 @@ class LabelingController:
 
     def _advance(self, ch: Changes) -> None:
         """The end of a batch: no store read here (a team's claims are its one write)."""
+        ch.curve = self.signals.batch_done(self.queue, self.mirror)  # suggestions vs answers
         self.queue.advance()
         if self.sched.after_batch(self.queue.ran_out):
             self._job(ch)
@@ -293,9 +295,7 @@ class LabelingController:
             else:  # a resumed session's untouched cold-start batch is replaced too
                 self.queue.take_ranking(snap, replace_cold=self.resuming)
                 self.resuming = self.resuming and not snap.fitted
-                if models is not None:
-                    self.sched.update_hint(snap, models)
-                    ch.curve = models
+                ch.curve = self.signals.take(snap, models, self.mirror.per_class)
             if again:
                 self._job(ch)
             self._show(ch, stats=True, histogram=snap.error is None)
@@ -390,8 +390,8 @@ class LabelingController:
         ch.batch = batch_state(self.queue, self.mirror)
         ch.status = self._status()
         if stats:
-            ch.stats = panel_stats(self.mirror, self.queue, self.sched, self.team, self._log,
-                                   self._stats_base)  # fmt: skip
+            ch.stats = {**panel_stats(self.mirror, self.queue, self.sched, self.team, self._log,
+                                      self._stats_base), **self.signals.stats()}  # fmt: skip
         if histogram:
             ch.histogram = histogram_of(self.queue, self.mirror)
         ch.seq = next(self._seq)

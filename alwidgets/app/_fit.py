@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from alwidgets._utils import n_rows, strategy_name
+from alwidgets.app._descriptions import describe_with, handover
 from alwidgets.app._jobs import (
     LazyLearner,
     PoolData,
@@ -85,6 +86,7 @@ def _shadow_loop(
         target=target,
         batch_size=job.batch_size,
         random_state=job.random_state,
+        descriptions=job.descriptions,  # the same start as the labeler's: only the strategy differs
     )
     y = oracle[positions]
     score, _, _ = _score(
@@ -153,9 +155,16 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
     t0 = time.perf_counter()
     name = strategy_name(job.strategy)
     try:
-        learner = ActiveLearner(job.estimator, strategy=job.strategy, random_state=job.random_state)
-        if job.fit:
-            learner.fit(pool_rows(data, job.positions, keep=True), job.labels)
+        learner = ActiveLearner(
+            job.estimator, strategy=job.strategy, random_state=job.random_state,
+            descriptions=job.descriptions,
+        )  # fmt: skip
+        if job.fit:  # label-free steps (scalers, PCA) are fit on the in-memory pool
+            unlabeled = data.X if data.rows is None else None
+            learner.fit(
+                pool_rows(data, job.positions, keep=True), job.labels, X_unlabeled=unlabeled
+            )
+            describe_with(learner, data.similarity)  # its description phase: no re-embedding
             name = (getattr(learner, "strategy_", None) and learner.strategy_.name) or name
         n = int(min(job.n_candidates, n_rows(data.X) - len(job.exclude)))
         order = np.asarray(
@@ -178,6 +187,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
         )
         metrics: dict[str, float] = {}
         metric_name = ""
+        preference = None
         if job.fit and np.ndim(job.labels) == 2:  # multi-label: micro- and macro-F1
             metrics, metric_name = curve_metrics(
                 job.estimator, pool_rows(data, job.positions), np.asarray(job.labels), data.X_eval,
@@ -185,6 +195,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             )  # fmt: skip
         elif job.fit:
             X_lab = pool_rows(data, job.positions)
+            preference = handover(job, X_lab)  # the model against zero-shot, on the labels
             if data.X_eval is not None:
                 metrics["score"] = float(learner.score(data.X_eval, data.y_eval))
                 metric_name = "accuracy (eval set)"
@@ -222,7 +233,7 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             metric_name=metric_name,
             trained_at=time.time(),
             seconds=time.perf_counter() - t0,
-            strategy=name,
+            strategy=getattr(learner, "last_strategy_", name),  # "describe" in its phase
             compare=compare,
             random_baseline=baseline,
             stop_predictions=stop_predictions,
@@ -230,6 +241,8 @@ def run_job(job: RetrainJob, data: PoolData) -> RankingSnapshot:
             also_proba=also_proba,
             histogram=getattr(learner, "score_histogram_", None),
             candidate_rows=candidate_rows,
+            preference=preference,
+            phase=getattr(learner, "description_phase_", None) if job.fit else None,
             utility=_set_utility(learner, data) if job.fit and name == "random" else None,
         )
     except Exception as err:  # a user's model may raise anything; report it, keep going

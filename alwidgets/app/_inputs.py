@@ -32,6 +32,7 @@ import numpy as np
 from alwidgets import _validation as V
 from alwidgets._check_classes import check_classes, check_eval_set, check_oracle
 from alwidgets._utils import plain
+from alwidgets.app._descriptions import ZeroShotCards, check_describable, split_classes
 from alwidgets.exceptions import InvalidInputError, StoreMismatchError
 
 __all__ = ["Inputs", "assign_keys", "check_inputs", "metric_label", "open_store", "strategy_label"]
@@ -172,6 +173,8 @@ class Inputs:
     """The labeler's arguments, checked (see :func:`check_inputs`)."""
 
     classes: list[Any]
+    descriptions: dict[Any, str] | None  # classes given as {class: description}
+    zero_shot: Any  # with descriptions: the pool's ZeroShotCards (embedded once), else None
     estimator: Any
     X: Any
     ids: Sequence[Any]  # a range for a Dask array (no per-item objects)
@@ -191,7 +194,7 @@ class Inputs:
 
 def check_inputs(
     X: Any,
-    classes: Sequence[Any],
+    classes: Sequence[Any] | dict[Any, str],
     estimator: Any,
     *,
     items: Any,
@@ -206,7 +209,10 @@ def check_inputs(
     random_state: Any,
     multi_label: bool = False,
 ) -> Inputs:
-    """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched).
+    """Check every argument of :class:`~alwidgets.ActiveLabeler` (the store is not touched);
+    with ``classes={class: description}``, compare the pool with the descriptions once
+    (:class:`~alwidgets.app._descriptions.ZeroShotCards`: a missing extra, a model that
+    cannot embed or bad texts fail here).
 
     >>> inputs = check_inputs(np.zeros((5, 2)), ["a", "b"], None, items=None, display="auto",
     ...     batch_size=2, strategy="margin", eval_set=None, oracle=None, compare_with=None,
@@ -221,6 +227,13 @@ def check_inputs(
 
     if not isinstance(multi_label, bool):
         raise InvalidInputError(f"multi_label must be True or False, got {multi_label!r}.")
+    classes, descriptions = split_classes(classes)  # {class: description}: keys in order
+    if descriptions is not None and multi_label:
+        raise InvalidInputError(
+            "class descriptions (classes as a dict) work for one label per item only: a "
+            "zero-shot guess is the one closest class, not a set. Pass the classes as a list "
+            "with multi_label=True."
+        )
     checked_classes = check_classes(classes)
     if estimator is None:
         from sklearn.linear_model import LogisticRegression
@@ -230,6 +243,8 @@ def check_inputs(
     from alwidgets.pools import is_dask_collection
 
     on_dask = is_dask_collection(X)
+    if descriptions is not None:  # the engine embeds them with the model's first step
+        check_describable(estimator, on_dask=on_dask)
     if on_dask:  # a pool on a Dask cluster: nothing pool-sized comes to the kernel
         X, ids, items, retrain_in = _dask_inputs(X, items, retrain_in)
         n_items = len(ids)
@@ -267,6 +282,9 @@ def check_inputs(
         truth = (ml.check_oracle_sets if multi_label else check_oracle)(
             oracle, ids, checked_classes
         )
+    zero_shot = None  # the first batch needs the pool's similarities: before the store opens
+    if descriptions is not None:
+        zero_shot = ZeroShotCards.compute(X, descriptions, estimator, checked_classes)
     others = (
         list(["random"] if truth is not None else [])
         if compare_with is None
@@ -281,6 +299,8 @@ def check_inputs(
         check_task(get_strategy(name), multi_label)
     return Inputs(
         classes=checked_classes,
+        descriptions=descriptions,
+        zero_shot=zero_shot,
         estimator=estimator,
         X=X,
         ids=ids,

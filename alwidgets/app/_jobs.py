@@ -46,6 +46,7 @@ class PoolData:
     y_eval: Any = None
     oracle: np.ndarray | None = None  # labels aligned with the pool (teaching mode)
     rows: Any = None  # a Dask pool's RowCache: labeled and candidate rows held in the kernel
+    similarity: np.ndarray | None = None  # (n, k) to the class descriptions, computed once
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class RetrainJob:
     random_seeds: int = 0  # >0 with an oracle: random-sampling baseline at this many labels
     stop_set: np.ndarray | None = None  # fixed positions: predictions for a stability signal
     also_predict: np.ndarray | None = None  # positions on screen: fresh suggestions for them
+    descriptions: dict[Any, str] | None = None  # {class: description}: the learner's
+    zero_shot: np.ndarray | None = None  # zero-shot labels of ``positions``: compare (hand-over)
 
 
 class LazyLearner:
@@ -132,6 +135,8 @@ class RankingSnapshot:
     also_proba: np.ndarray | None = None  # their probabilities, session class order
     histogram: tuple[np.ndarray, np.ndarray] | None = None  # learner.score_histogram_
     candidate_rows: tuple[np.ndarray, Any] | None = None  # a Dask pool's candidates' rows
+    preference: Any = None  # features.ModelPreference: the model against zero-shot (job.zero_shot)
+    phase: Any = None  # the learner's description_phase_: who picks the next batches, why
     # what the histogram shows when the strategy's scores are no uncertainty (multi-label
     # ``random``): the model's mean-margin utility of every pool item
     utility: np.ndarray | None = None

@@ -24,7 +24,8 @@ from alwidgets.app._companion import Companion
 from alwidgets.app._jobs import PoolData, RankingSnapshot, row_cache
 from alwidgets.app._multilabel import check_answer
 from alwidgets.app._protocol import MessageProtocol
-from alwidgets.app._teaching import Oracle, needs_oracle, run_batches, teach_step
+from alwidgets.app._signals import stable_curve
+from alwidgets.app._teaching import Oracle, needs_oracle, start_run, teach_step
 from alwidgets.app._unsaved import save_before_close
 from alwidgets.app._view import AppView
 from alwidgets.app._worker import RetrainWorker, at_exit
@@ -44,11 +45,14 @@ class ActiveLabeler:
     ----------
     X : array-like, scipy.sparse matrix or DataFrame of shape (n_items, n_features)
         What the model sees. A DataFrame's index gives the item ids (else ``range(n)``).
-        A Dask array or DataFrame stays on its cluster (``alwidgets.pools``): only the
-        rows needed come to the kernel; retrains run in a thread.
-    classes : sequence of int or str
+        A Dask array or DataFrame keeps the pool on its cluster (``alwidgets.pools``):
+        only labeled rows, candidates' rows and the cards' items come to the kernel;
+        retrains run in a thread, and a lost cluster shows as a failed retrain.
+    classes : sequence of int or str, or dict {class: description}
         The labels. Each gets a key: the label itself when it is a single character
-        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters.
+        (digits ``0``–``9``, letters), else ``1``…``9``, ``0``, then letters. A dict says
+        what each class means (raw texts, a ``TextFeatures`` Pipeline): zero-shot cards,
+        the first batches, a prior for the model (``docs/guide/descriptions.md``).
     estimator : classifier with ``predict_proba``, optional
         Defaults to ``LogisticRegression(max_iter=1000)``.
     items : sequence, array or DataFrame, optional
@@ -126,10 +130,10 @@ class ActiveLabeler:
     """
 
     def __init__(
-        self, X: Any, classes: Sequence[Any], estimator: Any = None, *, items: Any = None,
-        display: str | Callable[..., Any] = "auto", store: Any = None, batch_size: int = 8,
-        strategy: Any = "auto", eval_set: tuple[Any, Any] | None = None, oracle: Any = None,
-        compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
+        self, X: Any, classes: Sequence[Any] | dict[Any, str], estimator: Any = None, *,
+        items: Any = None, display: str | Callable[..., Any] = "auto", store: Any = None,
+        batch_size: int = 8, strategy: Any = "auto", eval_set: tuple[Any, Any] | None = None,
+        oracle: Any = None, compare_with: Sequence[str] | None = None, oracle_noise: float = 0.0,
         retrain_every: int | None = None, retrain_in: str = "auto", annotator: str | None = None,
         random_state: Any = None, session: str | None = None, overlap: int = 1,
         lease_seconds: float = 300.0, multi_label: bool = False,
@@ -143,13 +147,15 @@ class ActiveLabeler:
         )  # fmt: skip
         self.multi_label = inp.multi_label
         self.classes, self.estimator, self.X, self.ids = inp.classes, inp.estimator, inp.X, inp.ids
+        self.descriptions = inp.descriptions  # {class: description} or None
         self.items, self.display, self.batch_size = inp.items, inp.display, inp.batch_size
         self.strategy, self.oracle, self.compare_with = inp.strategy, inp.oracle, inp.compare_with
         self.retrain_every, self.retrain_in = inp.retrain_every, retrain_in
         self.overlap, self.lease_seconds = check_team(overlap, lease_seconds)
         self.annotator = default_annotator() if annotator is None else annotator
         self.n_items = len(self.ids)
-        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X))
+        self._data = PoolData(self.X, inp.X_eval, inp.y_eval, self.oracle, rows=row_cache(self.X),
+                              similarity=inp.zero_shot and inp.zero_shot.similarity)  # fmt: skip
         self.store = checks.open_store(
             store, self.classes, self.annotator, quiet=self.oracle is not None, session=session,
             multi_label=self.multi_label,
@@ -169,7 +175,8 @@ class ActiveLabeler:
         self._view = AppView(
             classes=self.classes, strategy=checks.strategy_label(self.strategy, self.multi_label),
             n_items=self.n_items, metric=checks.metric_label(inp), multi_label=self.multi_label,
-            compare_with=self.compare_with, on_message=protocol, on_review=self._review_from_ui,
+            compare_with=self.compare_with, on_message=protocol,
+            on_review=lambda: self._deliver(self._ctl.start_review(None, from_widget=True)),
         )  # fmt: skip
         self.widget, self.batch_widget = self._view.widget, self._view.batch_widget
         self.review_button, self.stats = self._view.review_button, self._view.stats
@@ -283,9 +290,6 @@ class ActiveLabeler:
         frame.index = pd.Index([self.ids[int(p)] for p in frame.index], name="item_id")
         return frame
 
-    def _review_from_ui(self) -> None:
-        self._deliver(self._ctl.start_review(None, from_widget=True))
-
     def step(self) -> list[Any]:
         """Answer the current batch with the oracle (the path of clicks), retrain; the ids."""
         return teach_step(self, needs_oracle(self._oracle, "step"))
@@ -296,12 +300,8 @@ class ActiveLabeler:
         needs_oracle(self._oracle, "run")
         self.stop()
         self._stop_run.clear()
-        self._runner = threading.Thread(
-            target=run_batches, args=(self, n_batches, delay, self._stop_run,
-                                      lambda text: self._view.render(Changes(notices=[(text, "error")]))),
-            name="alwidgets-run", daemon=True,
-        )  # fmt: skip
-        self._runner.start()
+        self._runner = start_run(self, n_batches, delay, self._stop_run,
+                                 lambda text: self._view.render(Changes(notices=[(text, "error")])))  # fmt: skip
         if wait:
             self._runner.join()
 
@@ -324,8 +324,8 @@ class ActiveLabeler:
 
     @property
     def learning_curve(self) -> pd.DataFrame:
-        """One row per trained model: ``version``, ``n_labels``, ``score``, … (from the store)."""
-        return self.store.models
+        """One row per model: ``version``, ``n_labels``, ``score``, ``score_std``, … (NaN until known)."""
+        return stable_curve(self.store.models)
 
     @property
     def snapshot(self) -> RankingSnapshot:

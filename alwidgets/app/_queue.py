@@ -213,7 +213,7 @@ class BatchQueue:
         self.swap(snap)  # atomic: the next batch comes from the new ranking
         if replace_cold and cold and untouched and snap.fitted:
             self.replace_current()
-        self.update_suggestions(snap.also_positions, snap.also_proba)
+        self.update_suggestions(snap)
 
     def replace_current(self) -> None:
         """Take the current batch afresh from the ranking in use (nothing of it answered:
@@ -280,8 +280,9 @@ class BatchQueue:
         self.current = Batch(cur.id, [pos, *cur.positions], [card, *cur.cards], cur.shown_at)
         self.queued[pos] = True
 
-    def update_suggestions(self, positions: np.ndarray | None, proba: np.ndarray | None) -> None:
+    def update_suggestions(self, snap: RankingSnapshot) -> None:
         """A new model's guesses for the cards on screen (the items themselves stay)."""
+        positions, proba = snap.also_positions, snap.also_proba
         if positions is None or proba is None:
             return
         row = {int(p): i for i, p in enumerate(positions)}
@@ -290,7 +291,7 @@ class BatchQueue:
             i = row.get(int(card["key"]))
             if self.review is not None and int(card["key"]) in self.review:
                 i = None  # a review card keeps the out-of-fold guess, not the model's own
-            cards.append(card if i is None else self.cards.suggested(card, proba[i]))
+            cards.append(card if i is None else self.cards.suggested(card, proba[i], snap))
         cur = self.current
         self.current = Batch(cur.id, cur.positions, cards, cur.shown_at)
 

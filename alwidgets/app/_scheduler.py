@@ -3,7 +3,8 @@
 :class:`RetrainScheduler` holds the retrain bookkeeping of one labeler: the model
 version counter, labels since the last job, the job under way (one at a time; labels
 that arrive meanwhile mark it *dirty* so a follow-up job runs), the last error, the
-raced strategies' labeled sets and the stopping signal's history. It builds the
+raced strategies' labeled sets, the stop set, and with class descriptions the hand-over
+from zero-shot suggestions to the model's (:mod:`._descriptions`). It builds the
 immutable :class:`~alwidgets.app._jobs.RetrainJob` and digests each
 :class:`~alwidgets.app._jobs.RankingSnapshot`. The controller calls it under its lock
 (the one owner of this state); the facade submits the jobs to the worker.
@@ -62,6 +63,8 @@ class RetrainScheduler:
         seed: int,
         first_version: int,
         rng: np.random.Generator | None = None,
+        descriptions: dict[Any, str] | None = None,
+        zero_shot: Any = None,
         multi_label: bool = False,
     ) -> None:
         self.estimator, self.strategy, self.classes = estimator, strategy, classes
@@ -85,8 +88,12 @@ class RetrainScheduler:
         rng = np.random.default_rng(seed) if rng is None else rng
         size = min(n_items, STOP_SET_SIZE)
         self.stop_set = np.sort(rng.choice(n_items, size=size, replace=False))
-        self.stop_history: list[np.ndarray] = []
-        self.hint: str | None = None
+        # class descriptions: the learner's, the first batch's strategy, and until the
+        # model's suggestions beat zero-shot on the labels, what each job compares
+        self.descriptions = descriptions
+        self.cold_strategy: Any = "cold_start" if zero_shot is None else zero_shot.cold_start()
+        self.zero_shot = zero_shot  # ZeroShotCards; None: no descriptions, or handed over
+        self.preference: Any = None  # the last comparison (features.ModelPreference)
         self._unlogged: tuple[int, int] | None = None  # (version, n_labels) not to log
 
     def resume(self, models: pd.DataFrame) -> None:
@@ -172,7 +179,7 @@ class RetrainScheduler:
             labels=y,
             exclude=exclude,
             estimator=self.estimator,
-            strategy=self.strategy if fit else "cold_start",
+            strategy=self.strategy if fit else self.cold_strategy,
             classes=self.classes,
             n_candidates=max(0, min(self.n_items - exclude.size, wanted)),
             random_state=self.seed,
@@ -182,6 +189,8 @@ class RetrainScheduler:
             random_seeds=3 if "random" in self.compare_with else 0,
             stop_set=self.stop_set if fit else None,
             also_predict=np.asarray(current, dtype=np.int64) if fit else None,
+            descriptions=self.descriptions,
+            zero_shot=self.zero_shot.labels(positions) if fit and self.zero_shot else None,
         )
 
     # ---- applying a result ----
@@ -219,6 +228,10 @@ class RetrainScheduler:
         self.apply_problem = problem
         for name, (positions, _) in snap.compare.items():  # the raced strategies' state
             self.compare_state[name] = positions
+        if snap.preference is not None:  # the model's suggestions take over for good
+            self.preference = snap.preference
+            if snap.preference.use_model:
+                self.zero_shot = None
         if snap.error is not None:
             self.last_error = snap.error
             logger.error("alwidgets: retrain v%s failed: %s", snap.version, snap.error_detail)
@@ -227,17 +240,6 @@ class RetrainScheduler:
         again = self.dirty and (self.labels_since_job > 0 or not trainable)
         self.dirty = False
         return again and snap.error is None
-
-    def update_hint(self, snap: RankingSnapshot, models: pd.DataFrame) -> None:
-        """The stopping hint after a new model (advisory: never raises)."""
-        if snap.stop_predictions is not None:
-            self.stop_history = [*self.stop_history[-9:], snap.stop_predictions]
-        try:
-            from alwidgets.stopping import stopping_hint
-
-            self.hint = stopping_hint(models, self.stop_history, score_column="score")
-        except Exception:  # the hint is advisory: never let it break the app
-            logger.debug("alwidgets: stopping hint failed", exc_info=True)
 
 
 def last_version(models: pd.DataFrame) -> int:

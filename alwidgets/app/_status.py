@@ -28,6 +28,7 @@ import numpy as np
 
 from alwidgets._utils import IDLE_SECONDS
 from alwidgets.app._changes import HistogramData
+from alwidgets.app._descriptions import zero_shot_suggests
 from alwidgets.app._jobs import RankingSnapshot
 from alwidgets.app._multilabel import NONE_KEY
 
@@ -39,6 +40,8 @@ __all__ = [
     "panel_stats",
     "status_now",
     "status_of",
+    "suggesting",
+    "suggestions_text",
     "team_line",
 ]
 
@@ -57,20 +60,37 @@ def status_of(
     unreachable: bool = False,
     unsaved: int = 0,
     problem: str | None = None,
+    suggesting: str | None = None,
 ) -> dict[str, Any]:
     """The status line: ``{"state", "text", "age", "detail", "error"}``.
 
     ``state`` is ``ready``, ``waiting`` (no model yet), ``training`` or ``error``; the
     front end appends "trained N s ago" from ``age`` and keeps it ticking. ``problem``
     is something that went wrong while applying a retrain (its model is in use).
+    ``suggesting`` (with class descriptions): ``"zero-shot"`` or ``"model"``, whose
+    suggestions the cards show.
+
+    >>> status_of(None, n_labels=0, n_classes_labeled=0, training=False, version=0,
+    ...           error=None, suggesting="zero-shot")["text"]
+    'zero-shot guess from the class descriptions · no model yet'
     """
     status: dict[str, Any] = {"state": "ready", "text": "", "age": None, "detail": ""}
     if snap is not None and snap.fitted:
         status["text"] = f"model v{snap.version}, {snap.n_labels} labels"
         status["age"] = max(0.0, time.time() - snap.trained_at)
         score = snap.metrics.get("score")
-        if score is not None:
-            status["detail"] = f"{snap.metric_name or 'score'} {score:.3f}"
+        details = [f"{snap.metric_name or 'score'} {score:.3f}"] if score is not None else []
+        if suggesting == "zero-shot":
+            details.append("suggestions: zero-shot (the model is not better on your labels yet)")
+        elif suggesting == "model":
+            details.append("suggestions: the model's")
+        status["detail"] = " · ".join(details)
+    elif suggesting is not None:  # class descriptions: the cards carry zero-shot guesses
+        status.update(
+            state="waiting", text="zero-shot guess from the class descriptions · no model yet"
+        )
+        if n_classes_labeled < 2:
+            status["detail"] = f"a model needs labels from 2 classes (have {n_classes_labeled})"
     elif n_classes_labeled < 2:
         status.update(
             state="waiting",
@@ -167,6 +187,7 @@ def status_now(
         unreachable=unreachable,
         unsaved=unsaved,
         problem=sched.apply_problem,
+        suggesting=suggesting(queue.snapshot, sched),
     )
     if mirror.multi_label:
         _multi_label_status(status, queue.snapshot, sched.strategy)
@@ -189,6 +210,29 @@ def _multi_label_status(status: dict[str, Any], snap: RankingSnapshot, strategy:
 
         chosen = check_task(get_strategy("auto"), True).name
         status["text"] += f" · strategy auto → {chosen} (multi-label default)"
+
+
+def suggesting(snap: RankingSnapshot, sched: Any) -> str | None:
+    """Whose suggestions the cards show: ``"zero-shot"``, ``"model"`` (``None``: no
+    class descriptions, only the model suggests)."""
+    if sched.descriptions is None:
+        return None
+    return "zero-shot" if zero_shot_suggests(snap) else "model"
+
+
+def suggestions_text(snap: RankingSnapshot, sched: Any) -> str | None:
+    """The stats panel's line on whose suggestions the cards show, and why."""
+    who = suggesting(snap, sched)
+    if who is None:
+        return None
+    if not snap.fitted:
+        return ("suggestions by zero-shot: the closest class description (cosine "
+                "similarity), until a model's are better on your labels")  # fmt: skip
+    pref, phase = sched.preference, snap.phase
+    text = f"suggestions by {who}" if pref is None else f"suggestions by {pref.reason}"
+    if phase is not None and phase.describe:  # the learner's description phase
+        text += f"; next picks by {phase.reason}"
+    return text
 
 
 def panel_stats(
@@ -221,7 +265,7 @@ def panel_stats(
         "model_status": status if fitted or training else None,
         "score": float(score) if score is not None and np.isfinite(score) else None,
         "metric": snap.metric_name or "accuracy",
-        "hint": sched.hint,
+        "suggestions": suggestions_text(snap, sched),
         "per_annotator": {who: n for who, n in per.items() if n > 0},
         "team": None if team is None else team_line(per, team.rates, team.kappa),
         "review": None if queue.review is None else queue.review.status(),

@@ -35,7 +35,7 @@ from alwidgets._utils import plain
 from alwidgets.app._multilabel import oracle_answer
 from alwidgets.exceptions import InvalidInputError
 
-__all__ = ["Oracle", "needs_oracle", "run_batches", "teach_step"]
+__all__ = ["Oracle", "needs_oracle", "run_batches", "start_run", "teach_step"]
 
 logger = logging.getLogger("alwidgets")
 
@@ -115,3 +115,16 @@ def run_batches(
         i += 1
         if stop.wait(delay):
             return
+
+
+def start_run(
+    labeler: Any, n_batches: int | None, delay: float, stop: threading.Event,
+    show: Callable[[str], object],
+) -> threading.Thread:  # fmt: skip
+    """Start :func:`run_batches` in the ``alwidgets-run`` daemon thread; the thread."""
+    runner = threading.Thread(
+        target=run_batches, args=(labeler, n_batches, delay, stop, show), name="alwidgets-run",
+        daemon=True,
+    )  # fmt: skip
+    runner.start()
+    return runner

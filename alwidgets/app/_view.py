@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from alwidgets.app._changes import Changes, HistogramData
+from alwidgets.app._changes import Changes, CurveData, HistogramData
 from alwidgets.app._inputs import assign_keys
+from alwidgets.app._signals import PREQUENTIAL_SERIES
 
 __all__ = ["AppView"]
 
@@ -153,15 +153,19 @@ class AppView:
         self._shown[what] = max(self._shown[what], seq)
         return True
 
-    def _draw_curve(self, models: pd.DataFrame) -> None:
-        """The session's curve (from the store), the random expectation and raced strategies."""
-        if not len(models) or "score" not in models.columns:
-            return
+    def _draw_curve(self, c: CurveData) -> None:
+        """The session's curve (from the store), the random expectation, raced strategies,
+        the prequential accuracy, where the stop signal first held; or why it is empty."""
+        models = c.models
+        self.curve.set_note(c.empty)
         self.curve.update(models)
-        if "macro_f1" in models.columns:  # multi-label: both averages, labeled
+        if c.prequential is not None:
+            self.curve.update_series(PREQUENTIAL_SERIES, c.prequential, dash="dot")
+        self.curve.set_mark(*(c.mark or (None,)))
+        if "macro_f1" in models.columns and models["macro_f1"].notna().any():  # multi-label
             self.curve.update_series(f"macro-F1 · {self.curve.name.split(' · ')[-1]}", models,
                                      y="macro_f1")  # fmt: skip
-        if "random_score" in models.columns:
+        if "random_score" in models.columns and models["random_score"].notna().any():
             base = models[["n_labels", "random_score"]].rename(columns={"random_score": "score"})
             if "random_score_std" in models.columns:
                 base["score_std"] = models["random_score_std"]

@@ -18,6 +18,7 @@
 //   .alw-unsaved                                  its "not saved" tag (store unreachable)
 //   .alw-card[data-status="conflict"]             kept as a conflict: a colleague was first
 //   .alw-card-note                                what happened to the card's answer
+//   .alw-suggest[data-suggestion][data-by]        the guess: by "model", "zero-shot", "review"
 //   .alw-notice                                   transient errors (aria-live)
 //   .alw-chips .alw-chip[aria-pressed]            multi-label: chips (see _chips.js)
 
@@ -178,7 +179,8 @@ async function render({ model, el: host }) {
       cards.forEach((card, i) => {
         const old = before.cards[i];
         const node = cardNodes.get(card.key);
-        if (card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
+        const by = card.suggested_by !== old.suggested_by;
+        if (by || card.suggestion !== old.suggestion || card.confidence !== old.confidence) {
           showSuggestion(node, card, classes(), chips);
         }
         if (card.why !== old.why || card.why_long !== old.why_long) {

@@ -87,22 +87,35 @@ export function showWhy(node, card) {
   else node.removeAttribute("title");
 }
 
-// The model's guess on a card; updated in place when a retrain re-predicts it.
+// The guess on a card; updated in place when a retrain re-predicts it. With class
+// descriptions it is a zero-shot guess (its score: cosine similarity to the description)
+// until the model's guesses are better.
 export function showSuggestion(node, card, classes, chips) {
   if (chips) return chips.showSuggestion(node, card, classes, el);
   const suggest = node.querySelector(".alw-suggest");
   suggest.replaceChildren();
   const has = card.suggestion !== null && card.suggestion !== undefined;
+  const zeroShot = card.suggested_by === "zero-shot";
   if (has) {
     const c = classes[card.suggestion];
-    suggest.append(document.createTextNode("model: "), el("b", null, c ? c.name : "?"));
+    const by = zeroShot ? "zero-shot: " : "model: ";
+    suggest.append(document.createTextNode(by), el("b", null, c ? c.name : "?"));
     if (typeof card.confidence === "number") {
-      suggest.append(document.createTextNode(` ${Math.round(card.confidence * 100)}%`));
+      const score = zeroShot
+        ? ` similarity ${card.confidence.toFixed(2)}`
+        : ` ${Math.round(card.confidence * 100)}%`;
+      suggest.append(document.createTextNode(score));
     }
     suggest.dataset.suggestion = String(card.suggestion);
+    suggest.dataset.by = card.suggested_by || "model";
+    suggest.title = zeroShot
+      ? "zero-shot guess: the class whose description is closest (cosine similarity); Enter accepts it"
+      : "the model's guess and its probability; Enter accepts it";
   } else {
     suggest.textContent = "no model yet";
     delete suggest.dataset.suggestion;
+    delete suggest.dataset.by;
+    suggest.removeAttribute("title");
   }
   for (const b of node.querySelectorAll(".alw-btn[data-class-index]")) {
     b.classList.toggle("alw-suggested", has && b.dataset.classIndex === String(card.suggestion));

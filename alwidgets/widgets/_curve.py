@@ -84,6 +84,10 @@ class LearningCurve(DisplaysWidget):
         self.name = name
         self._index: dict[str, int] = {}
         self._target: float | None = None
+        # layout shapes and annotations by role ("target", "mark", "note"), drawn together
+        self._decor: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
+        self._note: str | None = None
+        self._mark: float | None = None
         self._lock = threading.RLock()  # updates may come from a retrain thread
         self.widget = new_figure(
             layout=base_layout(height=height, title=title, x_title="labels", y_title=metric_label)
@@ -156,6 +160,7 @@ class LearningCurve(DisplaysWidget):
         *,
         baseline: bool = False,
         y: str | None = None,
+        dash: str | None = None,
     ) -> None:
         """Add or replace the named series (one trace per name, created once).
 
@@ -169,6 +174,9 @@ class LearningCurve(DisplaysWidget):
             Style a *new* series as a reference (gray, dotted).
         y : str, optional
             The score column, as for :meth:`update`.
+        dash : str, optional
+            Line style of a *new* series (plotly's ``"dot"``, ``"dash"``...), e.g. for a
+            figure of another kind than the main one.
         """
         if not isinstance(name, str) or not name:
             raise InvalidInputError(f"a series name must be a non-empty str, got {name!r}.")
@@ -176,7 +184,7 @@ class LearningCurve(DisplaysWidget):
         with self._lock:
             if name not in self._index:
                 color = BASELINE_COLOR if baseline else PALETTE[len(self._index) % len(PALETTE)]
-                self._add_trace(name, color=color, dash="dot" if baseline else None)
+                self._add_trace(name, color=color, dash=dash or ("dot" if baseline else None))
             trace = self.widget.data[self._index[name]]
             with updating(self.widget):
                 trace.x = xs
@@ -217,9 +225,7 @@ class LearningCurve(DisplaysWidget):
         """
         if value is None:
             self._target = None
-            with self._lock, updating(self.widget):
-                self.widget.layout.shapes = ()
-                self.widget.layout.annotations = ()
+            self._set_decor("target", None)
             return
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
             raise InvalidInputError(f"the target must be a number or None, got {value!r}.")
@@ -229,30 +235,85 @@ class LearningCurve(DisplaysWidget):
         self._target = target
         text = label if label is not None else f"target {target:g}"
         line = {"color": BASELINE_COLOR, "width": 1, "dash": "dash"}
+        shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": target, "y1": target,
+                 "line": line}  # fmt: skip
+        note = {"xref": "paper", "x": 0, "xanchor": "left", "y": target, "yanchor": "bottom",
+                "text": text, "showarrow": False, "font": {"size": 10}}  # fmt: skip
+        self._set_decor("target", ([shape], [note]))
+
+    @property
+    def note(self) -> str | None:
+        """The message shown instead of an empty chart, or ``None``."""
+        return self._note
+
+    def set_note(self, text: str | None) -> None:
+        """Say why the chart is empty (and when it will fill) in its middle, with the axes
+        hidden, instead of an empty chart; ``None`` removes the message.
+
+        Examples
+        --------
+        >>> lc = LearningCurve()
+        >>> lc.set_note("the curve starts with the first model")
+        >>> lc.widget.layout.annotations[0].text, lc.widget.layout.yaxis.visible
+        ('the curve starts with the first model', False)
+        >>> lc.set_note(None)
+        >>> len(lc.widget.layout.annotations), lc.widget.layout.yaxis.visible
+        (0, True)
+        """
+        if text is not None and not isinstance(text, str):
+            raise InvalidInputError(f"a note must be a str or None, got {text!r}.")
+        self._note = text
+        note = {"xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "text": text,
+                "showarrow": False, "font": {"size": 12}, "align": "center",
+                "width": 300}  # fmt: skip
         with self._lock, updating(self.widget):
-            self.widget.layout.shapes = (
-                {
-                    "type": "line",
-                    "xref": "paper",
-                    "x0": 0,
-                    "x1": 1,
-                    "y0": target,
-                    "y1": target,
-                    "line": line,
-                },
+            self.widget.layout.xaxis.visible = text is None
+            self.widget.layout.yaxis.visible = text is None
+            self._set_decor("note", None if text is None else ([], [note]))
+
+    @property
+    def mark(self) -> float | None:
+        """Where the vertical mark is (labels), or ``None``."""
+        return self._mark
+
+    def set_mark(self, n_labels: float | None, label: str = "") -> None:
+        """A vertical line at ``n_labels`` (e.g. where a stopping rule first held), with
+        ``label`` at its top; ``None`` removes it.
+
+        Examples
+        --------
+        >>> lc = LearningCurve()
+        >>> lc.set_mark(40, "predictions stable")
+        >>> lc.widget.layout.shapes[0].x0, lc.widget.layout.annotations[0].text
+        (40, 'predictions stable')
+        """
+        if n_labels is None:
+            self._mark = None
+            self._set_decor("mark", None)
+            return
+        if isinstance(n_labels, bool) or not isinstance(n_labels, int | float | np.number):
+            raise InvalidInputError(
+                f"the mark must be a number of labels or None, got {n_labels!r}."
             )
-            self.widget.layout.annotations = (
-                {
-                    "xref": "paper",
-                    "x": 0,
-                    "xanchor": "left",
-                    "y": target,
-                    "yanchor": "bottom",
-                    "text": text,
-                    "showarrow": False,
-                    "font": {"size": 10},
-                },
-            )
+        self._mark = n_labels
+        color = PALETTE[2 % len(PALETTE)]
+        shape = {"type": "line", "xref": "x", "yref": "paper", "x0": n_labels, "x1": n_labels,
+                 "y0": 0, "y1": 1, "line": {"color": color, "width": 1, "dash": "dot"}}  # fmt: skip
+        note = {"xref": "x", "yref": "paper", "x": n_labels, "y": 1, "xanchor": "left",
+                "yanchor": "top", "text": label, "showarrow": False,
+                "font": {"size": 10, "color": color}}  # fmt: skip
+        self._set_decor("mark", ([shape], [note]))
+
+    def _set_decor(self, role: str, decor: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None) -> None:  # fmt: skip
+        """Set (``None``: remove) one role's shapes and annotations; draw all roles."""
+        with self._lock, updating(self.widget):
+            if decor is None:
+                self._decor.pop(role, None)
+            else:
+                self._decor[role] = decor
+            roles = [self._decor[r] for r in ("target", "mark", "note") if r in self._decor]
+            self.widget.layout.shapes = tuple(x for shapes, _ in roles for x in shapes)
+            self.widget.layout.annotations = tuple(x for _, notes in roles for x in notes)
 
     # ------------------------------------------------------------- helpers
     def _add_trace(self, name: str, *, color: str, dash: str | None) -> None:

@@ -37,6 +37,15 @@ STATS_KEYS: dict[str, str] = {
     "hint": "str | None: a stopping hint, shown highlighted",
     "team": "str | None: the team line (pace per annotator, agreement on shared items)",
     "review": "str | None: progress of a review of suspect labels, e.g. 'review 3 / 10 · 1 changed'",
+    "suggestions": "str | None: whose suggestions the cards show (zero-shot or the model) and why",
+    "stability": (
+        "Mapping | None: the stop signal, alwidgets.stopping.stability_report's 'sentence', "
+        "'holds', 'kappas' and 'changed' (last retrains) and 'n_items' (stop-set size)"
+    ),
+    "prequential": (
+        "Mapping | None: alwidgets.stopping.PrequentialAccuracy.report() (its 'sentence'): "
+        "how often the model's suggestion matched the answer"
+    ),
     # accepted so that SessionStore.stats() can be passed as is; not shown
     "n_events": "int: events in the store (not shown)",
     "n_items": "int: items with any action (not shown)",
@@ -60,7 +69,8 @@ _INT_KEYS = (
 )
 _FLOAT_KEYS = ("labels_per_minute", "seconds_per_label", "score", "active_minutes")
 _COUNT_MAPS = ("per_class", "per_annotator")
-_TEXT_KEYS = ("model_status", "metric", "hint", "review", "team")
+_TEXT_KEYS = ("model_status", "metric", "hint", "review", "team", "suggestions")
+_REPORT_KEYS = ("stability", "prequential")  # mappings with a 'sentence'
 
 # One rule set per panel instead of inline styles on every element; JupyterLab theme
 # variables with fallbacks, so the panel reads in light and dark themes.
@@ -84,6 +94,10 @@ _CSS = (
     ".alw-stats-panel .alw-count{text-align:right;font-variant-numeric:tabular-nums}"
     ".alw-stats-panel .alw-hint{margin-top:4px;padding:2px 6px;border-left:3px solid "
     "var(--jp-warn-color1,#f59e0b);background:var(--jp-warn-color3,rgba(245,158,11,0.12))}"
+    ".alw-stats-panel .alw-stop{margin-top:4px;padding:2px 6px;border-left:3px solid "
+    "var(--jp-layout-color4,rgba(128,128,128,0.5))}"
+    ".alw-stats-panel .alw-stop[data-holds=true]{border-left-color:var(--jp-success-color1,#16a34a);"
+    "background:var(--jp-success-color3,rgba(22,163,74,0.10))}"
     "</style>"
 )
 
@@ -97,6 +111,27 @@ def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.1f} s"
     return f"{seconds / 60:.1f} min"
+
+
+def _stop_signal(report: Mapping[str, Any]) -> str:
+    """The stop signal: its sentence, then κ and the changed share of the last retrains.
+
+    >>> _stop_signal({"sentence": "predictions stable", "holds": True, "kappas": [0.995, 1.0],
+    ...               "changed": [0.004, 0.0], "n_items": 240})  # doctest: +NORMALIZE_WHITESPACE
+    '<div class="alw-stop" data-holds="true"><div class="alw-stop-sentence">predictions
+    stable</div><div class="alw-muted">stop set of 240: κ 0.995 · 1.000, changed 0.4 % · 0.0 %
+    (last retrains)</div></div>'
+    """
+    holds = "true" if report.get("holds") else "false"
+    inner = f'<div class="alw-stop-sentence">{html.escape(report["sentence"])}</div>'
+    kappas = [k for k in report.get("kappas") or [] if isinstance(k, numbers.Real)]
+    if kappas:
+        ks = " · ".join("n/a" if not math.isfinite(k) else f"{k:.3f}" for k in kappas)
+        changed = " · ".join(f"{100 * c:.1f} %" for c in report.get("changed") or [])
+        size = report.get("n_items")
+        head = f"stop set of {size:,}: " if isinstance(size, numbers.Integral) else ""
+        inner += f'<div class="alw-muted">{head}κ {ks}, changed {changed} (last retrains)</div>'
+    return f'<div class="alw-stop" data-holds="{holds}">{inner}</div>'
 
 
 class SessionStats(DisplaysWidget):
@@ -169,6 +204,8 @@ class SessionStats(DisplaysWidget):
                     self._state[key] = list(value)
                 elif key in _COUNT_MAPS:
                     self._state[key] = {k: int(v) for k, v in value.items()}
+                elif key in _REPORT_KEYS:
+                    self._state[key] = dict(value)
                 elif key in _INT_KEYS:
                     self._state[key] = int(value)
                 elif key in _FLOAT_KEYS:
@@ -205,6 +242,11 @@ class SessionStats(DisplaysWidget):
             if not ok:
                 raise InvalidInputError(
                     f"stats[{key!r}] must map each name to a count >= 0, got {value!r}."
+                )
+        elif key in _REPORT_KEYS:
+            if not isinstance(value, Mapping) or not isinstance(value.get("sentence"), str):
+                raise InvalidInputError(
+                    f"stats[{key!r}] must be a mapping with a 'sentence' (str), got {value!r}."
                 )
         elif key == "classes" and (
             isinstance(value, str | bytes) or not hasattr(value, "__iter__")
@@ -289,6 +331,14 @@ class SessionStats(DisplaysWidget):
         if model:
             parts.append(f'<div class="alw-model alw-muted">{" · ".join(model)}</div>')
 
+        if st.get("suggestions"):
+            text = html.escape(st["suggestions"])
+            parts.append(f'<div class="alw-suggestions alw-muted">{text}</div>')
+        if st.get("prequential"):
+            text = html.escape(st["prequential"]["sentence"])
+            parts.append(f'<div class="alw-prequential alw-muted">{text}</div>')
+        if st.get("stability"):
+            parts.append(_stop_signal(st["stability"]))
         if st.get("review"):
             parts.append(f'<div class="alw-review">{html.escape(st["review"])}</div>')
         if st.get("hint"):

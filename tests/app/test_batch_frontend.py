@@ -350,3 +350,30 @@ def test_an_unsaved_answer_keeps_its_mark_as_not_saved_until_its_late_ack(page: 
     assert (c["status"], c["saved"], c["unsaved"]) == ("labeled", "true", "false")
     assert page.is_visible('.alw-card[data-key="10"] .alw-saved')
     assert not page.is_visible('.alw-card[data-key="10"] .alw-unsaved')
+
+
+def test_a_zero_shot_guess_says_so_and_enter_accepts_it(page: Any) -> None:
+    """With class descriptions the card's guess is zero-shot (similarity, not a
+    probability) until the model's take over; Enter accepts it like a model's."""
+    page.evaluate(
+        "model.update({cards: [{...card('10', 1), suggested_by: 'zero-shot', confidence: 0.4123},"
+        " card('11', 1), card('12', null)]})"
+    )
+    suggest = page.query_selector('.alw-card[data-key="10"] .alw-suggest')
+    assert suggest.inner_text() == "zero-shot: dog similarity 0.41"
+    assert suggest.get_attribute("data-by") == "zero-shot"
+    assert "description" in suggest.get_attribute("title")
+    page.evaluate(  # the hand-over: the same card now shows the model's guess, in place
+        "model.update({cards: [{...card('10', 2), suggested_by: 'model', confidence: 0.9},"
+        " card('11', 1), card('12', null)]})"
+    )
+    assert suggest.inner_text() == "model: emu 90%"
+    assert suggest.get_attribute("data-by") == "model"
+    page.evaluate(
+        "model.update({cards: [{...card('10', 1), suggested_by: 'zero-shot', confidence: 0.4},"
+        " card('11', 1), card('12', null)]})"
+    )
+    page.keyboard.press("Enter")  # card 10 is focused: accept the zero-shot guess
+    msg = sent(page)[-1]
+    assert (msg["action"], msg["key"], msg["class_index"]) == ("label", "10", 1)
+    assert card(page, "10")["answer"] == "dog"

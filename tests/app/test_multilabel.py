@@ -273,10 +273,13 @@ def test_teaching_with_an_indicator_oracle_races_random_and_reports_mistakes(mak
     assert wrong and wrong <= set(labels.index)
     for item, given in labels.items():
         assert (given == truth(Y, item)) == (item not in wrong)
-    hist = lab._ctl.sched.stop_history
-    assert hist and hist[-1].shape[1] == Y.shape[1]  # indicator predictions on the stop set
-    hint = stopping_hint(lab.learning_curve, hist, score_column="score")  # raises if it fails
-    assert lab._ctl.sched.hint == hint  # the app's hint is that one (not a swallowed error)
+    signals = lab._ctl.signals
+    hist = signals._history
+    assert len(hist) == 3 and hist[-1].shape[1] == Y.shape[1]  # indicator predictions
+    stability = lab.stats.state["stability"]  # κ between successive models' predicted sets
+    assert len(stability["kappas"]) == 2 and all(-1 <= k <= 1 for k in stability["kappas"])
+    hint = stopping_hint(lab.learning_curve, score_column="score")  # raises if it fails
+    assert signals.hint == hint  # the app's hint is that one (not a swallowed error)
 
 
 def test_a_function_oracle_and_an_eval_set_of_sets(make, yeast) -> None:

@@ -41,7 +41,9 @@ def test_run_races_strategies_against_random(make_labeler, digits) -> None:
     assert (curve["random_score_std"] >= 0).all() and curve["random_score_std"].notna().all()
     assert curve["score"].iloc[-1] > curve["score"].iloc[0]  # the model learns
     series = lab.learning_curve_plot.series
-    assert series == ["margin", "random (expected)", "entropy"]
+    prequential = "suggestion = answer (prequential)"  # from the first model's batch on
+    assert series == ["margin", "random (expected)", "entropy", prequential]
+    assert list(lab.learning_curve_plot.widget.data[series.index(prequential)].x) == [12, 18]
     entropy_trace = lab.learning_curve_plot.widget.data[series.index("entropy")]
     assert list(entropy_trace.x) == [6, 12, 18]
     # the raced strategy labels its own items (same count, not the same set)

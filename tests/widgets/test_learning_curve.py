@@ -264,8 +264,40 @@ def test_a_view_created_after_updates_renders_the_current_state() -> None:
     curve.remove_series("random")
     assert [t["name"] for t in curve.widget._widget_data] == [curve.name]
     curve.set_target(0.9)
-    assert curve.widget._widget_layout["shapes"][0]["y0"] == 0.9
+    curve.set_mark(40, "predictions stable")
+    assert [s["x0"] for s in curve.widget._widget_layout["shapes"]] == [0, 40]
     hist = UncertaintyHistogram(bins=4)
     hist.update(np.array([0.1, 0.2, 0.9]))
     assert list(hist.widget._widget_data[0]["y"]) == [2, 0, 0, 1]
     assert "3 unlabeled" in hist.widget._widget_layout["title"]["text"]
+
+
+def test_note_target_and_mark_live_side_by_side() -> None:
+    """An empty chart says why (axes hidden); the target line and the stop mark keep
+    their own shapes and labels whatever is set or removed in between."""
+    lc = LearningCurve()
+    lc.set_note("the curve starts with the first model")
+    lc.set_target(0.9)
+    lc.set_mark(40, "predictions stable")
+    layout = lc.widget.layout
+    assert [a.text for a in layout.annotations] == [
+        "target 0.9",
+        "predictions stable",
+        "the curve starts with the first model",
+    ]
+    assert [(s.xref, s.x0) for s in layout.shapes] == [("paper", 0), ("x", 40)]
+    assert layout.xaxis.visible is False and layout.yaxis.visible is False
+    lc.set_note(None)  # a point arrived: the axes come back, the rest stays
+    assert layout.xaxis.visible is True and layout.yaxis.visible is True
+    assert [a.text for a in layout.annotations] == ["target 0.9", "predictions stable"]
+    lc.set_target(None)
+    assert [a.text for a in layout.annotations] == ["predictions stable"]
+    assert lc.mark == 40 and lc.target is None and lc.note is None
+    lc.set_mark(None)
+    assert len(layout.shapes) == 0 and len(layout.annotations) == 0
+
+
+@pytest.mark.parametrize(("call", "bad"), [("set_mark", "40"), ("set_mark", True), ("set_note", 3)])
+def test_bad_note_or_mark_is_rejected(call: str, bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="must be"):
+        getattr(LearningCurve(), call)(bad)

@@ -141,10 +141,12 @@ def test_every_documented_key_is_accepted() -> None:
         "per_annotator": {"a": 1},
         "classes": ["x"],
         "model_version": 3,
+        "stability": {"sentence": "predictions still changing", "holds": False},
+        "prequential": {"sentence": "matched on 5 of the last 6 labels"},
     }
     s = SessionStats()
     for key in STATS_KEYS:
-        text_keys = {"model_status", "metric", "hint", "review", "team"}
+        text_keys = {"model_status", "metric", "hint", "review", "team", "suggestions"}
         value = samples.get(key, "text" if key in text_keys else 1)
         s.update({key: value})
     assert s.state["n_labeled"] == 1
@@ -189,3 +191,36 @@ def test_concurrent_updates_are_serialized() -> None:
         t.join()
     assert {k: s.state[k] for k in keys} == keys
     assert s.html == SessionStats(s.state).html  # what is shown is the final state
+
+
+def test_stop_signal_prequential_and_suggestions_lines() -> None:
+    """The stop signal shows its sentence and the last retrains' κ and changed shares,
+    highlighted once it holds; the prequential and suggestions lines are plain text."""
+    s = SessionStats()
+    changing = {
+        "sentence": "predictions still changing: mean κ 0.950 over the last 3 retrains",
+        "holds": False,
+        "kappas": [0.9, 0.95, float("nan")],
+        "changed": [0.05, 0.02, 0.0],
+        "n_items": 240,
+    }
+    s.update(
+        stability=changing,
+        prequential={"sentence": "the model's suggestion matched your answer on 5 of 6"},
+        suggestions="suggestions by zero-shot: the closest class description",
+    )
+    text = text_of(s.html)
+    assert "predictions still changing" in text
+    assert "stop set of 240: κ 0.900 · 0.950 · n/a, changed 5.0 % · 2.0 % · 0.0 %" in text
+    assert 'data-holds="false"' in s.html
+    assert "matched your answer on 5 of 6" in text and "suggestions by zero-shot" in text
+    s.update(stability={**changing, "sentence": "predictions stable", "holds": True})
+    assert 'data-holds="true"' in s.html and "predictions stable" in text_of(s.html)
+    s.update(stability=None, prequential=None, suggestions=None)
+    assert "stop set" not in s.html and "matched" not in s.html
+
+
+@pytest.mark.parametrize("bad", ["stable", {"holds": True}, {"sentence": 3}])
+def test_a_report_without_a_sentence_is_rejected(bad: Any) -> None:
+    with pytest.raises(InvalidInputError, match="'sentence'"):
+        SessionStats().update(stability=bad)
