@@ -93,7 +93,8 @@ pytest: $(VENV)/.test browser-deps js-deps pg-deps
 		eval "$$($(PY) scripts/pg_cluster.py start)" || exit 1; \
 	fi; \
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider --durations=40; status=$$?; \
+		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider --durations=40 \
+		-n 2 --dist loadgroup; status=$$?; \
 	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
 	exit $$status
 

@@ -267,9 +267,9 @@ class QueryContext:
 
 
 class PoolCache:
-    """A per-pool dict for :attr:`QueryContext.cache` (e.g. cluster-margin's clustering).
+    """A per-pool dict for ``QueryContext.cache`` (e.g. cluster-margin's clustering).
 
-    :meth:`get` returns the same dict while the pool object (held weakly) and ``version``
+    ``get(X, version)`` returns the same dict while the pool object (held weakly) and ``version``
     (e.g. the learner's fit count when its features change with each fit) stay the same,
     else a fresh one. Not pickled (a weak reference means nothing in another process).
 
