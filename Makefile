@@ -94,7 +94,7 @@ pytest: $(VENV)/.test browser-deps js-deps pg-deps
 	fi; \
 	$(PY) -m pytest tests alwidgets notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=300 --timeout=900 -p no:cacheprovider --durations=40 \
-		-n 2 --dist loadgroup; status=$$?; \
+		-n 2 --dist loadgroup --no-loadscope-reorder; status=$$?; \
 	if [ -n "$$ALW_PGDATA" ]; then $(PY) scripts/pg_cluster.py stop "$$ALW_PGDATA"; fi; \
 	exit $$status
 

@@ -33,8 +33,18 @@ def _xdist_group(item: pytest.Item) -> str:
     return re.sub(r"\W", "_", path.name)  # a plain word: xdist splits node ids on "@"
 
 
+#: The long groups start first (``--no-loadscope-reorder`` keeps this order), so the
+#: Binder run (minutes) does not start last while the other worker is idle.
+_FIRST = {"binder": 0, "postgresql-server": 1, "browser": 2}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups: dict[str, str] = {}
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None:
             item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+            mark = item.get_closest_marker("xdist_group")
+        groups[item.nodeid] = str(mark.args[0]) if mark and mark.args else "default"
+    items.sort(key=lambda it: _FIRST.get(groups[it.nodeid], len(_FIRST)))  # stable

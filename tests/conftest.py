@@ -7,6 +7,7 @@ runs with BLAS/OpenMP pools limited to one thread. Results do not depend on it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,23 @@ from threadpoolctl import threadpool_limits
 # ``--doctest-modules`` would import every conftest.py a second time as a module named
 # "conftest", and those in sibling folders clash; none of them has doctests.
 collect_ignore_glob = ["conftest.py", "*/conftest.py"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _main_is_a_script() -> Iterator[None]:
+    """Under xdist (``make test``) a worker's ``__main__`` is execnet's bootstrap, which
+    has no file: to the app that looks like a kernel, so ``retrain_in="auto"`` would pick
+    a worker process in every app test. Give it pytest's own ``__main__.py``, as a serial
+    run has (a spawned process imports it harmlessly: its code is under a main guard)."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__file__", None):
+        yield
+        return
+    main.__file__ = str(Path(pytest.__file__).with_name("__main__.py"))
+    try:
+        yield
+    finally:
+        del main.__file__
 
 
 @pytest.fixture(autouse=True, scope="session")

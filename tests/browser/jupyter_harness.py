@@ -352,9 +352,6 @@ class NotebookPage:
             "all code cells to finish",
             interval=0.2,
         )
-        not_run = [
-            i for i in range(n) if not re.search(r"\[\d+\]", self.prompt(self.code_cells().nth(i)))
-        ]
         self.save()
         errors = [
             f"cell {i}: {out.get('ename')}: {out.get('evalue')}\n"
@@ -365,17 +362,17 @@ class NotebookPage:
         ]
         if errors:
             raise AssertionError("a notebook cell raised:\n" + "\n---\n".join(errors))
-        if not_run:  # queued but never executed: the kernel died or the queue was dropped
-            status = self.page.evaluate(
-                """() => {
-                    const ind = document.querySelector(
-                        '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
-                    return ind ? ind.getAttribute('data-status') : null;
-                }"""
-            )
+        model = self.model_from_disk()  # the DOM's prompts are not enough: JupyterLab
+        # renders only the cells in view, so a scrolled-away prompt may be stale
+        not_run = [
+            i
+            for i, cell in enumerate(c for c in model["cells"] if c["cell_type"] == "code")
+            if cell.get("execution_count") is None and "".join(cell.get("source", "")).strip()
+        ]
+        if not_run:  # queued but never executed: the kernel died or dropped the queue
             raise AssertionError(
-                f"code cells {not_run} did not run (no execution count; kernel status "
-                f"{status!r}): the kernel restarted or dropped the queue"
+                f"code cells {not_run} did not run (no execution count in the saved "
+                "notebook): the kernel restarted or dropped the queue"
             )
 
     def save(self, timeout: float = 15.0) -> None:
