@@ -56,7 +56,7 @@ class AppView:
         n_items: int,
         compare_with: Sequence[str],
         on_message: Callable[[dict[str, Any]], None] | None = None,
-        on_review: Callable[[], None] | None = None,
+        on_review: Callable[[], object] | None = None,
         multi_label: bool = False,
     ) -> None:
         import ipywidgets as W
