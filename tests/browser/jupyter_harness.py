@@ -131,10 +131,17 @@ def start_server(kind: Kind, root: Path, state_dir: Path, timeout: float = 60.0)
     (labconfig / "page_config.json").write_text(
         json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
     )
+    # Every cell attached and painted: JupyterLab 4.6 skips painting cells out of view
+    # (windowing mode "contentVisibility"), and an unpainted prompt reads as "" — a
+    # running cell would look finished to run_all.
+    tracker = state_dir / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True, exist_ok=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port = free_port()
     token = secrets.token_hex(16)
     env = {
         **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(state_dir / "settings"),
         "JUPYTER_CONFIG_DIR": str(state_dir / "config"),
         "JUPYTER_DATA_DIR": str(state_dir / "data"),
         "JUPYTER_RUNTIME_DIR": str(state_dir / "runtime"),
@@ -314,7 +321,9 @@ class NotebookPage:
         return int(self.cells().count())
 
     def prompt(self, cell: Any) -> str:
-        return str(cell.locator(".jp-InputArea-prompt").inner_text()).strip()
+        # textContent, not innerText: the latter is "" for a cell the browser has not
+        # painted (out of view), which would hide a "[*]"
+        return str(cell.locator(".jp-InputArea-prompt").text_content() or "").strip()
 
     def run_cell(self, index: int, timeout: float = 30.0) -> None:
         """Select code cell ``index`` (by its prompt) and press Ctrl+Enter until it runs.
