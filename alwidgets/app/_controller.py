@@ -296,8 +296,8 @@ class LabelingController:
                 self.queue.take_ranking(snap, replace_cold=self.resuming)
                 self.resuming = self.resuming and not snap.fitted
                 ch.curve = self.signals.take(snap, models, self.mirror.per_class)
-            if again:
-                self._job(ch)
+            if again:  # a follow-up retrain() asked for runs even in manual mode
+                self._job(ch, force=self.sched.requested)
             self._show(ch, stats=True, histogram=snap.error is None)
             return ch
 

@@ -76,6 +76,9 @@ class RetrainScheduler:
         self.job_labels: dict[int, Any] | None = None  # the labels of the last model fit
         self.job_event: threading.Event | None = None  # set once the job's result is applied
         self.dirty = False  # labels arrived while a job ran: run another after it
+        # retrain() was called while a job ran on other labels (a colleague's, followed
+        # meanwhile, count too): the follow-up runs whatever the own-label count says
+        self.requested = False
         self.last_error: str | None = None
         # applying the last result went wrong (e.g. its curve point could not be logged)
         self.apply_problem: str | None = None
@@ -144,6 +147,7 @@ class RetrainScheduler:
         """
         if self.job_event is not None:
             self.dirty = True
+            self.requested = self.requested or force
             return None, self.job_event
         if not force and self.retrain_every == 0:
             return None, None  # manual mode: only retrain() starts a job
@@ -154,7 +158,7 @@ class RetrainScheduler:
             self.version += 1
             self.job_labels = dict(labels)
         self.labels_since_job = 0
-        self.dirty = False
+        self.dirty = self.requested = False
         self.job_event = threading.Event()
         return job, self.job_event
 
@@ -237,8 +241,8 @@ class RetrainScheduler:
             logger.error("alwidgets: retrain v%s failed: %s", snap.version, snap.error_detail)
         else:
             self.last_error = None
-        again = self.dirty and (self.labels_since_job > 0 or not trainable)
-        self.dirty = False
+        again = self.requested or (self.dirty and (self.labels_since_job > 0 or not trainable))
+        self.dirty = False  # ``requested`` stays until the follow-up starts (``start``)
         return again and snap.error is None
 
 

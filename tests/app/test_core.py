@@ -193,3 +193,39 @@ def test_an_answer_on_an_item_a_colleague_labeled_first_is_kept_as_a_conflict(
     assert live.groupby("item_id")["annotator"].nunique().max() == 1  # no item twice
     ana.sync()  # following bo happens off the key path (the team thread); sync() is now
     assert ana._ctl.mirror.n_labeled == len(items)  # trains on bo's two and its own
+
+
+def test_retrain_while_a_job_runs_on_fewer_labels_ends_on_all_of_them(
+    make_labeler: Callable[..., ActiveLabeler], digits: Any, tmp_path: Path
+) -> None:
+    """In manual mode (``retrain_every=0``), ``retrain(wait=True)`` while a job runs on an
+    older label set (a colleague's labels followed meanwhile): the follow-up runs although
+    the mode starts no job by itself, and the wait ends with a model on every label."""
+    import time
+
+    from sklearn.linear_model import LogisticRegression
+
+    class SlowFit(LogisticRegression):
+        def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:  # type: ignore[override]
+            time.sleep(0.5)
+            return super().fit(X, y, sample_weight)
+
+    _, y, _ = digits
+    path = tmp_path / "team.alw"
+    ana = make_labeler(store=path, annotator="ana", estimator=SlowFit(max_iter=200),
+                       retrain_every=0)  # fmt: skip
+    for item in list(ana.batch):
+        ana.label(item, int(y[item]))
+    ana.retrain()  # a slow job on ana's labels, not waited for
+    running = ana._ctl.job_event()
+    assert running is not None and not running.is_set()
+    mine = set(ana.labels.index)
+    with SessionStore(path, annotator="bo") as bo:
+        theirs = [i for i in range(len(y)) if i not in mine and i not in set(ana.batch)][:3]
+        for item in theirs:
+            bo.label(item, int(y[item]))
+    ana.sync()  # bo's labels reach the mirror while the job runs
+    assert ana._ctl.mirror.n_labeled == len(mine) + len(theirs)
+    ana.retrain(wait=True, timeout=60)
+    assert ana.snapshot.n_labels == len(mine) + len(theirs)
+    assert ana.learning_curve["n_labels"].iloc[-1] == len(mine) + len(theirs)
