@@ -25,7 +25,48 @@ def new_figure(layout: dict[str, Any]) -> Any:
     fig = go.FigureWidget(layout=layout)
     if "_config" in fig.trait_names():  # plotly's synced plot config (plotly >= 5)
         fig._config = {**fig._config, "displaylogo": False}
+    if "_js2py_layoutDelta" in fig.trait_names():
+        fig.observe(_resync_once(fig), names="_js2py_layoutDelta")
     return fig
+
+
+def _resync_once(fig: Any) -> Any:
+    """An observer that sends ``fig``'s whole state once its first view has drawn.
+
+    A view reports its layout after its first draw (``_js2py_layoutDelta``), so its model
+    exists by then. Updates sent while the plotly front-end module was still loading
+    (Run All right after the app is shown) reached no model and are lost, synced state
+    included; this one update message redraws what they carried. Later views render
+    from the synced state (:func:`updating`).
+    """
+
+    def resync(change: dict[str, Any]) -> None:
+        if not change.get("new"):
+            return
+        fig.unobserve(resync, names="_js2py_layoutDelta")
+        resync_views(fig)
+
+    return resync
+
+
+def resync_views(fig: Any) -> None:
+    """Send every trace's data and the whole layout to ``fig``'s views in one message.
+
+    Examples
+    --------
+    >>> import plotly.graph_objects as go
+    >>> fig = go.FigureWidget()
+    >>> _ = fig.add_bar(x=[1, 2], y=[3, 4])
+    >>> sent = []
+    >>> fig.observe(lambda c: c["new"] and sent.append(c["new"]), names="_py2js_update")
+    >>> resync_views(fig)
+    >>> [list(y) for y in sent[0]["style_data"]["y"]], sent[0]["style_traces"]
+    ([[3, 4]], [0])
+    """
+    traces = [t.to_plotly_json() for t in fig.data]
+    keys = sorted({k for t in traces for k in t} - {"type", "uid"})
+    restyle = {k: [t.get(k) for t in traces] for k in keys}
+    fig._send_update_msg(restyle, fig.layout.to_plotly_json(), list(range(len(traces))))
 
 
 def base_layout(*, height: int, title: str | None, x_title: str, y_title: str) -> dict[str, Any]:

@@ -301,3 +301,29 @@ def test_note_target_and_mark_live_side_by_side() -> None:
 def test_bad_note_or_mark_is_rejected(call: str, bad: Any) -> None:
     with pytest.raises(InvalidInputError, match="must be"):
         getattr(LearningCurve(), call)(bad)
+
+
+def test_the_first_view_gets_the_whole_state_once_it_has_drawn() -> None:
+    """Updates sent while plotly's front-end module loads reach no model (Run All right
+    after the app is shown): when the first view reports its layout, the figure sends
+    its whole state in one update message, once."""
+    import pandas as pd
+
+    from alwidgets.widgets import UncertaintyHistogram
+
+    curve = LearningCurve()
+    curve.update(pd.DataFrame({"n_labels": [10, 20], "score": [0.5, 0.7]}))
+    hist = UncertaintyHistogram(bins=4)
+    hist.update(np.array([0.1, 0.2, 0.9]))
+    for fig, check in (
+        (curve.widget, lambda m: list(m["style_data"]["y"][0]) == [0.5, 0.7]),
+        (hist.widget, lambda m: list(m["style_data"]["y"][0]) == [2, 0, 0, 1]),
+    ):
+        sent: list[Any] = []
+        fig.observe(lambda c, sent=sent: c["new"] and sent.append(c["new"]), names="_py2js_update")
+        delta = {"layout_delta": {}, "layout_edit_id": fig._last_layout_edit_id}
+        fig._js2py_layoutDelta = delta  # what a view sends after its first draw
+        assert len(sent) == 1 and check(sent[0])
+        assert "title" in sent[0]["layout_data"]
+        fig._js2py_layoutDelta = dict(delta)  # later reports: nothing more is sent
+        assert len(sent) == 1
