@@ -26,31 +26,44 @@ def new_figure(layout: dict[str, Any]) -> Any:
     if "_config" in fig.trait_names():  # plotly's synced plot config (plotly >= 5)
         fig._config = {**fig._config, "displaylogo": False}
     if "_js2py_layoutDelta" in fig.trait_names():
-        fig.observe(_resync_once(fig), names="_js2py_layoutDelta")
+        _resync_once(fig)
     return fig
 
 
-def _resync_once(fig: Any) -> Any:
-    """An observer that sends ``fig``'s whole state once its first view has drawn.
+def _resync_once(fig: Any) -> None:
+    """Send ``fig``'s whole state once its first view has drawn.
 
-    A view reports its layout after its first draw (``_js2py_layoutDelta``), so its model
-    exists by then. Updates sent while the plotly front-end module was still loading
-    (Run All right after the app is shown) reached no model and are lost, synced state
-    included; this one update message redraws what they carried. Later views render
-    from the synced state (:func:`updating`).
+    A view reports its traces and then its layout after its first draw
+    (``_js2py_traceDeltas``, ``_js2py_layoutDelta``), so its model exists by then.
+    Messages sent while the plotly front-end module was still loading (Run All right
+    after the app is shown) reached no model and are lost, synced state included: such a
+    view is born empty (no traces, default layout). :func:`resync_views` then redraws
+    it from the kernel's state. Later views render from the synced state
+    (:func:`updating`).
     """
+    seen = {"traces": 0}
 
-    def resync(change: dict[str, Any]) -> None:
+    def traces(change: dict[str, Any]) -> None:
+        if change.get("new"):
+            seen["traces"] = len(change["new"].get("trace_deltas") or [])
+
+    def layout(change: dict[str, Any]) -> None:
         if not change.get("new"):
             return
-        fig.unobserve(resync, names="_js2py_layoutDelta")
-        resync_views(fig)
+        fig.unobserve(traces, names="_js2py_traceDeltas")
+        fig.unobserve(layout, names="_js2py_layoutDelta")
+        resync_views(fig, view_traces=seen["traces"])
 
-    return resync
+    fig.observe(traces, names="_js2py_traceDeltas")
+    fig.observe(layout, names="_js2py_layoutDelta")
 
 
-def resync_views(fig: Any) -> None:
-    """Send every trace's data and the whole layout to ``fig``'s views in one message.
+def resync_views(fig: Any, view_traces: int | None = None) -> None:
+    """Send every trace and the whole layout to ``fig``'s views.
+
+    ``view_traces``: how many traces the view reported (``None``: as many as ``fig``).
+    With as many as ``fig`` has, one update message restyles them; otherwise the view's
+    traces are replaced by ``fig``'s (a view born without the state it missed).
 
     Examples
     --------
@@ -64,9 +77,17 @@ def resync_views(fig: Any) -> None:
     ([[3, 4]], [0])
     """
     traces = [t.to_plotly_json() for t in fig.data]
-    keys = sorted({k for t in traces for k in t} - {"type", "uid"})
-    restyle = {k: [t.get(k) for t in traces] for k in keys}
-    fig._send_update_msg(restyle, fig.layout.to_plotly_json(), list(range(len(traces))))
+    layout = fig.layout.to_plotly_json()
+    if view_traces is None or view_traces == len(traces):
+        keys = sorted({k for t in traces for k in t} - {"type", "uid"})
+        restyle = {k: [t.get(k) for t in traces] for k in keys}
+        fig._send_update_msg(restyle, layout, list(range(len(traces))))
+        return
+    if view_traces:
+        fig._send_deleteTraces_msg(list(range(view_traces)))
+    if traces:
+        fig._send_addTraces_msg(traces)
+    fig._send_relayout_msg(layout)
 
 
 def base_layout(*, height: int, title: str | None, x_title: str, y_title: str) -> dict[str, Any]:

@@ -305,25 +305,39 @@ def test_bad_note_or_mark_is_rejected(call: str, bad: Any) -> None:
 
 def test_the_first_view_gets_the_whole_state_once_it_has_drawn() -> None:
     """Updates sent while plotly's front-end module loads reach no model (Run All right
-    after the app is shown): when the first view reports its layout, the figure sends
-    its whole state in one update message, once."""
+    after the app is shown), so such a view is born empty. When the first view reports
+    its traces and layout, the figure sends its whole state, once: one update message
+    if the view has the figure's traces, else the traces themselves and the layout."""
     import pandas as pd
 
     from alwidgets.widgets import UncertaintyHistogram
 
+    def capture(fig: Any) -> dict[str, list[Any]]:
+        sent: dict[str, list[Any]] = {"update": [], "addTraces": [], "relayout": []}
+        for kind, got in sent.items():
+            fig.observe(
+                lambda c, got=got: c["new"] and got.append(c["new"]), names=f"_py2js_{kind}"
+            )
+        return sent
+
+    def view_draws(fig: Any, n_traces: int) -> None:  # what a view sends after its first draw
+        fig._js2py_traceDeltas = {"trace_deltas": [{}] * n_traces, "trace_edit_id": -1}
+        fig._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": -1}
+
     curve = LearningCurve()
     curve.update(pd.DataFrame({"n_labels": [10, 20], "score": [0.5, 0.7]}))
+    sent = capture(curve.widget)
+    view_draws(curve.widget, len(curve.widget.data))  # a view that got everything
+    assert len(sent["update"]) == 1 and list(sent["update"][0]["style_data"]["y"][0]) == [0.5, 0.7]
+    assert "title" in sent["update"][0]["layout_data"]
+    view_draws(curve.widget, 0)  # later reports: nothing more is sent
+    assert len(sent["update"]) == 1 and not sent["addTraces"]
+
     hist = UncertaintyHistogram(bins=4)
     hist.update(np.array([0.1, 0.2, 0.9]))
-    for fig, check in (
-        (curve.widget, lambda m: list(m["style_data"]["y"][0]) == [0.5, 0.7]),
-        (hist.widget, lambda m: list(m["style_data"]["y"][0]) == [2, 0, 0, 1]),
-    ):
-        sent: list[Any] = []
-        fig.observe(lambda c, sent=sent: c["new"] and sent.append(c["new"]), names="_py2js_update")
-        delta = {"layout_delta": {}, "layout_edit_id": fig._last_layout_edit_id}
-        fig._js2py_layoutDelta = delta  # what a view sends after its first draw
-        assert len(sent) == 1 and check(sent[0])
-        assert "title" in sent[0]["layout_data"]
-        fig._js2py_layoutDelta = dict(delta)  # later reports: nothing more is sent
-        assert len(sent) == 1
+    sent = capture(hist.widget)
+    view_draws(hist.widget, 0)  # a view born empty: the traces and layout are sent
+    assert not sent["update"] and len(sent["addTraces"]) == 1
+    added = sent["addTraces"][0]["trace_data"]
+    assert len(added) == len(hist.widget.data) and list(added[0]["y"]) == [2, 0, 0, 1]
+    assert "3 unlabeled" in sent["relayout"][0]["relayout_data"]["title"]["text"]
