@@ -120,7 +120,7 @@ class QueryContext:
     def predict_proba(self, sel: Rows) -> np.ndarray:
         """Class probabilities of some rows, shape (n_rows, n_classes).
 
-        Single-label: rows sum to 1. Multi-label (:attr:`multi_label`): column ``j`` is
+        Single-label: rows sum to 1. Multi-label (``multi_label``): column ``j`` is
         the probability that class ``j`` applies.
         """
         return np.asarray(self._fitted().predict_proba(self.rows(sel)))
