@@ -33,7 +33,7 @@ from alwidgets._utils import n_rows
 from alwidgets.exceptions import InvalidInputError, NotFittedError
 from alwidgets.strategies._base import Selection, Strategy
 from alwidgets.strategies._context import QueryContext
-from alwidgets.strategies._multilabel import label_cardinality_inconsistency
+from alwidgets.strategies._multilabel import _labels, label_cardinality_inconsistency
 from alwidgets.strategies._utilities import _proba
 
 __all__ = [
@@ -146,16 +146,6 @@ def rare_class_margin(proba: Any, prevalence: Any) -> np.ndarray:
     w = (1.0 / prev) / (1.0 / prev).sum()
     u = 1.0 - np.abs(np.multiply(p, 2.0, dtype=np.float64) - 1.0)
     return np.clip(u @ w, 0.0, 1.0)
-
-
-def _labels(ctx: QueryContext, name: str) -> np.ndarray:
-    y = ctx.y_labeled
-    if y is None or len(y) == 0 or np.ndim(y) != 2:
-        raise NotFittedError(
-            f"strategy {name!r} needs the labeled items' label sets (ctx.y_labeled); fit the "
-            "learner on a multi-label indicator Y first."
-        )
-    return np.asarray(y)
 
 
 def whole_pool(ctx: QueryContext, name: str) -> list[slice]:
