@@ -35,6 +35,7 @@ __all__ = [
     "check_labels_described",
     "description_similarity",
     "description_texts",
+    "similarity_step",
     "with_description_rows",
 ]
 
@@ -137,6 +138,21 @@ def description_texts(descriptions: Any) -> list[str]:
     return list(as_dict.values())
 
 
+def similarity_step(estimator: Any) -> tuple[Any, Any]:
+    """The step that embeds descriptions — a Pipeline's first step, or the estimator
+    itself — and its ``similarity`` method (``None`` when it has none).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> step, fn = similarity_step(LogisticRegression())
+    >>> type(step).__name__, fn
+    ('LogisticRegression', None)
+    """
+    steps = getattr(estimator, "steps", None)
+    step = steps[0][1] if steps else estimator
+    fn = getattr(step, "similarity", None)
+    return step, (fn if callable(fn) else None)
+
+
 def description_similarity(estimator: Any, X: Any, descriptions: Mapping[Any, str]) -> np.ndarray:
     """Similarity of every row of ``X`` to every description, from the estimator's first step.
 
@@ -149,10 +165,8 @@ def description_similarity(estimator: Any, X: Any, descriptions: Mapping[Any, st
     InvalidInputError
         No such step: the message names the fix.
     """
-    steps = getattr(estimator, "steps", None)
-    step = steps[0][1] if steps else estimator
-    fn = getattr(step, "similarity", None)
-    if not callable(fn):
+    step, fn = similarity_step(estimator)
+    if fn is None:
         raise InvalidInputError(
             "class descriptions are embedded by the model's first step, but "
             f"{type(step).__name__} cannot embed text; use a Pipeline that starts with "

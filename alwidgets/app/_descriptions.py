@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from alwidgets._descriptions import check_descriptions
+from alwidgets._descriptions import check_descriptions, similarity_step
 from alwidgets.exceptions import InvalidInputError
 
 __all__ = [
@@ -74,9 +74,8 @@ def check_describable(estimator: Any, *, on_dask: bool) -> None:
             "class descriptions need the pool's similarities in memory, but X is on a Dask "
             f"cluster; {fix} on an in-memory pool."
         )
-    steps = getattr(estimator, "steps", None)
-    step = steps[0][1] if steps else estimator
-    if not callable(getattr(step, "similarity", None)):
+    step, similarity = similarity_step(estimator)
+    if similarity is None:
         raise InvalidInputError(
             "classes were given with descriptions, which the model's first step embeds, but "
             f"{type(step).__name__} cannot embed text; {fix}."

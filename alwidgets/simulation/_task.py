@@ -219,13 +219,12 @@ def check_described(estimator: Any, y: np.ndarray, descriptions: Any) -> dict[An
     """Descriptions of exactly the classes of ``y``, and a model whose first step embeds them."""
     if descriptions is None:
         return None
-    from alwidgets._descriptions import check_descriptions
+    from alwidgets._descriptions import check_descriptions, similarity_step
 
     classes = np.unique(y) if y.ndim == 1 else None
     desc = check_descriptions(descriptions, classes=classes)
-    steps = getattr(estimator, "steps", None)
-    first = steps[0][1] if steps else estimator
-    if not callable(getattr(first, "similarity", None)):
+    first, similarity = similarity_step(estimator)
+    if similarity is None:
         raise InvalidInputError(
             "descriptions are embedded by the model's first step, but "
             f"{type(first).__name__} cannot embed text; use a Pipeline that starts with "
