@@ -206,6 +206,21 @@ def copy_notebooks(src: Path, dst: Path) -> Path:
     return dst
 
 
+def write_notebook(path: Path, cells: list[Any]) -> Path:
+    """Write a Python 3 notebook of ``cells`` (nbformat cells) to ``path``; return it."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = cells
+    nbformat.write(nb, path)
+    return path
+
+
 # --------------------------------------------------------------------------- browser
 
 

@@ -31,6 +31,7 @@ from jupyter_harness import (
     latency_records,
     percentiles,
     wait_until,
+    write_notebook,
 )
 
 PROBE_WIDGET = '''\
@@ -93,21 +94,13 @@ POINTS = "svg.main-svg .scatterlayer path.point"
 
 
 def _write_probe_notebook(root: Path) -> Path:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
+    cells = [
         nbformat.v4.new_markdown_cell("# Harness probe"),
         nbformat.v4.new_code_cell(PROBE_WIDGET),
         nbformat.v4.new_code_cell(FIGURE),
         nbformat.v4.new_code_cell(GROW),
     ]
-    path = root / "probe.ipynb"
-    nbformat.write(nb, path)
-    return path
+    return write_notebook(root / "probe.ipynb", cells)
 
 
 @pytest.mark.browser

@@ -22,7 +22,14 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_harness import ConsoleLog, JupyterServer, Kind, NotebookPage, wait_until
+from jupyter_harness import (
+    ConsoleLog,
+    JupyterServer,
+    Kind,
+    NotebookPage,
+    wait_until,
+    write_notebook,
+)
 
 from alwidgets import SessionStore
 
@@ -100,14 +107,7 @@ def test_chips_toggle_with_keys_enter_commits_backspace_undoes(
     tab, log = page
     root = tmp_path / "root"
     root.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CELL.format(classes=CLASSES))]
-    nbformat.write(nb, root / "tags.ipynb")
+    write_notebook(root / "tags.ipynb", [nbformat.v4.new_code_cell(CELL.format(classes=CLASSES))])
     server = jupyter("lab", root)
     notebook = NotebookPage(tab, server, "tags.ipynb")
     notebook.open()

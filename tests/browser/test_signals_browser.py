@@ -21,7 +21,14 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_harness import ConsoleLog, JupyterServer, Kind, NotebookPage, wait_until
+from jupyter_harness import (
+    ConsoleLog,
+    JupyterServer,
+    Kind,
+    NotebookPage,
+    wait_until,
+    write_notebook,
+)
 
 from alwidgets import SessionStore
 
@@ -89,17 +96,11 @@ def test_zero_shot_cards_and_the_stop_signal_in_jupyterlab(
     tab, log = page
     root = tmp_path / "root"
     root.mkdir()
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [
+    cells = [
         nbformat.v4.new_code_cell(BUILD.format(cache=str(tmp_path / "embeddings"))),
         nbformat.v4.new_code_cell(RUN),
     ]
-    nbformat.write(nb, root / "signals.ipynb")
+    write_notebook(root / "signals.ipynb", cells)
     server = jupyter("lab", root)
     notebook = NotebookPage(tab, server, "signals.ipynb")
     notebook.open()
