@@ -166,5 +166,13 @@ def test_harness_keys_reach_widget_not_jupyter(
 
     nb.save()
     assert cell_sources(nb.model_from_disk()) == original
+    # the fallback the harness uses when Ctrl+S does not take: the toolbar's button
+    saved = nb.model_from_disk()
+    nb.run_cell(2)  # again: a new execution count to save
+    cell = nb.code_cells().nth(2)
+    wait_until(lambda: "*" not in nb.prompt(cell), 15, "the cell to run again")
+    nb.save(first="button")
+    counts = [c.get("execution_count") for c in nb.model_from_disk()["cells"]]
+    assert counts != [c.get("execution_count") for c in saved["cells"]]
     tab.screenshot(path=str(tmp_path / f"probe-{kind}.png"))
     assert console.unexpected() == []
