@@ -126,12 +126,16 @@ def _scenario(
     latencies: list[float] = []
     ends: list[bool] = []
     during: list[bool] = []
+    late = 0  # keys at which the prefetched batch's cards were not made yet
     start = time.perf_counter() + 0.05
     for i in range(n_labels):
         due = start + i * GAP_S
         pause = due - time.perf_counter()
         if pause > 0:
             time.sleep(pause)  # releases the GIL, like a kernel waiting on its socket
+        # after a batch end the following batch's cards are made off the key path: by
+        # the next key (GAP_S later) they should be there for the front end to run to
+        late += len(w.next_cards) != lab.batch_size
         running = lab._ctl.job_event() is not None
         card = next(c for c in w.cards if c["key"] not in w.answers)
         before = w.batch_id
@@ -147,8 +151,8 @@ def _scenario(
         latencies.append(time.perf_counter() - due)
         ends.append(w.batch_id != before)
         during.append(running)
-        if len(w.next_cards) != lab.batch_size:
-            raise RuntimeError("the next batch was not prefetched")
+    if not lab._companion.settle(30) or len(w.next_cards) != lab.batch_size:
+        raise RuntimeError("the next batch was not prefetched")
     total = time.perf_counter() - start
     models = lab.learning_curve
     fit_s = models["fit_seconds"].tolist() if "fit_seconds" in models else []
@@ -169,6 +173,7 @@ def _scenario(
         "setup_s": setup_s,
         "durable": n_durable == expected,
         "wall_s": total,
+        "late": late,
     }
 
 
@@ -200,6 +205,7 @@ def _store_floor(y: np.ndarray, n_labels: int, tmp: Path) -> dict[str, Any]:
         "setup_s": 0.0,
         "durable": n_durable == n_labels,
         "wall_s": 0.0,
+        "late": 0,
     }
 
 
@@ -225,6 +231,7 @@ def _aggregate(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "retrains": sum(r["retrains"] for r in runs),
         "fit_s": statistics.median(fits) if fits else float("nan"),
         "durable": all(r["durable"] for r in runs),
+        "late": sum(r["late"] for r in runs),
     }
 
 
@@ -292,6 +299,7 @@ def main(quick: bool = False) -> str:
             "p95 / floor p95",
             "during a retrain",
             "retrains",
+            "cards late",
         ],
         [
             (
@@ -307,11 +315,12 @@ def main(quick: bool = False) -> str:
                 r["p95"] / floor["p95"],
                 f"{100 * r['during']:.0f}%",
                 r["retrains"],
+                r["late"],
             )
             for label, r in zip(labels, rows, strict=True)
         ],
     )
-    met = goal["p95"] <= 15 and goal["max"] <= 100
+    met = goal["p95"] <= 15 and goal["end_p95"] <= 15 and goal["max"] <= 100
     return f"""## App latency: an answer -> durable label (+ the next batch at a batch end)
 
 Kernel-side latency of {n_labels} answers per run on a {n_pool:,}-item pool
@@ -319,8 +328,10 @@ Kernel-side latency of {n_labels} answers per run on a {n_pool:,}-item pool
 {GAP_S * 1000:.0f} ms, batch size 8, strategy `margin`, store in a temporary SQLite file
 (WAL, `synchronous=FULL`), one lone labeler. Latency = scheduled arrival to the call's
 return: the label is durable (committed and fsync'd), acknowledged, and at a batch end
-the prefetched batch is shown and the next one prefetched (ranking lookup + 8 cards
-rendered; the histogram is redrawn off the key path). Retrains start after every batch
+the prefetched batch is shown and the following one taken from the ranking; its 8 cards
+are made by the session's companion thread right after, off the key path, as the
+histogram is redrawn (column "cards late": keys at which they were not made yet, of
+{n_labels * reps} per row). Retrains start after every batch
 and run nearly all the time (column "during a retrain"). {reps} interleaved runs per
 row: p50/p95/max over all calls of all runs, and the spread of the runs' p95. The
 machine is shared ({os.cpu_count()} cores; 1-minute load average {load_before:.1f} at the
@@ -332,12 +343,13 @@ start, {load_after:.1f} at the end), so read the ratios to the floor of the same
   in the background — a worker process, as in a notebook): p95 **{goal["p95"]:.3g} ms**
   for every `label()` call (batch ends: p95 {goal["end_p95"]:.3g} ms, max
   {goal["end_max"]:.3g} ms), max {goal["max"]:.3g} ms, {goal["over_100"]} call(s) over
-  100 ms: {"met" if met else "NOT met"} (p95 ≤ 15 ms, none over 100 ms). The durable
+  100 ms: {"met" if met else "NOT met"} (p95 ≤ 15 ms, batch ends too; none over 100 ms). The durable
   write alone takes p50 {floor["p50"]:.2g} ms / p95 {floor["p95"]:.2g} ms here: the floor of
   any design that acknowledges only durable labels; the app's p95 is
   {goal["p95"] / floor["p95"]:.2g}× it.
 - A lone labeler on a file claims no lease and reads no store view at a batch end
-  (`tests/app/test_core.py` checks it); a batch end is the queue's advance and 8 cards.
+  (`tests/app/test_core.py` checks it); a batch end is the queue's advance (the
+  following batch's items are taken from the ranking; its cards come after).
 - A model that holds the GIL in a thread makes answers wait for the GIL (5 ms switch
   interval per hand-over); in a process it only competes for a core (the worker runs
   at lower priority). Hence `retrain_in="auto"` picks a process in notebooks.

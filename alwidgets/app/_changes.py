@@ -137,7 +137,7 @@ class Changes:
     curve: CurveData | None = None  # the learning-curve panel to draw
     histogram: HistogramData | None = None
     retrain: tuple[Any, threading.Event] | None = None
-    wants: set[str] = field(default_factory=set)  # background work: "team", "retry"
+    wants: set[str] = field(default_factory=set)  # background work: "team", "retry", "cards"
     error: BaseException | None = None
     warning: Warning | None = None
     result: Any = None

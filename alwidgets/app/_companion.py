@@ -4,8 +4,9 @@ A labeler has one such thread at most, started by the facade when there is work 
 it (:class:`~alwidgets.ActiveLabeler` starts and stops every thread), and it runs
 :meth:`Companion.run`. :class:`Companion` only schedules:
 
-* plots to redraw (the uncertainty histogram after a batch end), coalesced: only the
-  latest waits (:meth:`Companion.defer`);
+* plots to redraw (the uncertainty histogram after a batch end) and the prefetched
+  batch's cards to make after a batch end, coalesced: only the latest of each waits
+  (:meth:`Companion.defer`);
 * the team's tick — renew the leases, claim again what lapsed, release what left the
   queue, follow the team's new events — every ``every`` seconds once a team is at
   work (:meth:`Companion.want` ``"team"``);
@@ -58,6 +59,7 @@ class Companion:
         self._retry_due: float | None = None
         self._attempt = 0
         self._stopped = False
+        self._running = 0  # deferred jobs taken and not done yet
 
     def want(self, what: str) -> None:
         """Start ``"team"`` ticks (one now) or ``"retry"`` (first retry after 1 s)."""
@@ -68,19 +70,27 @@ class Companion:
             elif what == "retry" and self._retry_due is None:
                 self._attempt = 0
                 self._retry_due = now + retry_delay(0)
-            self._cond.notify()
+            self._cond.notify_all()
 
     def defer(self, key: str, fn: Callable[[], object]) -> None:
         """Run ``fn`` soon; a later ``fn`` for the same ``key`` replaces a waiting one."""
         with self._cond:
             self._deferred[key] = fn
-            self._cond.notify()
+            self._cond.notify_all()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until no deferred job waits or runs (tests, and a caller about to read
+        what they make); whether it got there within ``timeout`` seconds."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: self._stopped or not (self._deferred or self._running), timeout
+            )
 
     def stop(self) -> None:
         """End :meth:`run` after what it is doing now."""
         with self._cond:
             self._stopped = True
-            self._cond.notify()
+            self._cond.notify_all()
 
     def run(self) -> None:
         """The thread's body: wait for work, do it, until :meth:`stop`."""
@@ -89,8 +99,12 @@ class Companion:
                 jobs, team, retry = self._wait()
                 if jobs is None:
                     return
+                self._running = len(jobs)
             for fn in jobs:
                 self._guarded(fn)
+            with self._cond:
+                self._running = 0
+                self._cond.notify_all()
             if team:
                 self._guarded(self._team_tick)
                 with self._cond:

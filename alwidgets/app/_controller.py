@@ -101,6 +101,7 @@ class LabelingController:
         """Record one answer: store (durable) → mirror → reply → maybe the batch ends."""
         with self._lock:
             ch = self._changes()
+            self.queue.ready(a.pos)  # on the prefetched batch: its cards (query info) first
             pending = pending_answer(a, self.queue, self.mirror)
             if a.from_widget and self._unsaved:  # behind the unsaved ones, in order
                 self._keep(pending, None, ch)
@@ -152,7 +153,7 @@ class LabelingController:
             if a.seconds is not None:  # a person's answer (programmatic ones have no pace)
                 self._log = [*self._log[-99:], (p.at, a.seconds)]
         if pos in q.next.positions:  # answered ahead of time: prefetch another
-            q.refill_next()
+            q.refill_next(later=True)
         if not closing and q.is_complete():  # the kernel alone ends a batch
             self._advance(ch)
         if not closing and self.sched.labeled(0):
@@ -247,6 +248,14 @@ class LabelingController:
         if self.sched.after_batch(self.queue.ran_out):
             self._job(ch)
         self._show(ch, stats=True, histogram=True)
+
+    def make_cards(self) -> Changes:
+        """Make the prefetched batch's cards (the companion, after a batch end)."""
+        with self._lock:
+            ch = self._changes()
+            if self.queue.make_cards():
+                self._show(ch)
+            return ch
 
     def retrain(self, force: bool) -> Changes:
         """Start a retrain (``force``: even with the labels of the model in use); the
@@ -386,8 +395,11 @@ class LabelingController:
         self.unreachable = True
 
     def _show(self, ch: Changes, *, stats: bool = False, histogram: bool = False) -> None:
-        """Put the batch, status (and stats, histogram) as they are now into ``ch``."""
+        """Put the batch, status (and stats, histogram) as they are now into ``ch``; a
+        prefetched batch without cards yet wants them made (``"cards"``)."""
         ch.batch = batch_state(self.queue, self.mirror)
+        if self.queue.next.pending:
+            ch.wants.add("cards")
         ch.status = self._status()
         if stats:
             ch.stats = {**panel_stats(self.mirror, self.queue, self.sched, self.team, self._log,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from alwidgets._check_args import check_team
 from alwidgets._check_classes import check_oracle_noise
+from alwidgets.app import _heap
 from alwidgets.app import _inputs as checks
 from alwidgets.app._build import build_controller
 from alwidgets.app._changes import Answer, Changes, UndoRequest
@@ -198,6 +199,7 @@ class ActiveLabeler:
         event = self._deliver(self._ctl.open(self.store.models)).result
         if event is not None:  # a resumed session: rank with a model on its labels if quick
             event.wait(RESUME_WAIT_S)
+        _heap.hold()  # full garbage collections skip the kernel's older objects (_heap)
 
     def _deliver(self, changes: Changes, *, key_path: bool = False) -> Changes:
         """Show ``changes`` and carry out its effects (from any thread)."""
@@ -209,7 +211,10 @@ class ActiveLabeler:
         if changes.retrain is not None:
             self._worker.submit(*changes.retrain)  # may finish (and apply) at once
         for what in changes.wants:
-            self._companion.want(what)
+            if what == "cards":  # the prefetched batch's cards, off the key path
+                self._companion.defer("cards", lambda: self._deliver(self._ctl.make_cards()))
+            else:
+                self._companion.want(what)
         return changes
 
     def _call(self, changes: Changes) -> Any:
@@ -381,6 +386,7 @@ class ActiveLabeler:
         self._ctl.close()
         self._worker.shutdown()
         self.store.close()
+        _heap.release()
 
     def _close_at_exit(self) -> None:  # interpreter exit without close(): quietly
         self._stop_run.set()

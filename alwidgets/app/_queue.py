@@ -57,12 +57,22 @@ Claim = Callable[[Iterator[int], int], list[int]]
 
 @dataclass
 class Batch:
-    """One batch: its id, pool positions and cards (JSON-ready dicts)."""
+    """One batch: its id, pool positions and cards (JSON-ready dicts).
+
+    ``ranks`` is set while the cards are not made yet (a prefetched batch taken at a
+    batch end; :meth:`BatchQueue.make_cards` makes them, off the key path).
+    """
 
     id: int
     positions: list[int]
     cards: list[dict[str, Any]]
     shown_at: float = field(default_factory=time.time)
+    ranks: list[int | None] | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Its cards are not made yet."""
+        return self.ranks is not None
 
 
 class BatchQueue:
@@ -133,20 +143,38 @@ class BatchQueue:
             out.append(p)
         return out
 
-    def new_batch(self) -> Batch:
-        """Take a batch (review suspects first, else the ranking) and mark its items queued."""
+    def new_batch(self, *, later: bool = False) -> Batch:
+        """Take a batch (review suspects first, else the ranking) and mark its items
+        queued; ``later``: its items are taken (and claimed) now, its cards made by
+        :meth:`make_cards` (building eight cards is most of a batch end's work)."""
         self._counter += 1
         suspects = self._review_positions()
         if suspects:
             made = [self.cards.review_card(p, self.review.info[p], self.snapshot) for p in suspects]
-            positions = suspects
+            batch = Batch(self._counter, suspects, self._keep(suspects, made))
         else:
             picked = self.take(self.batch_size)
-            made = [self.cards.card(p, r, self.snapshot) for p, r in picked]
-            positions = [p for p, _ in picked]
-        batch = Batch(self._counter, positions, self._keep(positions, made))
+            batch = Batch(self._counter, [p for p, _ in picked], [], ranks=[r for _, r in picked])
+            if not later:
+                self.make_cards(batch)
         self.queued[batch.positions] = True
         return batch
+
+    def make_cards(self, batch: Batch | None = None) -> bool:
+        """Make the cards of ``batch`` (default: the prefetched one) if they are not made
+        yet, with the ranking in use; whether it made any."""
+        batch = self.next if batch is None else batch
+        if batch.ranks is None:
+            return False
+        made = [self.cards.card(p, r, self.snapshot) for p, r in zip(batch.positions, batch.ranks, strict=True)]  # fmt: skip
+        batch.cards, batch.ranks = self._keep(batch.positions, made), None
+        return True
+
+    def ready(self, pos: int) -> None:
+        """Make the prefetched batch's cards if ``pos`` is on it (an answer needs its
+        query info)."""
+        if self.next.pending and pos in self.next.positions:
+            self.make_cards()
 
     def _keep(self, positions: list[int], made: list[tuple[dict[str, Any], dict[str, Any]]]) -> list[dict[str, Any]]:  # fmt: skip
         """Record what each card says (query info for the store, the card for undo)."""
@@ -187,11 +215,12 @@ class BatchQueue:
         """Return a batch's items to the pool (unhandled ones may be picked again)."""
         self.queued[batch.positions] = False
 
-    def refill_next(self) -> None:
-        """Replace the prefetched batch (e.g. from a new ranking; it is not shown yet)."""
+    def refill_next(self, *, later: bool = False) -> None:
+        """Replace the prefetched batch (e.g. from a new ranking; it is not shown yet);
+        ``later``: its cards are made by :meth:`make_cards` (the key path)."""
         self.release(self.next)
         self.queued[self.current.positions] = True
-        self.next = self.new_batch()
+        self.next = self.new_batch(later=later)
 
     def swap(self, snapshot: RankingSnapshot) -> None:
         """Use a new ranking from now on; the prefetched batch is taken from it."""
@@ -230,6 +259,8 @@ class BatchQueue:
         """Take the unanswered ``lost`` items (leased to a colleague meanwhile) off both
         batches, each replaced by a fresh pick; returns the ones taken off."""
         gone = [p for p in self.positions() if p in lost and not self.answered(p)]
+        if gone:
+            self.make_cards()
         for name in ("current", "next"):
             batch: Batch = getattr(self, name)
             keep = [i for i, p in enumerate(batch.positions) if p not in gone]
@@ -250,6 +281,7 @@ class BatchQueue:
         """Make the prefetched batch current (minus items answered meanwhile); prefetch
         the following one."""
         target = self.next
+        self.make_cards(target)  # not made yet (a quick labeler): now, on the key path
         self.release(self.current)
         self.release(self.next)
         keep = [p for p in target.positions if not self.answered(p)]
@@ -259,7 +291,7 @@ class BatchQueue:
         self.queued[keep] = True
         target.shown_at = time.time()
         self.current = target
-        self.next = self.new_batch()
+        self.next = self.new_batch(later=True)  # its cards: make_cards, off the key path
         return self.current
 
     def reopen(self, pos: int) -> None:

@@ -161,12 +161,13 @@ async function render({ model, el: host }) {
   function prebuild() {
     const id = model.get("next_batch_id");
     const next = model.get("next_cards") || [];
-    if (prebuilt && prebuilt.id === id) return;
+    const keys = next.map((c) => c.key).join(",");
+    if (prebuilt && prebuilt.id === id && prebuilt.keys === keys) return; // cards may follow their id
     const nodes = next.map((c, i) => buildCard(c, i, classes(), chips));
     for (const node of nodes) {
       for (const img of node.querySelectorAll("img")) img.decode?.().catch(() => {});
     }
-    prebuilt = { id, keys: next.map((c) => c.key).join(","), nodes };
+    prebuilt = { id, keys, nodes };
   }
 
   // Show the batch the state decides on (the kernel's, or the prefetched one when

@@ -39,3 +39,10 @@ def press(labeler: ActiveLabeler, seq: int, key: str, action: str, class_index: 
         seconds=1.5,
     )
     return [m for m in labeler.batch_widget.sent if m.get("seq") == seq]
+
+
+def next_cards(labeler: ActiveLabeler) -> list[dict[str, Any]]:
+    """The prefetched batch's cards as the widget has them, once the session companion
+    made them (after a batch end they follow, off the key path)."""
+    assert labeler._companion.settle(), "the session companion did not settle in 10 s"
+    return list(labeler.batch_widget.next_cards)

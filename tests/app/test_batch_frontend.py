@@ -377,3 +377,32 @@ def test_a_zero_shot_guess_says_so_and_enter_accepts_it(page: Any) -> None:
     msg = sent(page)[-1]
     assert (msg["action"], msg["key"], msg["class_index"]) == ("label", "10", 1)
     assert card(page, "10")["answer"] == "dog"
+
+
+def test_prefetched_cards_that_follow_their_batch_id_are_run_to(page: Any) -> None:
+    """After a batch end the kernel sends the following batch's id first and its cards
+    a moment later (made off the key path): the view runs ahead to them all the same."""
+    page.evaluate(
+        "model.update({batch_id: 2, cards: [card('20', 2), card('21', 0)],"
+        " next_batch_id: 3, next_cards: [], answers: {}})"
+    )
+    tick = "new Promise((r) => setTimeout(r, 20))"  # the prebuild runs on a timer
+    page.evaluate(tick)
+    page.evaluate("model.update({next_cards: [card('30', 0), card('31', 1)]})")
+    page.evaluate(tick)
+    page.keyboard.press("1")
+    page.keyboard.press("2")  # batch 2 answered here: on to batch 3 at once
+    assert page.get_attribute(".alw-batch", "data-batch") == "3"
+    keys = page.eval_on_selector_all(".alw-card", "ns => ns.map(n => n.dataset.key)")
+    assert keys == ["30", "31"]
+    assert [(m["key"], m["batch"]) for m in sent(page)][-2:] == [("20", 2), ("21", 2)]
+
+
+def test_without_prefetched_cards_the_view_waits_for_the_kernel(page: Any) -> None:
+    page.evaluate(
+        "model.update({batch_id: 2, cards: [card('20', 2)], next_batch_id: 3,"
+        " next_cards: [], answers: {}})"
+    )
+    page.keyboard.press("1")
+    assert page.get_attribute(".alw-batch", "data-batch") == "2"  # nothing to run to
+    assert page.get_attribute(".alw-batch", "data-waiting") == "true"

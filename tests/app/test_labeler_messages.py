@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from app_helpers import front_end, press
+from app_helpers import front_end, next_cards, press
 
 from alwidgets.store import SessionStore
 
@@ -39,7 +39,7 @@ def test_skip_and_unsure_are_recorded_and_never_queried_again(make_labeler) -> N
     for _ in range(6):  # several batches later, neither comes back
         lab.next_batch()
         assert int(k0) not in lab.batch and int(k1) not in lab.batch
-        assert not {int(k0), int(k1)} & {c["item_id"] for c in lab.batch_widget.next_cards}
+        assert not {int(k0), int(k1)} & {c["item_id"] for c in next_cards(lab)}
     assert len(lab.labels) == 0  # skip/unsure are not labels
 
 
@@ -54,8 +54,12 @@ def test_answering_the_last_card_shows_the_prefetched_batch(make_labeler, digits
     assert w.batch_id == next_id != first_id
     assert lab.batch == prefetched
     assert w.answers == {}
-    assert w.next_batch_id > next_id and len(w.next_cards) == lab.batch_size
-    assert not set(lab.batch) & {c["item_id"] for c in w.next_cards}
+    # the following batch is taken (claimed in a team) at once; its cards are made by
+    # the session's companion thread, off the key path, and follow a moment later
+    assert w.next_batch_id > next_id and lab._ctl.queue.next.positions
+    cards = next_cards(lab)
+    assert [c["item_id"] for c in cards] == [lab.ids[p] for p in lab._ctl.queue.next.positions]
+    assert len(cards) == lab.batch_size and not set(lab.batch) & {c["item_id"] for c in cards}
 
 
 def test_answers_on_a_replaced_prefetch_are_kept(make_labeler, digits) -> None:
@@ -76,14 +80,13 @@ def test_answers_on_a_replaced_prefetch_are_kept(make_labeler, digits) -> None:
     for key in shown_next[:2]:  # recorded, whether or not the new batch holds them
         assert lab.labels.loc[int(key), "label"] == int(y[int(key)])
     assert [m["type"] for m in w.sent if m.get("seq", 0) >= 3] == ["ack"] * (seq - 3)
-    queued = set(lab.batch) | {c["item_id"] for c in w.next_cards}
+    queued = set(lab.batch) | {c["item_id"] for c in next_cards(lab)}
     assert len(queued) == 2 * lab.batch_size  # no item is both current and next
 
 
 def test_an_answer_about_an_item_outside_the_current_batch_is_applied(make_labeler, digits) -> None:
     _, y, _ = digits
     lab = make_labeler()
-    w = lab.batch_widget
     keys = keys_of(lab)
     for seq, key in enumerate(keys, start=1):
         press(lab, seq, key, "label", class_index=int(y[int(key)]))
@@ -101,7 +104,7 @@ def test_an_answer_about_an_item_outside_the_current_batch_is_applied(make_label
     for _ in range(5):  # never queried after that
         lab.next_batch()
         assert outside not in lab.batch
-        assert outside not in {c["item_id"] for c in w.next_cards}
+        assert outside not in {c["item_id"] for c in next_cards(lab)}
 
 
 def test_backspace_undo_reopens_the_card(make_labeler) -> None:
@@ -188,3 +191,24 @@ def test_undo_reads_no_dataframe_on_the_key_path(make_labeler, monkeypatch) -> N
     assert lab.batch_widget.answers[key] == {"action": "label", "class_index": 2}
     monkeypatch.undo()
     assert lab.labels.loc[int(key), "label"] == 2
+
+
+def test_an_answer_on_the_prefetched_batch_before_its_cards_are_made_keeps_its_query_info(
+    make_labeler, digits
+) -> None:
+    """Right after a batch end the following batch's items are taken but their cards not
+    made yet; a label on one of them makes them first, so the store records why it was
+    picked (strategy, rank), as for any shown card."""
+    _, y, _ = digits
+    lab = make_labeler()
+    lab._companion.stop()  # nothing makes the cards in the background in this test
+    lab._companion_thread.join(5)
+    for item in list(lab.batch):
+        lab.label(item, int(y[item]))
+    queue = lab._ctl.queue
+    assert queue.next.pending and lab.batch_widget.next_cards == []
+    ahead = lab.ids[queue.next.positions[1]]
+    lab.label(ahead, int(y[ahead]))
+    event = lab.store.events.iloc[-1]
+    assert event["item_id"] == ahead and event["strategy"] == "cold_start"
+    assert event["rank"] >= 1
