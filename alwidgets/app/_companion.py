@@ -46,13 +46,15 @@ class Companion:
     """What the companion thread does, and when (see the module docstring).
 
     ``team_tick()`` runs one team tick; ``retry()`` writes the unsaved answers and
-    returns ``True`` when none is left.
+    returns ``True`` when none is left; ``cards()`` makes the prefetched batch's cards.
     """
 
     def __init__(
-        self, *, team_tick: Callable[[], object], retry: Callable[[], bool], every: float
-    ) -> None:
+        self, *, team_tick: Callable[[], object], retry: Callable[[], bool], every: float,
+        cards: Callable[[], object] | None = None,
+    ) -> None:  # fmt: skip
         self._team_tick, self._retry, self.every = team_tick, retry, every
+        self._cards = cards
         self._cond = threading.Condition()
         self._deferred: dict[str, Callable[[], object]] = {}
         self._team_due: float | None = None  # monotonic time of the next tick
@@ -62,7 +64,11 @@ class Companion:
         self._running = 0  # deferred jobs taken and not done yet
 
     def want(self, what: str) -> None:
-        """Start ``"team"`` ticks (one now) or ``"retry"`` (first retry after 1 s)."""
+        """Start ``"team"`` ticks (one now) or ``"retry"`` (first retry after 1 s), or
+        make the prefetched batch's ``"cards"`` soon."""
+        if what == "cards" and self._cards is not None:
+            self.defer("cards", self._cards)
+            return
         with self._cond:
             now = time.monotonic()
             if what == "team" and self._team_due is None:

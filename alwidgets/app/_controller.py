@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from alwidgets.app import _unsaved as saving
 from alwidgets.app._changes import Answer, Changes, UndoRequest
 from alwidgets.app._mirror import SessionMirror
 from alwidgets.app._queue import BatchQueue
@@ -25,15 +26,6 @@ from alwidgets.app._review import ReviewRound, find_suspects
 from alwidgets.app._scheduler import RetrainScheduler
 from alwidgets.app._status import batch_state, histogram_of, panel_stats, status_now
 from alwidgets.app._team import TeamRouting
-from alwidgets.app._unsaved import (
-    PendingAnswer,
-    conflict_text,
-    is_unreachable,
-    kept_text,
-    pending_answer,
-    undo_refusal,
-    write_answer,
-)
 from alwidgets.exceptions import (
     InvalidInputError,
     LabelConflictError,
@@ -76,7 +68,7 @@ class LabelingController:
         self.classes, self.n_items = mirror.classes, len(mirror.ids)
         self._review_args, self._stats_base = review, stats_base
         self._seq = itertools.count(1)
-        self._unsaved: list[PendingAnswer] = []  # oldest first; only here until written
+        self._unsaved: list[saving.PendingAnswer] = []  # oldest first; only here until written
         self._log: list[tuple[float, float | None]] = []  # (time, seconds) per human label
         self.unreachable = False  # the store did not answer the last call
         self.closed = False
@@ -102,7 +94,7 @@ class LabelingController:
         with self._lock:
             ch = self._changes()
             self.queue.ready(a.pos)  # on the prefetched batch: its cards (query info) first
-            pending = pending_answer(a, self.queue, self.mirror)
+            pending = saving.pending_answer(a, self.queue, self.mirror)
             if a.from_widget and self._unsaved:  # behind the unsaved ones, in order
                 self._keep(pending, None, ch)
                 return ch
@@ -112,24 +104,24 @@ class LabelingController:
                 return ch
             assert err is not None
             self._trouble(err)
-            if a.from_widget and is_unreachable(err):  # kept, retried in the background
+            if a.from_widget and saving.is_unreachable(err):  # kept, retried in the background
                 self._keep(pending, err, ch)
                 return ch
             ch.refuse(a, err)
             ch.status = self._status()
             return ch
 
-    def _write(self, p: PendingAnswer) -> tuple[int | None, Exception | None]:
+    def _write(self, p: saving.PendingAnswer) -> tuple[int | None, Exception | None]:
         """``(event id, None)``; ``(conflict event id, LabelConflictError)``: colleagues
         labeled the item first; ``(None, StoreError)``: not written."""
         try:
-            return write_answer(self.store, self.mirror.ids, p, self.annotator, self.overlap), None
+            return saving.write_answer(self.store, self.mirror.ids, p, self.annotator, self.overlap), None  # fmt: skip
         except LabelConflictError as err:
             return err.event_id, err
         except StoreError as err:
             return None, err
 
-    def _saved(self, p: PendingAnswer, event_id: int, ch: Changes, closing: bool = False,
+    def _saved(self, p: saving.PendingAnswer, event_id: int, ch: Changes, closing: bool = False,
                conflict: Exception | None = None) -> None:  # fmt: skip
         """An answer is in the store (as a label, or as a ``conflict``: colleagues were
         first): mirror it, reply, maybe end the batch (locked)."""
@@ -138,7 +130,7 @@ class LabelingController:
             gap = self.mirror.own(event_id, pos, p.action, p.label, a.ref)
             ch.reply("ack", a.seq, str(pos))
         else:
-            text = conflict_text(conflict.others)
+            text = saving.conflict_text(conflict.others)
             gap = self.mirror.conflict(event_id, pos, text, a.ref)
             ch.reply("conflict", a.seq, str(pos), text)
             if not a.from_widget:
@@ -160,11 +152,11 @@ class LabelingController:
             self._job(ch)
         self._show(ch, stats=True)
 
-    def _keep(self, p: PendingAnswer, err: BaseException | None, ch: Changes) -> None:
+    def _keep(self, p: saving.PendingAnswer, err: BaseException | None, ch: Changes) -> None:
         """Keep a widget answer the store could not take; the companion retries it."""
         self._unsaved.append(p)
         self.unreachable = True
-        ch.reply("unsaved", p.answer.seq, str(p.pos), kept_text(err))
+        ch.reply("unsaved", p.answer.seq, str(p.pos), saving.kept_text(err))
         ch.wants.add("retry")
         ch.status = self._status()
 
@@ -179,7 +171,7 @@ class LabelingController:
                     return ch
                 pending = self._unsaved[0]
             event_id, err = self._write(pending)
-            if event_id is None and err is not None and is_unreachable(err):
+            if event_id is None and err is not None and saving.is_unreachable(err):
                 return ch  # still away: the companion tries again later
             with self._lock:
                 self._unsaved.remove(pending)
@@ -201,7 +193,7 @@ class LabelingController:
             ch = self._changes()
             why = None
             if self._unsaved:
-                why = undo_refusal(len(self._unsaved))
+                why = saving.undo_refusal(len(self._unsaved))
                 ch.notice(why, "error")
             elif req.key is not None:
                 why = self.mirror.undo_mismatch(req.key, req.target_seq, req.session)
@@ -262,17 +254,14 @@ class LabelingController:
         event to wait for is ``result`` (``None``: nothing runs)."""
         with self._lock:
             ch = self._changes()
-            if not force and self.sched.unchanged(self.mirror.labels):
-                ch.result = self.sched.job_event
-            else:
-                ch.result = self._job(ch, force=True)
+            unchanged = not force and self.sched.unchanged(self.mirror.labels)
+            ch.result = self.sched.job_event if unchanged else self._job(ch, force=True)
             self._show(ch)
             return ch
 
     def job_event(self) -> threading.Event | None:
         """The event of the retrain under way (set once its result is applied)."""
-        with self._lock:
-            return self.sched.job_event
+        return self.read(lambda c: c.sched.job_event)
 
     def _job(self, ch: Changes, force: bool = False) -> threading.Event | None:
         if self.closed:
@@ -395,10 +384,9 @@ class LabelingController:
         self.unreachable = True
 
     def _show(self, ch: Changes, *, stats: bool = False, histogram: bool = False) -> None:
-        """Put the batch, status (and stats, histogram) as they are now into ``ch``; a
-        prefetched batch without cards yet wants them made (``"cards"``)."""
+        """Put the batch, status (and stats, histogram) as they are now into ``ch``."""
         ch.batch = batch_state(self.queue, self.mirror)
-        if self.queue.next.pending:
+        if self.queue.next.pending:  # a prefetched batch without cards: the companion
             ch.wants.add("cards")
         ch.status = self._status()
         if stats:

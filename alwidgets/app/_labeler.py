@@ -186,11 +186,10 @@ class ActiveLabeler:
         self._companion = Companion(
             team_tick=lambda: self._deliver(self._ctl.team_tick()),
             retry=lambda: bool(self._deliver(self._ctl.retry_unsaved()).result),
+            cards=lambda: self._deliver(self._ctl.make_cards()),
             every=min(5.0, max(0.5, self.lease_seconds / 3.0)),
         )  # fmt: skip
-        self._companion_thread = threading.Thread(
-            target=self._companion.run, name="alwidgets-session", daemon=True
-        )
+        self._companion_thread = threading.Thread(target=self._companion.run, name="alwidgets-session", daemon=True)  # fmt: skip
         self._companion_thread.start()
         self._runner: threading.Thread | None = None
         self._stop_run = threading.Event()
@@ -211,10 +210,7 @@ class ActiveLabeler:
         if changes.retrain is not None:
             self._worker.submit(*changes.retrain)  # may finish (and apply) at once
         for what in changes.wants:
-            if what == "cards":  # the prefetched batch's cards, off the key path
-                self._companion.defer("cards", lambda: self._deliver(self._ctl.make_cards()))
-            else:
-                self._companion.want(what)
+            self._companion.want(what)
         return changes
 
     def _call(self, changes: Changes) -> Any:
@@ -355,8 +351,7 @@ class ActiveLabeler:
 
     @property
     def retrain_mode(self) -> str:
-        """Where fits run now: ``"thread"`` or ``"process"`` (``retrain_in="auto"``
-        resolved; ``"thread"`` after a worker process failed)."""
+        """Where fits run now: ``"thread"`` or ``"process"`` (``"thread"`` after a process failed)."""
         return self._worker.mode
 
     @property
@@ -379,10 +374,8 @@ class ActiveLabeler:
         self.stop()
         self._companion.stop()
         self._companion_thread.join(timeout=15)
-        save_before_close(  # the companion is gone: one last try, here
-            self._ctl.unsaved_items,
-            lambda: self._view.render(self._ctl.retry_unsaved(closing=True)),
-        )
+        save_before_close(self._ctl.unsaved_items,  # the companion is gone: one last try
+                          lambda: self._view.render(self._ctl.retry_unsaved(closing=True)))  # fmt: skip
         self._ctl.close()
         self._worker.shutdown()
         self.store.close()
