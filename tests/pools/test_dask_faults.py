@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import _thread
 import gc
+import signal
 import threading
 import time
 from typing import Any
@@ -103,6 +104,8 @@ def test_ctrl_c_cancels_the_futures_and_the_learner_stays_usable(client: Any) ->
     pool = slow_pool(40, pause=0.2)  # 4 s of blocks on two workers
     stop = threading.Event()
     presser = threading.Thread(target=_press_ctrl_c, args=(0.6, stop), daemon=True)
+    # Python's own Ctrl-C handler, whatever an earlier test in this process installed
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     presser.start()
     try:
         with pytest.raises(KeyboardInterrupt):
@@ -110,6 +113,7 @@ def test_ctrl_c_cancels_the_futures_and_the_learner_stays_usable(client: Any) ->
     finally:
         stop.set()
         presser.join()
+        signal.signal(signal.SIGINT, before)
     gc.collect()
     deadline = time.monotonic() + 10
     while client.futures and time.monotonic() < deadline:  # the cancellation reaches the client
