@@ -9,9 +9,9 @@ Those objects were there before the labeler and stay for the kernel's life, so
 walking them finds nothing.
 
 :func:`hold` (each labeler, when it is built) moves every tracked object to the
-permanent generation with :func:`gc.freeze`; full collections then walk only what
+permanent generation with ``gc.freeze()``; full collections then walk only what
 came after. :func:`release` (each labeler's ``close()``) gives them back with
-:func:`gc.unfreeze` once no labeler holds them. Cyclic garbage among the frozen objects
+``gc.unfreeze()`` once no labeler holds them. Cyclic garbage among the frozen objects
 is collected after that, not lost. A process that froze objects itself (a
 ``gc.freeze()`` before the first labeler) keeps its own policy: nothing is unfrozen.
 
