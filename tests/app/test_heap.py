@@ -10,7 +10,11 @@ from alwidgets.app import _heap
 
 
 @pytest.fixture(autouse=True)
-def _no_frozen_objects():
+def _no_frozen_objects(monkeypatch):
+    """Each test starts with nothing frozen and no holder (a labeler an earlier test in
+    this worker left open would hold the heap frozen)."""
+    monkeypatch.setattr(_heap, "_holders", 0)
+    monkeypatch.setattr(_heap, "_ours", True)
     gc.unfreeze()
     yield
     gc.unfreeze()
