@@ -28,7 +28,7 @@ def _worker_view(X: Any) -> tuple[str, bool, float, int]:
 
 
 def test_worker_process_maps_the_pool_instead_of_copying_it() -> None:
-    X = np.random.default_rng(0).random((400_000, 25), dtype=np.float32)  # 40 MB
+    X = np.random.default_rng(0).random((800_000, 25), dtype=np.float32)  # 80 MB
     shared = share_read_only(X)
     try:
         assert len(pickle.dumps(shared)) < 300
@@ -38,8 +38,9 @@ def test_worker_process_maps_the_pool_instead_of_copying_it() -> None:
         assert kind == "memmap" and not writeable
         assert total == pytest.approx(float(X.sum(dtype=np.float64)))
         assert total == total_copy
-        # the pickled copy lives in the worker's private memory; the map does not
-        assert anon_copy - anon_shared > 30 * 1024, (anon_copy, anon_shared)
+        # the pickled copy lives in the worker's private memory; the map does not (half
+        # of the copy's size as the bar: the worker frees other memory between the calls)
+        assert anon_copy - anon_shared > X.nbytes // 2 // 1024, (anon_copy, anon_shared)
     finally:
         shared.close()
     assert not os.path.exists(shared.path)

@@ -427,8 +427,11 @@ def test_a_server_gone_mid_write_is_unreachable_and_the_retry_records_once(
         finally:
             _cluster("resume")
         first = store.label(1, "x")
-        assert store.label(2, "y") == first + 1
-        assert store.events["item_id"].tolist() == [1, 2]
+        # ids increase but may skip one: when the write reached the server before the
+        # pause, the retry finds it by its key, and PostgreSQL's sequence is advanced
+        # by the retry's INSERT ... ON CONFLICT all the same
+        assert store.label(2, "y") > first
+        assert store.events["item_id"].tolist() == [1, 2]  # recorded once
 
 
 def _catch(errors: list[Exception], fn: Callable[..., Any], *args: Any) -> None:
