@@ -135,6 +135,10 @@ def _run_on_client(client: Any, leaves: list[Any], final: Any) -> Any:
                 continue
             except CancelledError:  # reported below, from the result
                 break
+            except Exception:  # e.g. "No clients found": wait() takes the default client,
+                if client.status == "running":  # gone once it closed with its cluster
+                    raise
+                time.sleep(0.1)  # the health check above reports the lost cluster
         bar.update(len(leaves) - bar.n)
         try:
             return result.result()
